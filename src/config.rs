@@ -1,0 +1,228 @@
+//! Configuration: the commented defaults in `config/default.toml` → an optional TOML file →
+//! `JUNCTION_<SECTION>__<KEY>` environment variables. Loaded and validated once at start; every
+//! error names the key at fault. Unknown keys are errors, so a typo never silently does nothing.
+
+use crate::secret::Secret;
+use anyhow::{bail, Context};
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub database: DatabaseConfig,
+    pub security: SecurityConfig,
+    pub metrics: MetricsConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub base_url: String,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: Secret,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    pub master_key: Secret,
+    pub session_idle_hours: u32,
+    pub max_failed_sign_ins: u32,
+    pub sign_in_window_minutes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    pub listen: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: String,
+    pub level: String,
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut fig = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            if !path.exists() {
+                bail!("configuration file {} does not exist", path.display());
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        // Only JUNCTION_SECTION__KEY variables are configuration; JUNCTION_ADMIN_PASSWORD and
+        // JUNCTION_CONFIG are read elsewhere.
+        fig = fig.merge(
+            Env::prefixed("JUNCTION_")
+                .filter(|k| k.as_str().contains("__"))
+                .split("__"),
+        );
+        Self::from_figment(fig)
+    }
+
+    pub fn from_figment(fig: Figment) -> anyhow::Result<Self> {
+        let cfg: Config = fig.extract().map_err(|e| {
+            let msgs: Vec<String> = e.into_iter().map(describe_figment_error).collect();
+            anyhow::anyhow!("invalid configuration: {}", msgs.join("; "))
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Defaults only, with the data directory moved: what tests and the benchmark start from.
+    pub fn for_data_dir(dir: &Path) -> Self {
+        let mut cfg = Self::from_figment(Figment::from(Toml::string(DEFAULT_TOML)))
+            .expect("embedded defaults are valid");
+        cfg.storage.data_dir = dir.to_path_buf();
+        cfg
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let base = &self.server.base_url;
+        if !base.is_empty() {
+            let url = url::Url::parse(base).with_context(|| {
+                format!("invalid configuration: server.base_url: {base:?} is not a URL")
+            })?;
+            if !matches!(url.scheme(), "http" | "https") {
+                bail!(
+                    "invalid configuration: server.base_url: must start with http:// or https://"
+                );
+            }
+        }
+        if self.server.max_body_bytes < 1024 {
+            bail!("invalid configuration: server.max_body_bytes: must be at least 1024");
+        }
+        let db = self.database.url.expose();
+        if !db.is_empty()
+            && !(db.starts_with("sqlite:")
+                || db.starts_with("postgres://")
+                || db.starts_with("postgresql://"))
+        {
+            bail!("invalid configuration: database.url: must start with sqlite:, postgres:// or postgresql://");
+        }
+        if self.database.max_connections == 0 {
+            bail!("invalid configuration: database.max_connections: must be at least 1");
+        }
+        if self.security.session_idle_hours == 0 {
+            bail!("invalid configuration: security.session_idle_hours: must be at least 1");
+        }
+        if self.security.max_failed_sign_ins == 0 || self.security.sign_in_window_minutes == 0 {
+            bail!("invalid configuration: security.max_failed_sign_ins and security.sign_in_window_minutes must be at least 1");
+        }
+        if !self.metrics.listen.is_empty() && self.metrics.listen.parse::<SocketAddr>().is_err() {
+            bail!(
+                "invalid configuration: metrics.listen: {:?} is not an address like 127.0.0.1:9090",
+                self.metrics.listen
+            );
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            bail!("invalid configuration: log.format: must be \"text\" or \"json\"");
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        let url = self.database.url.expose();
+        if url.is_empty() {
+            format!(
+                "sqlite://{}",
+                self.storage.data_dir.join("junction.db").display()
+            )
+        } else {
+            url.to_string()
+        }
+    }
+
+    /// The public base URL, without a trailing slash.
+    pub fn base_url(&self, bound: SocketAddr) -> String {
+        if self.server.base_url.is_empty() {
+            format!("http://{bound}")
+        } else {
+            self.server.base_url.trim_end_matches('/').to_string()
+        }
+    }
+}
+
+fn describe_figment_error(e: figment::Error) -> String {
+    let key = e.path.join(".");
+    let key = if key.is_empty() {
+        "(top level)".to_string()
+    } else {
+        key
+    };
+    format!("{key}: {}", e.kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str) -> anyhow::Result<Config> {
+        Config::from_figment(Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(toml)))
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = load("").unwrap();
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:7990");
+        assert!(c.database_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = load("[server]\nlisten_port = 1\n").unwrap_err().to_string();
+        assert!(
+            err.contains("server") && err.contains("listen_port"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let err = load("[server]\nmax_body_bytes = \"big\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.max_body_bytes"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = load("[database]\nurl = \"mysql://x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database.url"), "{err}");
+        let err = load("[log]\nformat = \"xml\"\n").unwrap_err().to_string();
+        assert!(err.contains("log.format"), "{err}");
+        let err = load("[server]\nbase_url = \"ftp://x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.base_url"), "{err}");
+    }
+}

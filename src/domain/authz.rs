@@ -1,0 +1,431 @@
+//! The one authorization decision. Every handler asks `authorize`; none decides on its own.
+//!
+//! effective = ceiling(credential) ∩ permission(principal, resource)
+//!
+//! The ceiling is a set of capabilities the credential carries (a session carries all of them, a
+//! personal access token those of its permission, and later OAuth 2.0 and app scopes theirs). The
+//! permission side comes from the grants the store folded into `ResourceFacts`.
+
+use super::permission::{GlobalPermission, Level};
+
+/// Capabilities a credential can carry; the lattice both scope vocabularies map onto.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
+pub enum Capability {
+    ReadPublicRepos = 1 << 0,
+    ReadAccount = 1 << 1,
+    WriteAccount = 1 << 2,
+    ReadRepos = 1 << 3,
+    WriteRepos = 1 << 4,
+    AdminRepos = 1 << 5,
+    DeleteRepos = 1 << 6,
+    AdminProjects = 1 << 7,
+    AdminWrite = 1 << 8,
+    SystemAdmin = 1 << 9,
+}
+
+/// What the credential allows at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ceiling {
+    /// Session or password: no cap beyond the user's own permissions.
+    Full,
+    Capped(u16),
+}
+
+impl Ceiling {
+    pub fn of(caps: &[Capability]) -> Self {
+        Ceiling::Capped(caps.iter().fold(0, |acc, c| acc | *c as u16))
+    }
+    pub fn allows(self, cap: Capability) -> bool {
+        match self {
+            Ceiling::Full => true,
+            Ceiling::Capped(bits) => bits & cap as u16 != 0,
+        }
+    }
+}
+
+/// A personal access token's permission. Tokens never carry `WriteAccount` (profile, password and
+/// token management need a signed-in person) nor `SystemAdmin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TokenPermission {
+    Read,
+    Write,
+    Admin,
+}
+
+impl TokenPermission {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "read" | "READ" | "REPO_READ" | "PROJECT_READ" => Some(Self::Read),
+            "write" | "WRITE" | "REPO_WRITE" | "PROJECT_WRITE" => Some(Self::Write),
+            "admin" | "ADMIN" | "REPO_ADMIN" | "PROJECT_ADMIN" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Admin => "admin",
+        }
+    }
+    pub fn ceiling(self) -> Ceiling {
+        use Capability::*;
+        let read = [ReadPublicRepos, ReadAccount, ReadRepos];
+        match self {
+            Self::Read => Ceiling::of(&read),
+            Self::Write => Ceiling::of(&[&read[..], &[WriteRepos]].concat()),
+            Self::Admin => Ceiling::of(
+                &[
+                    &read[..],
+                    &[
+                        WriteRepos,
+                        AdminRepos,
+                        DeleteRepos,
+                        AdminProjects,
+                        AdminWrite,
+                    ],
+                ]
+                .concat(),
+            ),
+        }
+    }
+}
+
+/// Who is asking, as far as authorization cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subject {
+    pub user_id: Option<i64>,
+    pub global: Option<GlobalPermission>,
+    pub ceiling: Ceiling,
+}
+
+impl Subject {
+    pub const ANONYMOUS: Subject = Subject {
+        user_id: None,
+        global: None,
+        ceiling: Ceiling::Capped(Capability::ReadPublicRepos as u16),
+    };
+}
+
+/// What the store knows about the principal and one project or repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ResourceFacts {
+    /// Readable by anyone.
+    pub public: bool,
+    /// The principal's folded permission on the resource.
+    pub level: Level,
+    /// For a project: the principal can read at least one repository in it.
+    pub inner_access: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ViewProject,
+    CreateProject,
+    /// Update a project, manage its permissions, create repositories in it.
+    AdminProject,
+    DeleteProject,
+    ViewRepo,
+    /// Create, comment on, approve pull requests.
+    ParticipateInRepo,
+    /// Merge pull requests (and push, later).
+    WriteRepo,
+    AdminRepo,
+    DeleteRepo,
+    ViewUsers,
+    EditOwnAccount,
+    /// Users, teams, global permissions below SYS_ADMIN, the audit log.
+    AdminSystem,
+    /// Granting SYS_ADMIN, infrastructure settings.
+    SysAdmin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    /// Nobody is signed in and the action needs someone.
+    Unauthenticated,
+    /// The principal may not even see the resource: answer as if it did not exist.
+    NotVisible,
+    /// The principal lacks the permission.
+    Forbidden(&'static str),
+    /// The user could, but the credential's scope does not allow it.
+    BeyondScope(&'static str),
+}
+
+/// Decides one access. `facts` is `None` for actions not about a project or repository.
+pub fn authorize(
+    subject: &Subject,
+    action: Action,
+    facts: Option<&ResourceFacts>,
+) -> Result<(), Denial> {
+    use Action::*;
+    use Capability::*;
+    let facts = facts.copied().unwrap_or_default();
+    let signed_in = subject.user_id.is_some();
+
+    // Step 1, for actions on a resource: can the subject see it at all?
+    let is_project = matches!(action, ViewProject | AdminProject | DeleteProject);
+    let is_repo = matches!(
+        action,
+        ViewRepo | ParticipateInRepo | WriteRepo | AdminRepo | DeleteRepo
+    );
+    if is_project || is_repo {
+        let sees = facts.public || facts.level >= Level::Read || (is_project && facts.inner_access);
+        let scope_sees = subject.ceiling.allows(ReadRepos)
+            || (facts.public && subject.ceiling.allows(ReadPublicRepos));
+        if !sees {
+            return Err(if signed_in {
+                Denial::NotVisible
+            } else {
+                Denial::Unauthenticated
+            });
+        }
+        if !scope_sees {
+            return Err(Denial::BeyondScope(
+                "This token's scope does not allow reading this resource.",
+            ));
+        }
+    }
+
+    // Step 2: the permission the action needs, then the capability.
+    let (permitted, needs, what): (bool, Option<Capability>, &'static str) = match action {
+        ViewProject | ViewRepo => (true, None, ""),
+        ParticipateInRepo => (
+            signed_in,
+            Some(ReadRepos),
+            "You must be signed in and able to read the repository.",
+        ),
+        WriteRepo => (
+            facts.level >= Level::Write,
+            Some(WriteRepos),
+            "You need write permission on this repository.",
+        ),
+        AdminRepo => (
+            facts.level >= Level::Admin,
+            Some(AdminRepos),
+            "You need admin permission on this repository.",
+        ),
+        DeleteRepo => (
+            facts.level >= Level::Admin,
+            Some(DeleteRepos),
+            "You need admin permission on this repository to delete it.",
+        ),
+        AdminProject => (
+            facts.level >= Level::ProjectAdmin,
+            Some(AdminProjects),
+            "You need admin permission on this project.",
+        ),
+        DeleteProject => (
+            facts.level >= Level::ProjectAdmin,
+            Some(AdminProjects),
+            "You need admin permission on this project to delete it.",
+        ),
+        CreateProject => (
+            subject.global >= Some(GlobalPermission::ProjectCreate),
+            Some(AdminProjects),
+            "You need the PROJECT_CREATE permission to create projects.",
+        ),
+        ViewUsers => (
+            subject.global >= Some(GlobalPermission::LicensedUser),
+            Some(ReadAccount),
+            "You need to be a licensed user.",
+        ),
+        EditOwnAccount => (
+            signed_in,
+            Some(WriteAccount),
+            "Only the signed-in account holder can do this.",
+        ),
+        AdminSystem => (
+            subject.global >= Some(GlobalPermission::Admin),
+            Some(AdminWrite),
+            "You need the ADMIN permission.",
+        ),
+        SysAdmin => (
+            subject.global >= Some(GlobalPermission::SysAdmin),
+            Some(SystemAdmin),
+            "You need the SYS_ADMIN permission.",
+        ),
+    };
+    if !permitted {
+        return Err(if signed_in {
+            Denial::Forbidden(what)
+        } else {
+            Denial::Unauthenticated
+        });
+    }
+    if let Some(cap) = needs {
+        if !subject.ceiling.allows(cap) {
+            return Err(Denial::BeyondScope(
+                "The credential used for this request does not have the scope this action needs.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(global: GlobalPermission, ceiling: Ceiling) -> Subject {
+        Subject {
+            user_id: Some(1),
+            global: Some(global),
+            ceiling,
+        }
+    }
+    fn facts(public: bool, level: Level) -> ResourceFacts {
+        ResourceFacts {
+            public,
+            level,
+            inner_access: false,
+        }
+    }
+
+    #[test]
+    fn anonymous_reads_public_only() {
+        let a = Subject::ANONYMOUS;
+        assert_eq!(
+            authorize(&a, Action::ViewRepo, Some(&facts(true, Level::None))),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&a, Action::ViewRepo, Some(&facts(false, Level::None))),
+            Err(Denial::Unauthenticated)
+        );
+        assert_eq!(
+            authorize(
+                &a,
+                Action::ParticipateInRepo,
+                Some(&facts(true, Level::None))
+            ),
+            Err(Denial::Unauthenticated)
+        );
+        assert_eq!(
+            authorize(&a, Action::CreateProject, None),
+            Err(Denial::Unauthenticated)
+        );
+    }
+
+    #[test]
+    fn signed_in_without_access_sees_nothing() {
+        let u = user(GlobalPermission::LicensedUser, Ceiling::Full);
+        assert_eq!(
+            authorize(&u, Action::ViewRepo, Some(&facts(false, Level::None))),
+            Err(Denial::NotVisible)
+        );
+        assert!(matches!(
+            authorize(&u, Action::WriteRepo, Some(&facts(false, Level::Read))),
+            Err(Denial::Forbidden(_))
+        ));
+        assert_eq!(
+            authorize(&u, Action::WriteRepo, Some(&facts(false, Level::Write))),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn project_visible_through_a_repository() {
+        let u = user(GlobalPermission::LicensedUser, Ceiling::Full);
+        let f = ResourceFacts {
+            public: false,
+            level: Level::None,
+            inner_access: true,
+        };
+        assert_eq!(authorize(&u, Action::ViewProject, Some(&f)), Ok(()));
+        assert!(matches!(
+            authorize(&u, Action::AdminProject, Some(&f)),
+            Err(Denial::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn token_ceiling_caps_but_never_raises() {
+        let read = user(GlobalPermission::SysAdmin, TokenPermission::Read.ceiling());
+        let f = facts(false, Level::ProjectAdmin);
+        assert_eq!(
+            authorize(&read, Action::ParticipateInRepo, Some(&f)),
+            Ok(())
+        );
+        assert!(matches!(
+            authorize(&read, Action::WriteRepo, Some(&f)),
+            Err(Denial::BeyondScope(_))
+        ));
+        let admin_token_plain_user = user(
+            GlobalPermission::LicensedUser,
+            TokenPermission::Admin.ceiling(),
+        );
+        assert!(matches!(
+            authorize(
+                &admin_token_plain_user,
+                Action::AdminRepo,
+                Some(&facts(false, Level::Read))
+            ),
+            Err(Denial::Forbidden(_))
+        ));
+        assert!(matches!(
+            authorize(&admin_token_plain_user, Action::AdminSystem, None),
+            Err(Denial::Forbidden(_))
+        ));
+        let admin_token = user(GlobalPermission::SysAdmin, TokenPermission::Admin.ceiling());
+        assert_eq!(authorize(&admin_token, Action::AdminSystem, None), Ok(()));
+        assert!(matches!(
+            authorize(&admin_token, Action::SysAdmin, None),
+            Err(Denial::BeyondScope(_))
+        ));
+        assert!(matches!(
+            authorize(&admin_token, Action::EditOwnAccount, None),
+            Err(Denial::BeyondScope(_))
+        ));
+    }
+
+    #[test]
+    fn scope_ordering_is_monotonic() {
+        let perms = [
+            TokenPermission::Read,
+            TokenPermission::Write,
+            TokenPermission::Admin,
+        ];
+        let actions = [
+            Action::ViewRepo,
+            Action::ParticipateInRepo,
+            Action::WriteRepo,
+            Action::AdminRepo,
+            Action::DeleteRepo,
+            Action::AdminProject,
+            Action::CreateProject,
+            Action::AdminSystem,
+        ];
+        let u = user(GlobalPermission::SysAdmin, Ceiling::Full);
+        let f = facts(false, Level::ProjectAdmin);
+        for w in perms.windows(2) {
+            for a in actions {
+                let lower = authorize(
+                    &Subject {
+                        ceiling: w[0].ceiling(),
+                        ..u
+                    },
+                    a,
+                    Some(&f),
+                )
+                .is_ok();
+                let higher = authorize(
+                    &Subject {
+                        ceiling: w[1].ceiling(),
+                        ..u
+                    },
+                    a,
+                    Some(&f),
+                )
+                .is_ok();
+                assert!(
+                    !lower || higher,
+                    "{a:?}: {:?} allows but {:?} does not",
+                    w[0],
+                    w[1]
+                );
+            }
+        }
+    }
+}

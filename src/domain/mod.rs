@@ -1,0 +1,15 @@
+//! The host domain: pure types and rules, no IO. Nothing here knows about HTTP or SQL.
+
+pub mod authz;
+pub mod names;
+pub mod permission;
+pub mod pull_request;
+
+pub use authz::{
+    authorize, Action, Capability, Ceiling, Denial, ResourceFacts, Subject, TokenPermission,
+};
+pub use names::{DisplayName, Email, ProjectKey, Slug, Username, ValidationError};
+pub use permission::{
+    facts_for, global_of, GlobalPermission, Grant, Level, ProjectPermission, RepoPermission,
+    ScopedGrant,
+};

@@ -1,0 +1,231 @@
+//! Host permissions as in Bitbucket Data Center, and how a set of grants folds into one level.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GlobalPermission {
+    LicensedUser,
+    ProjectCreate,
+    Admin,
+    SysAdmin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProjectPermission {
+    ProjectRead,
+    ProjectWrite,
+    ProjectAdmin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RepoPermission {
+    RepoRead,
+    RepoWrite,
+    RepoAdmin,
+}
+
+macro_rules! permission_names {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $name),+ }
+            }
+        }
+        impl FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($name => Ok($ty::$variant),)+
+                    other => Err(format!(
+                        "'{other}' is not a valid permission; use one of: {}",
+                        [$($name),+].join(", ")
+                    )),
+                }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+permission_names!(GlobalPermission {
+    LicensedUser => "LICENSED_USER",
+    ProjectCreate => "PROJECT_CREATE",
+    Admin => "ADMIN",
+    SysAdmin => "SYS_ADMIN",
+});
+permission_names!(ProjectPermission {
+    ProjectRead => "PROJECT_READ",
+    ProjectWrite => "PROJECT_WRITE",
+    ProjectAdmin => "PROJECT_ADMIN",
+});
+permission_names!(RepoPermission {
+    RepoRead => "REPO_READ",
+    RepoWrite => "REPO_WRITE",
+    RepoAdmin => "REPO_ADMIN",
+});
+
+/// One stored grant, as the store reads it back for a principal and a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    Global(GlobalPermission),
+    Project(ProjectPermission),
+    Repo(RepoPermission),
+}
+
+impl Grant {
+    /// Parses a stored `(scope, permission)` pair; unknown values are ignored by the caller.
+    pub fn parse(scope: &str, permission: &str) -> Option<Self> {
+        match scope {
+            "global" => permission.parse().ok().map(Grant::Global),
+            "project" => permission.parse().ok().map(Grant::Project),
+            "repo" => permission.parse().ok().map(Grant::Repo),
+            _ => None,
+        }
+    }
+}
+
+/// What a principal may do on one project or repository, after folding every grant that applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Level {
+    #[default]
+    None,
+    Read,
+    Write,
+    /// Repository administration.
+    Admin,
+    /// Project administration; implies `Admin` on each repository in the project.
+    ProjectAdmin,
+}
+
+impl Grant {
+    fn level(self) -> Level {
+        match self {
+            Grant::Global(GlobalPermission::Admin | GlobalPermission::SysAdmin) => {
+                Level::ProjectAdmin
+            }
+            Grant::Global(_) => Level::None,
+            Grant::Project(ProjectPermission::ProjectRead)
+            | Grant::Repo(RepoPermission::RepoRead) => Level::Read,
+            Grant::Project(ProjectPermission::ProjectWrite)
+            | Grant::Repo(RepoPermission::RepoWrite) => Level::Write,
+            Grant::Repo(RepoPermission::RepoAdmin) => Level::Admin,
+            Grant::Project(ProjectPermission::ProjectAdmin) => Level::ProjectAdmin,
+        }
+    }
+}
+
+/// A grant with what it applies to, as loaded for one principal (directly and through teams).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopedGrant {
+    pub grant: Grant,
+    /// The project the grant is on, or the project of the repository it is on.
+    pub project_id: Option<i64>,
+    pub repo_id: Option<i64>,
+}
+
+/// Folds a principal's grants into the facts about one project (`repo_id` None) or repository.
+/// `public` says whether the resource is readable by anyone; `has_public_repo` whether a project
+/// holds a public repository (which makes the project visible).
+pub fn facts_for(
+    grants: &[ScopedGrant],
+    project_id: i64,
+    repo_id: Option<i64>,
+    public: bool,
+    has_public_repo: bool,
+) -> super::authz::ResourceFacts {
+    let applies = |g: &&ScopedGrant| match g.grant {
+        Grant::Global(_) => true,
+        Grant::Project(_) => g.project_id == Some(project_id),
+        Grant::Repo(_) => repo_id.is_some() && g.repo_id == repo_id,
+    };
+    let level = grants
+        .iter()
+        .filter(applies)
+        .map(|g| g.grant.level())
+        .max()
+        .unwrap_or_default();
+    let inner_access = repo_id.is_none()
+        && (has_public_repo
+            || grants
+                .iter()
+                .any(|g| matches!(g.grant, Grant::Repo(_)) && g.project_id == Some(project_id)));
+    super::authz::ResourceFacts {
+        public,
+        level,
+        inner_access,
+    }
+}
+
+/// The highest global permission among the grants (direct or through teams).
+pub fn global_of(grants: &[ScopedGrant]) -> Option<GlobalPermission> {
+    grants
+        .iter()
+        .filter_map(|g| match g.grant {
+            Grant::Global(p) => Some(p),
+            _ => None,
+        })
+        .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in GlobalPermission::ALL {
+            assert_eq!(p.as_str().parse::<GlobalPermission>().unwrap(), *p);
+        }
+        assert!("REPO_READ"
+            .parse::<GlobalPermission>()
+            .unwrap_err()
+            .contains("LICENSED_USER"));
+    }
+
+    fn g(grant: Grant, project_id: Option<i64>, repo_id: Option<i64>) -> ScopedGrant {
+        ScopedGrant {
+            grant,
+            project_id,
+            repo_id,
+        }
+    }
+
+    #[test]
+    fn folding() {
+        use Grant::*;
+        let grants = [
+            g(Global(GlobalPermission::LicensedUser), None, None),
+            g(Project(ProjectPermission::ProjectWrite), Some(1), None),
+            g(Repo(RepoPermission::RepoAdmin), Some(2), Some(20)),
+        ];
+        assert_eq!(
+            facts_for(&grants, 1, Some(10), false, false).level,
+            Level::Write
+        );
+        assert_eq!(
+            facts_for(&grants, 2, Some(20), false, false).level,
+            Level::Admin
+        );
+        assert_eq!(
+            facts_for(&grants, 2, Some(21), false, false).level,
+            Level::None
+        );
+        let project2 = facts_for(&grants, 2, None, false, false);
+        assert_eq!((project2.level, project2.inner_access), (Level::None, true));
+        assert!(!facts_for(&grants, 3, None, false, false).inner_access);
+        assert!(facts_for(&grants, 3, None, false, true).inner_access);
+        let admin = [g(Global(GlobalPermission::Admin), None, None)];
+        assert_eq!(
+            facts_for(&admin, 9, Some(9), false, false).level,
+            Level::ProjectAdmin
+        );
+        assert_eq!(global_of(&grants), Some(GlobalPermission::LicensedUser));
+        assert_eq!(global_of(&[]), None);
+    }
+}

@@ -1,0 +1,169 @@
+//! Pull request rules, following Bitbucket Data Center: optimistic locking on `version`, and which
+//! state changes are allowed. Merge and decline change state only until git hosting arrives.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrState {
+    Open,
+    Merged,
+    Declined,
+}
+
+impl PrState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrState::Open => "OPEN",
+            PrState::Merged => "MERGED",
+            PrState::Declined => "DECLINED",
+        }
+    }
+}
+
+impl FromStr for PrState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_uppercase().as_str() {
+            "OPEN" => Ok(PrState::Open),
+            "MERGED" => Ok(PrState::Merged),
+            "DECLINED" => Ok(PrState::Declined),
+            _ => Err(format!(
+                "'{s}' is not a pull request state; use OPEN, MERGED, DECLINED or ALL"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for PrState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrRuleError {
+    #[error("You are attempting to modify a pull request based on out-of-date information: the current version is {current}, you supplied {given}.")]
+    OutOfDate { current: i64, given: i64 },
+    #[error("This pull request is {0} and can no longer be changed.")]
+    NotOpen(PrState),
+    #[error("The source and target branch of a pull request must differ.")]
+    SameBranch,
+    #[error("The author of a pull request cannot be one of its reviewers or approve it.")]
+    AuthorIsReviewer,
+}
+
+impl PrRuleError {
+    /// Bitbucket's exception name, which clients match on.
+    pub fn exception(&self) -> &'static str {
+        match self {
+            PrRuleError::OutOfDate { .. } => {
+                "com.atlassian.bitbucket.pull.PullRequestOutOfDateException"
+            }
+            PrRuleError::NotOpen(_) => {
+                "com.atlassian.bitbucket.pull.IllegalPullRequestStateException"
+            }
+            PrRuleError::SameBranch => "com.atlassian.bitbucket.pull.EmptyPullRequestException",
+            PrRuleError::AuthorIsReviewer => {
+                "com.atlassian.bitbucket.pull.InvalidPullRequestReviewersException"
+            }
+        }
+    }
+    /// Rule violations that are conflicts with the current state answer 409, the rest 400.
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            PrRuleError::OutOfDate { .. } | PrRuleError::NotOpen(_)
+        )
+    }
+}
+
+/// Checks that a change (update, merge, decline) may be applied to a pull request as it is now.
+pub fn check_change(
+    state: PrState,
+    current_version: i64,
+    given_version: Option<i64>,
+) -> Result<(), PrRuleError> {
+    // Bitbucket checks the version before the state: a stale client must refresh first.
+    if let Some(given) = given_version {
+        if given != current_version {
+            return Err(PrRuleError::OutOfDate {
+                current: current_version,
+                given,
+            });
+        }
+    }
+    if state != PrState::Open {
+        return Err(PrRuleError::NotOpen(state));
+    }
+    Ok(())
+}
+
+/// Normalises a branch name the way Bitbucket reports it: `refs/heads/<name>`.
+pub fn branch_ref(name: &str) -> String {
+    let name = name.trim();
+    if name.starts_with("refs/") {
+        name.to_string()
+    } else {
+        format!("refs/heads/{name}")
+    }
+}
+
+/// The short name of a ref: `refs/heads/main` → `main`.
+pub fn display_id(r: &str) -> &str {
+    r.strip_prefix("refs/heads/")
+        .or_else(|| r.strip_prefix("refs/tags/"))
+        .unwrap_or(r)
+}
+
+/// A ref name must be a plausible git ref: no spaces, control characters, `..` or `~^:?*[\`.
+pub fn valid_ref(r: &str) -> bool {
+    let name = display_id(r);
+    !name.is_empty()
+        && r.len() <= 255
+        && !r.contains("..")
+        && !r.ends_with('/')
+        && !r
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_is_checked_before_state() {
+        assert_eq!(check_change(PrState::Open, 2, Some(2)), Ok(()));
+        assert_eq!(
+            check_change(PrState::Open, 2, Some(1)),
+            Err(PrRuleError::OutOfDate {
+                current: 2,
+                given: 1
+            })
+        );
+        assert_eq!(
+            check_change(PrState::Declined, 3, Some(3)),
+            Err(PrRuleError::NotOpen(PrState::Declined))
+        );
+        assert!(check_change(PrState::Merged, 3, Some(1))
+            .unwrap_err()
+            .is_conflict());
+    }
+
+    #[test]
+    fn refs() {
+        assert_eq!(branch_ref("feature/x"), "refs/heads/feature/x");
+        assert_eq!(branch_ref("refs/heads/main"), "refs/heads/main");
+        assert_eq!(display_id("refs/heads/feature/x"), "feature/x");
+        assert!(valid_ref("refs/heads/feature/x"));
+        for bad in [
+            "refs/heads/",
+            "refs/heads/a..b",
+            "refs/heads/a b",
+            "refs/heads/a:b",
+        ] {
+            assert!(!valid_ref(bad), "{bad}");
+        }
+    }
+}

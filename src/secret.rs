@@ -1,0 +1,107 @@
+//! Secrets in memory and at rest: a wrapper that never prints, random prefixed tokens that are
+//! stored only as SHA-256 hashes, and constant-time comparison.
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use subtle::ConstantTimeEq;
+
+/// A value that must never reach a log line. `Debug` and `Display` print a placeholder.
+#[derive(Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.0.is_empty() { "" } else { "***" })
+    }
+}
+
+/// Token kinds carry a recognisable prefix so secret scanners can find leaked ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Personal access token.
+    Personal,
+    /// Browser session.
+    Session,
+    /// CSRF synchronizer token.
+    Csrf,
+}
+
+impl TokenKind {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            TokenKind::Personal => "jct_pat_",
+            TokenKind::Session => "jct_ses_",
+            TokenKind::Csrf => "",
+        }
+    }
+}
+
+/// 256 random bits, URL-safe base64, with the kind's prefix.
+pub fn new_token(kind: TokenKind) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    use base64::Engine;
+    let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    format!("{}{}", kind.prefix(), body)
+}
+
+/// High-entropy tokens need no slow hash: SHA-256 hex is what we store and look up by.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_prefixed_unique_and_long() {
+        let a = new_token(TokenKind::Personal);
+        let b = new_token(TokenKind::Personal);
+        assert!(a.starts_with("jct_pat_"));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), "jct_pat_".len() + 43);
+    }
+
+    #[test]
+    fn secret_never_prints() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+        assert_eq!(serde_json::to_string(&s).unwrap(), "\"***\"");
+    }
+
+    #[test]
+    fn hash_is_sha256_hex() {
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(constant_time_eq("x", "x"));
+        assert!(!constant_time_eq("x", "y"));
+        assert!(!constant_time_eq("x", "xx"));
+    }
+}

@@ -1,0 +1,6 @@
+//! Services: operations that combine the store, the domain rules and side effects (hashing,
+//! auditing). Handlers call these; these never see HTTP.
+
+pub mod audit;
+pub mod passwords;
+pub mod sign_in;

@@ -1,0 +1,259 @@
+//! Users and teams (both are accounts, sharing one slug namespace), team membership and sign-in
+//! throttling counters.
+
+use super::{on_pool, BeginWrite, Store, StoreError, StoreResult};
+use crate::domain::GlobalPermission;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    User,
+    Team,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::User => "user",
+            AccountKind::Team => "team",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Account {
+    pub id: i64,
+    pub kind: String,
+    pub slug: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TeamMember {
+    pub user_id: i64,
+    pub slug: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, kind, slug, display_name, email, active, created_at";
+
+impl Store {
+    pub async fn count_users(&self) -> StoreResult<i64> {
+        on_pool!(self, p => {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE kind = 'user'").fetch_one(p).await?;
+            Ok(n)
+        })
+    }
+
+    /// Creates a user and, in the same transaction, their global permission (if any).
+    pub async fn create_user(
+        &self,
+        slug: &str,
+        display_name: &str,
+        email: Option<&str>,
+        password_hash: Option<&str>,
+        global: Option<GlobalPermission>,
+    ) -> StoreResult<Account> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let account: Account = sqlx::query_as(&format!(
+                "INSERT INTO accounts (kind, slug, display_name, email, password_hash, active, created_at, updated_at)
+                 VALUES ('user', $1, $2, $3, $4, TRUE, $5, $5) RETURNING {ACCOUNT_COLUMNS}"))
+                .bind(slug).bind(display_name).bind(email).bind(password_hash).bind(now)
+                .fetch_one(&mut *tx).await?;
+            if let Some(g) = global {
+                sqlx::query("INSERT INTO grants (scope, target_id, account_id, permission) VALUES ('global', 0, $1, $2)")
+                    .bind(account.id).bind(g.as_str()).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(account)
+        })
+    }
+
+    pub async fn create_team(
+        &self,
+        slug: &str,
+        display_name: &str,
+        first_admin: i64,
+    ) -> StoreResult<Account> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let account: Account = sqlx::query_as(&format!(
+                "INSERT INTO accounts (kind, slug, display_name, active, created_at, updated_at)
+                 VALUES ('team', $1, $2, TRUE, $3, $3) RETURNING {ACCOUNT_COLUMNS}"))
+                .bind(slug).bind(display_name).bind(now)
+                .fetch_one(&mut *tx).await?;
+            sqlx::query("INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, 'admin')")
+                .bind(account.id).bind(first_admin).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(account)
+        })
+    }
+
+    pub async fn find_account(&self, slug: &str) -> StoreResult<Option<Account>> {
+        on_pool!(self, p => {
+            let a: Option<Account> = sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE slug = $1"))
+                .bind(slug).fetch_optional(p).await?;
+            Ok(a)
+        })
+    }
+
+    /// The account and its password hash, for signing in. Inactive users are returned too, so
+    /// the caller can spend the same time on them as on anyone else.
+    pub async fn find_user_credentials(
+        &self,
+        slug: &str,
+    ) -> StoreResult<Option<(Account, Option<String>)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            account: Account,
+            password_hash: Option<String>,
+        }
+        on_pool!(self, p => {
+            let r: Option<Row> = sqlx::query_as(&format!(
+                "SELECT {ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE slug = $1 AND kind = 'user'"))
+                .bind(slug).fetch_optional(p).await?;
+            Ok(r.map(|r| (r.account, r.password_hash)))
+        })
+    }
+
+    /// Accounts of one kind whose slug or display name contains `filter`, ordered by slug.
+    pub async fn list_accounts(
+        &self,
+        kind: AccountKind,
+        filter: Option<&str>,
+    ) -> StoreResult<Vec<Account>> {
+        let pattern = format!(
+            "%{}%",
+            filter.unwrap_or("").to_lowercase().replace(['%', '_'], "")
+        );
+        on_pool!(self, p => {
+            let v: Vec<Account> = sqlx::query_as(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE kind = $1
+                 AND (LOWER(slug) LIKE $2 OR LOWER(display_name) LIKE $2) ORDER BY slug"))
+                .bind(kind.as_str()).bind(pattern).fetch_all(p).await?;
+            Ok(v)
+        })
+    }
+
+    pub async fn update_account(
+        &self,
+        id: i64,
+        display_name: &str,
+        email: Option<&str>,
+    ) -> StoreResult<Account> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let a: Account = sqlx::query_as(&format!(
+                "UPDATE accounts SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4 RETURNING {ACCOUNT_COLUMNS}"))
+                .bind(display_name).bind(email).bind(now).bind(id).fetch_one(p).await?;
+            Ok(a)
+        })
+    }
+
+    /// Replaces a user's password hash and ends their other sessions.
+    pub async fn set_password(
+        &self,
+        user_id: i64,
+        hash: &str,
+        keep_session: Option<i64>,
+    ) -> StoreResult<()> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let done = sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3 AND kind = 'user'")
+                .bind(hash).bind(now).bind(user_id).execute(&mut *tx).await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+                .bind(user_id).bind(keep_session.unwrap_or(0)).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Activates or deactivates an account. Deactivation ends every session at once; tokens stop
+    /// working because authentication only accepts active users.
+    pub async fn set_active(&self, id: i64, active: bool) -> StoreResult<Account> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let a: Account = sqlx::query_as(&format!(
+                "UPDATE accounts SET active = $1, updated_at = $2 WHERE id = $3 RETURNING {ACCOUNT_COLUMNS}"))
+                .bind(active).bind(now).bind(id).fetch_one(&mut *tx).await?;
+            if !active {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(a)
+        })
+    }
+
+    pub async fn set_team_member(&self, team_id: i64, user_id: i64, role: &str) -> StoreResult<()> {
+        on_pool!(self, p => {
+            sqlx::query(
+                "INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, $3)
+                 ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role")
+                .bind(team_id).bind(user_id).bind(role).execute(p).await?;
+            Ok(())
+        })
+    }
+
+    pub async fn remove_team_member(&self, team_id: i64, user_id: i64) -> StoreResult<bool> {
+        on_pool!(self, p => {
+            let r = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
+                .bind(team_id).bind(user_id).execute(p).await?;
+            Ok(r.rows_affected() > 0)
+        })
+    }
+
+    pub async fn team_members(&self, team_id: i64) -> StoreResult<Vec<TeamMember>> {
+        on_pool!(self, p => {
+            let v: Vec<TeamMember> = sqlx::query_as(
+                "SELECT a.id AS user_id, a.slug, a.display_name, m.role FROM team_members m
+                 JOIN accounts a ON a.id = m.user_id WHERE m.team_id = $1 ORDER BY a.slug")
+                .bind(team_id).fetch_all(p).await?;
+            Ok(v)
+        })
+    }
+
+    /// Counts a failed sign-in for `username` and returns the failures in the current window.
+    pub async fn record_sign_in_failure(&self, username: &str, window_ms: i64) -> StoreResult<i64> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let n: i64 = sqlx::query_scalar(
+                "INSERT INTO sign_in_failures (username, failures, window_start) VALUES ($1, 1, $2)
+                 ON CONFLICT (username) DO UPDATE SET
+                   failures = CASE WHEN sign_in_failures.window_start < $3 THEN 1 ELSE sign_in_failures.failures + 1 END,
+                   window_start = CASE WHEN sign_in_failures.window_start < $3 THEN $2 ELSE sign_in_failures.window_start END
+                 RETURNING failures")
+                .bind(username).bind(now).bind(now - window_ms).fetch_one(p).await?;
+            Ok(n)
+        })
+    }
+
+    /// Failures counted for `username` in the window that is still open.
+    pub async fn sign_in_failures(&self, username: &str, window_ms: i64) -> StoreResult<i64> {
+        let since = self.now() - window_ms;
+        on_pool!(self, p => {
+            let n: Option<i64> = sqlx::query_scalar(
+                "SELECT failures FROM sign_in_failures WHERE username = $1 AND window_start >= $2")
+                .bind(username).bind(since).fetch_optional(p).await?;
+            Ok(n.unwrap_or(0))
+        })
+    }
+
+    pub async fn clear_sign_in_failures(&self, username: &str) -> StoreResult<()> {
+        on_pool!(self, p => {
+            sqlx::query("DELETE FROM sign_in_failures WHERE username = $1").bind(username).execute(p).await?;
+            Ok(())
+        })
+    }
+}

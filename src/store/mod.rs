@@ -1,0 +1,223 @@
+//! Storage: one interface named by intent, over SQLite (default, WAL) or PostgreSQL, chosen from
+//! the database URL at start-up.
+//!
+//! Each query is written once, in SQL both databases accept (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`); the `on_pool!` macro compiles it for each backend, so the difference between
+//! them stays in this module (migrations, pool options, how a write transaction begins) and never
+//! reaches a caller.
+
+use crate::clock::SharedClock;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+mod accounts;
+mod audit;
+pub mod grants;
+mod projects;
+mod pulls;
+mod sessions;
+mod tokens;
+
+pub use accounts::{Account, AccountKind, TeamMember};
+pub use audit::{AuditEntry, NewAudit};
+pub use grants::{GrantHolder, GrantTarget};
+pub use projects::{Project, ProjectChanges, Repository, RepositoryChanges};
+pub use pulls::{Comment, NewPullRequest, Participant, PullRequest};
+pub use sessions::Session;
+pub use tokens::{AccessToken, TokenOwner};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; nothing was written.
+    #[error("duplicate")]
+    Duplicate,
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate,
+            _ => StoreError::Db(e),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone)]
+enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+    clock: SharedClock,
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool; the body is compiled once per backend.
+macro_rules! on_pool {
+    ($store:expr, $p:ident => $body:expr) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite($p) => $body,
+            $crate::store::Db::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Starts a transaction that will write. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing when it
+/// upgrades a read lock.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.begin().await
+    }
+}
+
+/// A page request in Bitbucket's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub start: i64,
+    pub limit: i64,
+}
+
+impl PageRequest {
+    pub const MAX_LIMIT: i64 = 1000;
+    /// Takes one page out of an already filtered list. Returns the items and whether more follow.
+    pub fn slice<T>(self, items: Vec<T>) -> (Vec<T>, bool) {
+        let start = self.start.max(0) as usize;
+        let limit = self.limit.clamp(1, Self::MAX_LIMIT) as usize;
+        let more = items.len() > start + limit;
+        (items.into_iter().skip(start).take(limit).collect(), more)
+    }
+}
+
+impl Store {
+    /// Connects to the database named by `url` (`sqlite://...` or `postgres://...`).
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        clock: SharedClock,
+    ) -> anyhow::Result<Self> {
+        let db = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            if let Some(parent) = opts.get_filename().parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            Db::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .connect_with(opts)
+                    .await?,
+            )
+        } else {
+            let opts = PgConnectOptions::from_str(url)?;
+            Db::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?,
+            )
+        };
+        Ok(Self { db, clock })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Applies the backend's migrations that have not run yet.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Readiness: the database answers.
+    pub async fn ping(&self) -> StoreResult<()> {
+        on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()).map_err(Into::into))
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_slices() {
+        let p = PageRequest { start: 2, limit: 2 };
+        assert_eq!(p.slice(vec![1, 2, 3, 4, 5]), (vec![3, 4], true));
+        assert_eq!(
+            PageRequest { start: 4, limit: 2 }.slice(vec![1, 2, 3, 4, 5]),
+            (vec![5], false)
+        );
+        assert_eq!(
+            PageRequest { start: 9, limit: 2 }.slice(vec![1]),
+            (vec![], false)
+        );
+    }
+}
+
+/// Creates an empty PostgreSQL database `name` on the server at `server_url` (a URL without a
+/// database, or with one to connect through). Used by the test harness and the benchmark.
+pub async fn create_database(server_url: &str, name: &str) -> anyhow::Result<()> {
+    use sqlx::{Connection, Executor};
+    anyhow::ensure!(
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "invalid database name"
+    );
+    let mut url = url::Url::parse(server_url)?;
+    url.set_path("/postgres");
+    let mut conn = sqlx::PgConnection::connect(url.as_str()).await?;
+    conn.execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+        .await?;
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await?;
+    conn.close().await?;
+    Ok(())
+}

@@ -1,0 +1,292 @@
+//! Authentication: every request resolves to one `Caller` here, from a session cookie, HTTP Basic
+//! (password or access token) or a Bearer access token. Handlers receive the `Caller` and ask it
+//! to authorize; none looks at credentials itself.
+
+use super::error::ApiError;
+use super::state::AppState;
+use crate::domain::{
+    self, authorize, Action, Ceiling, ResourceFacts, ScopedGrant, Subject, TokenPermission,
+};
+use crate::secret::{constant_time_eq, token_hash, TokenKind};
+use crate::services::{audit, sign_in};
+use crate::store::{Account, Project, Repository};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub const SESSION_COOKIE: &str = "junction_session";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Anonymous,
+    Session { id: i64, csrf: String },
+    Password,
+    AccessToken { id: i64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: Option<Account>,
+    pub subject: Subject,
+    pub grants: Arc<Vec<ScopedGrant>>,
+    pub credential: Credential,
+    pub ip: String,
+}
+
+impl Caller {
+    fn anonymous(ip: String) -> Self {
+        Self {
+            user: None,
+            subject: Subject::ANONYMOUS,
+            grants: Arc::new(Vec::new()),
+            credential: Credential::Anonymous,
+            ip,
+        }
+    }
+
+    pub fn user(&self) -> Result<&Account, ApiError> {
+        self.user.as_ref().ok_or_else(ApiError::unauthenticated)
+    }
+
+    pub fn actor(&self) -> audit::Actor<'_> {
+        audit::Actor {
+            id: self.user.as_ref().map(|u| u.id),
+            name: self.user.as_ref().map_or("anonymous", |u| u.slug.as_str()),
+            ip: &self.ip,
+        }
+    }
+
+    /// An action not about one project or repository.
+    pub fn check(&self, action: Action) -> Result<(), ApiError> {
+        authorize(&self.subject, action, None)
+            .map_err(|d| ApiError::from_denial(d, ApiError::unauthenticated))
+    }
+
+    pub fn project_facts(&self, p: &Project) -> ResourceFacts {
+        domain::facts_for(&self.grants, p.id, None, p.public, p.has_public_repo)
+    }
+
+    pub fn repo_facts(&self, r: &Repository) -> ResourceFacts {
+        domain::facts_for(
+            &self.grants,
+            r.project_id,
+            Some(r.id),
+            r.readable_by_anyone(),
+            false,
+        )
+    }
+
+    pub fn can_project(&self, p: &Project, action: Action) -> bool {
+        authorize(&self.subject, action, Some(&self.project_facts(p))).is_ok()
+    }
+
+    pub fn can_repo(&self, r: &Repository, action: Action) -> bool {
+        authorize(&self.subject, action, Some(&self.repo_facts(r))).is_ok()
+    }
+
+    pub fn check_project(&self, p: &Project, action: Action) -> Result<(), ApiError> {
+        authorize(&self.subject, action, Some(&self.project_facts(p)))
+            .map_err(|d| ApiError::from_denial(d, || no_such_project(&p.key)))
+    }
+
+    pub fn check_repo(&self, r: &Repository, action: Action) -> Result<(), ApiError> {
+        authorize(&self.subject, action, Some(&self.repo_facts(r)))
+            .map_err(|d| ApiError::from_denial(d, || no_such_repo(&r.project_key, &r.slug)))
+    }
+
+    /// The CSRF token forms must echo (sessions only).
+    pub fn csrf_token(&self) -> Option<&str> {
+        match &self.credential {
+            Credential::Session { csrf, .. } => Some(csrf),
+            _ => None,
+        }
+    }
+}
+
+pub fn no_such_project(key: &str) -> ApiError {
+    ApiError::not_found(
+        "com.atlassian.bitbucket.project.NoSuchProjectException",
+        format!("Project {key} does not exist."),
+    )
+}
+
+pub fn no_such_repo(key: &str, slug: &str) -> ApiError {
+    ApiError::not_found(
+        "com.atlassian.bitbucket.repository.NoSuchRepositoryException",
+        format!("Repository {key}/{slug} does not exist."),
+    )
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+            ApiError::internal("authentication middleware is not installed on this route")
+        })
+    }
+}
+
+/// Middleware: resolves the caller, enforces CSRF on cookie-authenticated REST writes, and adds
+/// `X-AUSERNAME` to every authenticated response.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    let caller = match resolve(&state, req.headers(), ip).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    if let Credential::Session { csrf, .. } = &caller.credential {
+        let path = req.uri().path();
+        let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        if unsafe_method && path.starts_with("/rest/") && !rest_csrf_ok(req.headers(), csrf) {
+            return ApiError::forbidden(
+                "XSRF check failed: browser requests that change data must carry the header X-Atlassian-Token: no-check.",
+            )
+            .with_context("X-Atlassian-Token")
+            .into_response();
+        }
+    }
+    let username = caller.user.as_ref().map(|u| u.slug.clone());
+    req.extensions_mut().insert(caller);
+    let mut resp = next.run(req).await;
+    if let Some(name) = username.and_then(|n| HeaderValue::from_str(&n).ok()) {
+        resp.headers_mut().insert("X-AUSERNAME", name);
+    }
+    resp
+}
+
+/// A cross-site form cannot set custom headers, so requiring one blocks CSRF on the REST API;
+/// the session's own token is accepted too.
+fn rest_csrf_ok(headers: &HeaderMap, csrf: &str) -> bool {
+    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    header("X-Atlassian-Token").is_some_and(|v| v.eq_ignore_ascii_case("no-check"))
+        || header("X-CSRF-Token").is_some_and(|v| constant_time_eq(v, csrf))
+}
+
+async fn resolve(state: &AppState, headers: &HeaderMap, ip: String) -> Result<Caller, ApiError> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let auth = auth.to_str().map_err(|_| invalid_credentials())?;
+        let (scheme, value) = auth.split_once(' ').ok_or_else(invalid_credentials)?;
+        return if scheme.eq_ignore_ascii_case("bearer") {
+            from_token(state, value.trim(), None, ip).await
+        } else if scheme.eq_ignore_ascii_case("basic") {
+            from_basic(state, value.trim(), ip).await
+        } else {
+            Err(invalid_credentials())
+        };
+    }
+    if let Some(token) = cookie(headers, SESSION_COOKIE) {
+        let hash = token_hash(token);
+        if let Some((session, account)) = state
+            .store
+            .find_session(&hash, state.session_idle_ms())
+            .await?
+        {
+            let credential = Credential::Session {
+                id: session.id,
+                csrf: session.csrf_token,
+            };
+            return for_user(state, account, Ceiling::Full, credential, ip).await;
+        }
+    }
+    Ok(Caller::anonymous(ip))
+}
+
+async fn from_basic(state: &AppState, encoded: &str, ip: String) -> Result<Caller, ApiError> {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| invalid_credentials())?;
+    let text = String::from_utf8(decoded).map_err(|_| invalid_credentials())?;
+    let (username, password) = text.split_once(':').ok_or_else(invalid_credentials)?;
+    if password.starts_with(TokenKind::Personal.prefix()) {
+        return from_token(state, password, Some(username), ip).await;
+    }
+    match sign_in::check_password(
+        &state.store,
+        &state.config.security,
+        username,
+        password,
+        &ip,
+    )
+    .await
+    {
+        Ok(account) => for_user(state, account, Ceiling::Full, Credential::Password, ip).await,
+        Err(sign_in::SignInError::Throttled) => Err(ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "com.atlassian.bitbucket.auth.TooManyFailedLoginAttemptsException",
+            sign_in::SignInError::Throttled.to_string(),
+        )),
+        Err(sign_in::SignInError::Invalid) => Err(invalid_credentials()),
+        Err(sign_in::SignInError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// An access token, from `Bearer` or as the Basic password (then the username must match).
+async fn from_token(
+    state: &AppState,
+    token: &str,
+    username: Option<&str>,
+    ip: String,
+) -> Result<Caller, ApiError> {
+    let owner = state
+        .store
+        .use_access_token(&token_hash(token))
+        .await?
+        .ok_or_else(invalid_credentials)?;
+    if username.is_some_and(|u| !u.eq_ignore_ascii_case(&owner.account.slug)) {
+        return Err(invalid_credentials());
+    }
+    let permission =
+        TokenPermission::parse(&owner.token.permission).ok_or_else(invalid_credentials)?;
+    let credential = Credential::AccessToken { id: owner.token.id };
+    for_user(state, owner.account, permission.ceiling(), credential, ip).await
+}
+
+async fn for_user(
+    state: &AppState,
+    account: Account,
+    ceiling: Ceiling,
+    credential: Credential,
+    ip: String,
+) -> Result<Caller, ApiError> {
+    let grants = state.store.grants_of_user(account.id).await?;
+    let subject = Subject {
+        user_id: Some(account.id),
+        global: domain::global_of(&grants),
+        ceiling,
+    };
+    Ok(Caller {
+        user: Some(account),
+        subject,
+        grants: Arc::new(grants),
+        credential,
+        ip,
+    })
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::UNAUTHORIZED,
+        "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException",
+        "Authentication failed. Please check your credentials and try again.",
+    )
+}
+
+/// The value of one cookie, if present.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}

@@ -1,0 +1,130 @@
+//! The one mapping from errors to HTTP. REST answers in Bitbucket's shape
+//! `{"errors":[{"context","message","exceptionName"}]}`; internal details are logged, never sent.
+
+use crate::domain::{pull_request::PrRuleError, Denial, ValidationError};
+use crate::store::StoreError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    pub context: Option<String>,
+    /// Machine-readable code; Bitbucket's exception names where one exists.
+    pub exception: &'static str,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, exception: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            context: None,
+            exception,
+        }
+    }
+    pub fn with_context(mut self, context: impl Into<String>) -> Self {
+        self.context = Some(context.into());
+        self
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "com.atlassian.bitbucket.validation.ArgumentValidationException",
+            message,
+        )
+    }
+    pub fn not_found(exception: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, exception, message)
+    }
+    pub fn conflict(exception: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, exception, message)
+    }
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "com.atlassian.bitbucket.AuthorisationException",
+            "Authentication is required: sign in, or send HTTP Basic credentials or a Bearer access token.",
+        )
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "com.atlassian.bitbucket.AuthorisationException",
+            message,
+        )
+    }
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "com.atlassian.bitbucket.ServiceException",
+            "An unexpected error occurred; it has been logged.",
+        )
+    }
+
+    /// Turns an authorization denial into an answer. `missing` is the 404 to give when the
+    /// principal may not see the resource, so its existence is not revealed.
+    pub fn from_denial(d: Denial, missing: impl FnOnce() -> ApiError) -> Self {
+        match d {
+            Denial::Unauthenticated => Self::unauthenticated(),
+            Denial::NotVisible => missing(),
+            Denial::Forbidden(why) | Denial::BeyondScope(why) => Self::forbidden(why),
+        }
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        json!({"errors": [{"context": self.context, "message": self.message, "exceptionName": self.exception}]})
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        ApiError::bad_request(e.message).with_context(e.field)
+    }
+}
+
+impl From<PrRuleError> for ApiError {
+    fn from(e: PrRuleError) -> Self {
+        let status = if e.is_conflict() {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        ApiError::new(status, e.exception(), e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    /// Callers map `Duplicate` and `NotFound` to their own messages first where they can say more.
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Duplicate => ApiError::conflict(
+                "com.atlassian.bitbucket.DuplicateEntityException",
+                "Something with that name already exists.",
+            ),
+            StoreError::NotFound => ApiError::not_found(
+                "com.atlassian.bitbucket.NoSuchEntityException",
+                "It does not exist (any more).",
+            ),
+            StoreError::Db(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status, axum::Json(self.body())).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Junction\""),
+            );
+        }
+        resp
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,96 @@
+//! The HTTP layer: one router per surface, assembled here with the middleware every request
+//! passes through (request id and logging, metrics, security headers, body limit, authentication).
+
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod json;
+pub mod metrics;
+pub mod paging;
+pub mod rest;
+pub mod state;
+pub mod ui;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use metrics::SharedMetrics;
+use rand::RngCore;
+use state::AppState;
+use std::time::Instant;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub fn router(state: AppState, metrics: SharedMetrics) -> Router {
+    let limit = state.config.server.max_body_bytes;
+    let app = Router::new()
+        .merge(rest::router())
+        .merge(ui::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .route("/health", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state);
+    with_security_headers(app).layer(middleware::from_fn_with_state(metrics, observe))
+}
+
+async fn not_found(uri: axum::http::Uri) -> error::ApiError {
+    error::ApiError::not_found(
+        "com.atlassian.bitbucket.rest.ResourceNotFoundException",
+        format!("No resource at {}.", uri.path()),
+    )
+}
+
+/// Pages must not be framed (clickjacking on consent and admin pages), sniffed or leak referrers.
+fn with_security_headers(app: Router) -> Router {
+    let set = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    app.layer(set(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(set(
+            header::CONTENT_SECURITY_POLICY,
+            "frame-ancestors 'none'; default-src 'self'; style-src 'self' 'unsafe-inline'",
+        ))
+        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(set(header::REFERRER_POLICY, "same-origin"))
+}
+
+/// Gives each request an id (echoed in `X-Request-Id`), logs it once with its outcome, and
+/// feeds the metrics.
+async fn observe(State(metrics): State<SharedMetrics>, req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let mut b = [0u8; 8];
+            rand::thread_rng().fill_bytes(&mut b);
+            hex::encode(b)
+        });
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = Instant::now();
+    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let mut resp = tracing::Instrument::instrument(next.run(req), span.clone()).await;
+    let elapsed = started.elapsed();
+    metrics.observe(resp.status().as_u16(), elapsed);
+    span.in_scope(|| {
+        tracing::info!(
+            status = resp.status().as_u16(),
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            "handled"
+        )
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}

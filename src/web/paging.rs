@@ -1,0 +1,121 @@
+//! Bitbucket paging: `?start=&limit=` in, `{size, limit, isLastPage, values, start, nextPageStart}` out.
+
+use super::error::ApiError;
+use crate::store::PageRequest;
+use axum::extract::{FromRequestParts, Query as AxumQuery};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+pub const DEFAULT_LIMIT: i64 = 25;
+
+/// A query-string extractor whose rejections are REST errors.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        AxumQuery::<T>::from_request_parts(parts, state)
+            .await
+            .map(|AxumQuery(v)| Query(v))
+            .map_err(|e| {
+                ApiError::bad_request(format!("The query string is invalid: {}", e.body_text()))
+            })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageParams {
+    pub start: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+impl PageParams {
+    pub fn request(&self) -> Result<PageRequest, ApiError> {
+        let start = self.start.unwrap_or(0);
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if start < 0 {
+            return Err(ApiError::bad_request("start must be 0 or more.").with_context("start"));
+        }
+        if !(1..=PageRequest::MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::bad_request(format!(
+                "limit must be between 1 and {}.",
+                PageRequest::MAX_LIMIT
+            ))
+            .with_context("limit"));
+        }
+        Ok(PageRequest { start, limit })
+    }
+}
+
+/// Pages an already filtered list.
+pub fn page<T: Serialize>(req: PageRequest, items: Vec<T>) -> Value {
+    let (values, more) = req.slice(items);
+    page_of(req, values, more)
+}
+
+/// Builds the page body from one page of values and whether more follow.
+pub fn page_of<T: Serialize>(req: PageRequest, values: Vec<T>, more: bool) -> Value {
+    let size = values.len() as i64;
+    let mut body = json!({
+        "size": size,
+        "limit": req.limit,
+        "isLastPage": !more,
+        "values": values,
+        "start": req.start,
+    });
+    if more {
+        body["nextPageStart"] = json!(req.start + size);
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shape() {
+        let req = PageRequest { start: 0, limit: 2 };
+        let body = page(req, vec![1, 2, 3]);
+        assert_eq!(
+            body,
+            json!({"size": 2, "limit": 2, "isLastPage": false, "values": [1, 2], "start": 0, "nextPageStart": 2})
+        );
+        let last = page(PageRequest { start: 2, limit: 2 }, vec![1, 2, 3]);
+        assert_eq!(
+            last,
+            json!({"size": 1, "limit": 2, "isLastPage": true, "values": [3], "start": 2})
+        );
+    }
+
+    #[test]
+    fn limits() {
+        assert!(PageParams {
+            start: Some(-1),
+            limit: None
+        }
+        .request()
+        .is_err());
+        assert!(PageParams {
+            start: None,
+            limit: Some(0)
+        }
+        .request()
+        .is_err());
+        assert!(PageParams {
+            start: None,
+            limit: Some(1001)
+        }
+        .request()
+        .is_err());
+        assert_eq!(
+            PageParams::default().request().unwrap(),
+            PageRequest {
+                start: 0,
+                limit: 25
+            }
+        );
+    }
+}

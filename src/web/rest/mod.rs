@@ -1,0 +1,114 @@
+//! The REST surfaces. Handlers are thin: parse, load, authorize through `Caller`, call the store
+//! or a service, render with `repr`.
+
+pub mod audit;
+pub mod permissions;
+pub mod projects;
+pub mod pulls;
+pub mod repos;
+pub mod repr;
+pub mod tokens;
+pub mod users;
+
+use super::state::AppState;
+use axum::routing::{get, post, put};
+use axum::Router;
+
+/// Host REST in the Bitbucket Data Center 1.0 shape, plus access tokens and Junction's own.
+pub fn router() -> Router<AppState> {
+    let pr = "/rest/api/1.0/projects/{key}/repos/{slug}/pull-requests/{id}";
+    Router::new()
+        .route(
+            "/rest/api/1.0/projects",
+            get(projects::list).post(projects::create),
+        )
+        .route(
+            "/rest/api/1.0/projects/{key}",
+            get(projects::get)
+                .put(projects::update)
+                .delete(projects::delete),
+        )
+        .route(
+            "/rest/api/1.0/projects/{key}/repos",
+            get(repos::list_in_project).post(repos::create),
+        )
+        .route(
+            "/rest/api/1.0/projects/{key}/repos/{slug}",
+            get(repos::get).put(repos::update).delete(repos::delete),
+        )
+        .route("/rest/api/1.0/repos", get(repos::search))
+        .route(
+            "/rest/api/1.0/projects/{key}/repos/{slug}/pull-requests",
+            get(pulls::list).post(pulls::create),
+        )
+        .route(pr, get(pulls::get).put(pulls::update))
+        .route(&format!("{pr}/merge"), post(pulls::merge))
+        .route(&format!("{pr}/decline"), post(pulls::decline))
+        .route(
+            &format!("{pr}/approve"),
+            post(pulls::approve).delete(pulls::unapprove),
+        )
+        .route(
+            &format!("{pr}/participants/{{user}}"),
+            put(pulls::set_participant_status),
+        )
+        .route(
+            &format!("{pr}/comments"),
+            get(pulls::list_comments).post(pulls::add_comment),
+        )
+        .route("/rest/api/1.0/users", get(users::list))
+        .route("/rest/api/1.0/users/{slug}", get(users::get))
+        .route(
+            "/rest/api/1.0/admin/users",
+            get(users::admin_list)
+                .post(users::admin_create)
+                .put(users::admin_update),
+        )
+        .route(
+            "/rest/api/1.0/admin/groups",
+            get(users::admin_list_teams).post(users::admin_create_team),
+        )
+        .route(
+            "/rest/api/1.0/admin/permissions/{kind}",
+            get(permissions::global_list)
+                .put(permissions::global_set)
+                .delete(permissions::global_revoke),
+        )
+        .route(
+            "/rest/api/1.0/projects/{key}/permissions/{kind}",
+            get(permissions::project_list)
+                .put(permissions::project_set)
+                .delete(permissions::project_revoke),
+        )
+        .route(
+            "/rest/api/1.0/projects/{key}/repos/{slug}/permissions/{kind}",
+            get(permissions::repo_list)
+                .put(permissions::repo_set)
+                .delete(permissions::repo_revoke),
+        )
+        .route(
+            "/rest/access-tokens/1.0/users/{slug}",
+            get(tokens::list).put(tokens::create),
+        )
+        .route(
+            "/rest/access-tokens/1.0/users/{slug}/{id}",
+            get(tokens::get).delete(tokens::delete),
+        )
+        .route(
+            "/rest/junction/1.0/admin/users/{slug}/deactivate",
+            post(users::admin_deactivate),
+        )
+        .route(
+            "/rest/junction/1.0/admin/users/{slug}/activate",
+            post(users::admin_activate),
+        )
+        .route(
+            "/rest/junction/1.0/teams/{team}/members",
+            get(users::list_team_members).put(users::set_team_member),
+        )
+        .route(
+            "/rest/junction/1.0/teams/{team}/members/{user}",
+            axum::routing::delete(users::remove_team_member),
+        )
+        .route("/rest/junction/1.0/audit", get(audit::list))
+}

@@ -1,0 +1,211 @@
+//! `/rest/api/1.0/projects`: list, get, create, update, delete.
+
+use super::repr;
+use crate::domain::names::bounded_text;
+use crate::domain::{Action, DisplayName, ProjectKey};
+use crate::services::audit;
+use crate::store::{Project, ProjectChanges, StoreError};
+use crate::web::auth::{no_such_project, Caller};
+use crate::web::error::{ApiError, ApiResult};
+use crate::web::json::Json;
+use crate::web::paging::{page, PageParams, Query};
+use crate::web::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+
+pub const MAX_DESCRIPTION: usize = 10_000;
+
+/// Finds a project and checks the caller may do `action` on it.
+pub async fn load(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    action: Action,
+) -> ApiResult<Project> {
+    let project = state
+        .store
+        .find_project(key)
+        .await?
+        .ok_or_else(|| no_such_project(key))?;
+    caller.check_project(&project, action)?;
+    Ok(project)
+}
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    #[serde(flatten)]
+    page: PageParams,
+    name: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListParams>,
+) -> ApiResult<axum::Json<Value>> {
+    let req = q.page.request()?;
+    let name = q.name.map(|n| n.to_lowercase());
+    let visible: Vec<Value> = state
+        .store
+        .list_projects()
+        .await?
+        .iter()
+        .filter(|p| caller.can_project(p, Action::ViewProject))
+        .filter(|p| {
+            name.as_ref()
+                .is_none_or(|n| p.name.to_lowercase().contains(n))
+        })
+        .map(|p| repr::project(&state.base_url, p))
+        .collect();
+    Ok(axum::Json(page(req, visible)))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
+    let project = load(&state, &caller, &key, Action::ViewProject).await?;
+    Ok(axum::Json(repr::project(&state.base_url, &project)))
+}
+
+#[derive(Deserialize)]
+pub struct ProjectBody {
+    key: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    public: Option<bool>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<ProjectBody>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    caller.check(Action::CreateProject)?;
+    let key = ProjectKey::parse(body.key.as_deref().unwrap_or(""))?;
+    let name = DisplayName::parse("name", body.name.as_deref().unwrap_or(""))?;
+    let description = bounded_text(
+        "description",
+        body.description.as_deref().unwrap_or(""),
+        MAX_DESCRIPTION,
+    )?;
+    let created = state
+        .store
+        .create_project(
+            key.as_str(),
+            name.as_str(),
+            &description,
+            body.public.unwrap_or(false),
+        )
+        .await;
+    let project = match created {
+        Err(StoreError::Duplicate) => return Err(project_taken(&state, Some(key.as_str())).await),
+        other => other?,
+    };
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "project.created",
+        &format!("project:{}", project.key),
+        "",
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(repr::project(&state.base_url, &project)),
+    ))
+}
+
+/// Says which of key and name is taken.
+/// `new_key` is the key being set, if it is.
+async fn project_taken(state: &AppState, new_key: Option<&str>) -> ApiError {
+    let key_taken = match new_key {
+        Some(k) => matches!(state.store.find_project(k).await, Ok(Some(_))),
+        None => false,
+    };
+    let (field, message) = if key_taken {
+        (
+            "key",
+            format!(
+                "Project key {} is already taken.",
+                new_key.unwrap_or_default()
+            ),
+        )
+    } else {
+        ("name", "Another project already has this name.".to_string())
+    };
+    ApiError::conflict(
+        "com.atlassian.bitbucket.project.DuplicateProjectException",
+        message,
+    )
+    .with_context(field)
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Json(body): Json<ProjectBody>,
+) -> ApiResult<axum::Json<Value>> {
+    let project = load(&state, &caller, &key, Action::AdminProject).await?;
+    let changes = ProjectChanges {
+        key: body
+            .key
+            .as_deref()
+            .map(ProjectKey::parse)
+            .transpose()?
+            .map(|k| k.to_string()),
+        name: body
+            .name
+            .as_deref()
+            .map(|n| DisplayName::parse("name", n))
+            .transpose()?
+            .map(|n| n.to_string()),
+        description: body
+            .description
+            .as_deref()
+            .map(|d| bounded_text("description", d, MAX_DESCRIPTION))
+            .transpose()?,
+        public: body.public,
+    };
+    let new_key = changes.key.clone().filter(|k| *k != project.key);
+    let updated = match state.store.update_project(project.id, &changes).await {
+        Err(StoreError::Duplicate) => return Err(project_taken(&state, new_key.as_deref()).await),
+        other => other?,
+    };
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "project.updated",
+        &format!("project:{}", updated.key),
+        "",
+    )
+    .await;
+    Ok(axum::Json(repr::project(&state.base_url, &updated)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> ApiResult<StatusCode> {
+    let project = load(&state, &caller, &key, Action::DeleteProject).await?;
+    if !state.store.delete_empty_project(project.id).await? {
+        return Err(ApiError::conflict(
+            "com.atlassian.bitbucket.IntegrityException",
+            format!("Project {} cannot be deleted because it still has repositories; delete or move them first.", project.key),
+        ));
+    }
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "project.deleted",
+        &format!("project:{}", project.key),
+        "",
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}

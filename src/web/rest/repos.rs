@@ -1,0 +1,254 @@
+//! Repositories: `/rest/api/1.0/projects/{key}/repos[/{slug}]` and the `/rest/api/1.0/repos` search.
+
+use super::projects::{self, MAX_DESCRIPTION};
+use super::repr;
+use crate::domain::names::bounded_text;
+use crate::domain::pull_request::{branch_ref, valid_ref};
+use crate::domain::{Action, DisplayName, Slug};
+use crate::services::audit;
+use crate::store::{Repository, RepositoryChanges, StoreError};
+use crate::web::auth::{no_such_repo, Caller};
+use crate::web::error::{ApiError, ApiResult};
+use crate::web::json::Json;
+use crate::web::paging::{page, PageParams, Query};
+use crate::web::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Finds a repository and checks the caller may do `action` on it.
+pub async fn load(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    slug: &str,
+    action: Action,
+) -> ApiResult<Repository> {
+    let repo = state
+        .store
+        .find_repository(key, slug)
+        .await?
+        .ok_or_else(|| no_such_repo(key, slug))?;
+    caller.check_repo(&repo, action)?;
+    Ok(repo)
+}
+
+fn repo_taken() -> ApiError {
+    ApiError::conflict(
+        "com.atlassian.bitbucket.repository.DuplicateRepositoryException",
+        "This project already contains a repository with that name or slug.",
+    )
+    .with_context("name")
+}
+
+pub async fn list_in_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Query(q): Query<PageParams>,
+) -> ApiResult<axum::Json<Value>> {
+    let req = q.request()?;
+    let project = projects::load(&state, &caller, &key, Action::ViewProject).await?;
+    let visible: Vec<Value> = state
+        .store
+        .list_repositories(Some(project.id))
+        .await?
+        .iter()
+        .filter(|r| caller.can_repo(r, Action::ViewRepo))
+        .map(|r| repr::repository(&state.base_url, r))
+        .collect();
+    Ok(axum::Json(page(req, visible)))
+}
+
+#[derive(Deserialize)]
+pub struct SearchParams {
+    #[serde(flatten)]
+    page: PageParams,
+    name: Option<String>,
+    projectname: Option<String>,
+    permission: Option<String>,
+    visibility: Option<String>,
+}
+
+/// `/rest/api/1.0/repos`: repositories the caller can see, filtered as in Bitbucket.
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<SearchParams>,
+) -> ApiResult<axum::Json<Value>> {
+    let req = q.page.request()?;
+    let needed = match q.permission.as_deref() {
+        None | Some("REPO_READ") => Action::ViewRepo,
+        Some("REPO_WRITE") => Action::WriteRepo,
+        Some("REPO_ADMIN") => Action::AdminRepo,
+        Some(other) => return Err(ApiError::bad_request(format!(
+            "'{other}' is not a repository permission; use REPO_READ, REPO_WRITE or REPO_ADMIN."
+        ))
+        .with_context("permission")),
+    };
+    let visibility = match q.visibility.as_deref() {
+        None => None,
+        Some("public") => Some(true),
+        Some("private") => Some(false),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "'{other}' is not a visibility; use public or private."
+            ))
+            .with_context("visibility"))
+        }
+    };
+    let name = q.name.map(|n| n.to_lowercase());
+    let project_name = q.projectname.map(|n| n.to_lowercase());
+    let found: Vec<Value> = state
+        .store
+        .list_repositories(None)
+        .await?
+        .iter()
+        .filter(|r| caller.can_repo(r, needed))
+        .filter(|r| {
+            name.as_ref()
+                .is_none_or(|n| r.name.to_lowercase().contains(n))
+        })
+        .filter(|r| {
+            project_name
+                .as_ref()
+                .is_none_or(|n| r.project_name.to_lowercase().contains(n))
+        })
+        .filter(|r| visibility.is_none_or(|v| r.readable_by_anyone() == v))
+        .map(|r| repr::repository(&state.base_url, r))
+        .collect();
+    Ok(axum::Json(page(req, found)))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, slug)): Path<(String, String)>,
+) -> ApiResult<axum::Json<Value>> {
+    let repo = load(&state, &caller, &key, &slug, Action::ViewRepo).await?;
+    Ok(axum::Json(repr::repository(&state.base_url, &repo)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepoBody {
+    name: Option<String>,
+    slug: Option<String>,
+    description: Option<String>,
+    public: Option<bool>,
+    default_branch: Option<String>,
+    scm_id: Option<String>,
+}
+
+fn parse_branch(raw: Option<&str>) -> ApiResult<Option<String>> {
+    raw.map(|b| {
+        let r = branch_ref(b);
+        if valid_ref(&r) {
+            Ok(r)
+        } else {
+            Err(
+                ApiError::bad_request(format!("'{b}' is not a valid branch name."))
+                    .with_context("defaultBranch"),
+            )
+        }
+    })
+    .transpose()
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Json(body): Json<RepoBody>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    let project = projects::load(&state, &caller, &key, Action::AdminProject).await?;
+    if body.scm_id.as_deref().is_some_and(|s| s != "git") {
+        return Err(
+            ApiError::bad_request("Only git repositories are supported (scmId \"git\").")
+                .with_context("scmId"),
+        );
+    }
+    let name = DisplayName::parse("name", body.name.as_deref().unwrap_or(""))?;
+    let slug = match body.slug.as_deref() {
+        Some(s) => Slug::parse("slug", s)?,
+        None => Slug::from_name("slug", name.as_str())?,
+    };
+    let description = bounded_text(
+        "description",
+        body.description.as_deref().unwrap_or(""),
+        MAX_DESCRIPTION,
+    )?;
+    let branch =
+        parse_branch(body.default_branch.as_deref())?.unwrap_or_else(|| "refs/heads/main".into());
+    let created = state
+        .store
+        .create_repository(
+            project.id,
+            slug.as_str(),
+            name.as_str(),
+            &description,
+            body.public.unwrap_or(false),
+            &branch,
+        )
+        .await;
+    let repo = match created {
+        Err(StoreError::Duplicate) => return Err(repo_taken()),
+        other => other?,
+    };
+    let target = format!("repo:{}/{}", repo.project_key, repo.slug);
+    audit::record(&state.store, &caller.actor(), "repo.created", &target, "").await;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(repr::repository(&state.base_url, &repo)),
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, slug)): Path<(String, String)>,
+    Json(body): Json<RepoBody>,
+) -> ApiResult<axum::Json<Value>> {
+    let repo = load(&state, &caller, &key, &slug, Action::AdminRepo).await?;
+    let changes = RepositoryChanges {
+        slug: body
+            .slug
+            .as_deref()
+            .map(|s| Slug::parse("slug", s))
+            .transpose()?
+            .map(|s| s.to_string()),
+        name: body
+            .name
+            .as_deref()
+            .map(|n| DisplayName::parse("name", n))
+            .transpose()?
+            .map(|n| n.to_string()),
+        description: body
+            .description
+            .as_deref()
+            .map(|d| bounded_text("description", d, MAX_DESCRIPTION))
+            .transpose()?,
+        public: body.public,
+        default_branch: parse_branch(body.default_branch.as_deref())?,
+    };
+    let updated = match state.store.update_repository(repo.id, &changes).await {
+        Err(StoreError::Duplicate) => return Err(repo_taken()),
+        other => other?,
+    };
+    let target = format!("repo:{}/{}", updated.project_key, updated.slug);
+    audit::record(&state.store, &caller.actor(), "repo.updated", &target, "").await;
+    Ok(axum::Json(repr::repository(&state.base_url, &updated)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, slug)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let repo = load(&state, &caller, &key, &slug, Action::DeleteRepo).await?;
+    state.store.delete_repository(repo.id).await?;
+    let target = format!("repo:{}/{}", repo.project_key, repo.slug);
+    audit::record(&state.store, &caller.actor(), "repo.deleted", &target, "").await;
+    Ok(StatusCode::ACCEPTED)
+}

@@ -1,0 +1,51 @@
+//! What every handler can reach. Built once per server; tests build one per test server.
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::crypto::MasterKey;
+use crate::store::Store;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub config: Config,
+    pub clock: SharedClock,
+    /// Public base URL without a trailing slash; links in responses are built from it.
+    pub base_url: String,
+    pub master_key: MasterKey,
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        config: Config,
+        clock: SharedClock,
+        base_url: String,
+        master_key: MasterKey,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            config,
+            clock,
+            base_url,
+            master_key,
+        }))
+    }
+    /// Session cookies carry `Secure` when the server is reached over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+    pub fn session_idle_ms(&self) -> i64 {
+        i64::from(self.config.security.session_idle_hours) * 3_600_000
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
