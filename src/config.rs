@@ -119,11 +119,8 @@ impl Config {
             bail!("invalid configuration: server.max_body_bytes: must be at least 1024");
         }
         let db = self.database.url.expose();
-        if !db.is_empty()
-            && !(db.starts_with("sqlite:")
-                || db.starts_with("postgres://")
-                || db.starts_with("postgresql://"))
-        {
+        let known = ["sqlite:", "postgres://", "postgresql://"];
+        if !db.is_empty() && !known.iter().any(|k| db.starts_with(k)) {
             bail!("invalid configuration: database.url: must start with sqlite:, postgres:// or postgresql://");
         }
         if self.database.max_connections == 0 {

@@ -117,6 +117,8 @@ pub struct ResourceFacts {
     pub level: Level,
     /// For a project: the principal can read at least one repository in it.
     pub inner_access: bool,
+    /// For a project: at least one repository in it is public.
+    pub public_inner: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,8 +174,9 @@ pub fn authorize(
     );
     if is_project || is_repo {
         let sees = facts.public || facts.level >= Level::Read || (is_project && facts.inner_access);
+        let public_view = facts.public || (is_project && facts.public_inner);
         let scope_sees = subject.ceiling.allows(ReadRepos)
-            || (facts.public && subject.ceiling.allows(ReadPublicRepos));
+            || (public_view && subject.ceiling.allows(ReadPublicRepos));
         if !sees {
             return Err(if signed_in {
                 Denial::NotVisible
@@ -279,7 +282,7 @@ mod tests {
         ResourceFacts {
             public,
             level,
-            inner_access: false,
+            ..Default::default()
         }
     }
 
@@ -309,6 +312,23 @@ mod tests {
     }
 
     #[test]
+    fn anonymous_sees_a_project_through_its_public_repository() {
+        let f = ResourceFacts {
+            inner_access: true,
+            public_inner: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            authorize(&Subject::ANONYMOUS, Action::ViewProject, Some(&f)),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&Subject::ANONYMOUS, Action::AdminProject, Some(&f)),
+            Err(Denial::Unauthenticated)
+        );
+    }
+
+    #[test]
     fn signed_in_without_access_sees_nothing() {
         let u = user(GlobalPermission::LicensedUser, Ceiling::Full);
         assert_eq!(
@@ -329,9 +349,8 @@ mod tests {
     fn project_visible_through_a_repository() {
         let u = user(GlobalPermission::LicensedUser, Ceiling::Full);
         let f = ResourceFacts {
-            public: false,
-            level: Level::None,
             inner_access: true,
+            ..Default::default()
         };
         assert_eq!(authorize(&u, Action::ViewProject, Some(&f)), Ok(()));
         assert!(matches!(

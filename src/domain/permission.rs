@@ -155,10 +155,12 @@ pub fn facts_for(
             || grants
                 .iter()
                 .any(|g| matches!(g.grant, Grant::Repo(_)) && g.project_id == Some(project_id)));
+    let public_inner = repo_id.is_none() && has_public_repo;
     super::authz::ResourceFacts {
         public,
         level,
         inner_access,
+        public_inner,
     }
 }
 

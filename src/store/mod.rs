@@ -184,25 +184,6 @@ impl Store {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paging_slices() {
-        let p = PageRequest { start: 2, limit: 2 };
-        assert_eq!(p.slice(vec![1, 2, 3, 4, 5]), (vec![3, 4], true));
-        assert_eq!(
-            PageRequest { start: 4, limit: 2 }.slice(vec![1, 2, 3, 4, 5]),
-            (vec![5], false)
-        );
-        assert_eq!(
-            PageRequest { start: 9, limit: 2 }.slice(vec![1]),
-            (vec![], false)
-        );
-    }
-}
-
 /// Creates an empty PostgreSQL database `name` on the server at `server_url` (a URL without a
 /// database, or with one to connect through). Used by the test harness and the benchmark.
 pub async fn create_database(server_url: &str, name: &str) -> anyhow::Result<()> {
@@ -220,4 +201,23 @@ pub async fn create_database(server_url: &str, name: &str) -> anyhow::Result<()>
         .await?;
     conn.close().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_slices() {
+        let p = PageRequest { start: 2, limit: 2 };
+        assert_eq!(p.slice(vec![1, 2, 3, 4, 5]), (vec![3, 4], true));
+        assert_eq!(
+            PageRequest { start: 4, limit: 2 }.slice(vec![1, 2, 3, 4, 5]),
+            (vec![5], false)
+        );
+        assert_eq!(
+            PageRequest { start: 9, limit: 2 }.slice(vec![1]),
+            (vec![], false)
+        );
+    }
 }

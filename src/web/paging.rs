@@ -2,33 +2,37 @@
 
 use super::error::ApiError;
 use crate::store::PageRequest;
-use axum::extract::{FromRequestParts, Query as AxumQuery};
-use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 pub const DEFAULT_LIMIT: i64 = 25;
 
-/// A query-string extractor whose rejections are REST errors.
-pub struct Query<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        AxumQuery::<T>::from_request_parts(parts, state)
-            .await
-            .map(|AxumQuery(v)| Query(v))
-            .map_err(|e| {
-                ApiError::bad_request(format!("The query string is invalid: {}", e.body_text()))
-            })
-    }
-}
-
+/// Paging parameters. They are often `#[serde(flatten)]`ed into a handler's own parameters, which
+/// hands them over as strings, so both strings and numbers are accepted.
 #[derive(Debug, Default, Deserialize)]
 pub struct PageParams {
+    #[serde(default, deserialize_with = "number_or_string")]
     pub start: Option<i64>,
+    #[serde(default, deserialize_with = "number_or_string")]
     pub limit: Option<i64>,
+}
+
+fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        N(i64),
+        S(String),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::N(n)) => Ok(Some(n)),
+        Some(Raw::S(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("'{s}' is not a whole number"))),
+    }
 }
 
 impl PageParams {

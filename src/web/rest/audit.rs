@@ -3,7 +3,8 @@
 use crate::domain::Action;
 use crate::web::auth::Caller;
 use crate::web::error::ApiResult;
-use crate::web::paging::{page_of, PageParams, Query};
+use crate::web::extract::Query;
+use crate::web::paging::{page_of, PageParams};
 use crate::web::state::AppState;
 use axum::extract::State;
 use serde::Deserialize;

@@ -9,10 +9,12 @@ use crate::services::audit;
 use crate::store::{Repository, RepositoryChanges, StoreError};
 use crate::web::auth::{no_such_repo, Caller};
 use crate::web::error::{ApiError, ApiResult};
+use crate::web::extract::Path;
+use crate::web::extract::Query;
 use crate::web::json::Json;
-use crate::web::paging::{page, PageParams, Query};
+use crate::web::paging::{page, PageParams};
 use crate::web::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
@@ -82,10 +84,12 @@ pub async fn search(
         None | Some("REPO_READ") => Action::ViewRepo,
         Some("REPO_WRITE") => Action::WriteRepo,
         Some("REPO_ADMIN") => Action::AdminRepo,
-        Some(other) => return Err(ApiError::bad_request(format!(
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
             "'{other}' is not a repository permission; use REPO_READ, REPO_WRITE or REPO_ADMIN."
         ))
-        .with_context("permission")),
+            .with_context("permission"))
+        }
     };
     let visibility = match q.visibility.as_deref() {
         None => None,

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on SQLite and PostgreSQL, installing what it needs first:
+# a Python virtualenv (.venv) with the real clients the interop tests drive.
+# PostgreSQL: $JUNCTION_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432); each test
+# creates its own database there. Unreachable PostgreSQL is a failure when CI=true.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG="${JUNCTION_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
+export JUNCTION_TEST_POSTGRES="$PG"
+
+pg_ok() { python3 - "$PG" <<'PY'
+import socket, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+try:
+    socket.create_connection((u.hostname or "127.0.0.1", u.port or 5432), timeout=3).close()
+except OSError:
+    sys.exit(1)
+PY
+}
+
+if pg_ok; then
+  # Databases left by earlier runs (tests cannot drop their own on exit).
+  if command -v psql >/dev/null; then
+    psql "$PG/postgres" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'junction_test_%' OR datname LIKE 'junction_bench_%'" 2>/dev/null |
+      while read -r db; do psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
+  fi
+else
+  echo "################################################################" >&2
+  echo "## PostgreSQL is NOT reachable at $PG" >&2
+  echo "## PostgreSQL tests will be SKIPPED (and fail when CI=true)." >&2
+  echo "################################################################" >&2
+  if [ "${CI:-}" = "true" ]; then exit 1; fi
+fi
+
+# Real clients, in a local virtualenv ignored by git.
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+if ! cmp -s tests/python/requirements.txt .venv/.installed-requirements 2>/dev/null; then
+  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+  cp tests/python/requirements.txt .venv/.installed-requirements
+fi
+export JUNCTION_TEST_PYTHON="$PWD/.venv/bin/python"
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --no-fail-fast "$@"
+else
+  cargo test --no-fail-fast "$@"
+fi

@@ -1,0 +1,270 @@
+//! Test harness: every test gets its own server on port 0 and its own database, on SQLite and on
+//! PostgreSQL. `Server::build` returns after binding and migrating, so the server is ready when
+//! `spawn` returns: no sleeps, no polling.
+
+use junction::clock::ManualClock;
+use junction::config::Config;
+use junction::secret::Secret;
+use junction::server::{Bootstrap, Server};
+use junction::store::Store;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::sync::Arc;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one `#[tokio::test]` per backend for each named async test function.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() {
+                if let Some(app) = $crate::harness::TestApp::spawn($crate::harness::Backend::Sqlite).await { super::$name(app).await }
+            })+
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() {
+                if let Some(app) = $crate::harness::TestApp::spawn($crate::harness::Backend::Postgres).await { super::$name(app).await }
+            })+
+        }
+    };
+}
+
+#[derive(Debug, Clone)]
+pub enum Auth {
+    None,
+    Basic(String, String),
+    Bearer(String),
+}
+
+pub fn basic(user: &str, password: &str) -> Auth {
+    Auth::Basic(user.into(), password.into())
+}
+
+pub fn admin() -> Auth {
+    basic("admin", ADMIN_PASSWORD)
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Response {
+    /// The `exceptionName` of the first error, for asserting error answers.
+    pub fn exception(&self) -> &str {
+        self.body["errors"][0]["exceptionName"]
+            .as_str()
+            .unwrap_or("")
+    }
+    pub fn message(&self) -> &str {
+        self.body["errors"][0]["message"].as_str().unwrap_or("")
+    }
+    pub fn context(&self) -> &str {
+        self.body["errors"][0]["context"].as_str().unwrap_or("")
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: ManualClock,
+    pub store: Store,
+    pub database_url: String,
+    pub backend: Backend,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub fn postgres_server() -> String {
+    std::env::var("JUNCTION_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+impl TestApp {
+    /// Starts a server; `None` only when PostgreSQL is unreachable outside CI (said loudly).
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("junction.db").display()),
+            Backend::Postgres => {
+                let name = format!(
+                    "junction_test_{}",
+                    junction::secret::new_token(junction::secret::TokenKind::Csrf)
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric())
+                        .take(16)
+                        .collect::<String>()
+                        .to_lowercase()
+                );
+                if let Err(e) = junction::store::create_database(&postgres_server(), &name).await {
+                    let msg = format!("PostgreSQL at {} is unreachable: {e:#}", postgres_server());
+                    if std::env::var("CI").as_deref() == Ok("true") {
+                        panic!("{msg} (CI=true: PostgreSQL is required)");
+                    }
+                    eprintln!("\n!!!!! SKIPPING a PostgreSQL test: {msg} !!!!!\n");
+                    return None;
+                }
+                format!("{}/{}", postgres_server(), name)
+            }
+        };
+        let mut config = Config::for_data_dir(dir.path());
+        config.server.listen = "127.0.0.1:0".parse().unwrap();
+        config.database.url = Secret::new(database_url.clone());
+        config.database.max_connections = 8;
+        config.server.max_body_bytes = 64 * 1024;
+        let clock = ManualClock::new(1_800_000_000_000);
+        let bootstrap = Bootstrap {
+            admin_password: Some(Secret::new(ADMIN_PASSWORD)),
+        };
+        let server = Server::build(config, Arc::new(clock.clone()), bootstrap)
+            .await
+            .expect("server starts");
+        let addr = server.addr;
+        let store = server.state.store.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Some(Self {
+            base: format!("http://{addr}"),
+            client,
+            clock,
+            store,
+            database_url,
+            backend,
+            _dir: dir,
+            _stop: stop,
+        })
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        auth: &Auth,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        req = match auth {
+            Auth::None => req,
+            Auth::Basic(u, p) => req.basic_auth(u, Some(p)),
+            Auth::Bearer(t) => req.bearer_auth(t),
+        };
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request is sent");
+        Self::read(resp).await
+    }
+
+    pub async fn read(resp: reqwest::Response) -> Response {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Response {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, auth: &Auth) -> Response {
+        self.call(Method::GET, path, auth, None).await
+    }
+    pub async fn post(&self, path: &str, auth: &Auth, body: Value) -> Response {
+        self.call(Method::POST, path, auth, Some(body)).await
+    }
+    pub async fn put(&self, path: &str, auth: &Auth, body: Value) -> Response {
+        self.call(Method::PUT, path, auth, Some(body)).await
+    }
+    pub async fn delete(&self, path: &str, auth: &Auth) -> Response {
+        self.call(Method::DELETE, path, auth, None).await
+    }
+
+    /// Creates a licensed user through the admin REST API; returns their Basic credentials.
+    pub async fn user(&self, name: &str) -> Auth {
+        let password = format!("{name}-password");
+        let r = self
+            .call(Method::POST, &format!("/rest/api/1.0/admin/users?name={name}&password={password}&displayName={name}&emailAddress={name}@example.com"), &admin(), None)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        basic(name, &password)
+    }
+
+    /// Creates a personal access token for a user; returns it as a Bearer credential.
+    pub async fn token(&self, user: &Auth, permission: &str) -> (Auth, Value) {
+        let Auth::Basic(name, _) = user else {
+            panic!("tokens are created with a password")
+        };
+        let r = self
+            .put(&format!("/rest/access-tokens/1.0/users/{name}"), user, serde_json::json!({"name": format!("t-{permission}-{}", rand_suffix()), "permission": permission}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        (
+            Auth::Bearer(r.body["token"].as_str().unwrap().to_string()),
+            r.body,
+        )
+    }
+
+    pub async fn project(&self, key: &str, public: bool) -> Value {
+        let r = self
+            .post(
+                "/rest/api/1.0/projects",
+                &admin(),
+                serde_json::json!({"key": key, "name": format!("Project {key}"), "public": public}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.body
+    }
+
+    pub async fn repo(&self, key: &str, name: &str, public: bool) -> Value {
+        let r = self
+            .post(
+                &format!("/rest/api/1.0/projects/{key}/repos"),
+                &admin(),
+                serde_json::json!({"name": name, "public": public}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.body
+    }
+
+    pub async fn grant(&self, path: &str, user: &str, permission: &str) {
+        let r = self
+            .call(
+                Method::PUT,
+                &format!("{path}/permissions/users?name={user}&permission={permission}"),
+                &admin(),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    }
+}
+
+fn rand_suffix() -> String {
+    junction::secret::new_token(junction::secret::TokenKind::Csrf)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(6)
+        .collect()
+}

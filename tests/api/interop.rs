@@ -1,0 +1,72 @@
+//! Software nobody here wrote, against the running server: the PyPI package
+//! `atlassian-python-api`, installed by scripts/test.sh into .venv.
+
+use crate::harness::*;
+use reqwest::StatusCode;
+
+/// The Python interpreter with the test clients installed, or `None` (loudly) outside CI.
+fn python() -> Option<String> {
+    match std::env::var("JUNCTION_TEST_PYTHON") {
+        Ok(p) => Some(p),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("JUNCTION_TEST_PYTHON is not set: run the tests with scripts/test.sh (CI=true requires the interop tests)")
+        }
+        Err(_) => {
+            eprintln!("\n!!!!! SKIPPING interop test: JUNCTION_TEST_PYTHON is not set; run scripts/test.sh !!!!!\n");
+            None
+        }
+    }
+}
+
+async fn atlassian_python_api_reviews_and_merges(app: TestApp) {
+    let Some(python) = python() else { return };
+    app.project("INTEROP", false).await;
+    app.repo("INTEROP", "service", false).await;
+    app.repo("INTEROP", "client-lib", false).await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.grant("/rest/api/1.0/projects/INTEROP", "alice", "PROJECT_WRITE")
+        .await;
+    app.grant("/rest/api/1.0/projects/INTEROP", "bob", "PROJECT_READ")
+        .await;
+    let (Auth::Bearer(alice_token), _) = app.token(&alice, "write").await else {
+        unreachable!()
+    };
+    let (Auth::Bearer(bob_token), _) = app.token(&bob, "read").await else {
+        unreachable!()
+    };
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/python/bitbucket_client.py"
+    );
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .env("JUNCTION_URL", &app.base)
+        .env("ALICE_TOKEN", alice_token)
+        .env("BOB_TOKEN", bob_token)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "client failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["state"], "MERGED");
+    // The server agrees.
+    let r = app
+        .get(
+            "/rest/api/1.0/projects/INTEROP/repos/service/pull-requests/1",
+            &admin(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["state"], "MERGED");
+    assert_eq!(r.body["reviewers"][0]["user"]["name"], "bob");
+    assert_eq!(r.body["reviewers"][0]["status"], "APPROVED");
+    assert_eq!(r.body["author"]["user"]["name"], "alice");
+}
+
+crate::both_backends!(atlassian_python_api_reviews_and_merges);

@@ -1,0 +1,13 @@
+//! Integration tests: the real server, over HTTP, on SQLite and PostgreSQL.
+
+mod harness;
+
+mod auth;
+mod cli;
+mod health;
+mod interop;
+mod permissions;
+mod projects;
+mod pulls;
+mod tokens;
+mod users;
