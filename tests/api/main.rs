@@ -10,4 +10,5 @@ mod permissions;
 mod projects;
 mod pulls;
 mod tokens;
+mod ui;
 mod users;

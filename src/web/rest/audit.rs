@@ -13,8 +13,8 @@ use serde_json::Value;
 #[derive(Deserialize)]
 pub struct Params {
     #[serde(flatten)]
-    page: PageParams,
-    action: Option<String>,
+    pub page: PageParams,
+    pub action: Option<String>,
 }
 
 pub async fn list(

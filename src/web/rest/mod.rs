@@ -56,7 +56,14 @@ pub fn router() -> Router<AppState> {
             &format!("{pr}/comments"),
             get(pulls::list_comments).post(pulls::add_comment),
         )
-        .route("/rest/api/1.0/users", get(users::list))
+        .route(
+            "/rest/api/1.0/users",
+            get(users::list).put(users::update_me),
+        )
+        .route(
+            "/rest/api/1.0/users/credentials",
+            put(users::change_password),
+        )
         .route("/rest/api/1.0/users/{slug}", get(users::get))
         .route(
             "/rest/api/1.0/admin/users",

@@ -105,14 +105,14 @@ fn parse_permission(caller: &Caller, target: &GrantTarget, raw: &str) -> ApiResu
 #[derive(Deserialize)]
 pub struct ListParams {
     #[serde(flatten)]
-    page: PageParams,
-    filter: Option<String>,
+    pub page: PageParams,
+    pub filter: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct SetParams {
-    name: Option<String>,
-    permission: Option<String>,
+    pub name: Option<String>,
+    pub permission: Option<String>,
 }
 
 async fn list(

@@ -38,8 +38,8 @@ pub async fn load(
 #[derive(Deserialize)]
 pub struct ListParams {
     #[serde(flatten)]
-    page: PageParams,
-    name: Option<String>,
+    pub page: PageParams,
+    pub name: Option<String>,
 }
 
 pub async fn list(
@@ -75,10 +75,10 @@ pub async fn get(
 
 #[derive(Deserialize)]
 pub struct ProjectBody {
-    key: Option<String>,
-    name: Option<String>,
-    description: Option<String>,
-    public: Option<bool>,
+    pub key: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub public: Option<bool>,
 }
 
 pub async fn create(

@@ -60,8 +60,8 @@ async fn render(state: &AppState, repo: &Repository, pr: &PullRequest) -> ApiRes
 #[derive(Deserialize)]
 pub struct ListParams {
     #[serde(flatten)]
-    page: PageParams,
-    state: Option<String>,
+    pub page: PageParams,
+    pub state: Option<String>,
 }
 
 pub async fn list(
@@ -106,40 +106,40 @@ pub async fn get(
 
 #[derive(Deserialize)]
 pub struct RefBody {
-    id: Option<String>,
-    repository: Option<RefRepository>,
+    pub id: Option<String>,
+    pub repository: Option<RefRepository>,
 }
 
 #[derive(Deserialize)]
 pub struct RefRepository {
-    slug: Option<String>,
-    project: Option<RefProject>,
+    pub slug: Option<String>,
+    pub project: Option<RefProject>,
 }
 
 #[derive(Deserialize)]
 pub struct RefProject {
-    key: Option<String>,
+    pub key: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct ReviewerBody {
-    user: ReviewerUser,
+    pub user: ReviewerUser,
 }
 
 #[derive(Deserialize)]
 pub struct ReviewerUser {
-    name: String,
+    pub name: String,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PrBody {
-    version: Option<i64>,
-    title: Option<String>,
-    description: Option<String>,
-    from_ref: Option<RefBody>,
-    to_ref: Option<RefBody>,
-    reviewers: Option<Vec<ReviewerBody>>,
+    pub version: Option<i64>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub from_ref: Option<RefBody>,
+    pub to_ref: Option<RefBody>,
+    pub reviewers: Option<Vec<ReviewerBody>>,
 }
 
 /// A ref of this repository. Pull requests between repositories come with forks.
@@ -361,7 +361,7 @@ pub async fn update(
 
 #[derive(Deserialize)]
 pub struct VersionParam {
-    version: Option<i64>,
+    pub version: Option<i64>,
 }
 
 async fn close(
@@ -452,8 +452,8 @@ pub async fn unapprove(
 
 #[derive(Deserialize)]
 pub struct StatusBody {
-    status: Option<String>,
-    approved: Option<bool>,
+    pub status: Option<String>,
+    pub approved: Option<bool>,
 }
 
 /// `PUT .../participants/{userSlug}`: the caller sets their own review status.
@@ -509,7 +509,7 @@ pub async fn list_comments(
 
 #[derive(Deserialize)]
 pub struct CommentBody {
-    text: Option<String>,
+    pub text: Option<String>,
 }
 
 pub async fn add_comment(

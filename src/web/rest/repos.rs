@@ -66,11 +66,11 @@ pub async fn list_in_project(
 #[derive(Deserialize)]
 pub struct SearchParams {
     #[serde(flatten)]
-    page: PageParams,
-    name: Option<String>,
-    projectname: Option<String>,
-    permission: Option<String>,
-    visibility: Option<String>,
+    pub page: PageParams,
+    pub name: Option<String>,
+    pub projectname: Option<String>,
+    pub permission: Option<String>,
+    pub visibility: Option<String>,
 }
 
 /// `/rest/api/1.0/repos`: repositories the caller can see, filtered as in Bitbucket.
@@ -137,12 +137,12 @@ pub async fn get(
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RepoBody {
-    name: Option<String>,
-    slug: Option<String>,
-    description: Option<String>,
-    public: Option<bool>,
-    default_branch: Option<String>,
-    scm_id: Option<String>,
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    pub public: Option<bool>,
+    pub default_branch: Option<String>,
+    pub scm_id: Option<String>,
 }
 
 fn parse_branch(raw: Option<&str>) -> ApiResult<Option<String>> {

@@ -151,12 +151,12 @@ fn no_such_token() -> ApiError {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateBody {
-    name: Option<String>,
+    pub name: Option<String>,
     /// Junction's form: "read", "write" or "admin".
-    permission: Option<String>,
+    pub permission: Option<String>,
     /// Bitbucket's form: e.g. ["PROJECT_READ", "REPO_WRITE"]; the highest wins.
-    permissions: Option<Vec<String>>,
-    expiry_days: Option<i64>,
+    pub permissions: Option<Vec<String>>,
+    pub expiry_days: Option<i64>,
 }
 
 pub async fn create(

@@ -1,0 +1,207 @@
+//! The signed-in user's settings: profile, password, personal access tokens, and the place for
+//! authorized applications.
+
+use super::admin::ComingPage;
+use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiResult};
+use crate::clock::display;
+use crate::domain::TokenPermission;
+use crate::store::Account;
+use crate::web::auth::Caller;
+use crate::web::error::ApiError;
+use crate::web::extract::Path;
+use crate::web::json::Json;
+use crate::web::rest::{tokens, users};
+use crate::web::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "account_profile.html")]
+struct ProfilePage {
+    nav: Nav,
+    me: Account,
+    email: String,
+}
+
+pub async fn profile(caller: Caller) -> UiResult {
+    require_user(&caller, "/account")?;
+    let me = caller.user().or_page(&caller)?.clone();
+    let email = me.email.clone().unwrap_or_default();
+    Ok(render(&ProfilePage {
+        nav: Nav::of(&caller),
+        me,
+        email,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    display_name: String,
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn update_profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<ProfileForm>,
+) -> UiResult {
+    let body = users::MeBody {
+        display_name: Some(f.display_name),
+        email: Some(f.email),
+    };
+    let _updated = users::update_me(State(state), caller.clone(), Json(body))
+        .await
+        .or_page(&caller)?;
+    Ok(see_other("/account"))
+}
+
+#[derive(Template)]
+#[template(path = "account_password.html")]
+struct PasswordPage {
+    nav: Nav,
+}
+
+pub async fn password(caller: Caller) -> UiResult {
+    require_user(&caller, "/account/password")?;
+    Ok(render(&PasswordPage {
+        nav: Nav::of(&caller),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    old_password: String,
+    password: String,
+    password_confirm: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> UiResult {
+    let body = users::PasswordBody {
+        old_password: Some(f.old_password),
+        password: Some(f.password),
+        password_confirm: Some(f.password_confirm),
+    };
+    users::change_password(State(state), caller.clone(), Json(body))
+        .await
+        .or_page(&caller)?;
+    let mut nav = Nav::of(&caller);
+    nav.flash = Some("Your password was changed. Your other sessions were signed out.".into());
+    Ok(render(&PasswordPage { nav }))
+}
+
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub permission: String,
+    pub created: String,
+    pub expires: String,
+    pub last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "account_tokens.html")]
+struct TokensPage {
+    nav: Nav,
+    tokens: Vec<TokenRow>,
+    new_secret: Option<String>,
+}
+
+async fn tokens_page(state: &AppState, caller: &Caller, new_secret: Option<String>) -> UiResult {
+    let me = caller.user().or_page(caller)?;
+    let list = state
+        .store
+        .list_access_tokens(me.id)
+        .await
+        .map_err(ApiError::from)
+        .or_page(caller)?;
+    let tokens = list
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name,
+            permission: t.permission,
+            created: display(t.created_at),
+            expires: t.expires_at.map(display).unwrap_or_else(|| "never".into()),
+            last_used: t
+                .last_used_at
+                .map(display)
+                .unwrap_or_else(|| "never".into()),
+        })
+        .collect();
+    Ok(render(&TokensPage {
+        nav: Nav::of(caller),
+        tokens,
+        new_secret,
+    }))
+}
+
+pub async fn tokens(State(state): State<AppState>, caller: Caller) -> UiResult {
+    require_user(&caller, "/account/tokens")?;
+    tokens_page(&state, &caller, None).await
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    name: String,
+    permission: String,
+    expiry_days: Option<String>,
+}
+
+/// Creates a token and shows its secret on this one response only (no redirect, so a reload
+/// does not show it again from a URL).
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<TokenForm>,
+) -> UiResult {
+    let me = caller.user().or_page(&caller)?.clone();
+    caller
+        .check(crate::domain::Action::EditOwnAccount)
+        .or_page(&caller)?;
+    let permission = TokenPermission::parse(&f.permission)
+        .ok_or_else(|| ApiError::bad_request("Choose read, write or admin."))
+        .or_page(&caller)?;
+    let expiry = match f.expiry_days.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(d) => Some(
+            d.parse::<i64>()
+                .map_err(|_| ApiError::bad_request("Expiry must be a number of days."))
+                .or_page(&caller)?,
+        ),
+    };
+    let (_, secret) = tokens::create_token(&state, &caller, &me, &f.name, permission, expiry)
+        .await
+        .or_page(&caller)?;
+    tokens_page(&state, &caller, Some(secret)).await
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> UiResult {
+    let me = caller.user().or_page(&caller)?.clone();
+    caller
+        .check(crate::domain::Action::EditOwnAccount)
+        .or_page(&caller)?;
+    tokens::revoke_token(&state, &caller, &me, id)
+        .await
+        .or_page(&caller)?;
+    Ok(see_other("/account/tokens"))
+}
+
+pub async fn authorized_applications(caller: Caller) -> UiResult {
+    require_user(&caller, "/account/authorized-applications")?;
+    Ok(render(&ComingPage {
+        nav: Nav::of(&caller),
+        title: "Authorized applications",
+        text: "Applications you allow to act for you through OAuth 2.0 will be listed here, with what they may do and when they last did it, and you will be able to revoke them. Not available in this version yet.",
+    }))
+}

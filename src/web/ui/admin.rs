@@ -1,0 +1,311 @@
+//! Administration pages: users, teams, global permissions, the audit log, and the place where
+//! application links will live.
+
+use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiError, UiResult};
+use crate::clock::display;
+use crate::domain::{Action, GlobalPermission};
+use crate::store::{Account, AccountKind, AuditEntry, GrantHolder, GrantTarget, TeamMember};
+use crate::web::auth::Caller;
+use crate::web::extract::{Path, Query};
+use crate::web::json::Json;
+use crate::web::paging::PageParams;
+use crate::web::rest::{permissions, users};
+use crate::web::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+/// Every admin page starts here: signed in, and allowed to administer.
+fn admin_only(caller: &Caller, here: &str) -> Result<(), UiError> {
+    require_user(caller, here)?;
+    caller.check(Action::AdminSystem).or_page(caller)
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    nav: Nav,
+    users: Vec<Account>,
+}
+
+pub async fn users(State(state): State<AppState>, caller: Caller) -> UiResult {
+    admin_only(&caller, "/admin/users")?;
+    let users = state
+        .store
+        .list_accounts(AccountKind::User, None)
+        .await
+        .map_err(Into::into)
+        .or_page(&caller)?;
+    Ok(render(&UsersPage {
+        nav: Nav::of(&caller),
+        users,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    name: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    password: String,
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<NewUserForm>,
+) -> UiResult {
+    admin_only(&caller, "/admin/users")?;
+    let new = users::NewUser::parse(&f.name, Some(&f.display_name), Some(&f.email), &f.password)
+        .or_page(&caller)?;
+    users::create_user(&state, &caller, new, GlobalPermission::LicensedUser)
+        .await
+        .or_page(&caller)?;
+    Ok(see_other("/admin/users"))
+}
+
+pub async fn user_action(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, action)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> UiResult {
+    admin_only(&caller, "/admin/users")?;
+    let active = match action.as_str() {
+        "activate" => true,
+        "deactivate" => false,
+        _ => {
+            return Err(UiError {
+                status: StatusCode::NOT_FOUND,
+                message: "There is no such action.".into(),
+                nav: Box::new(Nav::of(&caller)),
+                next: None,
+            })
+        }
+    };
+    users::set_active(&state, &caller, &slug, active)
+        .await
+        .or_page(&caller)?;
+    Ok(see_other("/admin/users"))
+}
+
+#[derive(Template)]
+#[template(path = "admin_teams.html")]
+struct TeamsPage {
+    nav: Nav,
+    teams: Vec<Account>,
+}
+
+pub async fn teams(State(state): State<AppState>, caller: Caller) -> UiResult {
+    admin_only(&caller, "/admin/teams")?;
+    let teams = state
+        .store
+        .list_accounts(AccountKind::Team, None)
+        .await
+        .map_err(Into::into)
+        .or_page(&caller)?;
+    Ok(render(&TeamsPage {
+        nav: Nav::of(&caller),
+        teams,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    name: String,
+}
+
+pub async fn create_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<NameForm>,
+) -> UiResult {
+    admin_only(&caller, "/admin/teams")?;
+    let q = users::NameParam { name: Some(f.name) };
+    let (_, axum::Json(team)) = users::admin_create_team(State(state), caller.clone(), Query(q))
+        .await
+        .or_page(&caller)?;
+    Ok(see_other(&format!(
+        "/admin/teams/{}",
+        team["name"].as_str().unwrap_or("")
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "admin_team.html")]
+struct TeamPage {
+    nav: Nav,
+    team: Account,
+    members: Vec<TeamMember>,
+}
+
+pub async fn team(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> UiResult {
+    admin_only(&caller, "/admin/teams")?;
+    let team = users::find_team(&state, &slug).await.or_page(&caller)?;
+    let members = state
+        .store
+        .team_members(team.id)
+        .await
+        .map_err(Into::into)
+        .or_page(&caller)?;
+    Ok(render(&TeamPage {
+        nav: Nav::of(&caller),
+        team,
+        members,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    op: String,
+    user: String,
+    role: Option<String>,
+}
+
+pub async fn team_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    CsrfForm(f): CsrfForm<MemberForm>,
+) -> UiResult {
+    admin_only(&caller, "/admin/teams")?;
+    let s = State(state);
+    if f.op == "remove" {
+        users::remove_team_member(s, caller.clone(), Path((slug.clone(), f.user)))
+            .await
+            .or_page(&caller)?;
+    } else {
+        let body = users::MemberBody {
+            user: Some(f.user),
+            role: f.role,
+        };
+        let _members = users::set_team_member(s, caller.clone(), Path(slug.clone()), Json(body))
+            .await
+            .or_page(&caller)?;
+    }
+    Ok(see_other(&format!("/admin/teams/{slug}")))
+}
+
+#[derive(Template)]
+#[template(path = "admin_permissions.html")]
+struct PermissionsPage {
+    nav: Nav,
+    user_grants: Vec<GrantHolder>,
+    team_grants: Vec<GrantHolder>,
+    permissions: Vec<&'static str>,
+}
+
+pub async fn permissions(State(state): State<AppState>, caller: Caller) -> UiResult {
+    admin_only(&caller, "/admin/permissions")?;
+    let user_grants = state
+        .store
+        .grant_holders(GrantTarget::Global, "user")
+        .await
+        .map_err(Into::into)
+        .or_page(&caller)?;
+    let team_grants = state
+        .store
+        .grant_holders(GrantTarget::Global, "team")
+        .await
+        .map_err(Into::into)
+        .or_page(&caller)?;
+    let permissions = GlobalPermission::ALL.iter().map(|p| p.as_str()).collect();
+    Ok(render(&PermissionsPage {
+        nav: Nav::of(&caller),
+        user_grants,
+        team_grants,
+        permissions,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct PermissionForm {
+    kind: String,
+    name: String,
+    permission: String,
+}
+
+/// Grants a global permission, or revokes it when `permission` is `NONE`.
+pub async fn set_permission(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<PermissionForm>,
+) -> UiResult {
+    admin_only(&caller, "/admin/permissions")?;
+    let q = permissions::SetParams {
+        name: Some(f.name),
+        permission: Some(f.permission.clone()),
+    };
+    let s = State(state);
+    let result = if f.permission == "NONE" {
+        permissions::global_revoke(s, caller.clone(), Path(f.kind), Query(q)).await
+    } else {
+        permissions::global_set(s, caller.clone(), Path(f.kind), Query(q)).await
+    };
+    result.or_page(&caller)?;
+    Ok(see_other("/admin/permissions"))
+}
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct AuditPage {
+    nav: Nav,
+    entries: Vec<(String, AuditEntry)>,
+    next_start: Option<i64>,
+    prev_start: Option<i64>,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<PageParams>,
+) -> UiResult {
+    admin_only(&caller, "/admin/audit")?;
+    let req = PageParams {
+        start: q.start,
+        limit: q.limit.or(Some(50)),
+    }
+    .request()
+    .or_page(&caller)?;
+    let mut rows = state
+        .store
+        .audit_entries(req.start, req.limit, None)
+        .await
+        .map_err(Into::into)
+        .or_page(&caller)?;
+    let more = rows.len() as i64 > req.limit;
+    rows.truncate(req.limit as usize);
+    let entries = rows.into_iter().map(|e| (display(e.at), e)).collect();
+    let next_start = more.then_some(req.start + req.limit);
+    let prev_start = (req.start > 0).then_some((req.start - req.limit).max(0));
+    Ok(render(&AuditPage {
+        nav: Nav::of(&caller),
+        entries,
+        next_start,
+        prev_start,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "coming.html")]
+pub struct ComingPage {
+    pub nav: Nav,
+    pub title: &'static str,
+    pub text: &'static str,
+}
+
+pub async fn application_links(caller: Caller) -> UiResult {
+    admin_only(&caller, "/admin/application-links")?;
+    Ok(render(&ComingPage {
+        nav: Nav::of(&caller),
+        title: "Application links",
+        text: "Link Junction to other applications: incoming links (Junction as OAuth 2.0 provider), outgoing links (Junction as OAuth 2.0 client) and two-way links. Not available in this version yet.",
+    }))
+}

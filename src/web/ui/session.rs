@@ -1,0 +1,203 @@
+//! Signing in and out. The sign-in form is protected against login CSRF with a double-submit
+//! cookie (there is no session yet to hold a token); sessions are `HttpOnly`, `SameSite=Lax`, and
+//! `Secure` when Junction is reached over https.
+
+use super::{local_path, render, CsrfForm, Nav, UiError, UiResult};
+use crate::secret::{constant_time_eq, new_token, token_hash, TokenKind};
+use crate::services::{audit, sign_in};
+use crate::web::auth::{cookie, Caller, Credential, SESSION_COOKIE};
+use crate::web::state::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use serde::Deserialize;
+
+const LOGIN_CSRF_COOKIE: &str = "junction_login_csrf";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    nav: Nav,
+    csrf: String,
+    next: String,
+    username: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextParam {
+    next: Option<String>,
+}
+
+fn cookie_header(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+    same_site: &str,
+) -> String {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}");
+    if let Some(age) = max_age {
+        c += &format!("; Max-Age={age}");
+    }
+    if state.secure_cookies() {
+        c += "; Secure";
+    }
+    c
+}
+
+fn login_page(
+    state: &AppState,
+    next: String,
+    username: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> axum::response::Response {
+    let csrf = new_token(TokenKind::Csrf);
+    let page = LoginPage {
+        nav: Nav::default(),
+        csrf: csrf.clone(),
+        next,
+        username,
+        error,
+    };
+    let set = cookie_header(state, LOGIN_CSRF_COOKIE, &csrf, Some(3600), "Strict");
+    (status, [(header::SET_COOKIE, set)], render(&page)).into_response()
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<NextParam>,
+) -> UiResult {
+    let next = local_path(q.next.as_deref());
+    if caller.user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    Ok(login_page(
+        &state,
+        next,
+        String::new(),
+        None,
+        StatusCode::OK,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    csrf: String,
+    next: Option<String>,
+    username: String,
+    password: String,
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> UiResult {
+    let next = local_path(f.next.as_deref());
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if expected.is_empty() || !constant_time_eq(expected, &f.csrf) {
+        let msg = "The sign-in form expired. Please try again.".to_string();
+        return Ok(login_page(
+            &state,
+            next,
+            f.username,
+            Some(msg),
+            StatusCode::FORBIDDEN,
+        ));
+    }
+    let account = match sign_in::check_password(
+        &state.store,
+        &state.config.security,
+        &f.username,
+        &f.password,
+        &caller.ip,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e @ sign_in::SignInError::Throttled) => {
+            return Ok(login_page(
+                &state,
+                next,
+                f.username,
+                Some(e.to_string()),
+                StatusCode::TOO_MANY_REQUESTS,
+            ))
+        }
+        Err(e @ sign_in::SignInError::Invalid) => {
+            return Ok(login_page(
+                &state,
+                next,
+                f.username,
+                Some(e.to_string()),
+                StatusCode::UNAUTHORIZED,
+            ))
+        }
+        Err(sign_in::SignInError::Store(e)) => return Err(UiError::from_api(e.into(), &caller)),
+    };
+    let token = new_token(TokenKind::Session);
+    let csrf = new_token(TokenKind::Csrf);
+    let created = state
+        .store
+        .create_session(
+            account.id,
+            &token_hash(&token),
+            &csrf,
+            state.session_idle_ms(),
+        )
+        .await;
+    if let Err(e) = created {
+        return Err(UiError::from_api(e.into(), &caller));
+    }
+    let actor = audit::Actor {
+        id: Some(account.id),
+        name: &account.slug,
+        ip: &caller.ip,
+    };
+    audit::record(
+        &state.store,
+        &actor,
+        "auth.sign_in",
+        &format!("user:{}", account.slug),
+        "",
+    )
+    .await;
+    let session = cookie_header(&state, SESSION_COOKIE, &token, None, "Lax");
+    let clear = cookie_header(&state, LOGIN_CSRF_COOKIE, "", Some(0), "Strict");
+    let mut resp = Redirect::to(&next).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        session.parse().expect("cookie is a valid header"),
+    );
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        clear.parse().expect("cookie is a valid header"),
+    );
+    Ok(resp)
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> UiResult {
+    if let Credential::Session { id, .. } = caller.credential {
+        let _ = state.store.delete_session(id).await;
+        audit::record(
+            &state.store,
+            &caller.actor(),
+            "auth.sign_out",
+            &format!("user:{}", caller.actor().name),
+            "",
+        )
+        .await;
+    }
+    let clear = cookie_header(&state, SESSION_COOKIE, "", Some(0), "Lax");
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
+}

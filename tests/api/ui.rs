@@ -1,0 +1,489 @@
+//! The web UI through real forms: sign-in with CSRF, escaping, pull request review, admin pages,
+//! tokens, and the security properties of sessions.
+
+use crate::harness::*;
+use reqwest::{header, StatusCode};
+use serde_json::json;
+
+/// A browser-like client with its own cookie jar.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            client,
+            base: app.base.clone(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, header::HeaderMap, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.headers().clone(), r.text().await.unwrap())
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, header::HeaderMap, String) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.headers().clone(), r.text().await.unwrap())
+    }
+
+    /// Posts a form the way the page would: with the CSRF token found on `page`.
+    async fn submit(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, header::HeaderMap, String) {
+        let (_, _, html) = self.get(page).await;
+        let csrf = csrf_of(&html);
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post(action, &form).await
+    }
+
+    async fn sign_in(&self, user: &str, password: &str) -> (StatusCode, header::HeaderMap, String) {
+        let (_, _, html) = self.get("/login?next=/projects/P").await;
+        let csrf = csrf_of(&html);
+        self.post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("next", "/projects/P"),
+                ("username", user),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("the page has a CSRF field") + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+async fn sign_in_sets_a_safe_session_and_returns_to_the_page(app: TestApp) {
+    app.project("P", false).await;
+    let b = Browser::new(&app);
+    let (status, headers, html) = b.get("/login").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(html.contains("Sign in to Junction"));
+    let (status, headers, _) = b.sign_in("admin", ADMIN_PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/projects/P");
+    let session = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("junction_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    assert!(!session.contains("Secure"), "plain http here");
+    let (status, headers, html) = b.get("/projects/P").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-ausername"], "admin");
+    assert!(html.contains("Project P"));
+    let audit = app
+        .get("/rest/junction/1.0/audit?action=auth.sign_in", &admin())
+        .await;
+    assert_eq!(audit.body["values"][0]["target"], "user:admin");
+    // Signing out ends the session.
+    let (status, _, _) = b.submit("/", "/logout", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, headers, _) = b.get("/account").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/login?next=%2Faccount");
+}
+
+async fn sign_in_refuses_bad_passwords_and_forged_forms(app: TestApp) {
+    let b = Browser::new(&app);
+    let (status, headers, html) = b.sign_in("admin", "wrong-password").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(html.contains("The username or password is incorrect."));
+    assert!(headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .all(|c| !c.to_str().unwrap().starts_with("junction_session=")));
+    // A form posted from elsewhere has no matching login cookie.
+    let stranger = Browser::new(&app);
+    let (status, _, html) = stranger
+        .post(
+            "/login",
+            &[
+                ("csrf", "forged"),
+                ("username", "admin"),
+                ("password", ADMIN_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("expired"));
+    // Redirects after sign-in stay on this server.
+    let (_, _, page) = b.get("/login?next=https://evil.example/").await;
+    assert!(page.contains("name=\"next\" value=\"/\""));
+}
+
+async fn forms_need_the_session_csrf_token(app: TestApp) {
+    let b = Browser::new(&app);
+    b.sign_in("admin", ADMIN_PASSWORD).await;
+    let (status, _, html) = b.post("/projects", &[("key", "X"), ("name", "X")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("did not come from Junction"));
+    let (status, _, _) = b
+        .post(
+            "/projects",
+            &[("csrf", "wrong"), ("key", "X"), ("name", "X")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(app.store.find_project("X").await.unwrap().is_none());
+    let (status, headers, _) = b
+        .submit(
+            "/",
+            "/projects",
+            &[("key", "X"), ("name", "<script>alert(1)</script>")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/projects/X");
+    let (_, _, html) = b.get("/").await;
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "escaped"
+    );
+    assert!(!html.contains("<script>alert(1)"));
+    // Invalid input comes back as a page that says what is wrong.
+    let (status, _, html) = b
+        .submit("/", "/projects", &[("key", "1bad"), ("name", "Y")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("Project keys must start with a letter"));
+}
+
+async fn session_rest_writes_need_the_xsrf_header(app: TestApp) {
+    let b = Browser::new(&app);
+    b.sign_in("admin", ADMIN_PASSWORD).await;
+    let url = format!("{}/rest/api/1.0/projects", app.base);
+    let r = b
+        .client
+        .post(&url)
+        .json(&json!({"key": "A", "name": "A"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = b
+        .client
+        .post(&url)
+        .header("X-Atlassian-Token", "no-check")
+        .json(&json!({"key": "A", "name": "A"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = b.client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "reads need no header");
+}
+
+async fn review_and_merge_through_the_pages(app: TestApp) {
+    app.project("P", false).await;
+    app.repo("P", "r", false).await;
+    app.user("alice").await;
+    app.user("bob").await;
+    app.grant("/rest/api/1.0/projects/P", "alice", "PROJECT_WRITE")
+        .await;
+    app.grant("/rest/api/1.0/projects/P", "bob", "PROJECT_READ")
+        .await;
+    let bob = Browser::new(&app);
+    bob.sign_in("bob", "bob-password").await;
+    let repo = "/projects/P/repos/r";
+    let (status, headers, _) = bob
+        .submit(
+            repo,
+            &format!("{repo}/pull-requests"),
+            &[
+                ("title", "Fix it"),
+                ("from", "fix"),
+                ("to", "main"),
+                ("reviewers", "alice"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let pr_page = headers["location"].to_str().unwrap().to_string();
+    assert_eq!(pr_page, format!("{repo}/pull-requests/1"));
+    let (_, _, html) = bob.get(&pr_page).await;
+    assert!(
+        html.contains("Fix it") && !html.contains(">Merge<"),
+        "bob may not merge"
+    );
+    let alice = Browser::new(&app);
+    alice.sign_in("alice", "alice-password").await;
+    let (status, _, _) = alice
+        .submit(&pr_page, &format!("{pr_page}/approve"), &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = alice
+        .submit(
+            &pr_page,
+            &format!("{pr_page}/comment"),
+            &[("text", "Nice & tidy")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = alice.get(&pr_page).await;
+    assert!(html.contains("APPROVED") && html.contains("Nice &amp; tidy"));
+    let (status, _, _) = alice
+        .submit(&pr_page, &format!("{pr_page}/merge"), &[("version", "0")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let r = app
+        .get("/rest/api/1.0/projects/P/repos/r/pull-requests/1", &admin())
+        .await;
+    assert_eq!(r.body["state"], "MERGED");
+    // A stale page cannot merge or decline again.
+    let (status, _, html) = alice
+        .post(
+            &format!("{pr_page}/decline"),
+            &[
+                ("csrf", &csrf_of(&alice.get(&pr_page).await.2)),
+                ("version", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("out-of-date"), "{html}");
+}
+
+async fn admin_pages_are_for_admins(app: TestApp) {
+    app.user("alice").await;
+    let alice = Browser::new(&app);
+    alice.sign_in("alice", "alice-password").await;
+    for page in [
+        "/admin/users",
+        "/admin/teams",
+        "/admin/permissions",
+        "/admin/audit",
+        "/admin/application-links",
+    ] {
+        let (status, _, _) = alice.get(page).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    }
+    let admin_b = Browser::new(&app);
+    admin_b.sign_in("admin", ADMIN_PASSWORD).await;
+    for page in [
+        "/admin/users",
+        "/admin/teams",
+        "/admin/permissions",
+        "/admin/audit",
+        "/admin/application-links",
+        "/account",
+        "/account/password",
+        "/account/tokens",
+        "/account/authorized-applications",
+    ] {
+        let (status, headers, _) = admin_b.get(page).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(headers["x-frame-options"], "DENY");
+    }
+    // Create a user and a team, grant, then deactivate: the user's session ends at once.
+    let (status, _, _) = admin_b
+        .submit(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("name", "carol"),
+                ("display_name", "Carol"),
+                ("email", ""),
+                ("password", "carol-password"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = admin_b
+        .submit("/admin/teams", "/admin/teams", &[("name", "ops")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = admin_b
+        .submit(
+            "/admin/teams/ops",
+            "/admin/teams/ops",
+            &[("op", "add"), ("user", "alice"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = admin_b
+        .submit(
+            "/admin/permissions",
+            "/admin/permissions",
+            &[
+                ("kind", "groups"),
+                ("name", "ops"),
+                ("permission", "PROJECT_CREATE"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let r = app
+        .post(
+            "/rest/api/1.0/projects",
+            &basic("alice", "alice-password"),
+            json!({"key": "OPS", "name": "Ops"}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "alice creates projects through her team"
+    );
+    let (status, _, _) = admin_b
+        .submit("/admin/users", "/admin/users/alice/deactivate", &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = alice.get("/account").await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "deactivated: signed out at once"
+    );
+    let (_, _, html) = admin_b.get("/admin/audit").await;
+    assert!(html.contains("user.deactivated") && html.contains("permission.granted"));
+}
+
+async fn tokens_page_shows_a_new_token_once(app: TestApp) {
+    app.user("alice").await;
+    let b = Browser::new(&app);
+    b.sign_in("alice", "alice-password").await;
+    let (status, _, html) = b
+        .submit(
+            "/account/tokens",
+            "/account/tokens",
+            &[
+                ("name", "ci"),
+                ("permission", "read"),
+                ("expiry_days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let start = html.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
+    let secret = html[start..].split('<').next().unwrap().to_string();
+    assert!(secret.starts_with("jct_pat_"));
+    let r = app
+        .get("/rest/api/1.0/users/alice", &Auth::Bearer(secret.clone()))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let (_, _, html) = b.get("/account/tokens").await;
+    assert!(
+        html.contains("ci") && !html.contains(&secret),
+        "listed, never shown again"
+    );
+    let alice_id = app.store.find_account("alice").await.unwrap().unwrap().id;
+    let id = app.store.list_access_tokens(alice_id).await.unwrap()[0].id;
+    let (status, _, _) = b
+        .submit(
+            "/account/tokens",
+            &format!("/account/tokens/{id}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/rest/api/1.0/users/alice", &Auth::Bearer(secret))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn password_change_ends_other_sessions(app: TestApp) {
+    app.user("alice").await;
+    let first = Browser::new(&app);
+    first.sign_in("alice", "alice-password").await;
+    let second = Browser::new(&app);
+    second.sign_in("alice", "alice-password").await;
+    let (status, _, html) = first
+        .submit(
+            "/account/password",
+            "/account/password",
+            &[
+                ("old_password", "nope-nope"),
+                ("password", "new-password-1"),
+                ("password_confirm", "new-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("current password is not right"));
+    let (status, _, html) = first
+        .submit(
+            "/account/password",
+            "/account/password",
+            &[
+                ("old_password", "alice-password"),
+                ("password", "new-password-1"),
+                ("password_confirm", "new-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Your password was changed"));
+    assert_eq!(
+        first.get("/account").await.0,
+        StatusCode::OK,
+        "this session stays"
+    );
+    assert_eq!(
+        second.get("/account").await.0,
+        StatusCode::SEE_OTHER,
+        "the other one ends"
+    );
+    assert_eq!(
+        app.get(
+            "/rest/api/1.0/users/alice",
+            &basic("alice", "new-password-1")
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+}
+
+crate::both_backends!(
+    sign_in_sets_a_safe_session_and_returns_to_the_page,
+    sign_in_refuses_bad_passwords_and_forged_forms,
+    forms_need_the_session_csrf_token,
+    session_rest_writes_need_the_xsrf_header,
+    review_and_merge_through_the_pages,
+    admin_pages_are_for_admins,
+    tokens_page_shows_a_new_token_once,
+    password_change_ends_other_sessions,
+);
