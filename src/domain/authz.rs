@@ -139,6 +139,8 @@ pub enum Action {
     EditOwnAccount,
     /// Users, teams, global permissions below SYS_ADMIN, the audit log.
     AdminSystem,
+    /// Change a team's members; `facts.level` is `Admin` for the team's own admins.
+    AdminTeam,
     /// Granting SYS_ADMIN, infrastructure settings.
     SysAdmin,
 }
@@ -243,6 +245,12 @@ pub fn authorize(
             subject.global >= Some(GlobalPermission::Admin),
             Some(AdminWrite),
             "You need the ADMIN permission.",
+        ),
+        AdminTeam => (
+            subject.global >= Some(GlobalPermission::Admin)
+                || (signed_in && facts.level >= Level::Admin),
+            Some(AdminProjects),
+            "Only the team's admins and system administrators can change its members.",
         ),
         SysAdmin => (
             subject.global >= Some(GlobalPermission::SysAdmin),
@@ -395,6 +403,33 @@ mod tests {
         ));
         assert!(matches!(
             authorize(&admin_token, Action::EditOwnAccount, None),
+            Err(Denial::BeyondScope(_))
+        ));
+    }
+
+    #[test]
+    fn team_admins_manage_their_team_only() {
+        let u = user(GlobalPermission::LicensedUser, Ceiling::Full);
+        let admin_of_team = ResourceFacts {
+            level: Level::Admin,
+            ..Default::default()
+        };
+        assert_eq!(
+            authorize(&u, Action::AdminTeam, Some(&admin_of_team)),
+            Ok(())
+        );
+        assert!(matches!(
+            authorize(&u, Action::AdminTeam, Some(&ResourceFacts::default())),
+            Err(Denial::Forbidden(_))
+        ));
+        let sys = user(GlobalPermission::Admin, Ceiling::Full);
+        assert_eq!(
+            authorize(&sys, Action::AdminTeam, Some(&ResourceFacts::default())),
+            Ok(())
+        );
+        let read_token = user(GlobalPermission::Admin, TokenPermission::Read.ceiling());
+        assert!(matches!(
+            authorize(&read_token, Action::AdminTeam, None),
             Err(Denial::BeyondScope(_))
         ));
     }

@@ -19,6 +19,7 @@ mod audit;
 pub mod grants;
 mod projects;
 mod pulls;
+mod secrets;
 mod sessions;
 mod tokens;
 

@@ -9,6 +9,7 @@ mod interop;
 mod permissions;
 mod projects;
 mod pulls;
+mod storage;
 mod tokens;
 mod ui;
 mod users;

@@ -114,11 +114,127 @@ async fn team_grants_apply_to_members(app: TestApp) {
         r.body["values"][0],
         json!({"group": {"name": "devs"}, "permission": "REPO_WRITE"})
     );
+    // A deactivated team's grants stop applying; reactivated, they apply again.
+    let r = app
+        .call(
+            Method::POST,
+            "/rest/junction/1.0/admin/teams/devs/deactivate",
+            &admin(),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["active"], json!(false));
+    assert_eq!(app.get(REPO, &alice).await.status, StatusCode::NOT_FOUND);
+    app.call(
+        Method::POST,
+        "/rest/junction/1.0/admin/teams/devs/activate",
+        &admin(),
+        None,
+    )
+    .await;
+    assert_eq!(app.get(REPO, &alice).await.status, StatusCode::OK);
     let r = app
         .delete("/rest/junction/1.0/teams/devs/members/alice", &admin())
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get(REPO, &alice).await.status, StatusCode::NOT_FOUND);
+}
+
+async fn team_admins_manage_their_own_team(app: TestApp) {
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.user("carol").await;
+    app.call(
+        Method::POST,
+        "/rest/api/1.0/admin/groups?name=web",
+        &admin(),
+        None,
+    )
+    .await;
+    let r = app
+        .put(
+            "/rest/junction/1.0/teams/web/members",
+            &alice,
+            json!({"user": "bob"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    app.put(
+        "/rest/junction/1.0/teams/web/members",
+        &admin(),
+        json!({"user": "alice", "role": "admin"}),
+    )
+    .await;
+    let r = app
+        .put(
+            "/rest/junction/1.0/teams/web/members",
+            &alice,
+            json!({"user": "bob"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let roles: Vec<_> = r.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["user"].clone(), m["role"].clone()))
+        .collect();
+    assert_eq!(
+        roles,
+        vec![
+            (json!("admin"), json!("admin")),
+            (json!("alice"), json!("admin")),
+            (json!("bob"), json!("member"))
+        ]
+    );
+    let r = app
+        .put(
+            "/rest/junction/1.0/teams/web/members",
+            &bob,
+            json!({"user": "carol"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "members are not admins");
+    let r = app
+        .put(
+            "/rest/junction/1.0/teams/web/members",
+            &alice,
+            json!({"user": "carol", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.context(), "role");
+    let r = app
+        .put(
+            "/rest/junction/1.0/teams/web",
+            &alice,
+            json!({"displayName": "Web team"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["displayName"], json!("Web team"));
+    let r = app
+        .call(
+            Method::POST,
+            "/rest/junction/1.0/admin/teams/web/deactivate",
+            &alice,
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "only system administrators deactivate teams"
+    );
+    let r = app
+        .put(
+            "/rest/junction/1.0/teams/nope/members",
+            &admin(),
+            json!({"user": "bob"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
 async fn global_permissions_and_the_last_sys_admin(app: TestApp) {
@@ -256,6 +372,7 @@ crate::both_backends!(
     public_repositories_are_readable_by_anyone,
     project_grant_reaches_every_repository,
     team_grants_apply_to_members,
+    team_admins_manage_their_own_team,
     global_permissions_and_the_last_sys_admin,
     a_token_never_exceeds_its_permission_or_its_user,
 );

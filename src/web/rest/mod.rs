@@ -109,6 +109,15 @@ pub fn router() -> Router<AppState> {
             "/rest/junction/1.0/admin/users/{slug}/activate",
             post(users::admin_activate),
         )
+        .route("/rest/junction/1.0/teams/{team}", put(users::update_team))
+        .route(
+            "/rest/junction/1.0/admin/teams/{slug}/deactivate",
+            post(users::admin_deactivate_team),
+        )
+        .route(
+            "/rest/junction/1.0/admin/teams/{slug}/activate",
+            post(users::admin_activate_team),
+        )
         .route(
             "/rest/junction/1.0/teams/{team}/members",
             get(users::list_team_members).put(users::set_team_member),

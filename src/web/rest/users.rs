@@ -438,24 +438,100 @@ async fn members(state: &AppState, team: &Account) -> ApiResult<axum::Json<Value
 
 /// System admins manage every team; a team's own admins manage theirs.
 async fn check_team_admin(state: &AppState, caller: &Caller, team: &Account) -> ApiResult<()> {
-    if caller.check(Action::AdminSystem).is_ok() {
-        return Ok(());
-    }
     let me = caller.user()?;
-    caller.check(Action::ViewUsers)?;
-    let is_admin = state
+    let is_team_admin = state
         .store
         .team_members(team.id)
         .await?
         .iter()
         .any(|m| m.user_id == me.id && m.role == "admin");
-    if is_admin {
-        Ok(())
+    let facts = crate::domain::ResourceFacts {
+        level: if is_team_admin {
+            crate::domain::Level::Admin
+        } else {
+            crate::domain::Level::None
+        },
+        ..Default::default()
+    };
+    crate::domain::authorize(&caller.subject, Action::AdminTeam, Some(&facts))
+        .map_err(|d| ApiError::from_denial(d, ApiError::unauthenticated))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamBody {
+    pub display_name: Option<String>,
+}
+
+/// `PUT /rest/junction/1.0/teams/{team}`: renames a team (its display name).
+pub async fn update_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(team): Path<String>,
+    Json(b): Json<TeamBody>,
+) -> ApiResult<axum::Json<Value>> {
+    let team = find_team(&state, &team).await?;
+    check_team_admin(&state, &caller, &team).await?;
+    let name = DisplayName::parse("displayName", b.display_name.as_deref().unwrap_or(""))?;
+    let updated = state
+        .store
+        .update_account(team.id, name.as_str(), None)
+        .await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "team.updated",
+        &format!("team:{}", team.slug),
+        name.as_str(),
+    )
+    .await;
+    Ok(axum::Json(repr::team(&updated)))
+}
+
+/// Activates or deactivates a team. A deactivated team's grants stop applying to its members.
+pub async fn set_team_active(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    active: bool,
+) -> ApiResult<Account> {
+    caller.check(Action::AdminSystem)?;
+    let team = find_team(state, slug).await?;
+    let updated = state.store.set_active(team.id, active).await?;
+    let action = if active {
+        "team.activated"
     } else {
-        Err(ApiError::forbidden(
-            "Only the team's admins and system administrators can change its members.",
-        ))
-    }
+        "team.deactivated"
+    };
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        action,
+        &format!("team:{}", team.slug),
+        "",
+    )
+    .await;
+    Ok(updated)
+}
+
+pub async fn admin_deactivate_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
+    Ok(axum::Json(repr::team(
+        &set_team_active(&state, &caller, &slug, false).await?,
+    )))
+}
+
+pub async fn admin_activate_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
+    Ok(axum::Json(repr::team(
+        &set_team_active(&state, &caller, &slug, true).await?,
+    )))
 }
 
 #[derive(Deserialize)]

@@ -165,6 +165,7 @@ pub async fn team(
 #[derive(Deserialize)]
 pub struct MemberForm {
     op: String,
+    #[serde(default)]
     user: String,
     role: Option<String>,
 }
@@ -177,7 +178,11 @@ pub async fn team_member(
 ) -> UiResult {
     admin_only(&caller, "/admin/teams")?;
     let s = State(state);
-    if f.op == "remove" {
+    if f.op == "activate" || f.op == "deactivate" {
+        users::set_team_active(&s.0, &caller, &slug, f.op == "activate")
+            .await
+            .or_page(&caller)?;
+    } else if f.op == "remove" {
         users::remove_team_member(s, caller.clone(), Path((slug.clone(), f.user)))
             .await
             .or_page(&caller)?;
@@ -307,5 +312,14 @@ pub async fn application_links(caller: Caller) -> UiResult {
         nav: Nav::of(&caller),
         title: "Application links",
         text: "Link Junction to other applications: incoming links (Junction as OAuth 2.0 provider), outgoing links (Junction as OAuth 2.0 client) and two-way links. Not available in this version yet.",
+    }))
+}
+
+pub async fn apps(caller: Caller) -> UiResult {
+    admin_only(&caller, "/admin/apps")?;
+    Ok(render(&ComingPage {
+        nav: Nav::of(&caller),
+        title: "Apps",
+        text: "Install Connect-style apps from a catalog or, in development mode, from a descriptor URL, into a user's or a team's account. Not available in this version yet.",
     }))
 }

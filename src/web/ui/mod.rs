@@ -55,6 +55,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/audit", get(admin::audit))
         .route("/admin/application-links", get(admin::application_links))
+        .route("/admin/apps", get(admin::apps))
         .route(
             "/account",
             get(account::profile).post(account::update_profile),

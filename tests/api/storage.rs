@@ -1,0 +1,134 @@
+//! Storage behaviour below the HTTP layer, on both backends.
+
+use crate::harness::*;
+use junction::crypto::MasterKey;
+
+async fn secrets_are_stored_only_as_ciphertext(app: TestApp) {
+    let key = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
+    app.store
+        .put_encrypted_secret("link:1:client_secret", &key.encrypt("s3cr3t-value"))
+        .await
+        .unwrap();
+    let stored = app
+        .store
+        .encrypted_secret("link:1:client_secret")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.contains("s3cr3t-value"));
+    assert_eq!(key.decrypt(&stored).unwrap(), "s3cr3t-value");
+    app.store
+        .put_encrypted_secret("link:1:client_secret", &key.encrypt("rotated"))
+        .await
+        .unwrap();
+    let stored = app
+        .store
+        .encrypted_secret("link:1:client_secret")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(key.decrypt(&stored).unwrap(), "rotated");
+    assert!(app
+        .store
+        .encrypted_secret("missing")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn concurrent_pull_requests_get_distinct_numbers(app: TestApp) {
+    use serde_json::json;
+    app.project("P", false).await;
+    app.repo("P", "r", false).await;
+    let auth = admin();
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let body = json!({"title": format!("t{i}"), "fromRef": {"id": format!("b{i}")}, "toRef": {"id": "main"}});
+        tasks.push(app.post(
+            "/rest/api/1.0/projects/P/repos/r/pull-requests",
+            &auth,
+            body,
+        ));
+    }
+    let results = futures_join(tasks).await;
+    let mut ids: Vec<i64> = results
+        .iter()
+        .map(|r| r.body["id"].as_i64().expect("created"))
+        .collect();
+    ids.sort();
+    assert_eq!(ids, (1..=12).collect::<Vec<_>>());
+}
+
+async fn futures_join<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output> {
+    let mut out = Vec::new();
+    // Poll them together so the writes really overlap.
+    let mut pinned: Vec<_> = fs.into_iter().map(Box::pin).collect();
+    let mut done: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if done[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => done[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.extend(done.into_iter().map(Option::unwrap));
+    out
+}
+
+async fn metrics_are_served_on_their_own_listener(app: TestApp) {
+    // The test server has metrics off; the public port has no /metrics.
+    let r = app.get("/metrics", &Auth::None).await;
+    assert_eq!(r.status, reqwest::StatusCode::NOT_FOUND);
+}
+
+crate::both_backends!(
+    secrets_are_stored_only_as_ciphertext,
+    concurrent_pull_requests_get_distinct_numbers,
+    metrics_are_served_on_their_own_listener,
+);
+
+#[tokio::test]
+async fn metrics_listener_counts_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = junction::config::Config::for_data_dir(dir.path());
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    config.metrics.listen = "127.0.0.1:0".into();
+    let clock = std::sync::Arc::new(junction::clock::SystemClock);
+    let bootstrap = junction::server::Bootstrap {
+        admin_password: Some(junction::secret::Secret::new(ADMIN_PASSWORD)),
+    };
+    let server = junction::server::Server::build(config, clock, bootstrap)
+        .await
+        .unwrap();
+    let (addr, metrics) = (server.addr, server.metrics_addr.unwrap());
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    reqwest::get(format!("http://{addr}/health")).await.unwrap();
+    reqwest::get(format!("http://{addr}/nope")).await.unwrap();
+    let text = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("junction_http_requests_total{class=\"2xx\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("junction_http_requests_total{class=\"4xx\"} 1"),
+        "{text}"
+    );
+}
