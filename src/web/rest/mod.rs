@@ -2,11 +2,14 @@
 //! or a service, render with `repr`.
 
 pub mod audit;
+pub mod me;
 pub mod permissions;
 pub mod projects;
+pub mod pull_reviews;
 pub mod pulls;
 pub mod repos;
 pub mod repr;
+pub mod teams;
 pub mod tokens;
 pub mod users;
 
@@ -46,24 +49,18 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{pr}/decline"), post(pulls::decline))
         .route(
             &format!("{pr}/approve"),
-            post(pulls::approve).delete(pulls::unapprove),
+            post(pull_reviews::approve).delete(pull_reviews::unapprove),
         )
         .route(
             &format!("{pr}/participants/{{user}}"),
-            put(pulls::set_participant_status),
+            put(pull_reviews::set_participant_status),
         )
         .route(
             &format!("{pr}/comments"),
-            get(pulls::list_comments).post(pulls::add_comment),
+            get(pull_reviews::list_comments).post(pull_reviews::add_comment),
         )
-        .route(
-            "/rest/api/1.0/users",
-            get(users::list).put(users::update_me),
-        )
-        .route(
-            "/rest/api/1.0/users/credentials",
-            put(users::change_password),
-        )
+        .route("/rest/api/1.0/users", get(users::list).put(me::update_me))
+        .route("/rest/api/1.0/users/credentials", put(me::change_password))
         .route("/rest/api/1.0/users/{slug}", get(users::get))
         .route(
             "/rest/api/1.0/admin/users",
@@ -73,7 +70,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/rest/api/1.0/admin/groups",
-            get(users::admin_list_teams).post(users::admin_create_team),
+            get(teams::admin_list_teams).post(teams::admin_create_team),
         )
         .route(
             "/rest/api/1.0/admin/permissions/{kind}",
@@ -109,22 +106,22 @@ pub fn router() -> Router<AppState> {
             "/rest/junction/1.0/admin/users/{slug}/activate",
             post(users::admin_activate),
         )
-        .route("/rest/junction/1.0/teams/{team}", put(users::update_team))
+        .route("/rest/junction/1.0/teams/{team}", put(teams::update_team))
         .route(
             "/rest/junction/1.0/admin/teams/{slug}/deactivate",
-            post(users::admin_deactivate_team),
+            post(teams::admin_deactivate_team),
         )
         .route(
             "/rest/junction/1.0/admin/teams/{slug}/activate",
-            post(users::admin_activate_team),
+            post(teams::admin_activate_team),
         )
         .route(
             "/rest/junction/1.0/teams/{team}/members",
-            get(users::list_team_members).put(users::set_team_member),
+            get(teams::list_team_members).put(teams::set_team_member),
         )
         .route(
             "/rest/junction/1.0/teams/{team}/members/{user}",
-            axum::routing::delete(users::remove_team_member),
+            axum::routing::delete(teams::remove_team_member),
         )
         .route("/rest/junction/1.0/audit", get(audit::list))
 }

@@ -4,7 +4,7 @@
 //! `/rest/api/1.0/projects/{key}/repos/{slug}/permissions/{users,groups}`.
 //! Teams answer where Bitbucket says "groups".
 
-use super::{projects, repos, repr, users};
+use super::{projects, repos, repr, teams, users};
 use crate::domain::{Action, GlobalPermission, ProjectPermission, RepoPermission};
 use crate::services::audit;
 use crate::store::{Account, GrantTarget};
@@ -146,7 +146,7 @@ async fn holder(state: &AppState, holders: HolderKind, name: Option<&str>) -> Ap
         .ok_or_else(|| ApiError::bad_request("name is required.").with_context("name"))?;
     match holders {
         HolderKind::Users => users::find_user(state, name).await,
-        HolderKind::Groups => users::find_team(state, name).await,
+        HolderKind::Groups => teams::find_team(state, name).await,
     }
 }
 

@@ -19,10 +19,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 const MAX_TITLE: usize = 255;
-const MAX_TEXT: usize = 32_768;
+pub(super) const MAX_TEXT: usize = 32_768;
 
 type RepoPath = (String, String);
-type PrPath = (String, String, i64);
+pub(super) type PrPath = (String, String, i64);
 
 fn no_such_pr(number: i64) -> ApiError {
     ApiError::not_found(
@@ -31,7 +31,7 @@ fn no_such_pr(number: i64) -> ApiError {
     )
 }
 
-async fn load(
+pub(super) async fn load(
     state: &AppState,
     caller: &Caller,
     (key, slug, number): &PrPath,
@@ -294,7 +294,7 @@ async fn conflict_after_race(state: &AppState, pr: &PullRequest, given: i64) -> 
     }
 }
 
-fn pr_state(pr: &PullRequest) -> PrState {
+pub(super) fn pr_state(pr: &PullRequest) -> PrState {
     pr.state.parse().unwrap_or(PrState::Open)
 }
 
@@ -409,127 +409,5 @@ pub async fn decline(
 ) -> ApiResult<axum::Json<Value>> {
     Ok(axum::Json(
         close(&state, &caller, &path, q.version, PrState::Declined).await?,
-    ))
-}
-
-async fn set_status(
-    state: &AppState,
-    caller: &Caller,
-    path: &PrPath,
-    status: &str,
-) -> ApiResult<Value> {
-    let (_, pr) = load(state, caller, path, Action::ParticipateInRepo).await?;
-    let me = caller.user()?;
-    if me.id == pr.author_id {
-        return Err(PrRuleError::AuthorIsReviewer.into());
-    }
-    check_change(pr_state(&pr), pr.version, None)?;
-    let participant = state.store.set_review_status(pr.id, me.id, status).await?;
-    Ok(repr::participant(&state.base_url, &participant))
-}
-
-/// Legacy `POST .../approve`.
-pub async fn approve(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<PrPath>,
-) -> ApiResult<axum::Json<Value>> {
-    Ok(axum::Json(
-        set_status(&state, &caller, &path, "APPROVED").await?,
-    ))
-}
-
-/// Legacy `DELETE .../approve`.
-pub async fn unapprove(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<PrPath>,
-) -> ApiResult<axum::Json<Value>> {
-    Ok(axum::Json(
-        set_status(&state, &caller, &path, "UNAPPROVED").await?,
-    ))
-}
-
-#[derive(Deserialize)]
-pub struct StatusBody {
-    pub status: Option<String>,
-    pub approved: Option<bool>,
-}
-
-/// `PUT .../participants/{userSlug}`: the caller sets their own review status.
-pub async fn set_participant_status(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((key, slug, number, user_slug)): Path<(String, String, i64, String)>,
-    Json(body): Json<StatusBody>,
-) -> ApiResult<axum::Json<Value>> {
-    let me = caller.user()?;
-    if !me.slug.eq_ignore_ascii_case(&user_slug) {
-        return Err(ApiError::forbidden(
-            "You can only change your own review status.",
-        ));
-    }
-    let status = match (body.status.as_deref(), body.approved) {
-        (Some(s @ ("APPROVED" | "UNAPPROVED" | "NEEDS_WORK")), _) => s,
-        (Some(other), _) => {
-            return Err(ApiError::bad_request(format!(
-                "'{other}' is not a review status; use APPROVED, UNAPPROVED or NEEDS_WORK."
-            ))
-            .with_context("status"))
-        }
-        (None, Some(true)) => "APPROVED",
-        (None, Some(false)) => "UNAPPROVED",
-        (None, None) => {
-            return Err(ApiError::bad_request("status is required.").with_context("status"))
-        }
-    };
-    Ok(axum::Json(
-        set_status(&state, &caller, &(key, slug, number), status).await?,
-    ))
-}
-
-pub async fn list_comments(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<PrPath>,
-    Query(q): Query<PageParams>,
-) -> ApiResult<axum::Json<Value>> {
-    let req = q.request()?;
-    let (_, pr) = load(&state, &caller, &path, Action::ViewRepo).await?;
-    let me = caller.user.as_ref().map(|u| u.id);
-    let values: Vec<Value> = state
-        .store
-        .comments(pr.id)
-        .await?
-        .iter()
-        .map(|c| repr::comment(&state.base_url, c, Some(c.author_id) == me))
-        .collect();
-    Ok(axum::Json(page(req, values)))
-}
-
-#[derive(Deserialize)]
-pub struct CommentBody {
-    pub text: Option<String>,
-}
-
-pub async fn add_comment(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(path): Path<PrPath>,
-    Json(body): Json<CommentBody>,
-) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let (_, pr) = load(&state, &caller, &path, Action::ParticipateInRepo).await?;
-    let text = body.text.as_deref().map(str::trim).unwrap_or("");
-    if text.is_empty() {
-        return Err(ApiError::bad_request("A comment needs text.").with_context("text"));
-    }
-    let text = bounded_text("text", text, MAX_TEXT)?;
-    let comment = state
-        .store
-        .add_comment(pr.id, caller.user()?.id, &text)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(repr::comment(&state.base_url, &comment, true)),
     ))
 }

@@ -10,7 +10,7 @@ use crate::web::auth::Caller;
 use crate::web::error::ApiError;
 use crate::web::extract::Path;
 use crate::web::json::Json;
-use crate::web::rest::{tokens, users};
+use crate::web::rest::{me, tokens};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -47,11 +47,11 @@ pub async fn update_profile(
     caller: Caller,
     CsrfForm(f): CsrfForm<ProfileForm>,
 ) -> UiResult {
-    let body = users::MeBody {
+    let body = me::MeBody {
         display_name: Some(f.display_name),
         email: Some(f.email),
     };
-    let _updated = users::update_me(State(state), caller.clone(), Json(body))
+    let _updated = me::update_me(State(state), caller.clone(), Json(body))
         .await
         .or_page(&caller)?;
     Ok(see_other("/account"))
@@ -82,12 +82,12 @@ pub async fn change_password(
     caller: Caller,
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> UiResult {
-    let body = users::PasswordBody {
+    let body = me::PasswordBody {
         old_password: Some(f.old_password),
         password: Some(f.password),
         password_confirm: Some(f.password_confirm),
     };
-    users::change_password(State(state), caller.clone(), Json(body))
+    me::change_password(State(state), caller.clone(), Json(body))
         .await
         .or_page(&caller)?;
     let mut nav = Nav::of(&caller);

@@ -9,7 +9,7 @@ use crate::web::auth::Caller;
 use crate::web::extract::{Path, Query};
 use crate::web::json::Json;
 use crate::web::paging::PageParams;
-use crate::web::rest::{permissions, users};
+use crate::web::rest::{permissions, teams, users};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -124,8 +124,8 @@ pub async fn create_team(
     CsrfForm(f): CsrfForm<NameForm>,
 ) -> UiResult {
     admin_only(&caller, "/admin/teams")?;
-    let q = users::NameParam { name: Some(f.name) };
-    let (_, axum::Json(team)) = users::admin_create_team(State(state), caller.clone(), Query(q))
+    let q = teams::NameParam { name: Some(f.name) };
+    let (_, axum::Json(team)) = teams::admin_create_team(State(state), caller.clone(), Query(q))
         .await
         .or_page(&caller)?;
     Ok(see_other(&format!(
@@ -148,7 +148,7 @@ pub async fn team(
     Path(slug): Path<String>,
 ) -> UiResult {
     admin_only(&caller, "/admin/teams")?;
-    let team = users::find_team(&state, &slug).await.or_page(&caller)?;
+    let team = teams::find_team(&state, &slug).await.or_page(&caller)?;
     let members = state
         .store
         .team_members(team.id)
@@ -179,19 +179,19 @@ pub async fn team_member(
     admin_only(&caller, "/admin/teams")?;
     let s = State(state);
     if f.op == "activate" || f.op == "deactivate" {
-        users::set_team_active(&s.0, &caller, &slug, f.op == "activate")
+        teams::set_team_active(&s.0, &caller, &slug, f.op == "activate")
             .await
             .or_page(&caller)?;
     } else if f.op == "remove" {
-        users::remove_team_member(s, caller.clone(), Path((slug.clone(), f.user)))
+        teams::remove_team_member(s, caller.clone(), Path((slug.clone(), f.user)))
             .await
             .or_page(&caller)?;
     } else {
-        let body = users::MemberBody {
+        let body = teams::MemberBody {
             user: Some(f.user),
             role: f.role,
         };
-        let _members = users::set_team_member(s, caller.clone(), Path(slug.clone()), Json(body))
+        let _members = teams::set_team_member(s, caller.clone(), Path(slug.clone()), Json(body))
             .await
             .or_page(&caller)?;
     }

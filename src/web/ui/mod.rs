@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod host;
+mod pulls;
 mod session;
 
 use super::auth::Caller;
@@ -32,15 +33,15 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{key}/repos/{slug}/browse", get(host::repository))
         .route(
             "/projects/{key}/repos/{slug}/pull-requests",
-            post(host::create_pull_request),
+            post(pulls::create_pull_request),
         )
         .route(
             "/projects/{key}/repos/{slug}/pull-requests/{id}",
-            get(host::pull_request),
+            get(pulls::pull_request),
         )
         .route(
             "/projects/{key}/repos/{slug}/pull-requests/{id}/{action}",
-            post(host::pull_request_action),
+            post(pulls::pull_request_action),
         )
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{slug}/{action}", post(admin::user_action))
