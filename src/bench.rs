@@ -27,6 +27,9 @@ pub struct BenchArgs {
     /// Concurrent connections.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// Database connections in the server's pool.
+    #[arg(long, default_value_t = 16)]
+    pub pool: u32,
 }
 
 pub struct Measured {
@@ -49,7 +52,7 @@ pub async fn run(_config: Config, args: BenchArgs) -> anyhow::Result<()> {
     let mut config = Config::for_data_dir(&dir);
     config.server.listen = "127.0.0.1:0".parse()?;
     config.database.url = Secret::new(db_url.clone());
-    config.database.max_connections = 32;
+    config.database.max_connections = args.pool;
     let clock: SharedClock = Arc::new(SystemClock);
     let bootstrap = Bootstrap {
         admin_password: Some(Secret::new("bench-password")),
@@ -106,7 +109,9 @@ pub async fn run(_config: Config, args: BenchArgs) -> anyhow::Result<()> {
         duration,
     )
     .await?;
+    let ready = load(addr, "/health/ready", None, args.concurrency, duration).await?;
     report("GET /health", &health);
+    report("GET /health/ready (one database query)", &ready);
     report(
         "GET /rest/api/1.0/projects/BENCH/repos/bench-repo (token)",
         &repo,

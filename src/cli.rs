@@ -67,7 +67,11 @@ pub async fn run() -> anyhow::Result<()> {
         print!("{DEFAULT_TOML}");
         return Ok(());
     }
-    let config = Config::load(cli.config.as_deref())?;
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Command::Bench(_) = cli.command {
+        // The benchmark measures the server, not the terminal: per-request log lines stay off.
+        config.log.level = "warn".into();
+    }
     init_logging(&config);
     let clock: SharedClock = Arc::new(SystemClock);
     match cli.command {

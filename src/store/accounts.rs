@@ -153,6 +153,7 @@ impl Store {
             let a: Account = sqlx::query_as(&format!(
                 "UPDATE accounts SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4 RETURNING {ACCOUNT_COLUMNS}"))
                 .bind(display_name).bind(email).bind(now).bind(id).fetch_one(p).await?;
+            self.invalidate().await;
             Ok(a)
         })
     }
@@ -175,6 +176,7 @@ impl Store {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
                 .bind(user_id).bind(keep_session.unwrap_or(0)).execute(&mut *tx).await?;
             tx.commit().await?;
+            self.invalidate().await;
             Ok(())
         })
     }
@@ -192,6 +194,7 @@ impl Store {
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
             }
             tx.commit().await?;
+            self.invalidate().await;
             Ok(a)
         })
     }
@@ -202,6 +205,7 @@ impl Store {
                 "INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, $3)
                  ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role")
                 .bind(team_id).bind(user_id).bind(role).execute(p).await?;
+            self.invalidate().await;
             Ok(())
         })
     }
@@ -210,6 +214,7 @@ impl Store {
         on_pool!(self, p => {
             let r = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
                 .bind(team_id).bind(user_id).execute(p).await?;
+            self.invalidate().await;
             Ok(r.rows_affected() > 0)
         })
     }

@@ -50,21 +50,26 @@ impl Store {
             project_id: Option<i64>,
             repo_id: Option<i64>,
         }
-        on_pool!(self, p => {
+        let (now, generation) = (self.now(), self.cache.generation());
+        if let Some(hit) = self.cache.grants.get(&user_id, generation, now) {
+            return Ok(hit);
+        }
+        let grants: Vec<ScopedGrant> = on_pool!(self, p => {
             let rows: Vec<Row> = sqlx::query_as(
                 "SELECT scope, permission, project_id, repo_id FROM grants
                  WHERE account_id = $1
                     OR account_id IN (SELECT m.team_id FROM team_members m JOIN accounts t ON t.id = m.team_id
                                       WHERE m.user_id = $1 AND t.active)")
                 .bind(user_id).fetch_all(p).await?;
-            Ok(rows
-                .into_iter()
+            rows.into_iter()
                 .filter_map(|r| {
                     Grant::parse(&r.scope, &r.permission)
                         .map(|grant| ScopedGrant { grant, project_id: r.project_id, repo_id: r.repo_id })
                 })
-                .collect())
-        })
+                .collect()
+        });
+        self.cache.grants.put(user_id, grants.clone(), generation, now);
+        Ok(grants)
     }
 
     /// Gives `permission` on `target` to an account, replacing what it had there.
@@ -82,8 +87,9 @@ impl Store {
                  ON CONFLICT (scope, target_id, account_id) DO UPDATE SET permission = excluded.permission")
                 .bind(scope).bind(target_id).bind(project_id).bind(repo_id).bind(account_id).bind(permission)
                 .execute(p).await?;
-            Ok(())
-        })
+        });
+        self.invalidate().await;
+        Ok(())
     }
 
     /// Removes an account's grant on `target`; false if it had none.
@@ -92,6 +98,7 @@ impl Store {
         on_pool!(self, p => {
             let r = sqlx::query("DELETE FROM grants WHERE scope = $1 AND target_id = $2 AND account_id = $3")
                 .bind(scope).bind(target_id).bind(account_id).execute(p).await?;
+            self.invalidate().await;
             Ok(r.rows_affected() > 0)
         })
     }

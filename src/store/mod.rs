@@ -15,6 +15,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod accounts;
+mod cache;
 mod audit;
 pub mod grants;
 mod projects;
@@ -64,7 +65,11 @@ enum Db {
 pub struct Store {
     db: Db,
     clock: SharedClock,
+    cache: std::sync::Arc<AuthCache>,
 }
+
+/// What the authentication path caches; see `cache.rs` for how it stays correct.
+type AuthCache = cache::Cache<Option<TokenOwner>, Vec<crate::domain::ScopedGrant>, Repository>;
 
 /// Runs `$body` with `$p` bound to the concrete pool; the body is compiled once per backend.
 macro_rules! on_pool {
@@ -152,7 +157,9 @@ impl Store {
                     .await?,
             )
         };
-        Ok(Self { db, clock })
+        let store = Self { db, clock, cache: std::sync::Arc::new(AuthCache::new()) };
+        store.listen_for_invalidations(url).await?;
+        Ok(store)
     }
 
     pub fn backend(&self) -> &'static str {
@@ -182,6 +189,44 @@ impl Store {
 
     pub(crate) fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// Called after every write that could change who may do what, or what a cached lookup
+    /// returns: drops this node's cache and tells the other nodes to drop theirs.
+    pub(crate) async fn invalidate(&self) {
+        self.cache.bump();
+        if let Db::Postgres(p) = &self.db {
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, '')").bind(cache::CHANNEL).execute(p).await {
+                tracing::warn!(error = %e, "could not notify other nodes of a cache invalidation");
+            }
+        }
+    }
+
+    /// On PostgreSQL, other nodes' invalidations arrive by `LISTEN`; a lost connection also
+    /// invalidates (notifications may have been missed), then the listener reconnects.
+    async fn listen_for_invalidations(&self, url: &str) -> anyhow::Result<()> {
+        let Db::Postgres(_) = &self.db else { return Ok(()) };
+        // Its own connection, not one from the pool: the pool must be able to close.
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+        listener.listen(cache::CHANNEL).await?;
+        let cache = std::sync::Arc::downgrade(&self.cache);
+        tokio::spawn(async move {
+            loop {
+                let received = listener.try_recv().await;
+                let Some(cache) = cache.upgrade() else { break };
+                match received {
+                    Ok(Some(_)) => cache.bump(),
+                    // Reconnected after a drop: anything may have changed meanwhile.
+                    Ok(None) => cache.bump(),
+                    Err(e) => {
+                        cache.bump();
+                        tracing::warn!(error = %e, "cache invalidation listener failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
     }
 }
 

@@ -128,6 +128,7 @@ impl Store {
                 return Err(StoreError::NotFound);
             }
         });
+        self.invalidate().await;
         self.project_by_id(id).await
     }
 
@@ -137,6 +138,7 @@ impl Store {
             let r = sqlx::query(
                 "DELETE FROM projects WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM repositories WHERE project_id = $1)")
                 .bind(id).execute(p).await?;
+            self.invalidate().await;
             Ok(r.rows_affected() > 0)
         })
     }
@@ -176,11 +178,20 @@ impl Store {
         project_key: &str,
         slug: &str,
     ) -> StoreResult<Option<Repository>> {
-        on_pool!(self, p => {
-            let v: Option<Repository> = sqlx::query_as(&format!("{REPO_SELECT} WHERE p.key = $1 AND r.slug = $2"))
-                .bind(project_key.to_ascii_uppercase()).bind(slug.to_ascii_lowercase()).fetch_optional(p).await?;
-            Ok(v)
-        })
+        let key = (project_key.to_ascii_uppercase(), slug.to_ascii_lowercase());
+        let (now, generation) = (self.now(), self.cache.generation());
+        if let Some(hit) = self.cache.repos.get(&key, generation, now) {
+            return Ok(Some(hit));
+        }
+        let found: Option<Repository> = on_pool!(self, p => {
+            sqlx::query_as(&format!("{REPO_SELECT} WHERE p.key = $1 AND r.slug = $2"))
+                .bind(&key.0).bind(&key.1).fetch_optional(p).await?
+        });
+        // Only hits are cached: a repository created a moment later must be found at once.
+        if let Some(repo) = &found {
+            self.cache.repos.put(key, repo.clone(), generation, now);
+        }
+        Ok(found)
     }
 
     /// Repositories of one project, or of all projects, ordered by project key and slug.
@@ -212,6 +223,7 @@ impl Store {
                 return Err(StoreError::NotFound);
             }
         });
+        self.invalidate().await;
         self.repository_by_id(id).await
     }
 
@@ -219,6 +231,7 @@ impl Store {
     pub async fn delete_repository(&self, id: i64) -> StoreResult<bool> {
         on_pool!(self, p => {
             let r = sqlx::query("DELETE FROM repositories WHERE id = $1").bind(id).execute(p).await?;
+            self.invalidate().await;
             Ok(r.rows_affected() > 0)
         })
     }

@@ -71,36 +71,46 @@ impl Store {
         })
     }
 
-    /// The unexpired token with this hash and its active owner; records the use.
+    /// The unexpired token with this hash and its active owner; records the use (at most once
+    /// a minute). Served from the authentication cache when it can be.
     pub async fn use_access_token(&self, token_hash: &str) -> StoreResult<Option<TokenOwner>> {
         let now = self.now();
-        let found: Option<TokenOwner> = on_pool!(self, p => {
-            sqlx::query_as(
-                "SELECT t.id AS token_id, t.user_id, t.name, t.permission, t.created_at AS token_created_at, t.expires_at,
-                        t.last_used_at, a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
-                 FROM access_tokens t JOIN accounts a ON a.id = t.user_id
-                 WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2) AND a.active")
-                .bind(token_hash).bind(now).fetch_optional(p).await?
-        });
-        if let Some(owner) = &found {
-            if owner
-                .token
-                .last_used_at
-                .is_none_or(|t| now - t > TOUCH_EVERY_MS)
-            {
-                on_pool!(self, p => {
-                    sqlx::query("UPDATE access_tokens SET last_used_at = $1 WHERE id = $2")
-                        .bind(now).bind(owner.token.id).execute(p).await?;
+        let generation = self.cache.generation();
+        let found = match self.cache.tokens.get(&token_hash.to_string(), generation, now) {
+            Some(hit) => hit,
+            None => {
+                let fetched: Option<TokenOwner> = on_pool!(self, p => {
+                    sqlx::query_as(
+                        "SELECT t.id AS token_id, t.user_id, t.name, t.permission, t.created_at AS token_created_at, t.expires_at,
+                                t.last_used_at, a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
+                         FROM access_tokens t JOIN accounts a ON a.id = t.user_id
+                         WHERE t.token_hash = $1 AND a.active")
+                        .bind(token_hash).fetch_optional(p).await?
                 });
+                self.cache.tokens.put(token_hash.to_string(), fetched.clone(), generation, now);
+                fetched
             }
+        };
+        let Some(mut owner) = found else { return Ok(None) };
+        if owner.token.expires_at.is_some_and(|e| e <= now) {
+            return Ok(None);
         }
-        Ok(found)
+        if owner.token.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY_MS) {
+            on_pool!(self, p => {
+                sqlx::query("UPDATE access_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(now).bind(owner.token.id).execute(p).await?;
+            });
+            owner.token.last_used_at = Some(now);
+            self.cache.tokens.put(token_hash.to_string(), Some(owner.clone()), generation, now);
+        }
+        Ok(Some(owner))
     }
 
     pub async fn delete_access_token(&self, user_id: i64, token_id: i64) -> StoreResult<bool> {
         on_pool!(self, p => {
             let r = sqlx::query("DELETE FROM access_tokens WHERE user_id = $1 AND id = $2")
                 .bind(user_id).bind(token_id).execute(p).await?;
+            self.invalidate().await;
             Ok(r.rows_affected() > 0)
         })
     }

@@ -1,0 +1,92 @@
+//! A read cache for the per-request authentication path (token → owner, user → grants,
+//! key/slug → repository), so an authenticated read does not cost three queries.
+//!
+//! Correctness over cleverness: every store write that could change an answer calls
+//! `invalidate`, which bumps one generation number and so drops *every* entry. Writes that matter
+//! here (grants, memberships, deactivation, token revocation, renames) are rare next to reads.
+//! With several nodes on PostgreSQL, `invalidate` also sends `NOTIFY junction_cache`, and each
+//! node's listener bumps its own generation; a short TTL is the safety net should a notification
+//! be missed while the listener reconnects.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Entries older than this are refetched even without an invalidation.
+pub const TTL_MS: i64 = 5_000;
+/// A map that grows past this is emptied (a crude bound; entries are cheap to refetch).
+const MAX_ENTRIES: usize = 50_000;
+pub const CHANNEL: &str = "junction_cache";
+
+struct Entry<V> {
+    generation: u64,
+    at: i64,
+    value: V,
+}
+
+pub struct Map<K, V> {
+    inner: Mutex<HashMap<K, Entry<V>>>,
+}
+
+impl<K: Eq + Hash, V: Clone> Map<K, V> {
+    fn new() -> Self {
+        Self { inner: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn get(&self, key: &K, generation: u64, now: i64) -> Option<V> {
+        let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).filter(|e| e.generation == generation && now - e.at < TTL_MS).map(|e| e.value.clone())
+    }
+
+    /// Stores a value fetched while `generation` was current (read *before* the fetch, so a
+    /// concurrent invalidation makes the entry stale at once).
+    pub fn put(&self, key: K, value: V, generation: u64, now: i64) {
+        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, Entry { generation, at: now, value });
+    }
+}
+
+pub struct Cache<T, G, R> {
+    generation: AtomicU64,
+    pub tokens: Map<String, T>,
+    pub grants: Map<i64, G>,
+    pub repos: Map<(String, String), R>,
+}
+
+impl<T: Clone, G: Clone, R: Clone> Cache<T, G, R> {
+    pub fn new() -> Self {
+        Self { generation: AtomicU64::new(0), tokens: Map::new(), grants: Map::new(), repos: Map::new() }
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Makes every cached entry stale on this node.
+    pub fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_expire_by_generation_and_time() {
+        let c: Cache<String, (), ()> = Cache::new();
+        let g = c.generation();
+        c.tokens.put("k".into(), "v".into(), g, 1000);
+        assert_eq!(c.tokens.get(&"k".into(), c.generation(), 1000), Some("v".into()));
+        assert_eq!(c.tokens.get(&"k".into(), c.generation(), 1000 + TTL_MS), None);
+        c.bump();
+        assert_eq!(c.tokens.get(&"k".into(), c.generation(), 1000), None);
+        // A value fetched before an invalidation is stale at once.
+        c.tokens.put("k".into(), "old".into(), g, 1000);
+        assert_eq!(c.tokens.get(&"k".into(), c.generation(), 1000), None);
+    }
+}
