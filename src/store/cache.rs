@@ -31,12 +31,16 @@ pub struct Map<K, V> {
 
 impl<K: Eq + Hash, V: Clone> Map<K, V> {
     fn new() -> Self {
-        Self { inner: Mutex::new(HashMap::new()) }
+        Self {
+            inner: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn get(&self, key: &K, generation: u64, now: i64) -> Option<V> {
         let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key).filter(|e| e.generation == generation && now - e.at < TTL_MS).map(|e| e.value.clone())
+        map.get(key)
+            .filter(|e| e.generation == generation && now - e.at < TTL_MS)
+            .map(|e| e.value.clone())
     }
 
     /// Stores a value fetched while `generation` was current (read *before* the fetch, so a
@@ -46,7 +50,14 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
-        map.insert(key, Entry { generation, at: now, value });
+        map.insert(
+            key,
+            Entry {
+                generation,
+                at: now,
+                value,
+            },
+        );
     }
 }
 
@@ -59,7 +70,12 @@ pub struct Cache<T, G, R> {
 
 impl<T: Clone, G: Clone, R: Clone> Cache<T, G, R> {
     pub fn new() -> Self {
-        Self { generation: AtomicU64::new(0), tokens: Map::new(), grants: Map::new(), repos: Map::new() }
+        Self {
+            generation: AtomicU64::new(0),
+            tokens: Map::new(),
+            grants: Map::new(),
+            repos: Map::new(),
+        }
     }
 
     pub fn generation(&self) -> u64 {
@@ -81,8 +97,14 @@ mod tests {
         let c: Cache<String, (), ()> = Cache::new();
         let g = c.generation();
         c.tokens.put("k".into(), "v".into(), g, 1000);
-        assert_eq!(c.tokens.get(&"k".into(), c.generation(), 1000), Some("v".into()));
-        assert_eq!(c.tokens.get(&"k".into(), c.generation(), 1000 + TTL_MS), None);
+        assert_eq!(
+            c.tokens.get(&"k".into(), c.generation(), 1000),
+            Some("v".into())
+        );
+        assert_eq!(
+            c.tokens.get(&"k".into(), c.generation(), 1000 + TTL_MS),
+            None
+        );
         c.bump();
         assert_eq!(c.tokens.get(&"k".into(), c.generation(), 1000), None);
         // A value fetched before an invalidation is stale at once.

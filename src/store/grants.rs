@@ -68,7 +68,9 @@ impl Store {
                 })
                 .collect()
         });
-        self.cache.grants.put(user_id, grants.clone(), generation, now);
+        self.cache
+            .grants
+            .put(user_id, grants.clone(), generation, now);
         Ok(grants)
     }
 

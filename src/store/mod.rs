@@ -15,8 +15,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod accounts;
-mod cache;
 mod audit;
+mod cache;
 pub mod grants;
 mod projects;
 mod pulls;
@@ -157,7 +157,11 @@ impl Store {
                     .await?,
             )
         };
-        let store = Self { db, clock, cache: std::sync::Arc::new(AuthCache::new()) };
+        let store = Self {
+            db,
+            clock,
+            cache: std::sync::Arc::new(AuthCache::new()),
+        };
         store.listen_for_invalidations(url).await?;
         Ok(store)
     }
@@ -196,7 +200,11 @@ impl Store {
     pub(crate) async fn invalidate(&self) {
         self.cache.bump();
         if let Db::Postgres(p) = &self.db {
-            if let Err(e) = sqlx::query("SELECT pg_notify($1, '')").bind(cache::CHANNEL).execute(p).await {
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
+                .bind(cache::CHANNEL)
+                .execute(p)
+                .await
+            {
                 tracing::warn!(error = %e, "could not notify other nodes of a cache invalidation");
             }
         }
@@ -205,7 +213,9 @@ impl Store {
     /// On PostgreSQL, other nodes' invalidations arrive by `LISTEN`; a lost connection also
     /// invalidates (notifications may have been missed), then the listener reconnects.
     async fn listen_for_invalidations(&self, url: &str) -> anyhow::Result<()> {
-        let Db::Postgres(_) = &self.db else { return Ok(()) };
+        let Db::Postgres(_) = &self.db else {
+            return Ok(());
+        };
         // Its own connection, not one from the pool: the pool must be able to close.
         let mut listener = sqlx::postgres::PgListener::connect(url).await?;
         listener.listen(cache::CHANNEL).await?;

@@ -76,7 +76,11 @@ impl Store {
     pub async fn use_access_token(&self, token_hash: &str) -> StoreResult<Option<TokenOwner>> {
         let now = self.now();
         let generation = self.cache.generation();
-        let found = match self.cache.tokens.get(&token_hash.to_string(), generation, now) {
+        let found = match self
+            .cache
+            .tokens
+            .get(&token_hash.to_string(), generation, now)
+        {
             Some(hit) => hit,
             None => {
                 let fetched: Option<TokenOwner> = on_pool!(self, p => {
@@ -87,21 +91,31 @@ impl Store {
                          WHERE t.token_hash = $1 AND a.active")
                         .bind(token_hash).fetch_optional(p).await?
                 });
-                self.cache.tokens.put(token_hash.to_string(), fetched.clone(), generation, now);
+                self.cache
+                    .tokens
+                    .put(token_hash.to_string(), fetched.clone(), generation, now);
                 fetched
             }
         };
-        let Some(mut owner) = found else { return Ok(None) };
+        let Some(mut owner) = found else {
+            return Ok(None);
+        };
         if owner.token.expires_at.is_some_and(|e| e <= now) {
             return Ok(None);
         }
-        if owner.token.last_used_at.is_none_or(|t| now - t > TOUCH_EVERY_MS) {
+        if owner
+            .token
+            .last_used_at
+            .is_none_or(|t| now - t > TOUCH_EVERY_MS)
+        {
             on_pool!(self, p => {
                 sqlx::query("UPDATE access_tokens SET last_used_at = $1 WHERE id = $2")
                     .bind(now).bind(owner.token.id).execute(p).await?;
             });
             owner.token.last_used_at = Some(now);
-            self.cache.tokens.put(token_hash.to_string(), Some(owner.clone()), generation, now);
+            self.cache
+                .tokens
+                .put(token_hash.to_string(), Some(owner.clone()), generation, now);
         }
         Ok(Some(owner))
     }

@@ -15,7 +15,7 @@ use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub const MAX_DESCRIPTION: usize = 10_000;
 
@@ -59,7 +59,7 @@ pub async fn list(
             name.as_ref()
                 .is_none_or(|n| p.name.to_lowercase().contains(n))
         })
-        .map(|p| repr::project(&state.base_url, p))
+        .map(|p| json!(repr::project(&state.base_url, p)))
         .collect();
     Ok(axum::Json(page(req, visible)))
 }
@@ -70,7 +70,7 @@ pub async fn get(
     Path(key): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
     let project = load(&state, &caller, &key, Action::ViewProject).await?;
-    Ok(axum::Json(repr::project(&state.base_url, &project)))
+    Ok(axum::Json(json!(repr::project(&state.base_url, &project))))
 }
 
 #[derive(Deserialize)]
@@ -117,7 +117,7 @@ pub async fn create(
     .await;
     Ok((
         StatusCode::CREATED,
-        axum::Json(repr::project(&state.base_url, &project)),
+        axum::Json(json!(repr::project(&state.base_url, &project))),
     ))
 }
 
@@ -186,7 +186,7 @@ pub async fn update(
         "",
     )
     .await;
-    Ok(axum::Json(repr::project(&state.base_url, &updated)))
+    Ok(axum::Json(json!(repr::project(&state.base_url, &updated))))
 }
 
 pub async fn delete(

@@ -17,7 +17,7 @@ use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Finds a repository and checks the caller may do `action` on it.
 pub async fn load(
@@ -58,7 +58,7 @@ pub async fn list_in_project(
         .await?
         .iter()
         .filter(|r| caller.can_repo(r, Action::ViewRepo))
-        .map(|r| repr::repository(&state.base_url, r))
+        .map(|r| json!(repr::repository(&state.base_url, r)))
         .collect();
     Ok(axum::Json(page(req, visible)))
 }
@@ -120,18 +120,21 @@ pub async fn search(
                 .is_none_or(|n| r.project_name.to_lowercase().contains(n))
         })
         .filter(|r| visibility.is_none_or(|v| r.readable_by_anyone() == v))
-        .map(|r| repr::repository(&state.base_url, r))
+        .map(|r| json!(repr::repository(&state.base_url, r)))
         .collect();
     Ok(axum::Json(page(req, found)))
 }
 
+/// The hottest read: serialized straight from the typed representation.
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path((key, slug)): Path<(String, String)>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::response::Response> {
     let repo = load(&state, &caller, &key, &slug, Action::ViewRepo).await?;
-    Ok(axum::Json(repr::repository(&state.base_url, &repo)))
+    Ok(axum::response::IntoResponse::into_response(axum::Json(
+        repr::repository(&state.base_url, &repo),
+    )))
 }
 
 #[derive(Deserialize)]
@@ -204,7 +207,7 @@ pub async fn create(
     audit::record(&state.store, &caller.actor(), "repo.created", &target, "").await;
     Ok((
         StatusCode::CREATED,
-        axum::Json(repr::repository(&state.base_url, &repo)),
+        axum::Json(json!(repr::repository(&state.base_url, &repo))),
     ))
 }
 
@@ -242,7 +245,10 @@ pub async fn update(
     };
     let target = format!("repo:{}/{}", updated.project_key, updated.slug);
     audit::record(&state.store, &caller.actor(), "repo.updated", &target, "").await;
-    Ok(axum::Json(repr::repository(&state.base_url, &updated)))
+    Ok(axum::Json(json!(repr::repository(
+        &state.base_url,
+        &updated
+    ))))
 }
 
 pub async fn delete(

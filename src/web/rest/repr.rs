@@ -3,6 +3,7 @@
 
 use crate::domain::pull_request::display_id;
 use crate::store::{Account, Comment, Participant, Project, PullRequest, Repository};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 fn link(href: String) -> Value {
@@ -45,46 +46,120 @@ pub fn team(a: &Account) -> Value {
     json!({ "name": a.slug, "displayName": a.display_name, "id": a.id, "active": a.active })
 }
 
-pub fn project(base: &str, p: &Project) -> Value {
-    json!({
-        "key": p.key,
-        "id": p.id,
-        "name": p.name,
-        "description": p.description,
-        "public": p.public,
-        "type": "NORMAL",
-        "links": { "self": link(format!("{base}/projects/{}", p.key)) },
-    })
+/// `{"href": ...}` inside a link list.
+#[derive(Serialize)]
+pub struct Href {
+    href: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'static str>,
 }
 
-pub fn repository(base: &str, r: &Repository) -> Value {
-    let project = json!({
-        "key": r.project_key,
-        "id": r.project_id,
-        "name": r.project_name,
-        "description": r.project_description,
-        "public": r.project_public,
-        "type": "NORMAL",
-        "links": { "self": link(format!("{base}/projects/{}", r.project_key)) },
-    });
-    json!({
-        "slug": r.slug,
-        "id": r.id,
-        "name": r.name,
-        "description": r.description,
-        "hierarchyId": format!("{:020}", r.id),
-        "scmId": "git",
-        "state": "AVAILABLE",
-        "statusMessage": "Available",
-        "forkable": true,
-        "project": project,
-        "public": r.public,
-        "defaultBranch": display_id(&r.default_branch),
-        "links": {
-            "clone": [{ "href": format!("{base}/scm/{}/{}.git", r.project_key.to_lowercase(), r.slug), "name": "http" }],
-            "self": link(format!("{base}/projects/{}/repos/{}/browse", r.project_key, r.slug)),
+#[derive(Serialize)]
+pub struct SelfLinks {
+    #[serde(rename = "self")]
+    self_: [Href; 1],
+}
+
+/// A project. Typed rather than `json!`, because repositories (the hottest read) embed it.
+#[derive(Serialize)]
+pub struct ProjectJson<'a> {
+    key: &'a str,
+    id: i64,
+    name: &'a str,
+    description: &'a str,
+    public: bool,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    links: SelfLinks,
+}
+
+fn self_links(href: String) -> SelfLinks {
+    SelfLinks {
+        self_: [Href { href, name: None }],
+    }
+}
+
+fn project_json<'a>(
+    base: &str,
+    key: &'a str,
+    id: i64,
+    name: &'a str,
+    description: &'a str,
+    public: bool,
+) -> ProjectJson<'a> {
+    ProjectJson {
+        key,
+        id,
+        name,
+        description,
+        public,
+        kind: "NORMAL",
+        links: self_links(format!("{base}/projects/{key}")),
+    }
+}
+
+pub fn project<'a>(base: &str, p: &'a Project) -> ProjectJson<'a> {
+    project_json(base, &p.key, p.id, &p.name, &p.description, p.public)
+}
+
+#[derive(Serialize)]
+pub struct RepoLinks {
+    clone: [Href; 1],
+    #[serde(rename = "self")]
+    self_: [Href; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepositoryJson<'a> {
+    slug: &'a str,
+    id: i64,
+    name: &'a str,
+    description: &'a str,
+    hierarchy_id: String,
+    scm_id: &'static str,
+    state: &'static str,
+    status_message: &'static str,
+    forkable: bool,
+    project: ProjectJson<'a>,
+    public: bool,
+    default_branch: &'a str,
+    links: RepoLinks,
+}
+
+pub fn repository<'a>(base: &str, r: &'a Repository) -> RepositoryJson<'a> {
+    let clone = format!("{base}/scm/{}/{}.git", r.project_key.to_lowercase(), r.slug);
+    RepositoryJson {
+        slug: &r.slug,
+        id: r.id,
+        name: &r.name,
+        description: &r.description,
+        hierarchy_id: format!("{:020}", r.id),
+        scm_id: "git",
+        state: "AVAILABLE",
+        status_message: "Available",
+        forkable: true,
+        project: project_json(
+            base,
+            &r.project_key,
+            r.project_id,
+            &r.project_name,
+            &r.project_description,
+            r.project_public,
+        ),
+        public: r.public,
+        default_branch: display_id(&r.default_branch),
+        links: RepoLinks {
+            clone: [Href {
+                href: clone,
+                name: Some("http"),
+            }],
+            self_: [Href {
+                href: format!("{base}/projects/{}/repos/{}/browse", r.project_key, r.slug),
+                name: None,
+            }],
         },
-    })
+    }
 }
 
 fn git_ref(base: &str, r: &Repository, id: &str) -> Value {
