@@ -95,6 +95,11 @@ pub fn postgres_server() -> String {
 impl TestApp {
     /// Starts a server; `None` only when PostgreSQL is unreachable outside CI (said loudly).
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like `spawn`, after `adjust` changes the configuration.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let database_url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("junction.db").display()),
@@ -124,6 +129,7 @@ impl TestApp {
         config.database.url = Secret::new(database_url.clone());
         config.database.max_connections = 8;
         config.server.max_body_bytes = 64 * 1024;
+        adjust(&mut config);
         let clock = ManualClock::new(1_800_000_000_000);
         let bootstrap = Bootstrap {
             admin_password: Some(Secret::new(ADMIN_PASSWORD)),

@@ -487,3 +487,29 @@ crate::both_backends!(
     tokens_page_shows_a_new_token_once,
     password_change_ends_other_sessions,
 );
+
+/// Behind https (the public base URL says so), the session cookie is `Secure`.
+#[tokio::test]
+async fn session_cookie_is_secure_behind_https() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.server.base_url = "https://junction.example.com".into()
+    })
+    .await
+    .unwrap();
+    let b = Browser::new(&app);
+    let (_, headers, _) = b.sign_in("admin", ADMIN_PASSWORD).await;
+    let session = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("junction_session="))
+        .unwrap();
+    assert!(session.contains("; Secure"), "{session}");
+    let r = app.get("/rest/api/1.0/projects/X", &admin()).await;
+    assert!(r.text.contains("does not exist"));
+    let created = app.project("LINKS", false).await;
+    assert_eq!(
+        created["links"]["self"][0]["href"], "https://junction.example.com/projects/LINKS",
+        "links use the public URL"
+    );
+}
