@@ -146,6 +146,14 @@ impl Email {
     }
 }
 
+/// Parses an optional field of an update: absent stays absent, present must parse.
+pub fn parse_optional<T: fmt::Display>(
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, ValidationError>,
+) -> Result<Option<String>, ValidationError> {
+    raw.map(parse).transpose().map(|v| v.map(|v| v.to_string()))
+}
+
 /// Limits free text (descriptions, comments) so one request cannot store megabytes.
 pub fn bounded_text(
     field: &'static str,

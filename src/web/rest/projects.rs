@@ -1,7 +1,7 @@
 //! `/rest/api/1.0/projects`: list, get, create, update, delete.
 
 use super::repr;
-use crate::domain::names::bounded_text;
+use crate::domain::names::{bounded_text, parse_optional};
 use crate::domain::{Action, DisplayName, ProjectKey};
 use crate::services::audit;
 use crate::store::{Project, ProjectChanges, StoreError};
@@ -154,18 +154,8 @@ pub async fn update(
 ) -> ApiResult<axum::Json<Value>> {
     let project = load(&state, &caller, &key, Action::AdminProject).await?;
     let changes = ProjectChanges {
-        key: body
-            .key
-            .as_deref()
-            .map(ProjectKey::parse)
-            .transpose()?
-            .map(|k| k.to_string()),
-        name: body
-            .name
-            .as_deref()
-            .map(|n| DisplayName::parse("name", n))
-            .transpose()?
-            .map(|n| n.to_string()),
+        key: parse_optional(body.key.as_deref(), ProjectKey::parse)?,
+        name: parse_optional(body.name.as_deref(), |n| DisplayName::parse("name", n))?,
         description: body
             .description
             .as_deref()

@@ -2,7 +2,7 @@
 
 use super::projects::{self, MAX_DESCRIPTION};
 use super::repr;
-use crate::domain::names::bounded_text;
+use crate::domain::names::{bounded_text, parse_optional};
 use crate::domain::pull_request::{branch_ref, valid_ref};
 use crate::domain::{Action, DisplayName, Slug};
 use crate::services::audit;
@@ -219,18 +219,8 @@ pub async fn update(
 ) -> ApiResult<axum::Json<Value>> {
     let repo = load(&state, &caller, &key, &slug, Action::AdminRepo).await?;
     let changes = RepositoryChanges {
-        slug: body
-            .slug
-            .as_deref()
-            .map(|s| Slug::parse("slug", s))
-            .transpose()?
-            .map(|s| s.to_string()),
-        name: body
-            .name
-            .as_deref()
-            .map(|n| DisplayName::parse("name", n))
-            .transpose()?
-            .map(|n| n.to_string()),
+        slug: parse_optional(body.slug.as_deref(), |s| Slug::parse("slug", s))?,
+        name: parse_optional(body.name.as_deref(), |n| DisplayName::parse("name", n))?,
         description: body
             .description
             .as_deref()

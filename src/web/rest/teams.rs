@@ -233,21 +233,7 @@ pub async fn set_team_active(
 ) -> ApiResult<Account> {
     caller.check(Action::AdminSystem)?;
     let team = find_team(state, slug).await?;
-    let updated = state.store.set_active(team.id, active).await?;
-    let action = if active {
-        "team.activated"
-    } else {
-        "team.deactivated"
-    };
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        action,
-        &format!("team:{}", team.slug),
-        "",
-    )
-    .await;
-    Ok(updated)
+    super::users::change_active(state, caller, &team, active).await
 }
 
 pub async fn admin_deactivate_team(

@@ -45,6 +45,15 @@ pub async fn list(
     Query(q): Query<FilterParams>,
 ) -> ApiResult<axum::Json<Value>> {
     caller.check(Action::ViewUsers)?;
+    list_users(&state, q, false).await
+}
+
+/// Users matching the filter; deactivated ones only for administrators.
+async fn list_users(
+    state: &AppState,
+    q: FilterParams,
+    include_inactive: bool,
+) -> ApiResult<axum::Json<Value>> {
     let req = q.page.request()?;
     let users = state
         .store
@@ -52,7 +61,7 @@ pub async fn list(
         .await?;
     let values: Vec<Value> = users
         .iter()
-        .filter(|u| u.active)
+        .filter(|u| include_inactive || u.active)
         .map(|u| repr::account(&state.base_url, u))
         .collect();
     Ok(axum::Json(page(req, values)))
@@ -74,16 +83,7 @@ pub async fn admin_list(
     Query(q): Query<FilterParams>,
 ) -> ApiResult<axum::Json<Value>> {
     caller.check(Action::AdminSystem)?;
-    let req = q.page.request()?;
-    let users = state
-        .store
-        .list_accounts(AccountKind::User, q.filter.as_deref())
-        .await?;
-    let values: Vec<Value> = users
-        .iter()
-        .map(|u| repr::account(&state.base_url, u))
-        .collect();
-    Ok(axum::Json(page(req, values)))
+    list_users(&state, q, true).await
 }
 
 /// Bitbucket creates users with query parameters.
@@ -245,20 +245,24 @@ pub async fn set_active(
             "You cannot deactivate your own account.",
         ));
     }
-    let updated = state.store.set_active(user.id, active).await?;
-    let action = if active {
-        "user.activated"
-    } else {
-        "user.deactivated"
-    };
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        action,
-        &format!("user:{}", user.slug),
-        "",
-    )
-    .await;
+    change_active(state, caller, &user, active).await
+}
+
+/// Flips an account's (user's or team's) active flag and audits it as `user.…` or `team.…`.
+pub async fn change_active(
+    state: &AppState,
+    caller: &Caller,
+    account: &Account,
+    active: bool,
+) -> ApiResult<Account> {
+    let updated = state.store.set_active(account.id, active).await?;
+    let action = format!(
+        "{}.{}",
+        account.kind,
+        if active { "activated" } else { "deactivated" }
+    );
+    let target = format!("{}:{}", account.kind, account.slug);
+    audit::record(&state.store, &caller.actor(), &action, &target, "").await;
     Ok(updated)
 }
 
