@@ -13,7 +13,6 @@ use crate::web::rest::{permissions, teams, users};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Deserialize;
 
 /// Every admin page starts here: signed in, and allowed to administer.
@@ -77,14 +76,7 @@ pub async fn user_action(
     let active = match action.as_str() {
         "activate" => true,
         "deactivate" => false,
-        _ => {
-            return Err(UiError {
-                status: StatusCode::NOT_FOUND,
-                message: "There is no such action.".into(),
-                nav: Box::new(Nav::of(&caller)),
-                next: None,
-            })
-        }
+        _ => return Err(UiError::no_such_action(&caller)),
     };
     users::set_active(&state, &caller, &slug, active)
         .await

@@ -151,6 +151,16 @@ impl<T> OrPage<T> for Result<T, ApiError> {
 }
 
 impl UiError {
+    /// A form posted to an action the page does not have.
+    pub fn no_such_action(caller: &Caller) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            message: "There is no such action.".into(),
+            nav: Box::new(Nav::of(caller)),
+            next: None,
+        }
+    }
+
     pub fn from_api(e: ApiError, caller: &Caller) -> Self {
         UiError {
             status: e.status,

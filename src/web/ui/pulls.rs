@@ -12,7 +12,6 @@ use crate::web::rest::{pull_reviews, pulls, repos};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -230,14 +229,7 @@ pub async fn pull_request_action(
         )
         .await
         .map(|_| ()),
-        _ => {
-            return Err(UiError {
-                status: StatusCode::NOT_FOUND,
-                message: "There is no such action.".into(),
-                nav: Box::new(Nav::of(&caller)),
-                next: None,
-            })
-        }
+        _ => return Err(UiError::no_such_action(&caller)),
     };
     result.or_page(&caller)?;
     Ok(see_other(&format!(
