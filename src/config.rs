@@ -19,6 +19,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub database: DatabaseConfig,
     pub security: SecurityConfig,
+    pub oauth2: OAuth2Config,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
 }
@@ -51,6 +52,14 @@ pub struct SecurityConfig {
     pub session_idle_hours: u32,
     pub max_failed_sign_ins: u32,
     pub sign_in_window_minutes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2Config {
+    pub code_ttl_seconds: u32,
+    pub access_token_minutes: u32,
+    pub refresh_token_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -131,6 +140,13 @@ impl Config {
         }
         if self.security.max_failed_sign_ins == 0 || self.security.sign_in_window_minutes == 0 {
             bail!("invalid configuration: security.max_failed_sign_ins and security.sign_in_window_minutes must be at least 1");
+        }
+        let o = &self.oauth2;
+        if !(1..=600).contains(&o.code_ttl_seconds) {
+            bail!("invalid configuration: oauth2.code_ttl_seconds: must be between 1 and 600");
+        }
+        if o.access_token_minutes == 0 || o.refresh_token_days == 0 {
+            bail!("invalid configuration: oauth2.access_token_minutes and oauth2.refresh_token_days must be at least 1");
         }
         if !self.metrics.listen.is_empty() && self.metrics.listen.parse::<SocketAddr>().is_err() {
             bail!(

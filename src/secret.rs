@@ -44,6 +44,14 @@ pub enum TokenKind {
     Session,
     /// CSRF synchronizer token.
     Csrf,
+    /// OAuth 2.0 access token issued by Junction.
+    OAuthAccess,
+    /// OAuth 2.0 refresh token issued by Junction.
+    OAuthRefresh,
+    /// OAuth 2.0 authorization code.
+    OAuthCode,
+    /// Secret of an OAuth 2.0 client registered with Junction.
+    ClientSecret,
 }
 
 impl TokenKind {
@@ -52,6 +60,10 @@ impl TokenKind {
             TokenKind::Personal => "jct_pat_",
             TokenKind::Session => "jct_ses_",
             TokenKind::Csrf => "",
+            TokenKind::OAuthAccess => "jct_oat_",
+            TokenKind::OAuthRefresh => "jct_ort_",
+            TokenKind::OAuthCode => "jct_oac_",
+            TokenKind::ClientSecret => "jct_ocs_",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod authz;
 pub mod names;
+pub mod oauth2;
 pub mod permission;
 pub mod pull_request;
 

@@ -23,9 +23,18 @@ pub const SESSION_COOKIE: &str = "junction_session";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
     Anonymous,
-    Session { id: i64, csrf: String },
+    Session {
+        id: i64,
+        csrf: String,
+    },
     Password,
-    AccessToken { id: i64 },
+    AccessToken {
+        id: i64,
+    },
+    /// An OAuth 2.0 access token Junction issued to a client on this grant.
+    OAuth {
+        grant_id: i64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -174,7 +183,11 @@ async fn resolve(state: &AppState, headers: &HeaderMap, ip: String) -> Result<Ca
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
         let auth = auth.to_str().map_err(|_| invalid_credentials())?;
         let (scheme, value) = auth.split_once(' ').ok_or_else(invalid_credentials)?;
-        return if scheme.eq_ignore_ascii_case("bearer") {
+        return if scheme.eq_ignore_ascii_case("bearer")
+            && value.trim().starts_with(TokenKind::OAuthAccess.prefix())
+        {
+            from_oauth_token(state, value.trim(), ip).await
+        } else if scheme.eq_ignore_ascii_case("bearer") {
             from_token(state, value.trim(), None, ip).await
         } else if scheme.eq_ignore_ascii_case("basic") {
             from_basic(state, value.trim(), ip).await
@@ -247,6 +260,35 @@ async fn from_token(
         TokenPermission::parse(&owner.token.permission).ok_or_else(invalid_credentials)?;
     let credential = Credential::AccessToken { id: owner.token.id };
     for_user(state, owner.account, permission.ceiling(), credential, ip).await
+}
+
+/// An OAuth 2.0 access token: the ceiling is its grant's scope; the user's own permissions
+/// still apply on top (`authorize` intersects them).
+async fn from_oauth_token(state: &AppState, token: &str, ip: String) -> Result<Caller, ApiError> {
+    let t = state
+        .store
+        .find_live_oauth_token(&token_hash(token))
+        .await?
+        .ok_or_else(invalid_credentials)?;
+    if t.token_kind != "access" {
+        return Err(invalid_credentials());
+    }
+    let scope = crate::domain::oauth2::ScopeSet::parse(&t.scope).map_err(ApiError::internal)?;
+    if t.grant_last_used_at
+        .is_none_or(|at| state.clock.now_ms() - at > 60_000)
+    {
+        state.store.touch_oauth_grant(t.grant_id).await?;
+    }
+    for_user(
+        state,
+        t.account,
+        scope.ceiling(),
+        Credential::OAuth {
+            grant_id: t.grant_id,
+        },
+        ip,
+    )
+    .await
 }
 
 async fn for_user(

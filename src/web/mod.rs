@@ -7,6 +7,7 @@ pub mod extract;
 pub mod health;
 pub mod json;
 pub mod metrics;
+pub mod oauth2;
 pub mod paging;
 pub mod rest;
 pub mod state;
@@ -29,10 +30,12 @@ pub fn router(state: AppState, metrics: SharedMetrics) -> Router {
     let app = Router::new()
         .merge(rest::router())
         .merge(ui::router())
+        .merge(oauth2::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ))
+        .merge(oauth2::client_router())
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
         .fallback(not_found)

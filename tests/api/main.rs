@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod health;
 mod interop;
+mod oauth2;
 mod permissions;
 mod projects;
 mod pulls;

@@ -1,7 +1,6 @@
 //! The signed-in user's settings: profile, password, personal access tokens, and the place for
 //! authorized applications.
 
-use super::admin::ComingPage;
 use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiResult};
 use crate::clock::display;
 use crate::domain::TokenPermission;
@@ -197,11 +196,83 @@ pub async fn revoke_token(
     Ok(see_other("/account/tokens"))
 }
 
-pub async fn authorized_applications(caller: Caller) -> UiResult {
+pub struct AppRow {
+    pub client_id: String,
+    pub name: String,
+    pub scopes: Vec<&'static str>,
+    pub granted: String,
+    pub last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "account_apps.html")]
+struct AppsPage {
+    nav: Nav,
+    apps: Vec<AppRow>,
+}
+
+pub async fn authorized_applications(State(state): State<AppState>, caller: Caller) -> UiResult {
     require_user(&caller, "/account/authorized-applications")?;
-    Ok(render(&ComingPage {
+    let me = caller.user().or_page(&caller)?;
+    let apps = state
+        .store
+        .authorized_apps(me.id)
+        .await
+        .map_err(ApiError::from)
+        .or_page(&caller)?;
+    let apps = apps
+        .into_iter()
+        .map(|a| AppRow {
+            scopes: crate::domain::oauth2::ScopeSet::parse(&a.scope)
+                .map(|s| s.expanded().into_iter().map(|x| x.describe()).collect())
+                .unwrap_or_default(),
+            client_id: a.client_id,
+            name: a.name,
+            granted: display(a.granted_at),
+            last_used: a
+                .last_used_at
+                .map(display)
+                .unwrap_or_else(|| "never".into()),
+        })
+        .collect();
+    Ok(render(&AppsPage {
         nav: Nav::of(&caller),
-        title: "Authorized applications",
-        text: "Applications you allow to act for you through OAuth 2.0 will be listed here, with what they may do and when they last did it, and you will be able to revoke them. Not available in this version yet.",
+        apps,
     }))
+}
+
+/// Revokes every token the user granted this application, and forgets the consent.
+pub async fn revoke_application(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(client_id): Path<String>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> UiResult {
+    let me = caller.user().or_page(&caller)?.clone();
+    caller
+        .check(crate::domain::Action::EditOwnAccount)
+        .or_page(&caller)?;
+    let client = state
+        .store
+        .find_oauth_client(&client_id)
+        .await
+        .map_err(ApiError::from)
+        .or_page(&caller)?;
+    if let Some(c) = client {
+        state
+            .store
+            .revoke_client_for_user(c.id, me.id)
+            .await
+            .map_err(ApiError::from)
+            .or_page(&caller)?;
+        crate::services::audit::record(
+            &state.store,
+            &caller.actor(),
+            "oauth2.authorization_revoked",
+            &format!("client:{}", c.client_id),
+            &c.name,
+        )
+        .await;
+    }
+    Ok(see_other("/account/authorized-applications"))
 }

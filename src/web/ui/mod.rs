@@ -74,6 +74,10 @@ pub fn router() -> Router<AppState> {
             "/account/authorized-applications",
             get(account::authorized_applications),
         )
+        .route(
+            "/account/authorized-applications/{client}/revoke",
+            post(account::revoke_application),
+        )
 }
 
 /// What the layout needs on every page: who is signed in, their CSRF token, what to show.

@@ -1,0 +1,415 @@
+//! OAuth 2.0 provider storage: registered clients, grants (one user's authorization of one
+//! client), single-use codes, access and refresh tokens (hashed), and remembered consent.
+
+use super::{on_pool, Account, BeginWrite, Store, StoreResult};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OAuthClient {
+    pub id: i64,
+    pub client_id: String,
+    pub name: String,
+    pub confidential: bool,
+    pub secret_hash: Option<String>,
+    pub secret_encrypted: Option<String>,
+    pub redirects: String,
+    pub scope: String,
+    pub created_at: i64,
+}
+
+impl OAuthClient {
+    pub fn redirect_list(&self) -> Vec<String> {
+        self.redirects.lines().map(str::to_string).collect()
+    }
+}
+
+/// A live token with what it was issued for.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OAuthToken {
+    pub token_id: i64,
+    pub token_kind: String,
+    pub token_created_at: i64,
+    pub token_expires_at: i64,
+    pub grant_id: i64,
+    pub scope: String,
+    pub grant_last_used_at: Option<i64>,
+    pub oauth_client_id: String,
+    #[sqlx(flatten)]
+    pub account: Account,
+}
+
+/// What redeeming a code found.
+pub enum Redeemed {
+    /// First use: the grant it belongs to, the redirect URI and PKCE challenge it was issued with.
+    Fresh {
+        grant_id: i64,
+        client: i64,
+        redirect_uri: String,
+        challenge: Option<(String, String)>,
+        expired: bool,
+    },
+    /// Used before: the grant has been revoked with every token issued from it.
+    Replayed,
+    Unknown,
+}
+
+/// What presenting a refresh token found.
+pub enum Rotated {
+    Fresh {
+        grant_id: i64,
+        client: i64,
+        scope: String,
+    },
+    /// An already-rotated token: the whole grant has been revoked.
+    Reused,
+    Unknown,
+}
+
+/// One application a user has authorized, for their "Authorized applications" page.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuthorizedApp {
+    pub client_id: String,
+    pub name: String,
+    pub scope: String,
+    pub granted_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+const CLIENT_COLUMNS: &str =
+    "id, client_id, name, confidential, secret_hash, secret_encrypted, redirects, scope, created_at";
+
+const TOKEN_SELECT: &str = "SELECT t.id AS token_id, t.kind AS token_kind, t.created_at AS token_created_at,
+    t.expires_at AS token_expires_at, g.id AS grant_id, g.scope, g.last_used_at AS grant_last_used_at,
+    c.client_id AS oauth_client_id, a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
+    FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id JOIN oauth_clients c ON c.id = g.client_id
+    JOIN accounts a ON a.id = g.user_id";
+
+impl Store {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_oauth_client(
+        &self,
+        client_id: &str,
+        name: &str,
+        confidential: bool,
+        secret_hash: Option<&str>,
+        secret_encrypted: Option<&str>,
+        redirects: &[String],
+        scope: &str,
+    ) -> StoreResult<OAuthClient> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let c: OAuthClient = sqlx::query_as(&format!(
+                "INSERT INTO oauth_clients (client_id, name, confidential, secret_hash, secret_encrypted, redirects, scope, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {CLIENT_COLUMNS}"))
+                .bind(client_id).bind(name).bind(confidential).bind(secret_hash).bind(secret_encrypted)
+                .bind(redirects.join("\n")).bind(scope).bind(now).fetch_one(p).await?;
+            Ok(c)
+        })
+    }
+
+    pub async fn list_oauth_clients(&self) -> StoreResult<Vec<OAuthClient>> {
+        on_pool!(self, p => {
+            let v: Vec<OAuthClient> = sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients ORDER BY name"))
+                .fetch_all(p).await?;
+            Ok(v)
+        })
+    }
+
+    pub async fn find_oauth_client(&self, client_id: &str) -> StoreResult<Option<OAuthClient>> {
+        on_pool!(self, p => {
+            let v: Option<OAuthClient> = sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1"))
+                .bind(client_id).fetch_optional(p).await?;
+            Ok(v)
+        })
+    }
+
+    pub async fn update_oauth_client(
+        &self,
+        id: i64,
+        name: &str,
+        redirects: &[String],
+        scope: &str,
+    ) -> StoreResult<OAuthClient> {
+        let now = self.now();
+        let c = on_pool!(self, p => {
+            let c: OAuthClient = sqlx::query_as(&format!(
+                "UPDATE oauth_clients SET name = $1, redirects = $2, scope = $3, updated_at = $4 WHERE id = $5 RETURNING {CLIENT_COLUMNS}"))
+                .bind(name).bind(redirects.join("\n")).bind(scope).bind(now).bind(id).fetch_one(p).await?;
+            c
+        });
+        // A narrower scope must stop working at once for tokens already issued.
+        self.invalidate().await;
+        Ok(c)
+    }
+
+    pub async fn reset_oauth_client_secret(
+        &self,
+        id: i64,
+        secret_hash: &str,
+        secret_encrypted: &str,
+    ) -> StoreResult<OAuthClient> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let c: OAuthClient = sqlx::query_as(&format!(
+                "UPDATE oauth_clients SET secret_hash = $1, secret_encrypted = $2, updated_at = $3 WHERE id = $4 AND confidential
+                 RETURNING {CLIENT_COLUMNS}"))
+                .bind(secret_hash).bind(secret_encrypted).bind(now).bind(id).fetch_one(p).await?;
+            Ok(c)
+        })
+    }
+
+    /// Deletes a client with every grant, code and token it holds.
+    pub async fn delete_oauth_client(&self, id: i64) -> StoreResult<bool> {
+        let deleted = on_pool!(self, p => {
+            let r = sqlx::query("DELETE FROM oauth_clients WHERE id = $1").bind(id).execute(p).await?;
+            r.rows_affected() > 0
+        });
+        self.invalidate().await;
+        Ok(deleted)
+    }
+
+    /// The scope a user has already consented to for a client, if any.
+    pub async fn remembered_consent(
+        &self,
+        client: i64,
+        user_id: i64,
+    ) -> StoreResult<Option<String>> {
+        on_pool!(self, p => {
+            let v: Option<String> = sqlx::query_scalar("SELECT scope FROM oauth_consents WHERE client_id = $1 AND user_id = $2")
+                .bind(client).bind(user_id).fetch_optional(p).await?;
+            Ok(v)
+        })
+    }
+
+    /// Creates a grant and its authorization code in one transaction; remembers the consent.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_grant_with_code(
+        &self,
+        client: i64,
+        user_id: i64,
+        scope: &str,
+        code_hash: &str,
+        redirect_uri: &str,
+        challenge: Option<(&str, &str)>,
+        expires_at: i64,
+    ) -> StoreResult<i64> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let grant: i64 = sqlx::query_scalar(
+                "INSERT INTO oauth_grants (client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                .bind(client).bind(user_id).bind(scope).bind(now).fetch_one(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO oauth_codes (code_hash, grant_id, redirect_uri, code_challenge, code_challenge_method, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(code_hash).bind(grant).bind(redirect_uri).bind(challenge.map(|c| c.0)).bind(challenge.map(|c| c.1))
+                .bind(expires_at).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO oauth_consents (client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (client_id, user_id) DO UPDATE SET scope = excluded.scope, created_at = excluded.created_at")
+                .bind(client).bind(user_id).bind(scope).bind(now).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(grant)
+        })
+    }
+
+    /// Marks a code used. A second use revokes the grant and every token issued from it.
+    pub async fn redeem_code(&self, code_hash: &str) -> StoreResult<Redeemed> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            grant_id: i64,
+            client_id: i64,
+            redirect_uri: String,
+            code_challenge: Option<String>,
+            code_challenge_method: Option<String>,
+            expires_at: i64,
+        }
+        let now = self.now();
+        let row: Option<Row> = on_pool!(self, p => {
+            sqlx::query_as(
+                "UPDATE oauth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
+                 RETURNING grant_id, (SELECT client_id FROM oauth_grants WHERE id = grant_id) AS client_id,
+                           redirect_uri, code_challenge, code_challenge_method, expires_at")
+                .bind(now).bind(code_hash).fetch_optional(p).await?
+        });
+        if let Some(r) = row {
+            let challenge = r.code_challenge.zip(r.code_challenge_method);
+            return Ok(Redeemed::Fresh {
+                grant_id: r.grant_id,
+                client: r.client_id,
+                redirect_uri: r.redirect_uri,
+                challenge,
+                expired: r.expires_at <= now,
+            });
+        }
+        let used: Option<i64> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT grant_id FROM oauth_codes WHERE code_hash = $1").bind(code_hash).fetch_optional(p).await?
+        });
+        match used {
+            Some(grant) => {
+                self.revoke_oauth_grant(grant).await?;
+                Ok(Redeemed::Replayed)
+            }
+            None => Ok(Redeemed::Unknown),
+        }
+    }
+
+    /// Issues an access token and, optionally, a refresh token on a grant.
+    pub async fn issue_oauth_tokens(
+        &self,
+        grant_id: i64,
+        access: (&str, i64),
+        refresh: Option<(&str, i64)>,
+    ) -> StoreResult<()> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            sqlx::query("INSERT INTO oauth_tokens (token_hash, kind, grant_id, created_at, expires_at) VALUES ($1, 'access', $2, $3, $4)")
+                .bind(access.0).bind(grant_id).bind(now).bind(access.1).execute(&mut *tx).await?;
+            if let Some((hash, expires)) = refresh {
+                sqlx::query("INSERT INTO oauth_tokens (token_hash, kind, grant_id, created_at, expires_at) VALUES ($1, 'refresh', $2, $3, $4)")
+                    .bind(hash).bind(grant_id).bind(now).bind(expires).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Exchanges a refresh token: it and the grant's access tokens die. Presenting a token that
+    /// was already exchanged revokes the whole grant (RFC 9700 §4.14).
+    pub async fn rotate_refresh_token(&self, token_hash: &str) -> StoreResult<Rotated> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            grant_id: i64,
+            client_id: i64,
+            scope: String,
+        }
+        let now = self.now();
+        let fresh: Option<Row> = on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let row: Option<Row> = sqlx::query_as(
+                "UPDATE oauth_tokens SET rotated_at = $1
+                 WHERE token_hash = $2 AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $1
+                   AND grant_id IN (SELECT id FROM oauth_grants WHERE revoked_at IS NULL)
+                 RETURNING grant_id, (SELECT client_id FROM oauth_grants WHERE id = grant_id) AS client_id,
+                           (SELECT scope FROM oauth_grants WHERE id = grant_id) AS scope")
+                .bind(now).bind(token_hash).fetch_optional(&mut *tx).await?;
+            if let Some(r) = &row {
+                sqlx::query("UPDATE oauth_tokens SET revoked_at = $1 WHERE grant_id = $2 AND kind = 'access' AND revoked_at IS NULL")
+                    .bind(now).bind(r.grant_id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            row
+        });
+        if let Some(r) = fresh {
+            self.invalidate().await;
+            return Ok(Rotated::Fresh {
+                grant_id: r.grant_id,
+                client: r.client_id,
+                scope: r.scope,
+            });
+        }
+        let reused: Option<i64> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT grant_id FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh' AND rotated_at IS NOT NULL")
+                .bind(token_hash).fetch_optional(p).await?
+        });
+        match reused {
+            Some(grant) => {
+                self.revoke_oauth_grant(grant).await?;
+                Ok(Rotated::Reused)
+            }
+            None => Ok(Rotated::Unknown),
+        }
+    }
+
+    /// Ends a grant and every token issued on it.
+    pub async fn revoke_oauth_grant(&self, grant_id: i64) -> StoreResult<()> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            sqlx::query("UPDATE oauth_grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now).bind(grant_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE oauth_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL")
+                .bind(now).bind(grant_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        self.invalidate().await;
+        Ok(())
+    }
+
+    pub async fn revoke_oauth_token(&self, token_id: i64) -> StoreResult<()> {
+        let now = self.now();
+        on_pool!(self, p => {
+            sqlx::query("UPDATE oauth_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now).bind(token_id).execute(p).await?;
+        });
+        self.invalidate().await;
+        Ok(())
+    }
+
+    /// A token that is live now: not expired, not revoked or rotated, its grant not revoked,
+    /// its user active.
+    pub async fn find_live_oauth_token(&self, token_hash: &str) -> StoreResult<Option<OAuthToken>> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let v: Option<OAuthToken> = sqlx::query_as(&format!(
+                "{TOKEN_SELECT} WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.revoked_at IS NULL AND t.rotated_at IS NULL
+                 AND g.revoked_at IS NULL AND a.active"))
+                .bind(token_hash).bind(now).fetch_optional(p).await?;
+            Ok(v)
+        })
+    }
+
+    /// Records that a grant was used (at most once a minute, by the caller's choice).
+    pub async fn touch_oauth_grant(&self, grant_id: i64) -> StoreResult<()> {
+        let now = self.now();
+        on_pool!(self, p => {
+            sqlx::query("UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2").bind(now).bind(grant_id).execute(p).await?;
+            Ok(())
+        })
+    }
+
+    /// The applications a user has authorized and not revoked, one row per client.
+    pub async fn authorized_apps(&self, user_id: i64) -> StoreResult<Vec<AuthorizedApp>> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let v: Vec<AuthorizedApp> = sqlx::query_as(
+                "SELECT c.client_id, c.name, MAX(g.scope) AS scope, MIN(g.created_at) AS granted_at, MAX(g.last_used_at) AS last_used_at
+                 FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_id
+                 WHERE g.user_id = $1 AND g.revoked_at IS NULL
+                   AND EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.grant_id = g.id AND t.revoked_at IS NULL
+                               AND t.rotated_at IS NULL AND t.expires_at > $2)
+                 GROUP BY c.client_id, c.name ORDER BY c.name")
+                .bind(user_id).bind(now).fetch_all(p).await?;
+            Ok(v)
+        })
+    }
+
+    /// Revokes everything a user granted a client, and forgets the consent.
+    pub async fn revoke_client_for_user(&self, client: i64, user_id: i64) -> StoreResult<u64> {
+        let now = self.now();
+        let n = on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let r = sqlx::query("UPDATE oauth_grants SET revoked_at = $1 WHERE client_id = $2 AND user_id = $3 AND revoked_at IS NULL")
+                .bind(now).bind(client).bind(user_id).execute(&mut *tx).await?;
+            sqlx::query(
+                "UPDATE oauth_tokens SET revoked_at = $1 WHERE revoked_at IS NULL
+                 AND grant_id IN (SELECT id FROM oauth_grants WHERE client_id = $2 AND user_id = $3)")
+                .bind(now).bind(client).bind(user_id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM oauth_consents WHERE client_id = $1 AND user_id = $2")
+                .bind(client).bind(user_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            r.rows_affected()
+        });
+        self.invalidate().await;
+        Ok(n)
+    }
+}
+
+impl Store {
+    pub async fn grant_scope(&self, grant_id: i64) -> StoreResult<String> {
+        on_pool!(self, p => {
+            let s: String = sqlx::query_scalar("SELECT scope FROM oauth_grants WHERE id = $1").bind(grant_id).fetch_one(p).await?;
+            Ok(s)
+        })
+    }
+}
