@@ -69,4 +69,55 @@ async fn atlassian_python_api_reviews_and_merges(app: TestApp) {
     assert_eq!(r.body["author"]["user"]["name"], "alice");
 }
 
-crate::both_backends!(atlassian_python_api_reviews_and_merges);
+async fn authlib_runs_the_code_flow_through_the_real_forms(app: TestApp) {
+    let Some(python) = python() else { return };
+    app.project("P", false).await;
+    app.repo("P", "r", false).await;
+    app.user("alice").await;
+    app.grant("/rest/api/1.0/projects/P", "alice", "PROJECT_ADMIN")
+        .await;
+    let redirect = "http://localhost:9/callback";
+    let c = app
+        .post(
+            "/rest/oauth2/latest/client",
+            &admin(),
+            serde_json::json!({"name": "authlib", "redirects": [redirect], "scope": "REPO_WRITE"}),
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::CREATED);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/oauth2_client.py");
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .env("JUNCTION_URL", &app.base)
+        .env("CLIENT_ID", c.body["clientId"].as_str().unwrap())
+        .env("CLIENT_SECRET", c.body["clientSecret"].as_str().unwrap())
+        .env("REDIRECT_URI", redirect)
+        .env("USERNAME", "alice")
+        .env("PASSWORD", "alice-password")
+        // authlib refuses plain http unless told this is a test setup.
+        .env("AUTHLIB_INSECURE_TRANSPORT", "1")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "client failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["scope"], "REPO_READ");
+    // The revocation reached the store: alice has no authorized application left.
+    let alice = app.store.find_account("alice").await.unwrap().unwrap();
+    assert!(app
+        .store
+        .authorized_apps(alice.id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+crate::both_backends!(
+    atlassian_python_api_reviews_and_merges,
+    authlib_runs_the_code_flow_through_the_real_forms
+);
