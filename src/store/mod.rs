@@ -28,7 +28,7 @@ mod tokens;
 pub use accounts::{Account, AccountKind, TeamMember};
 pub use audit::{AuditEntry, NewAudit};
 pub use grants::{GrantHolder, GrantTarget};
-pub use oauth::{AuthorizedApp, OAuthClient, OAuthToken, Redeemed, Rotated};
+pub use oauth::{AuthorizedApp, ClientGrant, OAuthClient, OAuthToken, Redeemed, Rotated};
 pub use projects::{Project, ProjectChanges, Repository, RepositoryChanges};
 pub use pulls::{Comment, NewPullRequest, Participant, PullRequest};
 pub use sessions::Session;

@@ -413,3 +413,47 @@ impl Store {
         })
     }
 }
+
+/// One user's live authorization of a client, for the admin's view of the client.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClientGrant {
+    pub slug: String,
+    pub display_name: String,
+    pub scope: String,
+    pub granted_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+impl Store {
+    /// Users holding live tokens of a client.
+    pub async fn client_grants(&self, client: i64) -> StoreResult<Vec<ClientGrant>> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let v: Vec<ClientGrant> = sqlx::query_as(
+                "SELECT a.slug, a.display_name, MAX(g.scope) AS scope, MIN(g.created_at) AS granted_at, MAX(g.last_used_at) AS last_used_at
+                 FROM oauth_grants g JOIN accounts a ON a.id = g.user_id
+                 WHERE g.client_id = $1 AND g.revoked_at IS NULL
+                   AND EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.grant_id = g.id AND t.revoked_at IS NULL
+                               AND t.rotated_at IS NULL AND t.expires_at > $2)
+                 GROUP BY a.slug, a.display_name ORDER BY a.slug")
+                .bind(client).bind(now).fetch_all(p).await?;
+            Ok(v)
+        })
+    }
+
+    /// Revokes every grant of a client, for every user; consents are forgotten too.
+    pub async fn revoke_client_grants(&self, client: i64) -> StoreResult<()> {
+        let now = self.now();
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            sqlx::query("UPDATE oauth_grants SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
+                .bind(now).bind(client).execute(&mut *tx).await?;
+            sqlx::query("UPDATE oauth_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM oauth_grants WHERE client_id = $2)")
+                .bind(now).bind(client).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM oauth_consents WHERE client_id = $1").bind(client).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        self.invalidate().await;
+        Ok(())
+    }
+}

@@ -697,6 +697,46 @@ async fn clients_are_managed_by_admins(app: TestApp) {
     );
 }
 
+async fn admins_see_and_revoke_a_clients_grants(app: TestApp) {
+    setup(&app).await;
+    let c = client(&app, "REPO_READ", true).await;
+    let id = c["clientId"].as_str().unwrap().to_string();
+    let b = browser(&app, "alice", "alice-password").await;
+    let code = authorize(&app, &b, &id, "REPO_READ").await["code"].clone();
+    let access = Auth::Bearer(
+        exchange(&app, &c, &code).await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .into(),
+    );
+    app.get("/rest/api/1.0/projects/P/repos/r", &access).await;
+    let r = app
+        .get(&format!("/rest/oauth2/latest/client/{id}/grants"), &admin())
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body[0]["user"], "alice");
+    assert_eq!(r.body[0]["scope"], "REPO_READ");
+    assert!(r.body[0]["lastUsedDate"].is_i64(), "use is recorded");
+    assert_eq!(
+        app.delete(&format!("/rest/oauth2/latest/client/{id}/grants"), &admin())
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get("/rest/api/1.0/projects/P/repos/r", &access)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get(&format!("/rest/oauth2/latest/client/{id}/grants"), &admin())
+            .await
+            .body,
+        json!([])
+    );
+}
+
 async fn deleting_a_client_revokes_its_tokens(app: TestApp) {
     setup(&app).await;
     let c = client(&app, "REPO_READ", true).await;
@@ -763,5 +803,6 @@ crate::both_backends!(
     consent_is_remembered_and_revocable,
     clients_are_managed_by_admins,
     deleting_a_client_revokes_its_tokens,
+    admins_see_and_revoke_a_clients_grants,
     metadata_is_published_twice,
 );

@@ -477,7 +477,73 @@ async fn password_change_ends_other_sessions(app: TestApp) {
     );
 }
 
+async fn incoming_links_are_managed_on_the_admin_page(app: TestApp) {
+    let b = Browser::new(&app);
+    b.sign_in("admin", ADMIN_PASSWORD).await;
+    let page = "/admin/application-links";
+    let (status, _, html) = b
+        .submit(
+            page,
+            page,
+            &[
+                ("name", "Jenkins <ci>"),
+                (
+                    "redirects",
+                    "https://ci.example.com/oauth/callback\nhttp://localhost:8080/cb",
+                ),
+                ("scope", "REPO_WRITE"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let grab = |html: &str, id: &str| {
+        let marker = format!("id=\"{id}\">");
+        let start = html.find(&marker).unwrap() + marker.len();
+        html[start..].split('<').next().unwrap().to_string()
+    };
+    let client_id = grab(&html, "client-id");
+    let secret = grab(&html, "client-secret");
+    assert!(secret.starts_with("jct_ocs_"));
+    assert!(html.contains("Jenkins &lt;ci&gt;") && html.contains("Incoming"));
+    let (_, _, listed) = b.get(page).await;
+    assert!(
+        !listed.contains(&secret),
+        "the secret is not on the list page"
+    );
+    let (status, _, html) = b
+        .submit(page, &format!("{page}/{client_id}/credentials"), &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(grab(&html, "client-secret"), secret);
+    let audit = app
+        .get(
+            "/rest/junction/1.0/audit?action=oauth2.client_credentials_viewed",
+            &admin(),
+        )
+        .await;
+    assert_eq!(audit.body["size"], 1);
+    let (status, _, html) = b
+        .submit(
+            page,
+            page,
+            &[
+                ("name", "bad"),
+                ("redirects", "http://example.com/cb"),
+                ("scope", "REPO_READ"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("must use https"));
+    let (status, _, _) = b
+        .submit(page, &format!("{page}/{client_id}/delete"), &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(app.store.list_oauth_clients().await.unwrap().is_empty());
+}
+
 crate::both_backends!(
+    incoming_links_are_managed_on_the_admin_page,
     sign_in_sets_a_safe_session_and_returns_to_the_page,
     sign_in_refuses_bad_passwords_and_forged_forms,
     forms_need_the_session_csrf_token,

@@ -287,3 +287,37 @@ pub async fn credentials(
     .await;
     Ok(axum::Json(client_json(&client, secret.as_deref())))
 }
+
+/// `GET client/{clientId}/grants`: who has authorized this client and still holds live tokens.
+pub async fn grants(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
+    let client = find(&state, &caller, &id).await?;
+    let grants = state.store.client_grants(client.id).await?;
+    let values: Vec<Value> = grants
+        .iter()
+        .map(|g| json!({"user": g.slug, "displayName": g.display_name, "scope": g.scope, "grantedDate": g.granted_at, "lastUsedDate": g.last_used_at}))
+        .collect();
+    Ok(axum::Json(json!(values)))
+}
+
+/// `DELETE client/{clientId}/grants`: revokes every user's authorization of this client.
+pub async fn revoke_grants(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let client = find(&state, &caller, &id).await?;
+    state.store.revoke_client_grants(client.id).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "oauth2.client_grants_revoked",
+        &format!("client:{id}"),
+        client.name.as_str(),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}

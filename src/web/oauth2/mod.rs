@@ -34,6 +34,10 @@ pub fn router() -> Router<AppState> {
             get(clients::credentials),
         )
         .route(
+            &format!("{api}/client/{{id}}/grants"),
+            get(clients::grants).delete(clients::revoke_grants),
+        )
+        .route(
             &format!("{api}/client/reset/{{id}}"),
             post(clients::reset_secret),
         )

@@ -16,7 +16,7 @@ use axum::extract::State;
 use serde::Deserialize;
 
 /// Every admin page starts here: signed in, and allowed to administer.
-fn admin_only(caller: &Caller, here: &str) -> Result<(), UiError> {
+pub(super) fn admin_only(caller: &Caller, here: &str) -> Result<(), UiError> {
     require_user(caller, here)?;
     caller.check(Action::AdminSystem).or_page(caller)
 }
@@ -296,15 +296,6 @@ pub struct ComingPage {
     pub nav: Nav,
     pub title: &'static str,
     pub text: &'static str,
-}
-
-pub async fn application_links(caller: Caller) -> UiResult {
-    admin_only(&caller, "/admin/application-links")?;
-    Ok(render(&ComingPage {
-        nav: Nav::of(&caller),
-        title: "Application links",
-        text: "Link Junction to other applications: incoming links (Junction as OAuth 2.0 provider), outgoing links (Junction as OAuth 2.0 client) and two-way links. Not available in this version yet.",
-    }))
 }
 
 pub async fn apps(caller: Caller) -> UiResult {

@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod host;
+mod links;
 mod pulls;
 mod session;
 
@@ -55,7 +56,14 @@ pub fn router() -> Router<AppState> {
             get(admin::permissions).post(admin::set_permission),
         )
         .route("/admin/audit", get(admin::audit))
-        .route("/admin/application-links", get(admin::application_links))
+        .route(
+            "/admin/application-links",
+            get(links::list).post(links::create),
+        )
+        .route(
+            "/admin/application-links/{id}/{action}",
+            post(links::action),
+        )
         .route("/admin/apps", get(admin::apps))
         .route(
             "/account",

@@ -1,0 +1,170 @@
+//! Administration → Application links: incoming links (OAuth 2.0 clients of Junction) with
+//! their credentials, users and actions. Changes go through the OAuth client REST operations.
+
+use super::admin::admin_only;
+use super::{render, see_other, CsrfForm, Nav, OrPage, UiResult};
+use crate::clock::display;
+use crate::domain::oauth2::Scope;
+use crate::web::auth::Caller;
+use crate::web::error::ApiError;
+use crate::web::extract::Path;
+use crate::web::json::Json;
+use crate::web::oauth2::clients;
+use crate::web::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use serde::Deserialize;
+
+pub struct LinkRow {
+    pub name: String,
+    pub client_id: String,
+    pub kind: &'static str,
+    pub scope: String,
+    pub redirects: Vec<String>,
+    pub users: usize,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_links.html")]
+struct LinksPage {
+    nav: Nav,
+    links: Vec<LinkRow>,
+    scopes: Vec<(&'static str, bool)>,
+    actions: [(&'static str, &'static str, &'static str); 4],
+    /// Credentials to show once, after creation, reset or an (audited) explicit view.
+    shown: Option<(String, String, Option<String>)>,
+    base_url: String,
+}
+
+async fn page(
+    state: &AppState,
+    caller: &Caller,
+    shown: Option<(String, String, Option<String>)>,
+) -> UiResult {
+    let list = state
+        .store
+        .list_oauth_clients()
+        .await
+        .map_err(ApiError::from)
+        .or_page(caller)?;
+    let mut links = Vec::new();
+    for c in list {
+        let users = state
+            .store
+            .client_grants(c.id)
+            .await
+            .map_err(ApiError::from)
+            .or_page(caller)?
+            .len();
+        links.push(LinkRow {
+            redirects: c.redirect_list(),
+            kind: if c.confidential {
+                "Confidential"
+            } else {
+                "Public (PKCE)"
+            },
+            name: c.name,
+            client_id: c.client_id,
+            scope: c.scope,
+            users,
+            created: display(c.created_at),
+        });
+    }
+    let scopes = Scope::ALL
+        .iter()
+        .map(|s| (s.as_str(), *s == Scope::RepoRead))
+        .collect();
+    let actions = [
+        ("credentials", "View credentials", "secondary"),
+        ("reset", "Reset secret", "secondary"),
+        ("revoke", "Revoke all users", "secondary"),
+        ("delete", "Delete", "danger"),
+    ];
+    Ok(render(&LinksPage {
+        nav: Nav::of(caller),
+        links,
+        scopes,
+        actions,
+        shown,
+        base_url: state.base_url.clone(),
+    }))
+}
+
+pub async fn list(State(state): State<AppState>, caller: Caller) -> UiResult {
+    admin_only(&caller, "/admin/application-links")?;
+    page(&state, &caller, None).await
+}
+
+#[derive(Deserialize)]
+pub struct NewLinkForm {
+    name: String,
+    redirects: String,
+    scope: String,
+    public: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<NewLinkForm>,
+) -> UiResult {
+    admin_only(&caller, "/admin/application-links")?;
+    let body = clients::ClientBody {
+        name: Some(f.name),
+        redirects: Some(f.redirects.lines().map(str::to_string).collect()),
+        scope: Some(f.scope),
+        scopes: None,
+        confidential: Some(f.public.is_none()),
+    };
+    let (_, axum::Json(v)) = clients::create(State(state.clone()), caller.clone(), Json(body))
+        .await
+        .or_page(&caller)?;
+    page(&state, &caller, Some(shown(&v))).await
+}
+
+fn shown(v: &serde_json::Value) -> (String, String, Option<String>) {
+    let s = |k: &str| v[k].as_str().map(str::to_string);
+    (
+        s("name").unwrap_or_default(),
+        s("clientId").unwrap_or_default(),
+        s("clientSecret"),
+    )
+}
+
+/// Per-link actions: `credentials` (view again, audited), `reset`, `revoke` (all users), `delete`.
+pub async fn action(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, action)): Path<(String, String)>,
+    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+) -> UiResult {
+    admin_only(&caller, "/admin/application-links")?;
+    let s = State(state.clone());
+    let c = caller.clone();
+    match action.as_str() {
+        "credentials" => {
+            let axum::Json(v) = clients::credentials(s, c, Path(id))
+                .await
+                .or_page(&caller)?;
+            page(&state, &caller, Some(shown(&v))).await
+        }
+        "reset" => {
+            let axum::Json(v) = clients::reset_secret(s, c, Path(id))
+                .await
+                .or_page(&caller)?;
+            page(&state, &caller, Some(shown(&v))).await
+        }
+        "revoke" => {
+            clients::revoke_grants(s, c, Path(id))
+                .await
+                .or_page(&caller)?;
+            Ok(see_other("/admin/application-links"))
+        }
+        "delete" => {
+            clients::delete(s, c, Path(id)).await.or_page(&caller)?;
+            Ok(see_other("/admin/application-links"))
+        }
+        _ => Err(super::UiError::no_such_action(&caller)),
+    }
+}
