@@ -12,5 +12,5 @@ pub use authz::{
 pub use names::{DisplayName, Email, ProjectKey, Slug, Username, ValidationError};
 pub use permission::{
     facts_for, global_of, GlobalPermission, Grant, Level, ProjectPermission, RepoPermission,
-    ScopedGrant,
+    Restriction, ScopedGrant,
 };

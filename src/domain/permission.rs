@@ -129,16 +129,42 @@ pub struct ScopedGrant {
     pub repo_id: Option<i64>,
 }
 
+/// Where a restricted principal (a service account) may go at all, whatever it was granted and
+/// whatever is public. `None` where a `Restriction` is expected means unrestricted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restriction {
+    pub projects: Vec<i64>,
+    /// `(project_id, repo_id)` pairs.
+    pub repos: Vec<(i64, i64)>,
+}
+
+impl Restriction {
+    pub fn allows(&self, project_id: i64, repo_id: Option<i64>) -> bool {
+        if self.projects.contains(&project_id) {
+            return true;
+        }
+        match repo_id {
+            Some(r) => self.repos.iter().any(|(_, id)| *id == r),
+            // A project is reachable through a repository of it.
+            None => self.repos.iter().any(|(p, _)| *p == project_id),
+        }
+    }
+}
+
 /// Folds a principal's grants into the facts about one project (`repo_id` None) or repository.
 /// `public` says whether the resource is readable by anyone; `has_public_repo` whether a project
 /// holds a public repository (which makes the project visible).
 pub fn facts_for(
     grants: &[ScopedGrant],
+    restriction: Option<&Restriction>,
     project_id: i64,
     repo_id: Option<i64>,
     public: bool,
     has_public_repo: bool,
 ) -> super::authz::ResourceFacts {
+    if restriction.is_some_and(|r| !r.allows(project_id, repo_id)) {
+        return super::authz::ResourceFacts::default();
+    }
     let applies = |g: &&ScopedGrant| match g.grant {
         Grant::Global(_) => true,
         Grant::Project(_) => g.project_id == Some(project_id),
@@ -207,27 +233,49 @@ mod tests {
             g(Repo(RepoPermission::RepoAdmin), Some(2), Some(20)),
         ];
         assert_eq!(
-            facts_for(&grants, 1, Some(10), false, false).level,
+            facts_for(&grants, None, 1, Some(10), false, false).level,
             Level::Write
         );
         assert_eq!(
-            facts_for(&grants, 2, Some(20), false, false).level,
+            facts_for(&grants, None, 2, Some(20), false, false).level,
             Level::Admin
         );
         assert_eq!(
-            facts_for(&grants, 2, Some(21), false, false).level,
+            facts_for(&grants, None, 2, Some(21), false, false).level,
             Level::None
         );
-        let project2 = facts_for(&grants, 2, None, false, false);
+        let project2 = facts_for(&grants, None, 2, None, false, false);
         assert_eq!((project2.level, project2.inner_access), (Level::None, true));
-        assert!(!facts_for(&grants, 3, None, false, false).inner_access);
-        assert!(facts_for(&grants, 3, None, false, true).inner_access);
+        assert!(!facts_for(&grants, None, 3, None, false, false).inner_access);
+        assert!(facts_for(&grants, None, 3, None, false, true).inner_access);
         let admin = [g(Global(GlobalPermission::Admin), None, None)];
         assert_eq!(
-            facts_for(&admin, 9, Some(9), false, false).level,
+            facts_for(&admin, None, 9, Some(9), false, false).level,
             Level::ProjectAdmin
         );
         assert_eq!(global_of(&grants), Some(GlobalPermission::LicensedUser));
+        // A restriction hides everything outside it, even what is granted or public.
+        let only_repo_20 = Restriction {
+            projects: vec![],
+            repos: vec![(2, 20)],
+        };
+        assert_eq!(
+            facts_for(&grants, Some(&only_repo_20), 2, Some(20), false, false).level,
+            Level::Admin
+        );
+        assert_eq!(
+            facts_for(&grants, Some(&only_repo_20), 1, Some(10), true, false),
+            super::super::authz::ResourceFacts::default()
+        );
+        assert!(facts_for(&grants, Some(&only_repo_20), 2, None, false, false).inner_access);
+        let only_project_1 = Restriction {
+            projects: vec![1],
+            repos: vec![],
+        };
+        assert_eq!(
+            facts_for(&grants, Some(&only_project_1), 1, Some(10), false, false).level,
+            Level::Write
+        );
         assert_eq!(global_of(&[]), None);
     }
 }

@@ -22,6 +22,7 @@ mod oauth;
 mod projects;
 mod pulls;
 mod secrets;
+mod service_accounts;
 mod sessions;
 mod tokens;
 
@@ -31,6 +32,7 @@ pub use grants::{GrantHolder, GrantTarget};
 pub use oauth::{AuthorizedApp, ClientGrant, OAuthClient, OAuthToken, Redeemed, Rotated};
 pub use projects::{Project, ProjectChanges, Repository, RepositoryChanges};
 pub use pulls::{Comment, NewPullRequest, Participant, PullRequest};
+pub use service_accounts::NewServiceAccount;
 pub use sessions::Session;
 pub use tokens::{AccessToken, TokenOwner};
 

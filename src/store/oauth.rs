@@ -33,6 +33,8 @@ pub struct OAuthToken {
     pub scope: String,
     pub grant_last_used_at: Option<i64>,
     pub oauth_client_id: String,
+    /// The token belongs to a service account (client credentials).
+    pub is_service: bool,
     #[sqlx(flatten)]
     pub account: Account,
 }
@@ -79,7 +81,8 @@ const CLIENT_COLUMNS: &str =
 
 const TOKEN_SELECT: &str = "SELECT t.id AS token_id, t.kind AS token_kind, t.created_at AS token_created_at,
     t.expires_at AS token_expires_at, g.id AS grant_id, g.scope, g.last_used_at AS grant_last_used_at,
-    c.client_id AS oauth_client_id, a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
+    c.client_id AS oauth_client_id,
+    EXISTS (SELECT 1 FROM service_accounts s WHERE s.account_id = a.id) AS is_service, a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
     FROM oauth_tokens t JOIN oauth_grants g ON g.id = t.grant_id JOIN oauth_clients c ON c.id = g.client_id
     JOIN accounts a ON a.id = g.user_id";
 

@@ -42,6 +42,8 @@ pub struct Caller {
     pub user: Option<Account>,
     pub subject: Subject,
     pub grants: Arc<Vec<ScopedGrant>>,
+    /// Service accounts may be confined to some projects and repositories.
+    pub restriction: Option<Arc<domain::Restriction>>,
     pub credential: Credential,
     pub ip: String,
 }
@@ -52,6 +54,7 @@ impl Caller {
             user: None,
             subject: Subject::ANONYMOUS,
             grants: Arc::new(Vec::new()),
+            restriction: None,
             credential: Credential::Anonymous,
             ip,
         }
@@ -76,12 +79,20 @@ impl Caller {
     }
 
     pub fn project_facts(&self, p: &Project) -> ResourceFacts {
-        domain::facts_for(&self.grants, p.id, None, p.public, p.has_public_repo)
+        domain::facts_for(
+            &self.grants,
+            self.restriction.as_deref(),
+            p.id,
+            None,
+            p.public,
+            p.has_public_repo,
+        )
     }
 
     pub fn repo_facts(&self, r: &Repository) -> ResourceFacts {
         domain::facts_for(
             &self.grants,
+            self.restriction.as_deref(),
             r.project_id,
             Some(r.id),
             r.readable_by_anyone(),
@@ -279,7 +290,16 @@ async fn from_oauth_token(state: &AppState, token: &str, ip: String) -> Result<C
     {
         state.store.touch_oauth_grant(t.grant_id).await?;
     }
-    for_user(
+    let restriction = if t.is_service {
+        state
+            .store
+            .service_account_restriction(t.account.id)
+            .await?
+            .map(Arc::new)
+    } else {
+        None
+    };
+    let mut caller = for_user(
         state,
         t.account,
         scope.ceiling(),
@@ -288,7 +308,9 @@ async fn from_oauth_token(state: &AppState, token: &str, ip: String) -> Result<C
         },
         ip,
     )
-    .await
+    .await?;
+    caller.restriction = restriction;
+    Ok(caller)
 }
 
 async fn for_user(
@@ -308,6 +330,7 @@ async fn for_user(
         user: Some(account),
         subject,
         grants: Arc::new(grants),
+        restriction: None,
         credential,
         ip,
     })

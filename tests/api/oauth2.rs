@@ -771,6 +771,147 @@ async fn deleting_a_client_revokes_its_tokens(app: TestApp) {
     );
 }
 
+async fn service_accounts_use_client_credentials_within_their_restriction(app: TestApp) {
+    setup(&app).await;
+    app.repo("P", "other", false).await;
+    app.project("PUB", true).await;
+    app.repo("PUB", "lib", true).await;
+    let r = app
+        .post(
+            "/rest/junction/1.0/service-accounts",
+            &admin(),
+            json!({"name": "ci-bot", "scope": "REPO_WRITE", "repositories": ["P/r"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["restricted"], true);
+    let c = r.body["client"].clone();
+    app.grant("/rest/api/1.0/projects/P", "ci-bot", "PROJECT_WRITE")
+        .await;
+    let t = token_request(&app, &c, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.text);
+    assert_eq!(t.body["scope"], "REPO_WRITE");
+    assert!(
+        t.body.get("refresh_token").is_none(),
+        "no refresh token for client credentials"
+    );
+    let bot = Auth::Bearer(t.body["access_token"].as_str().unwrap().into());
+    let r = app.get("/rest/api/1.0/projects/P/repos/r", &bot).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("x-ausername"), Some("ci-bot"));
+    assert_eq!(
+        app.get("/rest/api/1.0/projects/P/repos/other", &bot)
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "granted, but outside the restriction"
+    );
+    assert_eq!(
+        app.get("/rest/api/1.0/projects/PUB/repos/lib", &bot)
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "public, but outside the restriction"
+    );
+    assert_eq!(app.get("/rest/api/1.0/repos", &bot).await.body["size"], 1);
+    let pr = app
+        .post(
+            "/rest/api/1.0/projects/P/repos/r/pull-requests",
+            &bot,
+            json!({"title": "bump", "fromRef": {"id": "bump"}, "toRef": {"id": "main"}}),
+        )
+        .await;
+    assert_eq!(pr.status, StatusCode::CREATED);
+    let merged = app
+        .call(
+            Method::POST,
+            "/rest/api/1.0/projects/P/repos/r/pull-requests/1/merge?version=0",
+            &bot,
+            None,
+        )
+        .await;
+    assert_eq!(
+        merged.status,
+        StatusCode::OK,
+        "REPO_WRITE scope and PROJECT_WRITE permission"
+    );
+    // A narrower token on request.
+    let t = token_request(
+        &app,
+        &c,
+        &[("grant_type", "client_credentials"), ("scope", "REPO_READ")],
+    )
+    .await;
+    let reader = Auth::Bearer(t.body["access_token"].as_str().unwrap().into());
+    let pr = app
+        .post(
+            "/rest/api/1.0/projects/P/repos/r/pull-requests",
+            &reader,
+            json!({"title": "b2", "fromRef": {"id": "b2"}, "toRef": {"id": "main"}}),
+        )
+        .await;
+    assert_eq!(
+        app.call(
+            Method::POST,
+            &format!(
+                "/rest/api/1.0/projects/P/repos/r/pull-requests/{}/merge",
+                pr.body["id"]
+            ),
+            &reader,
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let t = token_request(
+        &app,
+        &c,
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "PROJECT_ADMIN"),
+        ],
+    )
+    .await;
+    assert_eq!(t.body["error"], "invalid_scope");
+    // Ordinary clients cannot use client credentials.
+    let ordinary = client(&app, "REPO_READ", true).await;
+    let t = token_request(&app, &ordinary, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(t.body["error"], "unauthorized_client");
+    // The service account cannot sign in: it has no password.
+    assert_eq!(
+        app.get("/rest/api/1.0/users", &basic("ci-bot", "anything-1"))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let list = app
+        .get("/rest/junction/1.0/service-accounts", &admin())
+        .await;
+    assert_eq!(list.body[0]["name"], "ci-bot");
+    assert_eq!(
+        app.delete("/rest/junction/1.0/service-accounts/ci-bot", &admin())
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get("/rest/api/1.0/projects/P/repos/r", &bot)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app
+        .post(
+            "/rest/junction/1.0/service-accounts",
+            &admin(),
+            json!({"name": "x", "repositories": ["P/nope"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.context(), "repositories");
+}
+
 async fn metadata_is_published_twice(app: TestApp) {
     for path in [
         "/.well-known/oauth-authorization-server",
@@ -805,4 +946,5 @@ crate::both_backends!(
     deleting_a_client_revokes_its_tokens,
     admins_see_and_revoke_a_clients_grants,
     metadata_is_published_twice,
+    service_accounts_use_client_credentials_within_their_restriction,
 );

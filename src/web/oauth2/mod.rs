@@ -6,6 +6,7 @@ pub mod client_auth;
 pub mod clients;
 pub mod endpoints;
 pub mod error;
+pub mod service_accounts;
 pub mod token;
 
 use super::state::AppState;
@@ -16,6 +17,14 @@ use axum::Router;
 pub fn router() -> Router<AppState> {
     let api = "/rest/oauth2/latest";
     Router::new()
+        .route(
+            "/rest/junction/1.0/service-accounts",
+            get(service_accounts::list).post(service_accounts::create),
+        )
+        .route(
+            "/rest/junction/1.0/service-accounts/{name}",
+            axum::routing::delete(service_accounts::delete),
+        )
         .route(&format!("{api}/authorize"), get(authorize::authorize))
         .route("/plugins/servlet/oauth2/consent", post(authorize::consent))
         .route(&format!("{api}/userinfo"), get(endpoints::userinfo))

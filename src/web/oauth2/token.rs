@@ -59,9 +59,10 @@ pub async fn token(
     match param("grant_type") {
         Some("authorization_code") => authorization_code(&state, &client, &form).await,
         Some("refresh_token") => refresh_token(&state, &client, &form).await,
+        Some("client_credentials") => client_credentials(&state, &client, &form).await,
         Some(other) => Err(OAuthError::new(
             "unsupported_grant_type",
-            format!("The grant type '{other}' is not supported; use authorization_code or refresh_token."),
+            format!("The grant type '{other}' is not supported; use authorization_code, refresh_token or client_credentials."),
         )),
         None => Err(OAuthError::invalid_request("grant_type is required.")),
     }
@@ -147,6 +148,55 @@ async fn refresh_token(
         }
     }
     issue(state, grant_id, &scope).await
+}
+
+/// Client credentials: only a service account's client may use them; the token acts as that
+/// account, within the client's scope (or less, if asked), and has no refresh token.
+async fn client_credentials(
+    state: &AppState,
+    client: &OAuthClient,
+    form: &HashMap<String, String>,
+) -> Result<Response, OAuthError> {
+    let account = state
+        .store
+        .service_account_of_client(client.id)
+        .await?
+        .ok_or_else(|| {
+            OAuthError::new(
+                "unauthorized_client",
+                "Only service accounts' clients may use the client_credentials grant.",
+            )
+        })?;
+    if !account.active {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "This service account is deactivated.",
+        ));
+    }
+    let allowed = ScopeSet::parse(&client.scope).map_err(OAuthError::server_error)?;
+    let scope = match form.get("scope").filter(|s| !s.is_empty()) {
+        Some(s) => ScopeSet::parse(s).map_err(|m| OAuthError::new("invalid_scope", m))?,
+        None => allowed,
+    };
+    if !allowed.implies(scope) {
+        return Err(OAuthError::new(
+            "invalid_scope",
+            format!("This client may ask for at most {}.", allowed.as_str()),
+        ));
+    }
+    let grant = state
+        .store
+        .service_grant(client.id, account.id, scope.as_str())
+        .await?;
+    let access_secs = i64::from(state.config.oauth2.access_token_minutes) * 60;
+    let access = new_token(TokenKind::OAuthAccess);
+    let expires = state.clock.now_ms() + access_secs * 1000;
+    state
+        .store
+        .issue_oauth_tokens(grant, (&token_hash(&access), expires), None)
+        .await?;
+    let body = json!({"access_token": access, "token_type": "bearer", "expires_in": access_secs, "scope": scope.as_str()});
+    Ok(no_store(axum::Json(body).into_response()))
 }
 
 /// Issues a new access and refresh token on a grant and answers with them.

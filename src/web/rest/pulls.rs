@@ -206,6 +206,7 @@ async fn resolve_reviewers(
         };
         let facts = domain::facts_for(
             &grants,
+            None,
             repo.project_id,
             Some(repo.id),
             repo.readable_by_anyone(),
