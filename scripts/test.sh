@@ -43,6 +43,12 @@ if ! cmp -s tests/python/requirements.txt .venv/.installed-requirements 2>/dev/n
 fi
 export JUNCTION_TEST_PYTHON="$PWD/.venv/bin/python"
 
+# Real Node.js clients and servers, in tests/node/node_modules (ignored by git), exactly as locked.
+if ! cmp -s tests/node/package-lock.json tests/node/node_modules/.installed-lock 2>/dev/null; then
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+  cp tests/node/package-lock.json tests/node/node_modules/.installed-lock
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --no-fail-fast "$@"
 else

@@ -117,7 +117,70 @@ async fn authlib_runs_the_code_flow_through_the_real_forms(app: TestApp) {
         .is_empty());
 }
 
+/// The Node.js interop packages, installed by scripts/test.sh into tests/node/node_modules.
+fn node_ready() -> bool {
+    let installed = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/node/node_modules/simple-oauth2"
+    ))
+    .exists();
+    if !installed && std::env::var("CI").as_deref() == Ok("true") {
+        panic!("tests/node/node_modules is missing: run the tests with scripts/test.sh (CI=true requires the interop tests)");
+    }
+    if !installed {
+        eprintln!("\n!!!!! SKIPPING Node interop test: tests/node/node_modules is missing; run scripts/test.sh !!!!!\n");
+    }
+    installed
+}
+
+async fn simple_oauth2_runs_the_code_flow(app: TestApp) {
+    if !node_ready() {
+        return;
+    }
+    app.project("P", false).await;
+    app.repo("P", "r", false).await;
+    app.user("alice").await;
+    app.grant("/rest/api/1.0/projects/P", "alice", "PROJECT_READ")
+        .await;
+    let redirect = "http://localhost:9/node-callback";
+    let c = app
+        .post(
+            "/rest/oauth2/latest/client",
+            &admin(),
+            serde_json::json!({"name": "node", "redirects": [redirect], "scope": "REPO_READ"}),
+        )
+        .await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node/oauth2_client.js");
+    let out = tokio::process::Command::new("node")
+        .arg(script)
+        .env("JUNCTION_URL", &app.base)
+        .env("CLIENT_ID", c.body["clientId"].as_str().unwrap())
+        .env("CLIENT_SECRET", c.body["clientSecret"].as_str().unwrap())
+        .env("REDIRECT_URI", redirect)
+        .env("USERNAME", "alice")
+        .env("PASSWORD", "alice-password")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "client failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alice = app.store.find_account("alice").await.unwrap().unwrap();
+    assert!(
+        app.store
+            .authorized_apps(alice.id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "revoked"
+    );
+}
+
 crate::both_backends!(
     atlassian_python_api_reviews_and_merges,
-    authlib_runs_the_code_flow_through_the_real_forms
+    authlib_runs_the_code_flow_through_the_real_forms,
+    simple_oauth2_runs_the_code_flow,
 );

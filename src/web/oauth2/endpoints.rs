@@ -42,7 +42,8 @@ pub async fn revoke(
             }
         }
     }
-    Ok(no_store(().into_response()))
+    // An empty JSON object rather than no body: some clients insist on a JSON answer.
+    Ok(no_store(axum::Json(json!({})).into_response()))
 }
 
 /// Tells the authenticated client whether one of its tokens is live, and for whom.
