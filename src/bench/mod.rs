@@ -5,13 +5,13 @@
 //! It also starts the real binary to measure time-to-ready and idle memory.
 //! Not a test: nothing here asserts a time.
 
+pub mod load;
+pub mod oauth2;
+
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::secret::{new_token, token_hash, Secret, TokenKind};
 use crate::server::{Bootstrap, Server};
-use bytes_body::Empty;
-use http_body_util as bytes_body;
-use hyper::Request;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,39 +27,68 @@ pub struct BenchArgs {
     /// Concurrent connections.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// What to measure: "host" (REST read next to /health) or "oauth2" (token endpoint and
+    /// bearer reads, next to npm oidc-provider).
+    #[arg(long, default_value = "host")]
+    pub suite: String,
     /// Database connections in the server's pool.
     #[arg(long, default_value_t = 16)]
     pub pool: u32,
 }
 
-pub struct Measured {
-    pub requests: usize,
-    pub errors: usize,
-    pub rps: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
+
+/// A fresh server for one benchmark run, on its own database.
+pub struct BenchServer {
+    pub addr: std::net::SocketAddr,
+    pub store: crate::store::Store,
+    pub dir: std::path::PathBuf,
+    stop: tokio::sync::oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl BenchServer {
+    pub async fn start(args: &BenchArgs) -> anyhow::Result<Self> {
+        let dir = tempfile_dir()?;
+        let db_url = if args.database == "sqlite" {
+            format!("sqlite://{}", dir.join("bench.db").display())
+        } else {
+            let name = format!("junction_bench_{}", std::process::id());
+            crate::store::create_database(&args.database, &name).await?;
+            format!("{}/{}", args.database.trim_end_matches('/'), name)
+        };
+        let mut config = Config::for_data_dir(&dir);
+        config.server.listen = "127.0.0.1:0".parse()?;
+        config.database.url = Secret::new(db_url);
+        config.database.max_connections = args.pool;
+        let clock: SharedClock = Arc::new(SystemClock);
+        let bootstrap = Bootstrap { admin_password: Some(Secret::new("bench-password")) };
+        let server = Server::build(config, clock, bootstrap).await?;
+        let (addr, store) = (server.addr, server.state.store.clone());
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(server.run(async move {
+            let _ = stop_rx.await;
+        }));
+        Ok(Self { addr, store, dir, stop, handle })
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.handle.await??;
+        Ok(())
+    }
 }
 
 pub async fn run(_config: Config, args: BenchArgs) -> anyhow::Result<()> {
-    let dir = tempfile_dir()?;
-    let db_url = if args.database == "sqlite" {
-        format!("sqlite://{}", dir.join("bench.db").display())
-    } else {
-        let name = format!("junction_bench_{}", std::process::id());
-        crate::store::create_database(&args.database, &name).await?;
-        format!("{}/{}", args.database.trim_end_matches('/'), name)
-    };
-    let mut config = Config::for_data_dir(&dir);
-    config.server.listen = "127.0.0.1:0".parse()?;
-    config.database.url = Secret::new(db_url.clone());
-    config.database.max_connections = args.pool;
-    let clock: SharedClock = Arc::new(SystemClock);
-    let bootstrap = Bootstrap {
-        admin_password: Some(Secret::new("bench-password")),
-    };
-    let server = Server::build(config, clock, bootstrap).await?;
-    let addr = server.addr;
-    let store = server.state.store.clone();
+    match args.suite.as_str() {
+        "host" => host(args).await,
+        "oauth2" => oauth2::run(args).await,
+        other => anyhow::bail!("unknown suite {other:?}; use host or oauth2"),
+    }
+}
+
+async fn host(args: BenchArgs) -> anyhow::Result<()> {
+    let server = BenchServer::start(&args).await?;
+    let (addr, store, dir) = (server.addr, server.store.clone(), server.dir.clone());
     let project = store.create_project("BENCH", "Bench", "", false).await?;
     store
         .create_repository(
@@ -79,10 +108,6 @@ pub async fn run(_config: Config, args: BenchArgs) -> anyhow::Result<()> {
     store
         .create_access_token(admin.id, "bench", &token_hash(&token), "read", None)
         .await?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(server.run(async move {
-        let _ = stop_rx.await;
-    }));
 
     println!(
         "Junction benchmark: {} backend, concurrency {}, {}s per endpoint",
@@ -92,7 +117,7 @@ pub async fn run(_config: Config, args: BenchArgs) -> anyhow::Result<()> {
     );
     let duration = Duration::from_secs(args.seconds);
     // Warm up connections and caches.
-    load(
+    load::get(
         addr,
         "/health",
         None,
@@ -100,19 +125,19 @@ pub async fn run(_config: Config, args: BenchArgs) -> anyhow::Result<()> {
         Duration::from_millis(500),
     )
     .await?;
-    let health = load(addr, "/health", None, args.concurrency, duration).await?;
-    let repo = load(
+    let health = load::get(addr, "/health", None, args.concurrency, duration).await?;
+    let repo = load::get(
         addr,
         "/rest/api/1.0/projects/BENCH/repos/bench-repo",
-        Some(&token),
+        Some(&format!("Bearer {token}")),
         args.concurrency,
         duration,
     )
     .await?;
-    let ready = load(addr, "/health/ready", None, args.concurrency, duration).await?;
-    report("GET /health", &health);
-    report("GET /health/ready (one database query)", &ready);
-    report(
+    let ready = load::get(addr, "/health/ready", None, args.concurrency, duration).await?;
+    load::report("GET /health", &health);
+    load::report("GET /health/ready (one database query)", &ready);
+    load::report(
         "GET /rest/api/1.0/projects/BENCH/repos/bench-repo (token)",
         &repo,
     );
@@ -120,8 +145,7 @@ pub async fn run(_config: Config, args: BenchArgs) -> anyhow::Result<()> {
         "ratio repo/health throughput: {:.2} (goal >= 0.5)",
         repo.rps / health.rps.max(1.0)
     );
-    let _ = stop_tx.send(());
-    handle.await??;
+    server.stop().await?;
 
     if args.database == "sqlite" {
         startup_and_memory(&dir).await?;
@@ -130,12 +154,6 @@ pub async fn run(_config: Config, args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn report(name: &str, m: &Measured) {
-    println!(
-        "{name}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} requests, {} errors)",
-        m.rps, m.p50_ms, m.p99_ms, m.requests, m.errors
-    );
-}
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("junction-bench-{}", std::process::id()));
@@ -143,69 +161,6 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-/// Runs `concurrency` connections, each sending requests back to back until `duration` passes.
-pub async fn load(
-    addr: std::net::SocketAddr,
-    path: &str,
-    token: Option<&str>,
-    concurrency: usize,
-    duration: Duration,
-) -> anyhow::Result<Measured> {
-    let deadline = Instant::now() + duration;
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let path = path.to_string();
-        let auth = token.map(|t| format!("Bearer {t}"));
-        tasks.push(tokio::spawn(async move {
-            let stream = tokio::net::TcpStream::connect(addr).await?;
-            stream.set_nodelay(true)?;
-            let io = hyper_util::rt::TokioIo::new(stream);
-            let (mut sender, conn) =
-                hyper::client::conn::http1::handshake::<_, Empty<hyper::body::Bytes>>(io).await?;
-            tokio::spawn(conn);
-            let mut lat = Vec::with_capacity(4096);
-            let mut errors = 0usize;
-            while Instant::now() < deadline {
-                let mut req = Request::get(&path).header("host", addr.to_string());
-                if let Some(a) = &auth {
-                    req = req.header("authorization", a);
-                }
-                let t = Instant::now();
-                let resp = sender.send_request(req.body(Empty::new())?).await?;
-                let status = resp.status();
-                http_body_util::BodyExt::collect(resp.into_body()).await?;
-                lat.push(t.elapsed().as_micros() as u32);
-                if !status.is_success() {
-                    errors += 1;
-                }
-            }
-            anyhow::Ok((lat, errors))
-        }));
-    }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (lat, e) = t.await??;
-        all.extend(lat);
-        errors += e;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
-            / 1000.0
-    };
-    Ok(Measured {
-        requests: all.len(),
-        errors,
-        rps: all.len() as f64 / elapsed,
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-    })
-}
 
 /// Starts the real binary on a fresh SQLite data directory: time until `/health` answers, and
 /// its resident memory once idle.
@@ -230,7 +185,7 @@ async fn startup_and_memory(dir: &std::path::Path) -> anyhow::Result<()> {
         if started.elapsed() > Duration::from_secs(30) {
             anyhow::bail!("the server did not become ready within 30 s");
         }
-        if load(addr, "/health", None, 1, Duration::ZERO).await.is_ok() {
+        if load::get(addr, "/health", None, 1, Duration::ZERO).await.is_ok() {
             break started.elapsed();
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -261,7 +216,7 @@ async fn startup_and_memory(dir: &std::path::Path) -> anyhow::Result<()> {
         if started.elapsed() > Duration::from_secs(30) {
             anyhow::bail!("the server did not become ready within 30 s");
         }
-        if load(addr, "/health", None, 1, Duration::ZERO).await.is_ok() {
+        if load::get(addr, "/health", None, 1, Duration::ZERO).await.is_ok() {
             break started.elapsed();
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
