@@ -1,7 +1,7 @@
 //! Users and teams (both are accounts, sharing one slug namespace), team membership and sign-in
 //! throttling counters.
 
-use super::{on_pool, BeginWrite, Store, StoreError, StoreResult};
+use super::{on_pool, on_writer, BeginWrite, Store, StoreError, StoreResult};
 use crate::domain::GlobalPermission;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,7 @@ impl Store {
         global: Option<GlobalPermission>,
     ) -> StoreResult<Account> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let account: Account = sqlx::query_as(&format!(
                 "INSERT INTO accounts (kind, slug, display_name, email, password_hash, active, created_at, updated_at)
@@ -81,7 +81,7 @@ impl Store {
         first_admin: i64,
     ) -> StoreResult<Account> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let account: Account = sqlx::query_as(&format!(
                 "INSERT INTO accounts (kind, slug, display_name, active, created_at, updated_at)
@@ -149,7 +149,7 @@ impl Store {
         email: Option<&str>,
     ) -> StoreResult<Account> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let a: Account = sqlx::query_as(&format!(
                 "UPDATE accounts SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4 RETURNING {ACCOUNT_COLUMNS}"))
                 .bind(display_name).bind(email).bind(now).bind(id).fetch_one(p).await?;
@@ -166,7 +166,7 @@ impl Store {
         keep_session: Option<i64>,
     ) -> StoreResult<()> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let done = sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3 AND kind = 'user'")
                 .bind(hash).bind(now).bind(user_id).execute(&mut *tx).await?;
@@ -185,7 +185,7 @@ impl Store {
     /// working because authentication only accepts active users.
     pub async fn set_active(&self, id: i64, active: bool) -> StoreResult<Account> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let a: Account = sqlx::query_as(&format!(
                 "UPDATE accounts SET active = $1, updated_at = $2 WHERE id = $3 RETURNING {ACCOUNT_COLUMNS}"))
@@ -200,7 +200,7 @@ impl Store {
     }
 
     pub async fn set_team_member(&self, team_id: i64, user_id: i64, role: &str) -> StoreResult<()> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             sqlx::query(
                 "INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, $3)
                  ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role")
@@ -211,7 +211,7 @@ impl Store {
     }
 
     pub async fn remove_team_member(&self, team_id: i64, user_id: i64) -> StoreResult<bool> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let r = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
                 .bind(team_id).bind(user_id).execute(p).await?;
             self.invalidate().await;
@@ -232,7 +232,7 @@ impl Store {
     /// Counts a failed sign-in for `username` and returns the failures in the current window.
     pub async fn record_sign_in_failure(&self, username: &str, window_ms: i64) -> StoreResult<i64> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let n: i64 = sqlx::query_scalar(
                 "INSERT INTO sign_in_failures (username, failures, window_start) VALUES ($1, 1, $2)
                  ON CONFLICT (username) DO UPDATE SET
@@ -256,7 +256,7 @@ impl Store {
     }
 
     pub async fn clear_sign_in_failures(&self, username: &str) -> StoreResult<()> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             sqlx::query("DELETE FROM sign_in_failures WHERE username = $1").bind(username).execute(p).await?;
             Ok(())
         })

@@ -1,6 +1,6 @@
 //! The audit log of security events: sign-ins, permission changes, tokens, account changes.
 
-use super::{on_pool, Store, StoreResult};
+use super::{on_pool, on_writer, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -29,7 +29,7 @@ pub struct NewAudit<'a> {
 impl Store {
     pub async fn record_audit(&self, e: &NewAudit<'_>) -> StoreResult<()> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             sqlx::query(
                 "INSERT INTO audit_log (at, actor_id, actor_name, action, target, details, source_ip)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)")

@@ -61,20 +61,26 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
     }
 }
 
-pub struct Cache<T, G, R> {
+pub struct Cache<T, G, R, C> {
     generation: AtomicU64,
     pub tokens: Map<String, T>,
     pub grants: Map<i64, G>,
     pub repos: Map<(String, String), R>,
+    /// OAuth client by client_id (with its service account, if any).
+    pub clients: Map<String, C>,
+    /// The live client-credentials grant of (client, account, scope).
+    pub service_grants: Map<(i64, i64, String), i64>,
 }
 
-impl<T: Clone, G: Clone, R: Clone> Cache<T, G, R> {
+impl<T: Clone, G: Clone, R: Clone, C: Clone> Cache<T, G, R, C> {
     pub fn new() -> Self {
         Self {
             generation: AtomicU64::new(0),
             tokens: Map::new(),
             grants: Map::new(),
             repos: Map::new(),
+            clients: Map::new(),
+            service_grants: Map::new(),
         }
     }
 
@@ -94,7 +100,7 @@ mod tests {
 
     #[test]
     fn entries_expire_by_generation_and_time() {
-        let c: Cache<String, (), ()> = Cache::new();
+        let c: Cache<String, (), (), ()> = Cache::new();
         let g = c.generation();
         c.tokens.put("k".into(), "v".into(), g, 1000);
         assert_eq!(

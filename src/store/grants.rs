@@ -1,6 +1,6 @@
 //! Permission grants to users and teams, on the whole system, a project or a repository.
 
-use super::{on_pool, Store, StoreResult};
+use super::{on_pool, on_writer, Store, StoreResult};
 use crate::domain::{Grant, ScopedGrant};
 
 /// Where a grant applies.
@@ -82,7 +82,7 @@ impl Store {
         permission: &str,
     ) -> StoreResult<()> {
         let (scope, target_id, project_id, repo_id) = target.parts();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             sqlx::query(
                 "INSERT INTO grants (scope, target_id, project_id, repo_id, account_id, permission)
                  VALUES ($1, $2, $3, $4, $5, $6)
@@ -97,7 +97,7 @@ impl Store {
     /// Removes an account's grant on `target`; false if it had none.
     pub async fn revoke_grant(&self, target: GrantTarget, account_id: i64) -> StoreResult<bool> {
         let (scope, target_id, _, _) = target.parts();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let r = sqlx::query("DELETE FROM grants WHERE scope = $1 AND target_id = $2 AND account_id = $3")
                 .bind(scope).bind(target_id).bind(account_id).execute(p).await?;
             self.invalidate().await;

@@ -61,7 +61,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[derive(Clone)]
 enum Db {
-    Sqlite(SqlitePool),
+    /// Readers, and one writer: SQLite allows one writer at a time, and queueing writers on an
+    /// async pool of one beats letting them spin in SQLite's busy handler.
+    Sqlite(SqlitePool, SqlitePool),
     Postgres(PgPool),
 }
 
@@ -73,18 +75,34 @@ pub struct Store {
 }
 
 /// What the authentication path caches; see `cache.rs` for how it stays correct.
-type AuthCache = cache::Cache<Option<TokenOwner>, Vec<crate::domain::ScopedGrant>, Repository>;
+type AuthCache = cache::Cache<
+    Option<TokenOwner>,
+    Vec<crate::domain::ScopedGrant>,
+    Repository,
+    Option<OAuthClient>,
+>;
 
 /// Runs `$body` with `$p` bound to the concrete pool; the body is compiled once per backend.
 macro_rules! on_pool {
     ($store:expr, $p:ident => $body:expr) => {
         match &$store.db {
-            $crate::store::Db::Sqlite($p) => $body,
+            $crate::store::Db::Sqlite($p, _) => $body,
             $crate::store::Db::Postgres($p) => $body,
         }
     };
 }
 pub(crate) use on_pool;
+
+/// Like `on_pool!`, for bodies that write: on SQLite they run on the single writer connection.
+macro_rules! on_writer {
+    ($store:expr, $p:ident => $body:expr) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite(_, $p) => $body,
+            $crate::store::Db::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use on_writer;
 
 /// Starts a transaction that will write. On SQLite it takes the write lock up front
 /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing when it
@@ -145,12 +163,9 @@ impl Store {
             if let Some(parent) = opts.get_filename().parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            Db::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(max_connections)
-                    .connect_with(opts)
-                    .await?,
-            )
+            let readers = SqlitePoolOptions::new().max_connections(max_connections).connect_with(opts.clone()).await?;
+            let writer = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+            Db::Sqlite(readers, writer)
         } else {
             let opts = PgConnectOptions::from_str(url)?;
             Db::Postgres(
@@ -172,7 +187,7 @@ impl Store {
 
     pub fn backend(&self) -> &'static str {
         match self.db {
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite(..) => "sqlite",
             Db::Postgres(_) => "postgres",
         }
     }
@@ -180,7 +195,7 @@ impl Store {
     /// Applies the backend's migrations that have not run yet.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match &self.db {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(_, w) => sqlx::migrate!("./migrations/sqlite").run(w).await?,
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -192,6 +207,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Db::Sqlite(_, w) = &self.db {
+            w.close().await;
+        }
         on_pool!(self, p => p.close().await)
     }
 

@@ -1,7 +1,7 @@
 //! OAuth 2.0 provider storage: registered clients, grants (one user's authorization of one
 //! client), single-use codes, access and refresh tokens (hashed), and remembered consent.
 
-use super::{on_pool, Account, BeginWrite, Store, StoreResult};
+use super::{on_pool, on_writer, Account, BeginWrite, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OAuthClient {
@@ -99,7 +99,7 @@ impl Store {
         scope: &str,
     ) -> StoreResult<OAuthClient> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let c: OAuthClient = sqlx::query_as(&format!(
                 "INSERT INTO oauth_clients (client_id, name, confidential, secret_hash, secret_encrypted, redirects, scope, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {CLIENT_COLUMNS}"))
@@ -117,12 +117,18 @@ impl Store {
         })
     }
 
+    /// Looked up on every token request, so served from the authentication cache.
     pub async fn find_oauth_client(&self, client_id: &str) -> StoreResult<Option<OAuthClient>> {
-        on_pool!(self, p => {
-            let v: Option<OAuthClient> = sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1"))
-                .bind(client_id).fetch_optional(p).await?;
-            Ok(v)
-        })
+        let (now, generation) = (self.now(), self.cache.generation());
+        if let Some(hit) = self.cache.clients.get(&client_id.to_string(), generation, now) {
+            return Ok(hit);
+        }
+        let found: Option<OAuthClient> = on_pool!(self, p => {
+            sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1"))
+                .bind(client_id).fetch_optional(p).await?
+        });
+        self.cache.clients.put(client_id.to_string(), found.clone(), generation, now);
+        Ok(found)
     }
 
     pub async fn update_oauth_client(
@@ -133,7 +139,7 @@ impl Store {
         scope: &str,
     ) -> StoreResult<OAuthClient> {
         let now = self.now();
-        let c = on_pool!(self, p => {
+        let c = on_writer!(self, p => {
             let c: OAuthClient = sqlx::query_as(&format!(
                 "UPDATE oauth_clients SET name = $1, redirects = $2, scope = $3, updated_at = $4 WHERE id = $5 RETURNING {CLIENT_COLUMNS}"))
                 .bind(name).bind(redirects.join("\n")).bind(scope).bind(now).bind(id).fetch_one(p).await?;
@@ -151,18 +157,19 @@ impl Store {
         secret_encrypted: &str,
     ) -> StoreResult<OAuthClient> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let c: OAuthClient = sqlx::query_as(&format!(
                 "UPDATE oauth_clients SET secret_hash = $1, secret_encrypted = $2, updated_at = $3 WHERE id = $4 AND confidential
                  RETURNING {CLIENT_COLUMNS}"))
                 .bind(secret_hash).bind(secret_encrypted).bind(now).bind(id).fetch_one(p).await?;
+            self.invalidate().await;
             Ok(c)
         })
     }
 
     /// Deletes a client with every grant, code and token it holds.
     pub async fn delete_oauth_client(&self, id: i64) -> StoreResult<bool> {
-        let deleted = on_pool!(self, p => {
+        let deleted = on_writer!(self, p => {
             let r = sqlx::query("DELETE FROM oauth_clients WHERE id = $1").bind(id).execute(p).await?;
             r.rows_affected() > 0
         });
@@ -196,7 +203,7 @@ impl Store {
         expires_at: i64,
     ) -> StoreResult<i64> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let grant: i64 = sqlx::query_scalar(
                 "INSERT INTO oauth_grants (client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
@@ -227,7 +234,7 @@ impl Store {
             expires_at: i64,
         }
         let now = self.now();
-        let row: Option<Row> = on_pool!(self, p => {
+        let row: Option<Row> = on_writer!(self, p => {
             sqlx::query_as(
                 "UPDATE oauth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
                  RETURNING grant_id, (SELECT client_id FROM oauth_grants WHERE id = grant_id) AS client_id,
@@ -256,7 +263,8 @@ impl Store {
         }
     }
 
-    /// Issues an access token and, optionally, a refresh token on a grant.
+    /// Issues an access token and, optionally, a refresh token on a grant, in one statement
+    /// (atomic without a transaction: one round trip, one short write).
     pub async fn issue_oauth_tokens(
         &self,
         grant_id: i64,
@@ -264,15 +272,16 @@ impl Store {
         refresh: Option<(&str, i64)>,
     ) -> StoreResult<()> {
         let now = self.now();
-        on_pool!(self, p => {
-            let mut tx = p.begin_write().await?;
-            sqlx::query("INSERT INTO oauth_tokens (token_hash, kind, grant_id, created_at, expires_at) VALUES ($1, 'access', $2, $3, $4)")
-                .bind(access.0).bind(grant_id).bind(now).bind(access.1).execute(&mut *tx).await?;
-            if let Some((hash, expires)) = refresh {
-                sqlx::query("INSERT INTO oauth_tokens (token_hash, kind, grant_id, created_at, expires_at) VALUES ($1, 'refresh', $2, $3, $4)")
-                    .bind(hash).bind(grant_id).bind(now).bind(expires).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
+        on_writer!(self, p => {
+            match refresh {
+                Some((hash, expires)) => sqlx::query(
+                    "INSERT INTO oauth_tokens (token_hash, kind, grant_id, created_at, expires_at)
+                     VALUES ($1, 'access', $2, $3, $4), ($5, 'refresh', $2, $3, $6)")
+                    .bind(access.0).bind(grant_id).bind(now).bind(access.1).bind(hash).bind(expires).execute(p).await?,
+                None => sqlx::query(
+                    "INSERT INTO oauth_tokens (token_hash, kind, grant_id, created_at, expires_at) VALUES ($1, 'access', $2, $3, $4)")
+                    .bind(access.0).bind(grant_id).bind(now).bind(access.1).execute(p).await?,
+            };
             Ok(())
         })
     }
@@ -287,7 +296,7 @@ impl Store {
             scope: String,
         }
         let now = self.now();
-        let fresh: Option<Row> = on_pool!(self, p => {
+        let fresh: Option<Row> = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let row: Option<Row> = sqlx::query_as(
                 "UPDATE oauth_tokens SET rotated_at = $1
@@ -327,7 +336,7 @@ impl Store {
     /// Ends a grant and every token issued on it.
     pub async fn revoke_oauth_grant(&self, grant_id: i64) -> StoreResult<()> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE oauth_grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(now).bind(grant_id).execute(&mut *tx).await?;
@@ -341,7 +350,7 @@ impl Store {
 
     pub async fn revoke_oauth_token(&self, token_id: i64) -> StoreResult<()> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             sqlx::query("UPDATE oauth_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(now).bind(token_id).execute(p).await?;
         });
@@ -365,7 +374,7 @@ impl Store {
     /// Records that a grant was used (at most once a minute, by the caller's choice).
     pub async fn touch_oauth_grant(&self, grant_id: i64) -> StoreResult<()> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             sqlx::query("UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2").bind(now).bind(grant_id).execute(p).await?;
             Ok(())
         })
@@ -390,7 +399,7 @@ impl Store {
     /// Revokes everything a user granted a client, and forgets the consent.
     pub async fn revoke_client_for_user(&self, client: i64, user_id: i64) -> StoreResult<u64> {
         let now = self.now();
-        let n = on_pool!(self, p => {
+        let n = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let r = sqlx::query("UPDATE oauth_grants SET revoked_at = $1 WHERE client_id = $2 AND user_id = $3 AND revoked_at IS NULL")
                 .bind(now).bind(client).bind(user_id).execute(&mut *tx).await?;
@@ -447,7 +456,7 @@ impl Store {
     /// Revokes every grant of a client, for every user; consents are forgotten too.
     pub async fn revoke_client_grants(&self, client: i64) -> StoreResult<()> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE oauth_grants SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
                 .bind(now).bind(client).execute(&mut *tx).await?;

@@ -1,6 +1,6 @@
 //! Projects and the repositories in them.
 
-use super::{on_pool, BeginWrite, Store, StoreError, StoreResult};
+use super::{on_pool, on_writer, BeginWrite, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Project {
@@ -73,7 +73,7 @@ impl Store {
         public: bool,
     ) -> StoreResult<Project> {
         let now = self.now();
-        let id = on_pool!(self, p => {
+        let id = on_writer!(self, p => {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO projects (key, name, description, public, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $5) RETURNING id")
@@ -117,7 +117,7 @@ impl Store {
 
     pub async fn update_project(&self, id: i64, c: &ProjectChanges) -> StoreResult<Project> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let r = sqlx::query(
                 "UPDATE projects SET key = COALESCE($1, key), name = COALESCE($2, name),
                  description = COALESCE($3, description), public = COALESCE($4, public), updated_at = $5
@@ -134,7 +134,7 @@ impl Store {
 
     /// Deletes a project that holds no repositories. Returns false if it still has some.
     pub async fn delete_empty_project(&self, id: i64) -> StoreResult<bool> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let r = sqlx::query(
                 "DELETE FROM projects WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM repositories WHERE project_id = $1)")
                 .bind(id).execute(p).await?;
@@ -153,7 +153,7 @@ impl Store {
         default_branch: &str,
     ) -> StoreResult<Repository> {
         let now = self.now();
-        let id = on_pool!(self, p => {
+        let id = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO repositories (project_id, slug, name, description, public, default_branch, created_at, updated_at)
@@ -212,7 +212,7 @@ impl Store {
         c: &RepositoryChanges,
     ) -> StoreResult<Repository> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let r = sqlx::query(
                 "UPDATE repositories SET slug = COALESCE($1, slug), name = COALESCE($2, name),
                  description = COALESCE($3, description), public = COALESCE($4, public),
@@ -229,7 +229,7 @@ impl Store {
 
     /// Deletes a repository with its pull requests, comments and grants.
     pub async fn delete_repository(&self, id: i64) -> StoreResult<bool> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let r = sqlx::query("DELETE FROM repositories WHERE id = $1").bind(id).execute(p).await?;
             self.invalidate().await;
             Ok(r.rows_affected() > 0)

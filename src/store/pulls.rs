@@ -1,7 +1,7 @@
 //! Pull requests, their participants (reviewers and others who approved) and comments.
 //! Changes are conditional on `version`, so two writers never both win.
 
-use super::{on_pool, BeginWrite, Store, StoreError, StoreResult};
+use super::{on_pool, on_writer, BeginWrite, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PullRequest {
@@ -73,7 +73,7 @@ impl Store {
     /// request between the same branches exists already.
     pub async fn create_pull_request(&self, new: &NewPullRequest<'_>) -> StoreResult<PullRequest> {
         let now = self.now();
-        let id = on_pool!(self, p => {
+        let id = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let number: i64 = sqlx::query_scalar(
                 "UPDATE repositories SET next_pr_number = next_pr_number + 1 WHERE id = $1 RETURNING next_pr_number")
@@ -163,7 +163,7 @@ impl Store {
         reviewers: Option<&[i64]>,
     ) -> StoreResult<bool> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let r = sqlx::query(
                 "UPDATE pull_requests SET title = $1, description = $2, to_ref = $3, version = version + 1, updated_at = $4
@@ -198,7 +198,7 @@ impl Store {
         state: &str,
     ) -> StoreResult<bool> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let r = sqlx::query(
                 "UPDATE pull_requests SET state = $1, version = version + 1, updated_at = $2, closed_at = $2
                  WHERE id = $3 AND version = $4 AND state = 'OPEN'")
@@ -214,7 +214,7 @@ impl Store {
         user_id: i64,
         status: &str,
     ) -> StoreResult<Participant> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             sqlx::query(
                 "INSERT INTO pr_participants (pr_id, user_id, role, status) VALUES ($1, $2, 'PARTICIPANT', $3)
                  ON CONFLICT (pr_id, user_id) DO UPDATE SET status = excluded.status")
@@ -232,7 +232,7 @@ impl Store {
         text: &str,
     ) -> StoreResult<Comment> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO pr_comments (pr_id, author_id, text, version, created_at, updated_at)
                  VALUES ($1, $2, $3, 0, $4, $4) RETURNING id")

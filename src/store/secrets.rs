@@ -1,12 +1,12 @@
 //! Named secrets Junction must read back, stored only as ciphertext made with the master key
 //! (`crypto::MasterKey`). The store never sees the key or a plaintext.
 
-use super::{on_pool, Store, StoreResult};
+use super::{on_pool, on_writer, Store, StoreResult};
 
 impl Store {
     pub async fn put_encrypted_secret(&self, name: &str, ciphertext: &str) -> StoreResult<()> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             sqlx::query(
                 "INSERT INTO encrypted_secrets (name, ciphertext, updated_at) VALUES ($1, $2, $3)
                  ON CONFLICT (name) DO UPDATE SET ciphertext = excluded.ciphertext, updated_at = excluded.updated_at")

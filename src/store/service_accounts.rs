@@ -1,7 +1,7 @@
 //! Service accounts: password-less accounts tied to a confidential OAuth client, authenticating
 //! with client credentials, optionally confined to some projects and repositories.
 
-use super::{on_pool, Account, BeginWrite, OAuthClient, Store, StoreResult};
+use super::{on_pool, on_writer, Account, BeginWrite, OAuthClient, Store, StoreResult};
 use crate::domain::{GlobalPermission, Restriction};
 
 /// What creating a service account needs.
@@ -19,7 +19,7 @@ impl Store {
     /// Creates the account, its client and its restriction in one transaction.
     pub async fn create_service_account(&self, n: &NewServiceAccount<'_>) -> StoreResult<()> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let account: i64 = sqlx::query_scalar(
                 "INSERT INTO accounts (kind, slug, display_name, active, created_at, updated_at)
@@ -99,28 +99,30 @@ impl Store {
         Ok(out)
     }
 
-    /// The grant client-credentials tokens hang off: one live grant per service client.
-    pub async fn service_grant(
-        &self,
-        client: i64,
-        account_id: i64,
-        scope: &str,
-    ) -> StoreResult<i64> {
-        let now = self.now();
-        on_pool!(self, p => {
-            let mut tx = p.begin_write().await?;
-            let existing: Option<i64> = sqlx::query_scalar(
+    /// The grant client-credentials tokens hang off: one live grant per service client and
+    /// scope, found (usually in the cache) or created.
+    pub async fn service_grant(&self, client: i64, account_id: i64, scope: &str) -> StoreResult<i64> {
+        let (now, generation) = (self.now(), self.cache.generation());
+        let key = (client, account_id, scope.to_string());
+        if let Some(hit) = self.cache.service_grants.get(&key, generation, now) {
+            return Ok(hit);
+        }
+        let existing: Option<i64> = on_pool!(self, p => {
+            sqlx::query_scalar(
                 "SELECT id FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND scope = $3 AND revoked_at IS NULL ORDER BY id LIMIT 1")
-                .bind(client).bind(account_id).bind(scope).fetch_optional(&mut *tx).await?;
-            let id = match existing {
-                Some(id) => id,
-                None => sqlx::query_scalar(
+                .bind(client).bind(account_id).bind(scope).fetch_optional(p).await?
+        });
+        let id = match existing {
+            Some(id) => id,
+            None => on_writer!(self, p => {
+                let id: i64 = sqlx::query_scalar(
                     "INSERT INTO oauth_grants (client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-                    .bind(client).bind(account_id).bind(scope).bind(now).fetch_one(&mut *tx).await?,
-            };
-            tx.commit().await?;
-            Ok(id)
-        })
+                    .bind(client).bind(account_id).bind(scope).bind(now).fetch_one(p).await?;
+                id
+            }),
+        };
+        self.cache.service_grants.put(key, id, generation, now);
+        Ok(id)
     }
 
     /// Deletes the client (revoking every token) and deactivates the account, keeping its history.

@@ -1,6 +1,6 @@
 //! Browser sessions. Only the SHA-256 of the cookie value is stored.
 
-use super::{on_pool, Account, Store, StoreResult};
+use super::{on_pool, on_writer, Account, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Session {
@@ -25,7 +25,7 @@ impl Store {
         idle_ms: i64,
     ) -> StoreResult<Session> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let s: Session = sqlx::query_as(
                 "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
                  VALUES ($1, $2, $3, $4, $4, $5) RETURNING id AS session_id, user_id, csrf_token, last_seen_at, expires_at")
@@ -58,7 +58,7 @@ impl Store {
         });
         let Some(row) = row else { return Ok(None) };
         if now - row.session.last_seen_at > TOUCH_EVERY_MS {
-            on_pool!(self, p => {
+            on_writer!(self, p => {
                 sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
                     .bind(now).bind(now + idle_ms).bind(row.session.id).execute(p).await?;
             });
@@ -67,7 +67,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, session_id: i64) -> StoreResult<()> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(p).await?;
             Ok(())
         })

@@ -1,6 +1,6 @@
 //! Personal access tokens. Only the SHA-256 of a token is stored; the token is shown once.
 
-use super::{on_pool, Account, Store, StoreResult};
+use super::{on_pool, on_writer, Account, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AccessToken {
@@ -39,7 +39,7 @@ impl Store {
         expires_at: Option<i64>,
     ) -> StoreResult<AccessToken> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let t: AccessToken = sqlx::query_as(&format!(
                 "INSERT INTO access_tokens (user_id, name, token_hash, permission, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING {TOKEN_COLUMNS}"))
@@ -108,7 +108,7 @@ impl Store {
             .last_used_at
             .is_none_or(|t| now - t > TOUCH_EVERY_MS)
         {
-            on_pool!(self, p => {
+            on_writer!(self, p => {
                 sqlx::query("UPDATE access_tokens SET last_used_at = $1 WHERE id = $2")
                     .bind(now).bind(owner.token.id).execute(p).await?;
             });
@@ -121,7 +121,7 @@ impl Store {
     }
 
     pub async fn delete_access_token(&self, user_id: i64, token_id: i64) -> StoreResult<bool> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let r = sqlx::query("DELETE FROM access_tokens WHERE user_id = $1 AND id = $2")
                 .bind(user_id).bind(token_id).execute(p).await?;
             self.invalidate().await;
