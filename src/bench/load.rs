@@ -48,19 +48,35 @@ pub struct PostForm {
 
 impl Worker for PostForm {
     fn request(&mut self) -> Request<Full<Bytes>> {
-        form_request(&self.host, &self.path, self.authorization.as_deref(), self.body.clone())
+        form_request(
+            &self.host,
+            &self.path,
+            self.authorization.as_deref(),
+            self.body.clone(),
+        )
     }
 }
 
-pub fn form_request(host: &str, path: &str, authorization: Option<&str>, body: String) -> Request<Full<Bytes>> {
-    let mut r = Request::post(path).header("host", host).header("content-type", "application/x-www-form-urlencoded");
+pub fn form_request(
+    host: &str,
+    path: &str,
+    authorization: Option<&str>,
+    body: String,
+) -> Request<Full<Bytes>> {
+    let mut r = Request::post(path)
+        .header("host", host)
+        .header("content-type", "application/x-www-form-urlencoded");
     if let Some(a) = authorization {
         r = r.header("authorization", a);
     }
     r.body(Full::new(Bytes::from(body))).expect("valid request")
 }
 
-pub async fn run(addr: SocketAddr, workers: Vec<Box<dyn Worker>>, duration: Duration) -> anyhow::Result<Measured> {
+pub async fn run(
+    addr: SocketAddr,
+    workers: Vec<Box<dyn Worker>>,
+    duration: Duration,
+) -> anyhow::Result<Measured> {
     let deadline = Instant::now() + duration;
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -69,7 +85,8 @@ pub async fn run(addr: SocketAddr, workers: Vec<Box<dyn Worker>>, duration: Dura
             let stream = tokio::net::TcpStream::connect(addr).await?;
             stream.set_nodelay(true)?;
             let io = hyper_util::rt::TokioIo::new(stream);
-            let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io).await?;
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io).await?;
             tokio::spawn(conn);
             let mut lat = Vec::with_capacity(4096);
             let mut errors = 0usize;
@@ -97,17 +114,35 @@ pub async fn run(addr: SocketAddr, workers: Vec<Box<dyn Worker>>, duration: Dura
     let elapsed = started.elapsed().as_secs_f64();
     all.sort_unstable();
     let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
     };
-    Ok(Measured { requests: all.len(), errors, rps: all.len() as f64 / elapsed, p50_ms: pct(0.50), p99_ms: pct(0.99) })
+    Ok(Measured {
+        requests: all.len(),
+        errors,
+        rps: all.len() as f64 / elapsed,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    })
 }
 
 /// `concurrency` GET workers on one path.
-pub async fn get(addr: SocketAddr, path: &str, authorization: Option<&str>, concurrency: usize, duration: Duration) -> anyhow::Result<Measured> {
+pub async fn get(
+    addr: SocketAddr,
+    path: &str,
+    authorization: Option<&str>,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<Measured> {
     let workers = (0..concurrency)
         .map(|_| {
-            Box::new(Get { host: addr.to_string(), path: path.to_string(), authorization: authorization.map(str::to_string) })
-                as Box<dyn Worker>
+            Box::new(Get {
+                host: addr.to_string(),
+                path: path.to_string(),
+                authorization: authorization.map(str::to_string),
+            }) as Box<dyn Worker>
         })
         .collect();
     run(addr, workers, duration).await

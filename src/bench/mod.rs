@@ -36,7 +36,6 @@ pub struct BenchArgs {
     pub pool: u32,
 }
 
-
 /// A fresh server for one benchmark run, on its own database.
 pub struct BenchServer {
     pub addr: std::net::SocketAddr,
@@ -61,14 +60,22 @@ impl BenchServer {
         config.database.url = Secret::new(db_url);
         config.database.max_connections = args.pool;
         let clock: SharedClock = Arc::new(SystemClock);
-        let bootstrap = Bootstrap { admin_password: Some(Secret::new("bench-password")) };
+        let bootstrap = Bootstrap {
+            admin_password: Some(Secret::new("bench-password")),
+        };
         let server = Server::build(config, clock, bootstrap).await?;
         let (addr, store) = (server.addr, server.state.store.clone());
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(server.run(async move {
             let _ = stop_rx.await;
         }));
-        Ok(Self { addr, store, dir, stop, handle })
+        Ok(Self {
+            addr,
+            store,
+            dir,
+            stop,
+            handle,
+        })
     }
 
     pub async fn stop(self) -> anyhow::Result<()> {
@@ -154,13 +161,11 @@ async fn host(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("junction-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
-
 
 /// Starts the real binary on a fresh SQLite data directory: time until `/health` answers, and
 /// its resident memory once idle.
@@ -185,7 +190,10 @@ async fn startup_and_memory(dir: &std::path::Path) -> anyhow::Result<()> {
         if started.elapsed() > Duration::from_secs(30) {
             anyhow::bail!("the server did not become ready within 30 s");
         }
-        if load::get(addr, "/health", None, 1, Duration::ZERO).await.is_ok() {
+        if load::get(addr, "/health", None, 1, Duration::ZERO)
+            .await
+            .is_ok()
+        {
             break started.elapsed();
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -216,7 +224,10 @@ async fn startup_and_memory(dir: &std::path::Path) -> anyhow::Result<()> {
         if started.elapsed() > Duration::from_secs(30) {
             anyhow::bail!("the server did not become ready within 30 s");
         }
-        if load::get(addr, "/health", None, 1, Duration::ZERO).await.is_ok() {
+        if load::get(addr, "/health", None, 1, Duration::ZERO)
+            .await
+            .is_ok()
+        {
             break started.elapsed();
         }
         tokio::time::sleep(Duration::from_millis(2)).await;

@@ -16,7 +16,10 @@ use std::time::Duration;
 const TOKEN_PATH: &str = "/rest/oauth2/latest/token";
 
 fn basic(id: &str, secret: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    )
 }
 
 /// Follows its own refresh chain: each answer carries the next refresh token.
@@ -28,7 +31,12 @@ struct RefreshChain {
 
 impl Worker for RefreshChain {
     fn request(&mut self) -> Request<Full<Bytes>> {
-        form_request(&self.host, TOKEN_PATH, Some(&self.authorization), format!("grant_type=refresh_token&refresh_token={}", self.refresh))
+        form_request(
+            &self.host,
+            TOKEN_PATH,
+            Some(&self.authorization),
+            format!("grant_type=refresh_token&refresh_token={}", self.refresh),
+        )
     }
     fn response(&mut self, status: StatusCode, body: &[u8]) {
         if status.is_success() {
@@ -49,9 +57,28 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     // A repository, a user who may read it, a service account, and a client for refresh chains.
     let project = store.create_project("BENCH", "Bench", "", false).await?;
-    store.create_repository(project.id, "bench-repo", "bench-repo", "", false, "refs/heads/main").await?;
-    let user = store.create_user("bench-user", "Bench User", None, None, Some(GlobalPermission::LicensedUser)).await?;
-    store.set_grant(GrantTarget::Project(project.id), user.id, "PROJECT_READ").await?;
+    store
+        .create_repository(
+            project.id,
+            "bench-repo",
+            "bench-repo",
+            "",
+            false,
+            "refs/heads/main",
+        )
+        .await?;
+    let user = store
+        .create_user(
+            "bench-user",
+            "Bench User",
+            None,
+            None,
+            Some(GlobalPermission::LicensedUser),
+        )
+        .await?;
+    store
+        .set_grant(GrantTarget::Project(project.id), user.id, "PROJECT_READ")
+        .await?;
     let svc_secret = new_token(TokenKind::ClientSecret);
     store
         .create_service_account(&NewServiceAccount {
@@ -66,52 +93,113 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .await?;
     let web_secret = new_token(TokenKind::ClientSecret);
     let web = store
-        .create_oauth_client("bench-web-client", "Bench web", true, Some(&token_hash(&web_secret)), None, &["https://bench.example/cb".into()], "REPO_READ")
+        .create_oauth_client(
+            "bench-web-client",
+            "Bench web",
+            true,
+            Some(&token_hash(&web_secret)),
+            None,
+            &["https://bench.example/cb".into()],
+            "REPO_READ",
+        )
         .await?;
     let now = crate::clock::Clock::now_ms(&crate::clock::SystemClock);
     let mut chains = Vec::new();
     let mut user_access = String::new();
     for i in 0..args.concurrency {
         let code = new_token(TokenKind::OAuthCode);
-        let grant = store.create_grant_with_code(web.id, user.id, "REPO_READ", &token_hash(&code), "https://bench.example/cb", None, now + 60_000).await?;
-        let (access, refresh) = (new_token(TokenKind::OAuthAccess), new_token(TokenKind::OAuthRefresh));
-        store.issue_oauth_tokens(grant, (&token_hash(&access), now + 3_600_000), Some((&token_hash(&refresh), now + 86_400_000))).await?;
+        let grant = store
+            .create_grant_with_code(
+                web.id,
+                user.id,
+                "REPO_READ",
+                &token_hash(&code),
+                "https://bench.example/cb",
+                None,
+                now + 60_000,
+            )
+            .await?;
+        let (access, refresh) = (
+            new_token(TokenKind::OAuthAccess),
+            new_token(TokenKind::OAuthRefresh),
+        );
+        store
+            .issue_oauth_tokens(
+                grant,
+                (&token_hash(&access), now + 3_600_000),
+                Some((&token_hash(&refresh), now + 86_400_000)),
+            )
+            .await?;
         if i == 0 {
             user_access = access;
         }
         chains.push(refresh);
     }
 
-    println!("OAuth 2.0 benchmark: {} backend, concurrency {}, {}s each", store.backend(), args.concurrency, args.seconds);
+    println!(
+        "OAuth 2.0 benchmark: {} backend, concurrency {}, {}s each",
+        store.backend(),
+        args.concurrency,
+        args.seconds
+    );
     let cc_body = "grant_type=client_credentials".to_string();
     let svc_auth = basic("bench-bot-client", &svc_secret);
     let cc_workers = |host: &str, auth: &str, body: &str| -> Vec<Box<dyn Worker>> {
         (0..args.concurrency)
             .map(|_| {
-                Box::new(PostForm { host: host.to_string(), path: TOKEN_PATH.into(), authorization: Some(auth.to_string()), body: body.to_string() })
-                    as Box<dyn Worker>
+                Box::new(PostForm {
+                    host: host.to_string(),
+                    path: TOKEN_PATH.into(),
+                    authorization: Some(auth.to_string()),
+                    body: body.to_string(),
+                }) as Box<dyn Worker>
             })
             .collect()
     };
-    let bearer = load::get(addr, "/rest/api/1.0/projects/BENCH/repos/bench-repo", Some(&format!("Bearer {user_access}")), args.concurrency, duration).await?;
+    let bearer = load::get(
+        addr,
+        "/rest/api/1.0/projects/BENCH/repos/bench-repo",
+        Some(&format!("Bearer {user_access}")),
+        args.concurrency,
+        duration,
+    )
+    .await?;
     let cc = load::run(addr, cc_workers(&host, &svc_auth, &cc_body), duration).await?;
     let web_auth = basic("bench-web-client", &web_secret);
     let refresh_workers: Vec<Box<dyn Worker>> = chains
         .into_iter()
-        .map(|refresh| Box::new(RefreshChain { host: host.clone(), authorization: web_auth.clone(), refresh }) as Box<dyn Worker>)
+        .map(|refresh| {
+            Box::new(RefreshChain {
+                host: host.clone(),
+                authorization: web_auth.clone(),
+                refresh,
+            }) as Box<dyn Worker>
+        })
         .collect();
     let refresh = load::run(addr, refresh_workers, duration).await?;
     server.stop().await?;
 
     let reference = oidc_provider(&args, duration).await;
-    load::report("Junction GET repository with an OAuth bearer token", &bearer);
+    load::report(
+        "Junction GET repository with an OAuth bearer token",
+        &bearer,
+    );
     load::report("Junction POST token, client_credentials", &cc);
     load::report("Junction POST token, refresh_token (rotating)", &refresh);
     match reference {
         Ok(m) => {
-            load::report("oidc-provider POST token, client_credentials (in memory)", &m);
-            println!("ratio Junction/oidc-provider client_credentials throughput: {:.2} (goal >= 2)", cc.rps / m.rps.max(1.0));
-            println!("ratio Junction refresh_token / oidc-provider client_credentials throughput: {:.2}", refresh.rps / m.rps.max(1.0));
+            load::report(
+                "oidc-provider POST token, client_credentials (in memory)",
+                &m,
+            );
+            println!(
+                "ratio Junction/oidc-provider client_credentials throughput: {:.2} (goal >= 2)",
+                cc.rps / m.rps.max(1.0)
+            );
+            println!(
+                "ratio Junction refresh_token / oidc-provider client_credentials throughput: {:.2}",
+                refresh.rps / m.rps.max(1.0)
+            );
         }
         Err(e) => println!("oidc-provider could not be measured: {e:#}"),
     }
@@ -129,10 +217,16 @@ async fn oidc_provider(args: &BenchArgs, duration: Duration) -> anyhow::Result<l
     use tokio::io::AsyncBufReadExt;
     let node_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node");
     if !node_dir.join("node_modules/oidc-provider").exists() {
-        let ok = tokio::process::Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&node_dir).status().await?;
+        let ok = tokio::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&node_dir)
+            .status()
+            .await?;
         anyhow::ensure!(ok.success(), "npm ci failed in tests/node");
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut child = tokio::process::Command::new("node")
         .arg(node_dir.join("oidc_provider_server.js"))
         .arg(port.to_string())
@@ -149,8 +243,12 @@ async fn oidc_provider(args: &BenchArgs, duration: Duration) -> anyhow::Result<l
     let auth = basic("bench", "bench-secret-bench-secret-bench-secret");
     let workers: Vec<Box<dyn Worker>> = (0..args.concurrency)
         .map(|_| {
-            Box::new(PostForm { host: addr.to_string(), path: "/token".into(), authorization: Some(auth.clone()), body: "grant_type=client_credentials&scope=api%3Aread".into() })
-                as Box<dyn Worker>
+            Box::new(PostForm {
+                host: addr.to_string(),
+                path: "/token".into(),
+                authorization: Some(auth.clone()),
+                body: "grant_type=client_credentials&scope=api%3Aread".into(),
+            }) as Box<dyn Worker>
         })
         .collect();
     let m = load::run(addr, workers, duration).await;

@@ -61,7 +61,7 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
     }
 }
 
-pub struct Cache<T, G, R, C> {
+pub struct Cache<T, G, R, C, O, A> {
     generation: AtomicU64,
     pub tokens: Map<String, T>,
     pub grants: Map<i64, G>,
@@ -70,9 +70,13 @@ pub struct Cache<T, G, R, C> {
     pub clients: Map<String, C>,
     /// The live client-credentials grant of (client, account, scope).
     pub service_grants: Map<(i64, i64, String), i64>,
+    /// OAuth access tokens by hash (expiry is checked on every use).
+    pub oauth_tokens: Map<String, O>,
+    /// The service account of a client, by client row id.
+    pub service_accounts: Map<i64, A>,
 }
 
-impl<T: Clone, G: Clone, R: Clone, C: Clone> Cache<T, G, R, C> {
+impl<T: Clone, G: Clone, R: Clone, C: Clone, O: Clone, A: Clone> Cache<T, G, R, C, O, A> {
     pub fn new() -> Self {
         Self {
             generation: AtomicU64::new(0),
@@ -81,6 +85,8 @@ impl<T: Clone, G: Clone, R: Clone, C: Clone> Cache<T, G, R, C> {
             repos: Map::new(),
             clients: Map::new(),
             service_grants: Map::new(),
+            oauth_tokens: Map::new(),
+            service_accounts: Map::new(),
         }
     }
 
@@ -100,7 +106,7 @@ mod tests {
 
     #[test]
     fn entries_expire_by_generation_and_time() {
-        let c: Cache<String, (), (), ()> = Cache::new();
+        let c: Cache<String, (), (), (), (), ()> = Cache::new();
         let g = c.generation();
         c.tokens.put("k".into(), "v".into(), g, 1000);
         assert_eq!(

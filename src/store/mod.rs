@@ -72,6 +72,8 @@ pub struct Store {
     db: Db,
     clock: SharedClock,
     cache: std::sync::Arc<AuthCache>,
+    /// When this node last recorded each OAuth grant's use (see `touch_oauth_grant`).
+    touched_grants: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, i64>>>,
 }
 
 /// What the authentication path caches; see `cache.rs` for how it stays correct.
@@ -80,6 +82,8 @@ type AuthCache = cache::Cache<
     Vec<crate::domain::ScopedGrant>,
     Repository,
     Option<OAuthClient>,
+    Option<OAuthToken>,
+    Option<Account>,
 >;
 
 /// Runs `$body` with `$p` bound to the concrete pool; the body is compiled once per backend.
@@ -163,8 +167,14 @@ impl Store {
             if let Some(parent) = opts.get_filename().parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            let readers = SqlitePoolOptions::new().max_connections(max_connections).connect_with(opts.clone()).await?;
-            let writer = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+            let readers = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .connect_with(opts.clone())
+                .await?;
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts)
+                .await?;
             Db::Sqlite(readers, writer)
         } else {
             let opts = PgConnectOptions::from_str(url)?;
@@ -180,6 +190,7 @@ impl Store {
             db,
             clock,
             cache: std::sync::Arc::new(AuthCache::new()),
+            touched_grants: Default::default(),
         };
         store.listen_for_invalidations(url).await?;
         Ok(store)

@@ -120,14 +120,20 @@ impl Store {
     /// Looked up on every token request, so served from the authentication cache.
     pub async fn find_oauth_client(&self, client_id: &str) -> StoreResult<Option<OAuthClient>> {
         let (now, generation) = (self.now(), self.cache.generation());
-        if let Some(hit) = self.cache.clients.get(&client_id.to_string(), generation, now) {
+        if let Some(hit) = self
+            .cache
+            .clients
+            .get(&client_id.to_string(), generation, now)
+        {
             return Ok(hit);
         }
         let found: Option<OAuthClient> = on_pool!(self, p => {
             sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1"))
                 .bind(client_id).fetch_optional(p).await?
         });
-        self.cache.clients.put(client_id.to_string(), found.clone(), generation, now);
+        self.cache
+            .clients
+            .put(client_id.to_string(), found.clone(), generation, now);
         Ok(found)
     }
 
@@ -359,21 +365,53 @@ impl Store {
     }
 
     /// A token that is live now: not expired, not revoked or rotated, its grant not revoked,
-    /// its user active.
+    /// its user active. Served from the authentication cache (every revocation invalidates it;
+    /// expiry is checked here on each use).
     pub async fn find_live_oauth_token(&self, token_hash: &str) -> StoreResult<Option<OAuthToken>> {
-        let now = self.now();
-        on_pool!(self, p => {
-            let v: Option<OAuthToken> = sqlx::query_as(&format!(
-                "{TOKEN_SELECT} WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.revoked_at IS NULL AND t.rotated_at IS NULL
-                 AND g.revoked_at IS NULL AND a.active"))
-                .bind(token_hash).bind(now).fetch_optional(p).await?;
-            Ok(v)
-        })
+        let (now, generation) = (self.now(), self.cache.generation());
+        let found = match self
+            .cache
+            .oauth_tokens
+            .get(&token_hash.to_string(), generation, now)
+        {
+            Some(hit) => hit,
+            None => {
+                let fetched: Option<OAuthToken> = on_pool!(self, p => {
+                    sqlx::query_as(&format!(
+                        "{TOKEN_SELECT} WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.rotated_at IS NULL
+                         AND g.revoked_at IS NULL AND a.active"))
+                        .bind(token_hash).fetch_optional(p).await?
+                });
+                self.cache.oauth_tokens.put(
+                    token_hash.to_string(),
+                    fetched.clone(),
+                    generation,
+                    now,
+                );
+                fetched
+            }
+        };
+        Ok(found.filter(|t| t.token_expires_at > now))
     }
 
-    /// Records that a grant was used (at most once a minute, by the caller's choice).
-    pub async fn touch_oauth_grant(&self, grant_id: i64) -> StoreResult<()> {
+    /// Records that a grant was used, at most once a minute per grant. `seen` is the last use
+    /// the caller knows of (possibly from the cache); this node also remembers its own writes.
+    pub async fn touch_oauth_grant(&self, grant_id: i64, seen: Option<i64>) -> StoreResult<()> {
         let now = self.now();
+        {
+            let mut touched = self
+                .touched_grants
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let last = touched.get(&grant_id).copied().max(seen);
+            if last.is_some_and(|at| now - at <= 60_000) {
+                return Ok(());
+            }
+            if touched.len() > 100_000 {
+                touched.clear();
+            }
+            touched.insert(grant_id, now);
+        }
         on_writer!(self, p => {
             sqlx::query("UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2").bind(now).bind(grant_id).execute(p).await?;
             Ok(())

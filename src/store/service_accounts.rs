@@ -51,13 +51,20 @@ impl Store {
 
     /// The account a client acts as under client credentials, if it is a service client.
     pub async fn service_account_of_client(&self, client: i64) -> StoreResult<Option<Account>> {
-        on_pool!(self, p => {
-            let a: Option<Account> = sqlx::query_as(
+        let (now, generation) = (self.now(), self.cache.generation());
+        if let Some(hit) = self.cache.service_accounts.get(&client, generation, now) {
+            return Ok(hit);
+        }
+        let found: Option<Account> = on_pool!(self, p => {
+            sqlx::query_as(
                 "SELECT a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
                  FROM service_accounts s JOIN accounts a ON a.id = s.account_id WHERE s.oauth_client_id = $1")
-                .bind(client).fetch_optional(p).await?;
-            Ok(a)
-        })
+                .bind(client).fetch_optional(p).await?
+        });
+        self.cache
+            .service_accounts
+            .put(client, found.clone(), generation, now);
+        Ok(found)
     }
 
     /// `None`: not restricted.
@@ -101,7 +108,12 @@ impl Store {
 
     /// The grant client-credentials tokens hang off: one live grant per service client and
     /// scope, found (usually in the cache) or created.
-    pub async fn service_grant(&self, client: i64, account_id: i64, scope: &str) -> StoreResult<i64> {
+    pub async fn service_grant(
+        &self,
+        client: i64,
+        account_id: i64,
+        scope: &str,
+    ) -> StoreResult<i64> {
         let (now, generation) = (self.now(), self.cache.generation());
         let key = (client, account_id, scope.to_string());
         if let Some(hit) = self.cache.service_grants.get(&key, generation, now) {

@@ -285,11 +285,10 @@ async fn from_oauth_token(state: &AppState, token: &str, ip: String) -> Result<C
         return Err(invalid_credentials());
     }
     let scope = crate::domain::oauth2::ScopeSet::parse(&t.scope).map_err(ApiError::internal)?;
-    if t.grant_last_used_at
-        .is_none_or(|at| state.clock.now_ms() - at > 60_000)
-    {
-        state.store.touch_oauth_grant(t.grant_id).await?;
-    }
+    state
+        .store
+        .touch_oauth_grant(t.grant_id, t.grant_last_used_at)
+        .await?;
     let restriction = if t.is_service {
         state
             .store
