@@ -51,7 +51,7 @@ impl Worker for RefreshChain {
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let server = BenchServer::start(&args).await?;
-    let (addr, store) = (server.addr, server.store.clone());
+    let (addr, store, dir) = (server.addr, server.store.clone(), server.dir.clone());
     let host = addr.to_string();
     let duration = Duration::from_secs(args.seconds);
 
@@ -203,12 +203,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         Err(e) => println!("oidc-provider could not be measured: {e:#}"),
     }
-    let _ = std::fs::remove_dir_all(&server_dir(&args));
+    let _ = std::fs::remove_dir_all(dir);
     Ok(())
-}
-
-fn server_dir(_args: &BenchArgs) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("junction-bench-{}", std::process::id()))
 }
 
 /// Starts oidc-provider from tests/node (installing its locked packages if needed) and measures
