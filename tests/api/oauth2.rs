@@ -912,6 +912,149 @@ async fn service_accounts_use_client_credentials_within_their_restriction(app: T
     assert_eq!(r.context(), "repositories");
 }
 
+async fn public_repos_and_admin_scopes_give_no_more_than_the_user_has(app: TestApp) {
+    setup(&app).await;
+    app.project("PUB", true).await;
+    let c = client(&app, "SYSTEM_ADMIN", true).await;
+    let id = c["clientId"].as_str().unwrap().to_string();
+    let b = browser(&app, "alice", "alice-password").await;
+    // PUBLIC_REPOS: public repositories only, even those alice could read otherwise.
+    let code = authorize(&app, &b, &id, "PUBLIC_REPOS").await["code"].clone();
+    let public = Auth::Bearer(
+        exchange(&app, &c, &code).await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .into(),
+    );
+    assert_eq!(
+        app.get("/rest/api/1.0/projects/P/repos/open", &public)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/rest/api/1.0/projects/P/repos/r", &public)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let listed = app.get("/rest/api/1.0/repos", &public).await;
+    assert_eq!(
+        listed.body["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["slug"].clone())
+            .collect::<Vec<_>>(),
+        vec![json!("open")]
+    );
+    // ADMIN_WRITE and SYSTEM_ADMIN give nothing to a user who is not an administrator.
+    let code = authorize(&app, &b, &id, "SYSTEM_ADMIN").await["code"].clone();
+    let admin_scoped = Auth::Bearer(
+        exchange(&app, &c, &code).await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .into(),
+    );
+    assert_eq!(
+        app.get("/rest/api/1.0/admin/users", &admin_scoped)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(
+            "/rest/api/1.0/projects",
+            &admin_scoped,
+            json!({"key": "Z", "name": "Z"})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.put(
+            "/rest/api/1.0/projects/P",
+            &admin_scoped,
+            json!({"description": "x"})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    // …but the same scope lets an administrator administer.
+    let code = authorize(
+        &app,
+        &browser(&app, "admin", ADMIN_PASSWORD).await,
+        &id,
+        "SYSTEM_ADMIN",
+    )
+    .await["code"]
+        .clone();
+    let admins = Auth::Bearer(
+        exchange(&app, &c, &code).await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .into(),
+    );
+    assert_eq!(
+        app.get("/rest/api/1.0/admin/users", &admins).await.status,
+        StatusCode::OK
+    );
+}
+
+async fn public_clients_use_pkce_instead_of_a_secret(app: TestApp) {
+    setup(&app).await;
+    let c = client(&app, "REPO_READ", false).await;
+    let id = c["clientId"].as_str().unwrap().to_string();
+    let b = browser(&app, "alice", "alice-password").await;
+    let url = format!("{}/rest/oauth2/latest/token", app.base);
+    let code = authorize(&app, &b, &id, "REPO_READ").await["code"].clone();
+    let r = TestApp::read(
+        app.client
+            .post(&url)
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", id.as_str()),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.body["error"], "invalid_grant", "no verifier");
+    let code = authorize(&app, &b, &id, "REPO_READ").await["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", id.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let r = TestApp::read(app.client.post(&url).form(&form).send().await.unwrap()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = TestApp::read(
+        app.client
+            .post(&url)
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", id.as_str()),
+                ("client_secret", "made-up"),
+                ("refresh_token", "x"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        r.body["error"], "invalid_client",
+        "a public client has no secret to send"
+    );
+}
+
 async fn metadata_is_published_twice(app: TestApp) {
     for path in [
         "/.well-known/oauth-authorization-server",
@@ -947,4 +1090,6 @@ crate::both_backends!(
     admins_see_and_revoke_a_clients_grants,
     metadata_is_published_twice,
     service_accounts_use_client_credentials_within_their_restriction,
+    public_repos_and_admin_scopes_give_no_more_than_the_user_has,
+    public_clients_use_pkce_instead_of_a_secret,
 );
