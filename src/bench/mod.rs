@@ -170,35 +170,12 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
 /// Starts the real binary on a fresh SQLite data directory: time until `/health` answers, and
 /// its resident memory once idle.
 async fn startup_and_memory(dir: &std::path::Path) -> anyhow::Result<()> {
-    let exe = std::env::current_exe()?;
     let data = dir.join("startup");
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let started = Instant::now();
-    let mut child = tokio::process::Command::new(exe)
-        .arg("serve")
-        .env("JUNCTION_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-        .env("JUNCTION_STORAGE__DATA_DIR", &data)
-        .env("JUNCTION_ADMIN_PASSWORD", "bench-password")
-        .env("JUNCTION_LOG__LEVEL", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    let ready = loop {
-        if started.elapsed() > Duration::from_secs(30) {
-            anyhow::bail!("the server did not become ready within 30 s");
-        }
-        if load::get(addr, "/health", None, 1, Duration::ZERO)
-            .await
-            .is_ok()
-        {
-            break started.elapsed();
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    };
-    // First start (creates the database and hashes the admin password); then a restart.
+    // First start: creates the database, migrates, hashes the admin password.
+    let (mut child, ready) = start_binary(&data, port, Some("bench-password")).await?;
     let pid = child.id().unwrap_or(0);
     let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -211,16 +188,34 @@ async fn startup_and_memory(dir: &std::path::Path) -> anyhow::Result<()> {
     println!("first start to ready: {:.0} ms (creates the database, migrates, hashes the admin password)", ready.as_secs_f64() * 1000.0);
     println!("idle resident memory: {rss}");
     child.kill().await?;
+    let (mut child, ready) = start_binary(&data, port, None).await?;
+    println!("restart to ready: {:.0} ms", ready.as_secs_f64() * 1000.0);
+    child.kill().await?;
+    Ok(())
+}
+
+/// Starts `junction serve` on `port` and returns once `/health` answers, with the time it took.
+async fn start_binary(
+    data: &std::path::Path,
+    port: u16,
+    admin_password: Option<&str>,
+) -> anyhow::Result<(tokio::process::Child, Duration)> {
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+    let mut command = tokio::process::Command::new(std::env::current_exe()?);
+    command
         .arg("serve")
         .env("JUNCTION_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-        .env("JUNCTION_STORAGE__DATA_DIR", &data)
+        .env("JUNCTION_STORAGE__DATA_DIR", data)
         .env("JUNCTION_LOG__LEVEL", "warn")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .spawn()?;
-    let ready = loop {
+        .kill_on_drop(true);
+    if let Some(p) = admin_password {
+        command.env("JUNCTION_ADMIN_PASSWORD", p);
+    }
+    let child = command.spawn()?;
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    loop {
         if started.elapsed() > Duration::from_secs(30) {
             anyhow::bail!("the server did not become ready within 30 s");
         }
@@ -228,11 +223,8 @@ async fn startup_and_memory(dir: &std::path::Path) -> anyhow::Result<()> {
             .await
             .is_ok()
         {
-            break started.elapsed();
+            return Ok((child, started.elapsed()));
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
-    };
-    println!("restart to ready: {:.0} ms", ready.as_secs_f64() * 1000.0);
-    child.kill().await?;
-    Ok(())
+    }
 }

@@ -16,6 +16,21 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+/// Authenticates the client and reads the `token` parameter both endpoints take.
+async fn client_and_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(crate::store::OAuthClient, String), OAuthError> {
+    let form = parse_form(headers, body)?;
+    let client = authenticate(&state.store, headers, credentials(&form)).await?;
+    let token = form
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("token is required."))?;
+    Ok((client, token.clone()))
+}
+
 /// Ends a token of the authenticated client. A refresh token ends its whole grant. Unknown or
 /// foreign tokens answer 200 as well (RFC 7009 §2.2), so the endpoint reveals nothing.
 pub async fn revoke(
@@ -23,15 +38,10 @@ pub async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    let form = parse_form(&headers, &body)?;
-    let client = authenticate(&state.store, &headers, credentials(&form)).await?;
-    let token = form
-        .get("token")
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| OAuthError::invalid_request("token is required."))?;
+    let (client, token) = client_and_token(&state, &headers, &body).await?;
     if let Some(t) = state
         .store
-        .find_live_oauth_token(&token_hash(token))
+        .find_live_oauth_token(&token_hash(&token))
         .await?
     {
         if t.oauth_client_id == client.client_id {
@@ -52,15 +62,10 @@ pub async fn introspect(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
-    let form = parse_form(&headers, &body)?;
-    let client = authenticate(&state.store, &headers, credentials(&form)).await?;
-    let token = form
-        .get("token")
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| OAuthError::invalid_request("token is required."))?;
+    let (client, token) = client_and_token(&state, &headers, &body).await?;
     let body = match state
         .store
-        .find_live_oauth_token(&token_hash(token))
+        .find_live_oauth_token(&token_hash(&token))
         .await?
     {
         Some(t) if t.oauth_client_id == client.client_id => json!({
