@@ -24,6 +24,7 @@ mod pulls;
 mod secrets;
 mod service_accounts;
 mod sessions;
+mod token_batch;
 mod tokens;
 
 pub use accounts::{Account, AccountKind, TeamMember};
@@ -74,6 +75,7 @@ pub struct Store {
     cache: std::sync::Arc<AuthCache>,
     /// When this node last recorded each OAuth grant's use (see `touch_oauth_grant`).
     touched_grants: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, i64>>>,
+    token_writer: token_batch::TokenBatcher,
 }
 
 /// What the authentication path caches; see `cache.rs` for how it stays correct.
@@ -186,11 +188,13 @@ impl Store {
                     .await?,
             )
         };
+        let token_writer = token_batch::TokenBatcher::start(db.clone());
         let store = Self {
             db,
             clock,
             cache: std::sync::Arc::new(AuthCache::new()),
             touched_grants: Default::default(),
+            token_writer,
         };
         store.listen_for_invalidations(url).await?;
         Ok(store)

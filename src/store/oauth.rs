@@ -269,8 +269,8 @@ impl Store {
         }
     }
 
-    /// Issues an access token and, optionally, a refresh token on a grant, in one statement
-    /// (atomic without a transaction: one round trip, one short write).
+    /// Issues an access token and, optionally, a refresh token on a grant. The rows go through
+    /// the group-commit writer (`token_batch.rs`) and are committed when this returns.
     pub async fn issue_oauth_tokens(
         &self,
         grant_id: i64,
@@ -278,17 +278,12 @@ impl Store {
         refresh: Option<(&str, i64)>,
     ) -> StoreResult<()> {
         let now = self.now();
-        on_writer!(self, p => {
-            match refresh {
-                Some((hash, expires)) => sqlx::query(
-                    "INSERT INTO oauth_tokens (token_hash, kind, grant_id, created_at, expires_at)
-                     VALUES ($1, 'access', $2, $3, $4), ($5, 'refresh', $2, $3, $6)")
-                    .bind(access.0).bind(grant_id).bind(now).bind(access.1).bind(hash).bind(expires).execute(p).await?,
-                None => sqlx::query(
-                    "INSERT INTO oauth_tokens (token_hash, kind, grant_id, created_at, expires_at) VALUES ($1, 'access', $2, $3, $4)")
-                    .bind(access.0).bind(grant_id).bind(now).bind(access.1).execute(p).await?,
-            };
-            Ok(())
+        let mut rows = vec![(access.0.to_string(), "access", grant_id, now, access.1)];
+        if let Some((hash, expires)) = refresh {
+            rows.push((hash.to_string(), "refresh", grant_id, now, expires));
+        }
+        self.token_writer.write(rows).await.map_err(|e| {
+            super::StoreError::Db(sqlx::Error::Protocol(format!("token write failed: {e}")))
         })
     }
 

@@ -1055,6 +1055,39 @@ async fn public_clients_use_pkce_instead_of_a_secret(app: TestApp) {
     );
 }
 
+/// Tokens issued together are written together (group commit); each must be stored and work.
+async fn concurrent_token_requests_each_get_a_stored_token(app: TestApp) {
+    setup(&app).await;
+    let r = app
+        .post(
+            "/rest/junction/1.0/service-accounts",
+            &admin(),
+            json!({"name": "burst", "scope": "REPO_READ"}),
+        )
+        .await;
+    let c = r.body["client"].clone();
+    app.grant("/rest/api/1.0/projects/P", "burst", "PROJECT_READ")
+        .await;
+    let requests: Vec<_> = (0..24)
+        .map(|_| token_request(&app, &c, &[("grant_type", "client_credentials")]))
+        .collect();
+    let mut tokens = Vec::new();
+    for r in join_all(requests).await {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        tokens.push(r.body["access_token"].as_str().unwrap().to_string());
+    }
+    let distinct: std::collections::HashSet<_> = tokens.iter().collect();
+    assert_eq!(distinct.len(), 24);
+    for t in tokens {
+        assert_eq!(
+            app.get("/rest/api/1.0/projects/P/repos/r", &Auth::Bearer(t))
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+}
+
 async fn metadata_is_published_twice(app: TestApp) {
     for path in [
         "/.well-known/oauth-authorization-server",
@@ -1092,4 +1125,5 @@ crate::both_backends!(
     service_accounts_use_client_credentials_within_their_restriction,
     public_repos_and_admin_scopes_give_no_more_than_the_user_has,
     public_clients_use_pkce_instead_of_a_secret,
+    concurrent_token_requests_each_get_a_stored_token,
 );

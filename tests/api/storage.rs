@@ -50,39 +50,13 @@ async fn concurrent_pull_requests_get_distinct_numbers(app: TestApp) {
             body,
         ));
     }
-    let results = futures_join(tasks).await;
+    let results = join_all(tasks).await;
     let mut ids: Vec<i64> = results
         .iter()
         .map(|r| r.body["id"].as_i64().expect("created"))
         .collect();
     ids.sort();
     assert_eq!(ids, (1..=12).collect::<Vec<_>>());
-}
-
-async fn futures_join<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output> {
-    let mut out = Vec::new();
-    // Poll them together so the writes really overlap.
-    let mut pinned: Vec<_> = fs.into_iter().map(Box::pin).collect();
-    let mut done: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in pinned.iter_mut().enumerate() {
-            if done[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => done[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.extend(done.into_iter().map(Option::unwrap));
-    out
 }
 
 async fn metrics_are_served_on_their_own_listener(app: TestApp) {
