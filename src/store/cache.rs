@@ -18,6 +18,8 @@ pub const TTL_MS: i64 = 5_000;
 /// A map that grows past this is emptied (a crude bound; entries are cheap to refetch).
 const MAX_ENTRIES: usize = 50_000;
 pub const CHANNEL: &str = "junction_cache";
+/// Notification payload prefix for "drop the cached tokens of one OAuth grant".
+pub const GRANT_PREFIX: &str = "grant:";
 
 struct Entry<V> {
     generation: u64,
@@ -43,6 +45,12 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
             .map(|e| e.value.clone())
     }
 
+    /// Drops the entries whose value matches (targeted invalidation).
+    pub fn remove_where(&self, mut matches: impl FnMut(&V) -> bool) {
+        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, e| !matches(&e.value));
+    }
+
     /// Stores a value fetched while `generation` was current (read *before* the fetch, so a
     /// concurrent invalidation makes the entry stale at once).
     pub fn put(&self, key: K, value: V, generation: u64, now: i64) {
@@ -63,6 +71,8 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
 
 pub struct Cache<T, G, R, C, O, A> {
     generation: AtomicU64,
+    /// Counts targeted invalidations (`remove_where`); a fetch that overlapped one is not cached.
+    targeted: AtomicU64,
     pub tokens: Map<String, T>,
     pub grants: Map<i64, G>,
     pub repos: Map<(String, String), R>,
@@ -80,6 +90,7 @@ impl<T: Clone, G: Clone, R: Clone, C: Clone, O: Clone, A: Clone> Cache<T, G, R, 
     pub fn new() -> Self {
         Self {
             generation: AtomicU64::new(0),
+            targeted: AtomicU64::new(0),
             tokens: Map::new(),
             grants: Map::new(),
             repos: Map::new(),
@@ -92,6 +103,16 @@ impl<T: Clone, G: Clone, R: Clone, C: Clone, O: Clone, A: Clone> Cache<T, G, R, 
 
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
+    }
+
+    pub fn targeted(&self) -> u64 {
+        self.targeted.load(Ordering::SeqCst)
+    }
+
+    /// Drops one OAuth grant's cached tokens; fetches in flight will not be cached.
+    pub fn drop_grant<F: FnMut(&O) -> bool>(&self, matches: F) {
+        self.targeted.fetch_add(1, Ordering::SeqCst);
+        self.oauth_tokens.remove_where(matches);
     }
 
     /// Makes every cached entry stale on this node.

@@ -247,6 +247,28 @@ impl Store {
         }
     }
 
+    /// Drops the cached tokens of one OAuth grant here and on the other nodes. A refresh
+    /// rotation only kills its own grant's tokens: no reason to empty everyone's cache.
+    pub(crate) async fn invalidate_grant(&self, grant_id: i64) {
+        self.drop_grant_tokens(grant_id);
+        if let Db::Postgres(p) = &self.db {
+            let payload = format!("{}{grant_id}", cache::GRANT_PREFIX);
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(cache::CHANNEL)
+                .bind(payload)
+                .execute(p)
+                .await
+            {
+                tracing::warn!(error = %e, "could not notify other nodes of a grant invalidation");
+            }
+        }
+    }
+
+    fn drop_grant_tokens(&self, grant_id: i64) {
+        self.cache
+            .drop_grant(|t| t.as_ref().is_some_and(|t| t.grant_id == grant_id));
+    }
+
     /// On PostgreSQL, other nodes' invalidations arrive by `LISTEN`; a lost connection also
     /// invalidates (notifications may have been missed), then the listener reconnects.
     async fn listen_for_invalidations(&self, url: &str) -> anyhow::Result<()> {
@@ -262,7 +284,16 @@ impl Store {
                 let received = listener.try_recv().await;
                 let Some(cache) = cache.upgrade() else { break };
                 match received {
-                    Ok(Some(_)) => cache.bump(),
+                    Ok(Some(n)) => match n
+                        .payload()
+                        .strip_prefix(cache::GRANT_PREFIX)
+                        .and_then(|g| g.parse::<i64>().ok())
+                    {
+                        Some(grant) => {
+                            cache.drop_grant(|t| t.as_ref().is_some_and(|t| t.grant_id == grant))
+                        }
+                        None => cache.bump(),
+                    },
                     // Reconnected after a drop: anything may have changed meanwhile.
                     Ok(None) => cache.bump(),
                     Err(e) => {

@@ -314,7 +314,7 @@ impl Store {
             row
         });
         if let Some(r) = fresh {
-            self.invalidate().await;
+            self.invalidate_grant(r.grant_id).await;
             return Ok(Rotated::Fresh {
                 grant_id: r.grant_id,
                 client: r.client_id,
@@ -371,18 +371,22 @@ impl Store {
         {
             Some(hit) => hit,
             None => {
+                let targeted = self.cache.targeted();
                 let fetched: Option<OAuthToken> = on_pool!(self, p => {
                     sqlx::query_as(&format!(
                         "{TOKEN_SELECT} WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.rotated_at IS NULL
                          AND g.revoked_at IS NULL AND a.active"))
                         .bind(token_hash).fetch_optional(p).await?
                 });
-                self.cache.oauth_tokens.put(
-                    token_hash.to_string(),
-                    fetched.clone(),
-                    generation,
-                    now,
-                );
+                // A grant invalidated while we read may have made this answer stale: don't keep it.
+                if self.cache.targeted() == targeted {
+                    self.cache.oauth_tokens.put(
+                        token_hash.to_string(),
+                        fetched.clone(),
+                        generation,
+                        now,
+                    );
+                }
                 fetched
             }
         };
