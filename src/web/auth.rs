@@ -197,9 +197,13 @@ async fn resolve(state: &AppState, headers: &HeaderMap, ip: String) -> Result<Ca
         return if scheme.eq_ignore_ascii_case("bearer")
             && value.trim().starts_with(TokenKind::OAuthAccess.prefix())
         {
-            from_oauth_token(state, value.trim(), ip).await
+            from_oauth_token(state, value.trim(), ip)
+                .await
+                .map_err(ApiError::bearer_refused)
         } else if scheme.eq_ignore_ascii_case("bearer") {
-            from_token(state, value.trim(), None, ip).await
+            from_token(state, value.trim(), None, ip)
+                .await
+                .map_err(ApiError::bearer_refused)
         } else if scheme.eq_ignore_ascii_case("basic") {
             from_basic(state, value.trim(), ip).await
         } else {

@@ -14,6 +14,8 @@ pub struct ApiError {
     pub context: Option<String>,
     /// Machine-readable code; Bitbucket's exception names where one exists.
     pub exception: &'static str,
+    /// The `WWW-Authenticate` challenge of a 401 (Basic unless a Bearer token was refused).
+    pub challenge: &'static str,
 }
 
 impl ApiError {
@@ -23,7 +25,14 @@ impl ApiError {
             message: message.into(),
             context: None,
             exception,
+            challenge: "Basic realm=\"Junction\"",
         }
+    }
+
+    /// A refused Bearer token answers with an RFC 6750 challenge.
+    pub fn bearer_refused(mut self) -> Self {
+        self.challenge = "Bearer realm=\"Junction\", error=\"invalid_token\"";
+        self
     }
     pub fn with_context(mut self, context: impl Into<String>) -> Self {
         self.context = Some(context.into());
@@ -120,7 +129,7 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Junction\""),
+                HeaderValue::from_static(self.challenge),
             );
         }
         resp

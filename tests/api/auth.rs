@@ -39,6 +39,23 @@ async fn wrong_credentials_are_refused(app: TestApp) {
             "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"
         );
     }
+    for bearer in ["jct_oat_nope", "jct_pat_nope"] {
+        let r = app
+            .get("/rest/api/1.0/projects", &Auth::Bearer(bearer.into()))
+            .await;
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Bearer realm=\"Junction\", error=\"invalid_token\""),
+            "RFC 6750 challenge for a refused bearer token"
+        );
+    }
+    let r = app
+        .get("/rest/api/1.0/projects", &basic("admin", "wrong-password"))
+        .await;
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Basic realm=\"Junction\"")
+    );
     let r = app
         .client
         .get(format!("{}/rest/api/1.0/projects", app.base))
