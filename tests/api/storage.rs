@@ -106,3 +106,75 @@ async fn metrics_listener_counts_requests() {
         "{text}"
     );
 }
+
+/// Two nodes on one PostgreSQL database: a change made through one is seen by the other's
+/// authentication cache at once (LISTEN/NOTIFY), not after its TTL. Node B's clock is frozen,
+/// so only the notification can make it drop what it cached.
+#[tokio::test]
+async fn a_second_node_drops_its_cache_when_the_first_changes_something() {
+    let Some(a) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = junction::config::Config::for_data_dir(dir.path());
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    config.database.url = junction::secret::Secret::new(a.database_url.clone());
+    let frozen = junction::clock::ManualClock::new(1_800_000_000_000);
+    let bootstrap = junction::server::Bootstrap {
+        admin_password: Some(junction::secret::Secret::new(ADMIN_PASSWORD)),
+    };
+    let b = junction::server::Server::build(config, std::sync::Arc::new(frozen), bootstrap)
+        .await
+        .unwrap();
+    let b_base = format!("http://{}", b.addr);
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(b.run(async move {
+        let _ = stopped.await;
+    }));
+    let alice = a.user("alice").await;
+    let (token, _) = a.token(&alice, "read").await;
+    let on_b = || {
+        let t = match &token {
+            Auth::Bearer(t) => t.clone(),
+            _ => unreachable!(),
+        };
+        let url = format!("{b_base}/rest/api/1.0/users/alice");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        on_b().await,
+        reqwest::StatusCode::OK,
+        "node B caches the token"
+    );
+    let r = a
+        .call(
+            reqwest::Method::POST,
+            "/rest/junction/1.0/admin/users/alice/deactivate",
+            &admin(),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::OK);
+    // The notification is asynchronous: wait for B to act on it (bounded), never a fixed sleep.
+    let mut refused = false;
+    for _ in 0..200 {
+        if on_b().await == reqwest::StatusCode::UNAUTHORIZED {
+            refused = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        refused,
+        "node B still accepts the token of a deactivated user"
+    );
+}
