@@ -85,26 +85,16 @@ async fn authlib_runs_the_code_flow_through_the_real_forms(app: TestApp) {
         )
         .await;
     assert_eq!(c.status, StatusCode::CREATED);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/oauth2_client.py");
-    let out = tokio::process::Command::new(python)
-        .arg(script)
-        .env("JUNCTION_URL", &app.base)
-        .env("CLIENT_ID", c.body["clientId"].as_str().unwrap())
-        .env("CLIENT_SECRET", c.body["clientSecret"].as_str().unwrap())
-        .env("REDIRECT_URI", redirect)
-        .env("USERNAME", "alice")
-        .env("PASSWORD", "alice-password")
-        // authlib refuses plain http unless told this is a test setup.
-        .env("AUTHLIB_INSECURE_TRANSPORT", "1")
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "client failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // authlib refuses plain http unless told this is a test setup.
+    let out = run_oauth_client(
+        &python,
+        "python/oauth2_client.py",
+        &app,
+        &c.body,
+        redirect,
+        &[("AUTHLIB_INSECURE_TRANSPORT", "1")],
+    )
+    .await;
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["scope"], "REPO_READ");
     // The revocation reached the store: alice has no authorized application left.
@@ -115,6 +105,37 @@ async fn authlib_runs_the_code_flow_through_the_real_forms(app: TestApp) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Runs one of the OAuth client programs under tests/ against the server as alice, and
+/// fails the test with its output if it fails.
+async fn run_oauth_client(
+    program: &str,
+    script: &str,
+    app: &TestApp,
+    client: &serde_json::Value,
+    redirect: &str,
+    extra_env: &[(&str, &str)],
+) -> std::process::Output {
+    let out = tokio::process::Command::new(program)
+        .arg(format!("{}/tests/{script}", env!("CARGO_MANIFEST_DIR")))
+        .env("JUNCTION_URL", &app.base)
+        .env("CLIENT_ID", client["clientId"].as_str().unwrap())
+        .env("CLIENT_SECRET", client["clientSecret"].as_str().unwrap())
+        .env("REDIRECT_URI", redirect)
+        .env("USERNAME", "alice")
+        .env("PASSWORD", "alice-password")
+        .envs(extra_env.iter().copied())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// The Node.js interop packages, installed by scripts/test.sh into tests/node/node_modules.
@@ -150,24 +171,15 @@ async fn simple_oauth2_runs_the_code_flow(app: TestApp) {
             serde_json::json!({"name": "node", "redirects": [redirect], "scope": "REPO_READ"}),
         )
         .await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node/oauth2_client.js");
-    let out = tokio::process::Command::new("node")
-        .arg(script)
-        .env("JUNCTION_URL", &app.base)
-        .env("CLIENT_ID", c.body["clientId"].as_str().unwrap())
-        .env("CLIENT_SECRET", c.body["clientSecret"].as_str().unwrap())
-        .env("REDIRECT_URI", redirect)
-        .env("USERNAME", "alice")
-        .env("PASSWORD", "alice-password")
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "client failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_oauth_client(
+        "node",
+        "node/oauth2_client.js",
+        &app,
+        &c.body,
+        redirect,
+        &[],
+    )
+    .await;
     let alice = app.store.find_account("alice").await.unwrap().unwrap();
     assert!(
         app.store
