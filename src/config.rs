@@ -20,6 +20,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub security: SecurityConfig,
     pub oauth2: OAuth2Config,
+    pub outbound: OutboundConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
 }
@@ -60,6 +61,14 @@ pub struct OAuth2Config {
     pub code_ttl_seconds: u32,
     pub access_token_minutes: u32,
     pub refresh_token_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundConfig {
+    pub allow_private: Vec<String>,
+    pub timeout_seconds: u32,
+    pub max_response_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -147,6 +156,17 @@ impl Config {
         }
         if o.access_token_minutes == 0 || o.refresh_token_days == 0 {
             bail!("invalid configuration: oauth2.access_token_minutes and oauth2.refresh_token_days must be at least 1");
+        }
+        for block in &self.outbound.allow_private {
+            crate::services::outbound::Cidr::parse(block).map_err(|m| {
+                anyhow::anyhow!("invalid configuration: outbound.allow_private: {block:?}: {m}")
+            })?;
+        }
+        if !(1..=300).contains(&self.outbound.timeout_seconds) {
+            bail!("invalid configuration: outbound.timeout_seconds: must be between 1 and 300");
+        }
+        if self.outbound.max_response_bytes < 1024 {
+            bail!("invalid configuration: outbound.max_response_bytes: must be at least 1024");
         }
         if !self.metrics.listen.is_empty() && self.metrics.listen.parse::<SocketAddr>().is_err() {
             bail!(

@@ -83,6 +83,16 @@ impl MasterKey {
     }
 }
 
+/// A new OAuth client secret: the value (shown once), its SHA-256 (to check it) and its
+/// ciphertext (so an admin can view it again).
+pub fn new_client_secret(key: &MasterKey) -> (String, String, String) {
+    use crate::secret::{new_token, token_hash, TokenKind};
+    let secret = new_token(TokenKind::ClientSecret);
+    let hash = token_hash(&secret);
+    let encrypted = key.encrypt(&secret);
+    (secret, hash, encrypted)
+}
+
 #[cfg(unix)]
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;

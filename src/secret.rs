@@ -77,6 +77,30 @@ pub fn new_token(kind: TokenKind) -> String {
     format!("{}{}", kind.prefix(), body)
 }
 
+/// An OAuth client ID: 128 random bits, hex.
+pub fn new_client_id() -> String {
+    let mut id = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut id);
+    hex::encode(id)
+}
+
+/// A random (version 4) UUID: link and server identities, never derived from a URL.
+pub fn new_uuid() -> String {
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 /// High-entropy tokens need no slow hash: SHA-256 hex is what we store and look up by.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -97,6 +121,15 @@ mod tests {
         assert!(a.starts_with("jct_pat_"));
         assert_ne!(a, b);
         assert_eq!(a.len(), "jct_pat_".len() + 43);
+    }
+
+    #[test]
+    fn uuids_are_version_4() {
+        let u = new_uuid();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"));
+        assert_ne!(u, new_uuid());
     }
 
     #[test]

@@ -57,6 +57,25 @@ impl Worker for PostForm {
     }
 }
 
+/// POST of a fixed body with fixed headers.
+pub struct Post {
+    pub host: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Worker for Post {
+    fn request(&mut self) -> Request<Full<Bytes>> {
+        let mut r = Request::post(&self.path).header("host", &self.host);
+        for (k, v) in &self.headers {
+            r = r.header(k, v);
+        }
+        r.body(Full::new(Bytes::from(self.body.clone())))
+            .expect("valid request")
+    }
+}
+
 pub fn form_request(
     host: &str,
     path: &str,

@@ -5,6 +5,7 @@
 //! It also starts the real binary to measure time-to-ready and idle memory.
 //! Not a test: nothing here asserts a time.
 
+pub mod applinks;
 pub mod load;
 pub mod oauth2;
 
@@ -27,8 +28,9 @@ pub struct BenchArgs {
     /// Concurrent connections.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
-    /// What to measure: "host" (REST read next to /health) or "oauth2" (token endpoint and
-    /// bearer reads, next to npm oidc-provider).
+    /// What to measure: "host" (REST read next to /health), "oauth2" (token endpoint and
+    /// bearer reads, next to npm oidc-provider) or "applinks" (the request API through an
+    /// outgoing link, next to the same read made directly).
     #[arg(long, default_value = "host")]
     pub suite: String,
     /// Database connections in the server's pool.
@@ -40,6 +42,7 @@ pub struct BenchArgs {
 pub struct BenchServer {
     pub addr: std::net::SocketAddr,
     pub store: crate::store::Store,
+    pub state: crate::web::state::AppState,
     pub dir: std::path::PathBuf,
     stop: tokio::sync::oneshot::Sender<()>,
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -47,11 +50,21 @@ pub struct BenchServer {
 
 impl BenchServer {
     pub async fn start(args: &BenchArgs) -> anyhow::Result<Self> {
-        let dir = tempfile_dir()?;
+        Self::start_with(args, "bench", |_| {}).await
+    }
+
+    /// A server whose configuration `adjust` changes; `name` keeps two servers' files apart.
+    pub async fn start_with(
+        args: &BenchArgs,
+        name: &str,
+        adjust: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Self> {
+        let dir = tempfile_dir()?.join(name);
+        std::fs::create_dir_all(&dir)?;
         let db_url = if args.database == "sqlite" {
             format!("sqlite://{}", dir.join("bench.db").display())
         } else {
-            let name = format!("junction_bench_{}", std::process::id());
+            let name = format!("junction_bench_{}_{name}", std::process::id());
             crate::store::create_database(&args.database, &name).await?;
             format!("{}/{}", args.database.trim_end_matches('/'), name)
         };
@@ -59,12 +72,17 @@ impl BenchServer {
         config.server.listen = "127.0.0.1:0".parse()?;
         config.database.url = Secret::new(db_url);
         config.database.max_connections = args.pool;
+        adjust(&mut config);
         let clock: SharedClock = Arc::new(SystemClock);
         let bootstrap = Bootstrap {
             admin_password: Some(Secret::new("bench-password")),
         };
         let server = Server::build(config, clock, bootstrap).await?;
-        let (addr, store) = (server.addr, server.state.store.clone());
+        let (addr, store, state) = (
+            server.addr,
+            server.state.store.clone(),
+            server.state.clone(),
+        );
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(server.run(async move {
             let _ = stop_rx.await;
@@ -72,6 +90,7 @@ impl BenchServer {
         Ok(Self {
             addr,
             store,
+            state,
             dir,
             stop,
             handle,
@@ -89,7 +108,8 @@ pub async fn run(_config: Config, args: BenchArgs) -> anyhow::Result<()> {
     match args.suite.as_str() {
         "host" => host(args).await,
         "oauth2" => oauth2::run(args).await,
-        other => anyhow::bail!("unknown suite {other:?}; use host or oauth2"),
+        "applinks" => applinks::run(args).await,
+        other => anyhow::bail!("unknown suite {other:?}; use host, oauth2 or applinks"),
     }
 }
 

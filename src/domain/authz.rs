@@ -137,6 +137,9 @@ pub enum Action {
     DeleteRepo,
     ViewUsers,
     EditOwnAccount,
+    /// Call a linked application as oneself (the application links request API). It acts for
+    /// the person elsewhere, so it needs a credential that may act for them here too.
+    ActThroughLink,
     /// Users, teams, global permissions below SYS_ADMIN, the audit log.
     AdminSystem,
     /// Change a team's members; `facts.level` is `Admin` for the team's own admins.
@@ -240,6 +243,11 @@ pub fn authorize(
             signed_in,
             Some(WriteAccount),
             "Only the signed-in account holder can do this.",
+        ),
+        ActThroughLink => (
+            signed_in,
+            Some(WriteAccount),
+            "Calling a linked application as you needs your session or an OAuth token with ACCOUNT_WRITE.",
         ),
         AdminSystem => (
             subject.global >= Some(GlobalPermission::Admin),

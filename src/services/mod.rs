@@ -2,5 +2,7 @@
 //! auditing). Handlers call these; these never see HTTP.
 
 pub mod audit;
+pub mod links;
+pub mod outbound;
 pub mod passwords;
 pub mod sign_in;

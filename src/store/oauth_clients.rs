@@ -75,6 +75,14 @@ impl Store {
         Ok(found)
     }
 
+    pub async fn find_oauth_client_by_id(&self, id: i64) -> StoreResult<Option<OAuthClient>> {
+        on_pool!(self, p => {
+            let v: Option<OAuthClient> = sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = $1"))
+                .bind(id).fetch_optional(p).await?;
+            Ok(v)
+        })
+    }
+
     pub async fn update_oauth_client(
         &self,
         id: i64,

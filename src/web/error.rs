@@ -123,6 +123,64 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::services::outbound::OutboundError> for ApiError {
+    /// A URL that may not or cannot be used is bad input (400); a remote that failed is a bad
+    /// gateway (502). The exception name is the failure's stable kind (`CONNECTION_REFUSED`, ...).
+    fn from(e: crate::services::outbound::OutboundError) -> Self {
+        use crate::services::outbound::OutboundError as O;
+        let status = match e {
+            O::InvalidUrl(_) | O::AddressNotAllowed { .. } => StatusCode::BAD_REQUEST,
+            O::Timeout(..) => StatusCode::GATEWAY_TIMEOUT,
+            _ => StatusCode::BAD_GATEWAY,
+        };
+        ApiError::new(status, e.kind(), capitalise(&e.to_string())).with_context("url")
+    }
+}
+
+impl From<crate::services::links::LinkError> for ApiError {
+    fn from(e: crate::services::links::LinkError) -> Self {
+        use crate::services::links::LinkError as L;
+        let message = e.to_string();
+        match e {
+            L::NoOutgoing(_) => ApiError::conflict("NO_OUTGOING_AUTHENTICATION", message),
+            L::NotConnected(_) | L::Revoked(_) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "com.atlassian.applinks.api.CredentialsRequiredException",
+                message,
+            ),
+            L::FlowExpired => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "AUTHORIZATION_FLOW_EXPIRED",
+                message,
+            ),
+            L::Remote(_) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "OAUTH_PROBLEM",
+                capitalise(&message),
+            ),
+            L::Network(n) => n.into(),
+            L::Store(s) => s.into(),
+            L::Duplicate(_) => ApiError::conflict(
+                "com.atlassian.applinks.api.ApplicationLinkNameNotUniqueException",
+                message,
+            )
+            .with_context("name"),
+            L::Invalid(field, _) => ApiError::bad_request(message).with_context(field),
+            L::Internal(m) => ApiError::internal(m),
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => {
+            f.to_uppercase().chain(c).collect::<String>() + if s.ends_with('.') { "" } else { "." }
+        }
+        None => String::new(),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (self.status, axum::Json(self.body())).into_response();

@@ -1,6 +1,7 @@
 //! The HTTP layer: one router per surface, assembled here with the middleware every request
 //! passes through (request id and logging, metrics, security headers, body limit, authentication).
 
+pub mod applinks;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -31,6 +32,7 @@ pub fn router(state: AppState, metrics: SharedMetrics) -> Router {
         .merge(rest::router())
         .merge(ui::router())
         .merge(oauth2::router())
+        .merge(applinks::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -39,6 +41,7 @@ pub fn router(state: AppState, metrics: SharedMetrics) -> Router {
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), date_header))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state);
     with_security_headers(app).layer(middleware::from_fn_with_state(metrics, observe))
@@ -49,6 +52,18 @@ async fn not_found(uri: axum::http::Uri) -> error::ApiError {
         "com.atlassian.bitbucket.rest.ResourceNotFoundException",
         format!("No resource at {}.", uri.path()),
     )
+}
+
+/// `Date` comes from Junction's clock, not the OS: peers measure clock skew from it, and it must
+/// agree with the times in tokens Junction issues.
+async fn date_header(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let now = std::time::UNIX_EPOCH
+        + std::time::Duration::from_millis(state.clock.now_ms().max(0) as u64);
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(now)) {
+        resp.headers_mut().insert(header::DATE, v);
+    }
+    resp
 }
 
 /// Pages must not be framed (clickjacking on consent and admin pages), sniffed or leak referrers.

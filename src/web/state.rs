@@ -3,6 +3,8 @@
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::MasterKey;
+use crate::services::links::Links;
+use crate::services::outbound::Outbound;
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -16,6 +18,8 @@ pub struct Inner {
     /// Public base URL without a trailing slash; links in responses are built from it.
     pub base_url: String,
     pub master_key: MasterKey,
+    /// Application links' outgoing side: remote calls through the SSRF-guarded client.
+    pub links: Links,
 }
 
 impl AppState {
@@ -26,7 +30,16 @@ impl AppState {
         base_url: String,
         master_key: MasterKey,
     ) -> Self {
+        let outbound = Outbound::new(&config.outbound).expect("outbound settings were validated");
+        let links = Links::new(
+            store.clone(),
+            outbound,
+            master_key.clone(),
+            clock.clone(),
+            base_url.clone(),
+        );
         Self(Arc::new(Inner {
+            links,
             store,
             config,
             clock,

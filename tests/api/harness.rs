@@ -19,18 +19,25 @@ pub enum Backend {
     Postgres,
 }
 
-/// Generates one `#[tokio::test]` per backend for each named async test function.
+/// Generates one `#[tokio::test]` per backend for each named async test function. With
+/// `spawn_linkable;` first, the servers may call remotes on loopback.
 #[macro_export]
 macro_rules! both_backends {
+    (spawn_linkable; $($name:ident),+ $(,)?) => {
+        $crate::both_backends!(@with spawn_linkable; $($name),+);
+    };
     ($($name:ident),+ $(,)?) => {
+        $crate::both_backends!(@with spawn; $($name),+);
+    };
+    (@with $spawn:ident; $($name:ident),+) => {
         mod sqlite {
             $(#[tokio::test] async fn $name() {
-                if let Some(app) = $crate::harness::TestApp::spawn($crate::harness::Backend::Sqlite).await { super::$name(app).await }
+                if let Some(app) = $crate::harness::TestApp::$spawn($crate::harness::Backend::Sqlite).await { super::$name(app).await }
             })+
         }
         mod postgres {
             $(#[tokio::test] async fn $name() {
-                if let Some(app) = $crate::harness::TestApp::spawn($crate::harness::Backend::Postgres).await { super::$name(app).await }
+                if let Some(app) = $crate::harness::TestApp::$spawn($crate::harness::Backend::Postgres).await { super::$name(app).await }
             })+
         }
     };
@@ -100,6 +107,21 @@ impl TestApp {
 
     /// Like `spawn`, after `adjust` changes the configuration.
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
+        Self::spawn_at(backend, 1_800_000_000_000, adjust).await
+    }
+
+    /// A server that may call loopback remotes (other test servers), its clock starting at the
+    /// real time so that remotes' `Date` headers agree with it.
+    pub async fn spawn_linkable(backend: Backend) -> Option<Self> {
+        Self::spawn_at(backend, wall_clock_ms(), allow_loopback).await
+    }
+
+    /// Like `spawn_with`, with the manual clock starting at `start_ms`.
+    pub async fn spawn_at(
+        backend: Backend,
+        start_ms: i64,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let database_url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("junction.db").display()),
@@ -130,7 +152,7 @@ impl TestApp {
         config.database.max_connections = 8;
         config.server.max_body_bytes = 64 * 1024;
         adjust(&mut config);
-        let clock = ManualClock::new(1_800_000_000_000);
+        let clock = ManualClock::new(start_ms);
         let bootstrap = Bootstrap {
             admin_password: Some(Secret::new(ADMIN_PASSWORD)),
         };
@@ -265,6 +287,20 @@ impl TestApp {
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     }
+}
+
+/// Lets a test server's outbound client reach other servers on loopback (refused by default).
+pub fn allow_loopback(c: &mut Config) {
+    c.outbound.allow_private = vec!["127.0.0.0/8".into(), "::1/128".into()];
+}
+
+/// The real time, for test servers that talk to software with its own clock.
+#[allow(clippy::disallowed_methods)]
+pub fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 fn rand_suffix() -> String {

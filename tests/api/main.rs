@@ -2,6 +2,8 @@
 
 mod harness;
 
+mod applinks;
+mod applinks_oidc;
 mod auth;
 mod cli;
 mod health;
@@ -10,6 +12,7 @@ mod oauth2;
 mod permissions;
 mod projects;
 mod pulls;
+mod remote;
 mod storage;
 mod tokens;
 mod ui;

@@ -5,7 +5,6 @@
 
 use crate::domain::oauth2::{check_redirect_uri, ScopeSet};
 use crate::domain::{Action, DisplayName};
-use crate::secret::{new_token, token_hash, TokenKind};
 use crate::services::audit;
 use crate::store::{OAuthClient, StoreError};
 use crate::web::auth::Caller;
@@ -15,7 +14,6 @@ use crate::web::json::Json;
 use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use rand::RngCore;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -116,12 +114,8 @@ fn name_taken() -> ApiError {
     .with_context("name")
 }
 
-/// A new secret: shown once, stored as a hash (to check) and encrypted (to show an admin again).
 fn new_secret(state: &AppState) -> (String, String, String) {
-    let secret = new_token(TokenKind::ClientSecret);
-    let hash = token_hash(&secret);
-    let encrypted = state.master_key.encrypt(&secret);
-    (secret, hash, encrypted)
+    crate::crypto::new_client_secret(&state.master_key)
 }
 
 pub async fn create(
@@ -132,9 +126,7 @@ pub async fn create(
     caller.check(Action::AdminSystem)?;
     let c = check(&b, None)?;
     let confidential = b.confidential.unwrap_or(true);
-    let mut id = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut id);
-    let client_id = hex::encode(id);
+    let client_id = crate::secret::new_client_id();
     let (secret, hash, encrypted) = if confidential {
         let (s, h, e) = new_secret(&state);
         (Some(s), Some(h), Some(e))

@@ -21,16 +21,20 @@ struct ProfilePage {
     nav: Nav,
     me: Account,
     email: String,
+    /// Live data from each connected application (see `connections::panels`).
+    panels: Vec<super::connections::Panel>,
 }
 
-pub async fn profile(caller: Caller) -> UiResult {
+pub async fn profile(State(state): State<AppState>, caller: Caller) -> UiResult {
     require_user(&caller, "/account")?;
     let me = caller.user().or_page(&caller)?.clone();
     let email = me.email.clone().unwrap_or_default();
+    let panels = super::connections::panels(&state, me.id).await;
     Ok(render(&ProfilePage {
         nav: Nav::of(&caller),
         me,
         email,
+        panels,
     }))
 }
 

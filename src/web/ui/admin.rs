@@ -290,19 +290,11 @@ pub async fn audit(
     }))
 }
 
-#[derive(Template)]
-#[template(path = "coming.html")]
-pub struct ComingPage {
-    pub nav: Nav,
-    pub title: &'static str,
-    pub text: &'static str,
-}
-
 pub async fn apps(caller: Caller) -> UiResult {
     admin_only(&caller, "/admin/apps")?;
-    Ok(render(&ComingPage {
-        nav: Nav::of(&caller),
-        title: "Apps",
-        text: "Install Connect-style apps from a catalog or, in development mode, from a descriptor URL, into a user's or a team's account. Not available in this version yet.",
-    }))
+    Ok(super::message_page(
+        &caller,
+        "Apps",
+        "Install Connect-style apps from a catalog or, in development mode, from a descriptor URL, into a user's or a team's account. Not available in this version yet.",
+    ))
 }

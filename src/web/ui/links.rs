@@ -35,13 +35,35 @@ struct LinksPage {
     /// Credentials to show once, after creation, reset or an (audited) explicit view.
     shown: Option<(String, String, Option<String>)>,
     base_url: String,
+    app_links: Vec<super::applinks::LinkRow>,
+    flash: Option<String>,
 }
 
-async fn page(
+/// The list page: links with a URL, then incoming clients made without one (and not belonging
+/// to a link or a service account).
+pub async fn page(
     state: &AppState,
     caller: &Caller,
     shown: Option<(String, String, Option<String>)>,
+    flash: Option<String>,
 ) -> UiResult {
+    let all = state
+        .store
+        .list_links()
+        .await
+        .map_err(ApiError::from)
+        .or_page(caller)?;
+    let taken: Vec<i64> = all.iter().filter_map(|l| l.incoming_client).collect();
+    let services: Vec<i64> = state
+        .store
+        .list_service_accounts()
+        .await
+        .map_err(ApiError::from)
+        .or_page(caller)?
+        .into_iter()
+        .map(|(_, c)| c.id)
+        .collect();
+    let app_links = all.iter().map(super::applinks::row).collect();
     let list = state
         .store
         .list_oauth_clients()
@@ -49,7 +71,10 @@ async fn page(
         .map_err(ApiError::from)
         .or_page(caller)?;
     let mut links = Vec::new();
-    for c in list {
+    for c in list
+        .into_iter()
+        .filter(|c| !taken.contains(&c.id) && !services.contains(&c.id))
+    {
         let users = state
             .store
             .client_grants(c.id)
@@ -88,12 +113,14 @@ async fn page(
         actions,
         shown,
         base_url: state.base_url.clone(),
+        app_links,
+        flash,
     }))
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> UiResult {
     admin_only(&caller, "/admin/application-links")?;
-    page(&state, &caller, None).await
+    page(&state, &caller, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -120,7 +147,7 @@ pub async fn create(
     let (_, axum::Json(v)) = clients::create(State(state.clone()), caller.clone(), Json(body))
         .await
         .or_page(&caller)?;
-    page(&state, &caller, Some(shown(&v))).await
+    page(&state, &caller, Some(shown(&v)), None).await
 }
 
 fn shown(v: &serde_json::Value) -> (String, String, Option<String>) {
@@ -147,13 +174,13 @@ pub async fn action(
             let axum::Json(v) = clients::credentials(s, c, Path(id))
                 .await
                 .or_page(&caller)?;
-            page(&state, &caller, Some(shown(&v))).await
+            page(&state, &caller, Some(shown(&v)), None).await
         }
         "reset" => {
             let axum::Json(v) = clients::reset_secret(s, c, Path(id))
                 .await
                 .or_page(&caller)?;
-            page(&state, &caller, Some(shown(&v))).await
+            page(&state, &caller, Some(shown(&v)), None).await
         }
         "revoke" => {
             clients::revoke_grants(s, c, Path(id))

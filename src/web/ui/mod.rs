@@ -5,6 +5,8 @@
 
 mod account;
 mod admin;
+mod applinks;
+mod connections;
 mod host;
 mod links;
 mod pulls;
@@ -63,6 +65,30 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/application-links/{id}/{action}",
             post(links::action),
+        )
+        .route(
+            "/admin/application-links/discover",
+            post(applinks::discover),
+        )
+        .route("/admin/application-links/new", post(applinks::create))
+        .route(
+            "/admin/application-links/pair",
+            get(applinks::approve_form).post(applinks::approve),
+        )
+        .route("/admin/application-links/pair-with", post(applinks::pair))
+        .route(
+            "/admin/links/{id}",
+            get(applinks::show).post(applinks::edit),
+        )
+        .route("/admin/links/{id}/{action}", post(applinks::action))
+        .route(
+            "/admin/application-links/{id}/paired",
+            get(applinks::paired),
+        )
+        .route("/account/connected-applications", get(connections::page))
+        .route(
+            "/account/connected-applications/{id}/{action}",
+            post(connections::action),
         )
         .route("/admin/apps", get(admin::apps))
         .route(
@@ -190,6 +216,23 @@ pub fn render<T: Template>(t: &T) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => ApiError::internal(e).into_response(),
     }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    nav: Nav,
+    title: &'a str,
+    text: &'a str,
+}
+
+/// A page that only says something (an outcome, a feature not there yet).
+pub fn message_page(caller: &Caller, title: &str, text: &str) -> Response {
+    render(&MessagePage {
+        nav: Nav::of(caller),
+        title,
+        text,
+    })
 }
 
 /// Redirects after a successful form post (POST → redirect → GET).

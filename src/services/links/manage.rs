@@ -1,0 +1,73 @@
+//! Creating and removing links and their incoming clients so that a failure half-way leaves
+//! nothing behind.
+
+use super::{LinkError, Links};
+use crate::domain::oauth2::{check_redirect_uri, ScopeSet};
+use crate::store::{AppLink, LinkFields, OAuthClient, StoreError};
+
+impl Links {
+    /// An incoming side: a confidential OAuth 2.0 client of Junction. Returns it with its
+    /// secret, which is shown once.
+    pub async fn create_incoming_client(
+        &self,
+        name: &str,
+        redirects: &[String],
+        scope: &str,
+    ) -> Result<(OAuthClient, String), LinkError> {
+        if redirects.is_empty() {
+            return Err(LinkError::Invalid(
+                "redirects",
+                "At least one redirect URL is required.".into(),
+            ));
+        }
+        for r in redirects {
+            check_redirect_uri(r).map_err(|m| LinkError::Invalid("redirects", m))?;
+        }
+        let scope = ScopeSet::parse(scope).map_err(|m| LinkError::Invalid("scope", m))?;
+        let (secret, hash, encrypted) = crate::crypto::new_client_secret(&self.key);
+        let client = self
+            .store
+            .create_oauth_client(
+                &crate::secret::new_client_id(),
+                name,
+                true,
+                Some(&hash),
+                Some(&encrypted),
+                redirects,
+                scope.as_str(),
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Duplicate => LinkError::Duplicate(name.to_string()),
+                e => e.into(),
+            })?;
+        Ok((client, secret))
+    }
+
+    /// Stores a new link; if that fails, the incoming client made for it is deleted again.
+    pub async fn create_link(&self, fields: &LinkFields) -> Result<AppLink, LinkError> {
+        match self
+            .store
+            .create_link(&crate::secret::new_uuid(), fields)
+            .await
+        {
+            Ok(l) => Ok(l),
+            Err(e) => {
+                self.drop_client(fields.incoming_client).await;
+                Err(match e {
+                    StoreError::Duplicate => LinkError::Duplicate(fields.name.clone()),
+                    e => e.into(),
+                })
+            }
+        }
+    }
+
+    /// Undoes an incoming client created for a link that did not come to be.
+    pub async fn drop_client(&self, client: Option<i64>) {
+        if let Some(id) = client {
+            if let Err(e) = self.store.delete_oauth_client(id).await {
+                tracing::error!(error = %e, client = id, "could not remove an incoming client after a failed link creation");
+            }
+        }
+    }
+}

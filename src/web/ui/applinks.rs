@@ -1,0 +1,483 @@
+//! Administration → Application links, for links with a URL: identify a remote, create the
+//! fitting link, edit, relocate, test, delete, and the two-way pairing pages on both servers.
+//! Every change goes through the REST operations in `web::applinks`.
+
+use super::admin::admin_only;
+use super::{render, see_other, CsrfForm, Nav, OrPage, UiResult};
+use crate::clock::display;
+use crate::domain::applinks::{redirect_uri, PRESETS};
+use crate::domain::oauth2::Scope;
+use crate::store::AppLink;
+use crate::web::applinks::{admin as rest, pairing, repr};
+use crate::web::auth::Caller;
+use crate::web::error::ApiError;
+use crate::web::extract::{Path, Query};
+use crate::web::json::Json;
+use crate::web::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+const PAGE: &str = "/admin/application-links";
+
+/// One link on the list page.
+pub struct LinkRow {
+    pub id: String,
+    pub name: String,
+    pub application: String,
+    pub url: String,
+    pub direction: &'static str,
+    pub outgoing: bool,
+    /// `ok`, `bad` or `unknown`.
+    pub state: &'static str,
+    pub summary: String,
+    pub cause: String,
+    pub fix: String,
+    pub facts: Vec<(String, String)>,
+    pub checked: String,
+}
+
+pub fn row(l: &AppLink) -> LinkRow {
+    let status = repr::last_status(l);
+    let mut facts = Vec::new();
+    if let Some(s) = &status {
+        let f = &s.facts;
+        if let Some(k) = &s.kind {
+            facts.push((
+                "Type".into(),
+                format!("{} / {k}", s.category.clone().unwrap_or_default()),
+            ));
+        }
+        if let Some(v) = f.http_status {
+            facts.push(("HTTP status".into(), v.to_string()));
+        }
+        if let Some(v) = f.clock_offset_seconds {
+            facts.push(("Clock offset".into(), format!("{v:+} s")));
+        }
+        if let Some(v) = &f.remote_url {
+            facts.push(("Remote reports its URL as".into(), v.clone()));
+        }
+        if let Some(v) = &f.checked_url {
+            facts.push(("Checked".into(), v.clone()));
+        }
+    }
+    LinkRow {
+        id: l.link_id.clone(),
+        name: l.name.clone(),
+        application: repr::application_name(l),
+        url: l.url.clone(),
+        direction: repr::direction(l).label(),
+        outgoing: l.outgoing().is_some(),
+        state: match &status {
+            Some(s) if s.working => "ok",
+            Some(_) => "bad",
+            None => "unknown",
+        },
+        summary: status
+            .as_ref()
+            .map_or("Not tested yet".into(), |s| s.summary.clone()),
+        cause: status.as_ref().map(|s| s.cause.clone()).unwrap_or_default(),
+        fix: status.as_ref().map(|s| s.fix.clone()).unwrap_or_default(),
+        facts,
+        checked: l.last_checked_at.map(display).unwrap_or_default(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UrlForm {
+    url: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_link_new.html")]
+struct NewLinkPage {
+    nav: Nav,
+    url: String,
+    kind: String,
+    application: String,
+    advice: String,
+    notes: Vec<String>,
+    authorize_url: String,
+    token_url: String,
+    redirect_uri: String,
+    presets: Vec<(&'static str, &'static str, bool)>,
+    scopes: Vec<(&'static str, bool)>,
+}
+
+fn scope_choices(selected: Scope) -> Vec<(&'static str, bool)> {
+    Scope::ALL
+        .iter()
+        .map(|s| (s.as_str(), *s == selected))
+        .collect()
+}
+
+/// Step one of creating a link: what is at the URL, and the forms that fit it.
+pub async fn discover(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<UrlForm>,
+) -> UiResult {
+    admin_only(&caller, PAGE)?;
+    let d = rest::discover_url(&state, &f.url).await.or_page(&caller)?;
+    let axum::Json(v) = rest::discover(
+        State(state.clone()),
+        caller.clone(),
+        Query(rest::UrlQuery { url: d.url.clone() }),
+    )
+    .await
+    .or_page(&caller)?;
+    let mut notes = Vec::new();
+    if let Some(n) = &d.manifest_note {
+        notes.push(n.clone());
+    }
+    if let Some(o) = d.clock_offset_seconds.filter(|o| o.abs() > 60) {
+        notes.push(format!(
+            "The remote's clock is {o:+} seconds off this server's; fix that before linking."
+        ));
+    }
+    let (authorize_url, token_url) = d
+        .oauth
+        .as_ref()
+        .map(|m| (m.authorization_endpoint.clone(), m.token_endpoint.clone()))
+        .unwrap_or_default();
+    Ok(render(&NewLinkPage {
+        nav: Nav::of(&caller),
+        redirect_uri: if authorize_url.is_empty() {
+            String::new()
+        } else {
+            redirect_uri(&state.base_url, &authorize_url)
+        },
+        url: d.url.clone(),
+        kind: d.kind.to_string(),
+        application: d.application(),
+        advice: v["advice"].as_str().unwrap_or_default().to_string(),
+        notes,
+        authorize_url,
+        token_url,
+        presets: PRESETS
+            .iter()
+            .map(|p| (p.id, p.name, p.id == "custom"))
+            .collect(),
+        scopes: scope_choices(Scope::RepoRead),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    url: String,
+    name: Option<String>,
+    /// `incoming`, `outgoing` or `both`.
+    side: String,
+    redirects: Option<String>,
+    scope: Option<String>,
+    preset: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    scopes: Option<String>,
+}
+
+fn outgoing_of(f: &CreateForm) -> rest::OutgoingBody {
+    rest::OutgoingBody {
+        preset: f.preset.clone(),
+        client_id: f.client_id.clone(),
+        client_secret: f.client_secret.clone(),
+        authorization_endpoint: f.authorization_endpoint.clone(),
+        token_endpoint: f.token_endpoint.clone(),
+        scopes: f.scopes.clone(),
+    }
+}
+
+/// Step two: creates the link (and shows the incoming credentials once, if any).
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<CreateForm>,
+) -> UiResult {
+    admin_only(&caller, PAGE)?;
+    let incoming = matches!(f.side.as_str(), "incoming" | "both").then(|| rest::IncomingBody {
+        redirects: f
+            .redirects
+            .as_deref()
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        scope: f.scope.clone(),
+    });
+    let outgoing = matches!(f.side.as_str(), "outgoing" | "both").then(|| outgoing_of(&f));
+    let body = rest::LinkBody {
+        name: f.name.clone().filter(|n| !n.trim().is_empty()),
+        url: Some(f.url.clone()),
+        incoming,
+        outgoing,
+    };
+    let (_, axum::Json(v)) = rest::create(State(state.clone()), caller.clone(), Json(body))
+        .await
+        .or_page(&caller)?;
+    let shown = v["incoming"]["clientSecret"].as_str().map(|s| {
+        (
+            v["name"].as_str().unwrap_or_default().to_string(),
+            v["incoming"]["clientId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            Some(s.to_string()),
+        )
+    });
+    let flash = format!(
+        "Created the link {}.",
+        v["name"].as_str().unwrap_or_default()
+    );
+    super::links::page(&state, &caller, shown, Some(flash)).await
+}
+
+#[derive(Template)]
+#[template(path = "admin_link.html")]
+struct LinkPage {
+    nav: Nav,
+    link: LinkRow,
+    out: Option<crate::store::Outgoing>,
+    redirect_uri: String,
+    incoming_client: String,
+    incoming_redirects: String,
+    scopes: Vec<(&'static str, bool)>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> UiResult {
+    admin_only(&caller, PAGE)?;
+    let l = rest::find(&state, &caller, &id).await.or_page(&caller)?;
+    let client = match l.incoming_client {
+        Some(c) => state
+            .store
+            .find_oauth_client_by_id(c)
+            .await
+            .map_err(ApiError::from)
+            .or_page(&caller)?,
+        None => None,
+    };
+    let out = l.outgoing();
+    let selected = client
+        .as_ref()
+        .and_then(|c| Scope::parse(&c.scope))
+        .unwrap_or(Scope::RepoRead);
+    Ok(render(&LinkPage {
+        nav: Nav::of(&caller),
+        redirect_uri: out
+            .as_ref()
+            .map(|o| redirect_uri(&state.base_url, &o.authorize_url))
+            .unwrap_or_default(),
+        out,
+        incoming_client: client
+            .as_ref()
+            .map(|c| c.client_id.clone())
+            .unwrap_or_default(),
+        incoming_redirects: client
+            .as_ref()
+            .map(|c| c.redirects.clone())
+            .unwrap_or_default(),
+        scopes: scope_choices(selected),
+        link: row(&l),
+    }))
+}
+
+/// Edits a link: the name, and the outgoing side's settings (secret kept unless re-entered).
+pub async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<CreateForm>,
+) -> UiResult {
+    admin_only(&caller, PAGE)?;
+    let body = rest::LinkBody {
+        name: f.name.clone(),
+        url: None,
+        incoming: f.redirects.as_ref().map(|r| rest::IncomingBody {
+            redirects: r.lines().map(str::to_string).collect(),
+            scope: f.scope.clone(),
+        }),
+        outgoing: f.client_id.is_some().then(|| outgoing_of(&f)),
+    };
+    let _updated = rest::update(State(state), caller.clone(), Path(id.clone()), Json(body))
+        .await
+        .or_page(&caller)?;
+    Ok(see_other(&format!("{PAGE}/{id}")))
+}
+
+/// Per-link actions: `test`, `authorize` (interactive test), `credentials`, `relocate`, `delete`.
+pub async fn action(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, action)): Path<(String, String)>,
+    CsrfForm(f): CsrfForm<std::collections::HashMap<String, String>>,
+) -> UiResult {
+    admin_only(&caller, PAGE)?;
+    let (s, c, p) = (State(state.clone()), caller.clone(), Path(id.clone()));
+    match action.as_str() {
+        "test" => {
+            let axum::Json(v) = rest::test(s, c, p).await.or_page(&caller)?;
+            let flash = format!(
+                "Test connection: {}",
+                v["message"].as_str().unwrap_or_default()
+            );
+            super::links::page(&state, &caller, None, Some(flash)).await
+        }
+        "authorize" => {
+            let axum::Json(v) = crate::web::applinks::connect::test_authorize(s, c, p)
+                .await
+                .or_page(&caller)?;
+            Ok(Redirect::to(v["authorizeUrl"].as_str().unwrap_or("/")).into_response())
+        }
+        "credentials" => {
+            let axum::Json(v) = rest::credentials(s, c, p).await.or_page(&caller)?;
+            let shown = (
+                v["name"].as_str().unwrap_or_default().to_string(),
+                v["incoming"]["clientId"]
+                    .as_str()
+                    .unwrap_or("(no incoming side)")
+                    .to_string(),
+                v["incoming"]["clientSecret"].as_str().map(str::to_string),
+            );
+            super::links::page(&state, &caller, Some(shown), None).await
+        }
+        "relocate" => {
+            let url = f.get("url").cloned().unwrap_or_default();
+            let _moved = rest::relocate(s, c, p, Json(rest::UrlQuery { url }))
+                .await
+                .or_page(&caller)?;
+            Ok(see_other(&format!("{PAGE}/{id}")))
+        }
+        "delete" => {
+            let axum::Json(v) = rest::delete(s, c, p).await.or_page(&caller)?;
+            let remains: Vec<&str> = v["remainsOnRemote"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str())
+                .collect();
+            let flash = format!("Deleted. Junction revoked everything it held for this link. Still to remove on the remote: {}", if remains.is_empty() { "nothing".into() } else { remains.join(" ") });
+            super::links::page(&state, &caller, None, Some(flash)).await
+        }
+        _ => Err(super::UiError::no_such_action(&caller)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PairForm {
+    url: String,
+    scope: Option<String>,
+}
+
+/// On A: starts pairing and sends the admin to the other server to approve.
+pub async fn pair(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<PairForm>,
+) -> UiResult {
+    admin_only(&caller, PAGE)?;
+    let (_, next) = pairing::begin(
+        &state,
+        &caller,
+        &pairing::PairBody {
+            url: f.url,
+            scope: f.scope,
+        },
+    )
+    .await
+    .or_page(&caller)?;
+    Ok(Redirect::to(&next).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ApproveQuery {
+    peer: String,
+    pairing: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_link_pair.html")]
+struct ApprovePage {
+    nav: Nav,
+    peer: String,
+    pairing: String,
+    application: String,
+    scopes: Vec<(&'static str, bool)>,
+}
+
+/// On B: what A asks, for B's admin to approve.
+pub async fn approve_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ApproveQuery>,
+) -> UiResult {
+    let here = format!(
+        "{PAGE}/pair?{}",
+        serde_urlencoded::to_string([("peer", &q.peer), ("pairing", &q.pairing)])
+            .unwrap_or_default()
+    );
+    admin_only(&caller, &here)?;
+    let d = rest::discover_url(&state, &q.peer).await.or_page(&caller)?;
+    Ok(render(&ApprovePage {
+        nav: Nav::of(&caller),
+        application: d.application(),
+        peer: d.url,
+        pairing: q.pairing,
+        scopes: scope_choices(Scope::RepoRead),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ApproveForm {
+    peer: String,
+    pairing: String,
+    scope: String,
+}
+
+/// On B: approves. Both servers end with an incoming and an outgoing link to each other; B
+/// tests its side and sends the admin back to A, which tests its side.
+pub async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<ApproveForm>,
+) -> UiResult {
+    admin_only(&caller, PAGE)?;
+    let d = rest::discover_url(&state, &f.peer).await.or_page(&caller)?;
+    let (link, peer_link) = state
+        .links
+        .approve_pairing(&d, &f.pairing, &f.scope)
+        .await
+        .map_err(ApiError::from)
+        .or_page(&caller)?;
+    crate::services::audit::record(
+        &state.store,
+        &caller.actor(),
+        "applinks.link_paired",
+        &format!("applink:{}", link.link_id),
+        &format!("{} ({})", link.name, link.url),
+    )
+    .await;
+    rest::run_test(&state, &link).await.or_page(&caller)?;
+    Ok(Redirect::to(&format!("{}{PAGE}/{peer_link}/paired", d.url)).into_response())
+}
+
+/// On A, when the admin comes back: tests this side and shows the list.
+pub async fn paired(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> UiResult {
+    admin_only(&caller, &format!("{PAGE}/{id}/paired"))?;
+    let l = rest::find(&state, &caller, &id).await.or_page(&caller)?;
+    let s = rest::run_test(&state, &l).await.or_page(&caller)?;
+    let flash = format!(
+        "Linked both ways with {}. Test connection: {}",
+        l.name, s.summary
+    );
+    super::links::page(&state, &caller, None, Some(flash)).await
+}

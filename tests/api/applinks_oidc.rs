@@ -1,0 +1,252 @@
+//! An outgoing application link to software nobody here wrote: npm oidc-provider on loopback.
+//! A person connects, calls it through the link, the token is refreshed after expiry, and
+//! Test connection names each failure the test causes.
+
+use crate::harness::*;
+use crate::remote::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn test_link(app: &TestApp, id: &str) -> serde_json::Value {
+    let r = app
+        .post(
+            &format!("/rest/junction/1.0/applinks/{id}/test"),
+            &admin(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+}
+
+async fn create(app: &TestApp, body: serde_json::Value) -> String {
+    let r = app
+        .post("/rest/junction/1.0/applinks", &admin(), body)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+async fn outgoing_link_to_oidc_provider(app: TestApp) {
+    let Some(op) = OidcProvider::start(&app.base, 0).await else {
+        return;
+    };
+
+    // What is there: an OAuth 2.0 server; the redirect URI to register is shown at once.
+    let r = app
+        .get(
+            &format!("/rest/junction/1.0/applinks/discover?url={}", op.base),
+            &admin(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["kind"], "oauth2");
+    assert_eq!(r.body["oauth"]["issuer"], op.base.as_str());
+    assert_eq!(
+        r.body["oauth"]["authorization_endpoint"],
+        format!("{}/auth", op.base)
+    );
+    let derived = junction::domain::applinks::redirect_uri(&app.base, &format!("{}/auth", op.base));
+    assert_eq!(r.body["redirectUri"], derived.as_str());
+
+    let r = app
+        .post(
+            "/rest/junction/1.0/applinks",
+            &admin(),
+            oidc_link(&op.base, "Identity", OIDC_SECRET),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["direction"], "OUTGOING");
+    assert_eq!(r.body["application"]["name"], "Generic application");
+    assert_eq!(r.body["outgoing"]["redirectUri"], derived.as_str());
+    assert!(!r.text.contains(OIDC_SECRET), "the secret is never echoed");
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let stored = app.store.find_link(&id).await.unwrap().unwrap();
+    assert!(
+        stored
+            .out_secret_encrypted
+            .as_deref()
+            .unwrap()
+            .starts_with("v1:"),
+        "encrypted at rest"
+    );
+
+    // Test connection: reachable, clocks agree, same URL, credentials accepted.
+    let t = test_link(&app, &id).await;
+    assert_eq!(t["success"], true, "{t}");
+    assert_eq!(t["facts"]["remoteUrl"], op.base.as_str());
+    assert!(
+        t["facts"]["clockOffsetSeconds"].as_i64().unwrap().abs() <= 2,
+        "{t}"
+    );
+
+    // The admin's interactive test: a real authorization-code flow, answered {success, message}.
+    let admin_browser = Browser::default();
+    admin_browser
+        .sign_in(&app.base, "admin", ADMIN_PASSWORD)
+        .await;
+    let r = app
+        .post(
+            &format!("/rest/junction/1.0/applinks/{id}/test/authorize"),
+            &admin(),
+            json!({}),
+        )
+        .await;
+    let start = r.body["authorizeUrl"].as_str().unwrap().to_string();
+    assert!(start.starts_with(&format!("{}/auth?", op.base)), "{start}");
+    let callback = admin_browser
+        .follow_to(&start, ("admin", ADMIN_PASSWORD), &app.base)
+        .await;
+    assert!(callback.starts_with(&derived), "{callback}");
+    // Another signed-in admin cannot complete it: the flow is bound to the admin who started it.
+    let page = admin_browser.get(&callback).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("Authorization-code flow with Identity completed: the remote issued an access token and a refresh token."),
+        "{}",
+        page.body
+    );
+    // Replaying the callback finds no flow: single use.
+    let again = admin_browser.get(&callback).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+
+    // A person connects through the real pages.
+    let alice = app.user("alice").await;
+    let person = Browser::default();
+    person.sign_in(&app.base, "alice", "alice-password").await;
+    let mine = format!("{}/account/connected-applications", app.base);
+    let go = person
+        .submit(
+            &mine,
+            &format!("/account/connected-applications/{id}/connect"),
+            &[],
+        )
+        .await;
+    assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.body);
+    let landed = person
+        .follow(&go.location(), ("alice", "alice-password"))
+        .await;
+    assert_eq!(landed.url, mine);
+    assert!(
+        landed
+            .body
+            .contains(&format!("id=\"status-{id}\">Connected<")),
+        "{}",
+        landed.body
+    );
+
+    // Calls through the link carry alice's token at the remote.
+    let request_path = format!("/rest/applinks/latest/links/{id}/request");
+    let call = || app.post(&request_path, &alice, json!({"path": "/me"}));
+    let r = call().await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["status"], 200, "{}", r.text);
+    assert_eq!(r.body["body"]["sub"], "alice-remote");
+    let user = app.store.find_account("alice").await.unwrap().unwrap().id;
+    let before = app.store.user_link_tokens(user).await.unwrap().remove(0);
+    assert!(before.refresh_encrypted.is_some());
+    assert_eq!(before.refreshed_at, None);
+
+    // An hour later the access token has expired: Junction refreshes it before calling.
+    app.clock.advance_ms(3_601_000);
+    let r = call().await;
+    assert_eq!(r.body["body"]["sub"], "alice-remote", "{}", r.text);
+    let after = app.store.user_link_tokens(user).await.unwrap().remove(0);
+    assert!(after.refreshed_at.is_some(), "refreshed");
+    assert_ne!(after.access_encrypted, before.access_encrypted);
+    assert!(after.expires_at.unwrap() > before.expires_at.unwrap());
+    app.clock.advance_ms(-3_601_000);
+
+    // Failures, each named. A wrong client secret:
+    let mut body = oidc_link(&op.base, "Identity", "not-the-secret");
+    body.as_object_mut().unwrap().remove("url");
+    let r = app
+        .put(&format!("/rest/junction/1.0/applinks/{id}"), &admin(), body)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let t = test_link(&app, &id).await;
+    assert_eq!(
+        (t["success"].clone(), t["summary"].clone()),
+        (json!(false), json!("Credentials rejected")),
+        "{t}"
+    );
+    assert_eq!(t["category"], "NETWORK_ERROR");
+    assert_eq!(t["type"], "OAUTH_PROBLEM");
+    assert_eq!(t["facts"]["httpStatus"], 401);
+    assert!(
+        t["fix"].as_str().unwrap().contains("client ID and secret"),
+        "{t}"
+    );
+    let mut body = oidc_link(&op.base, "Identity", OIDC_SECRET);
+    body.as_object_mut().unwrap().remove("url");
+    app.put(&format!("/rest/junction/1.0/applinks/{id}"), &admin(), body)
+        .await;
+    assert_eq!(test_link(&app, &id).await["success"], true);
+
+    // The wrong URL: the link says localhost, the remote says it is 127.0.0.1.
+    let port = op.base.rsplit(':').next().unwrap();
+    let mut wrong = oidc_link(&op.base, "Identity via localhost", OIDC_SECRET);
+    wrong["url"] = json!(format!("http://localhost:{port}"));
+    let wrong = create(&app, wrong).await;
+    let t = test_link(&app, &wrong).await;
+    assert_eq!(t["type"], "URL_MISMATCH", "{t}");
+    assert_eq!(t["facts"]["remoteUrl"], op.base.as_str());
+    assert!(t["fix"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("Relocate the link to {}", op.base)));
+
+    // The remote's clock ten minutes ahead.
+    let Some(skewed) = OidcProvider::start(&app.base, 600).await else {
+        return;
+    };
+    let skew = create(&app, oidc_link(&skewed.base, "Skewed", OIDC_SECRET)).await;
+    let t = test_link(&app, &skew).await;
+    assert_eq!(t["type"], "OAUTH_TIMESTAMP_REFUSED", "{t}");
+    assert_eq!(t["summary"], "Clock skew");
+    let offset = t["facts"]["clockOffsetSeconds"].as_i64().unwrap();
+    assert!((598..=602).contains(&offset), "{offset}");
+    assert!(
+        t["cause"].as_str().unwrap().contains("seconds ahead of"),
+        "{t}"
+    );
+
+    // The remote stopped.
+    op.stop().await;
+    let t = test_link(&app, &id).await;
+    assert_eq!(t["type"], "CONNECTION_REFUSED", "{t}");
+    assert_eq!(t["summary"], "Connection refused");
+    let r = call().await;
+    assert_eq!(
+        (r.status, r.exception()),
+        (StatusCode::BAD_GATEWAY, "CONNECTION_REFUSED"),
+        "{}",
+        r.text
+    );
+
+    // The admin page shows each status with its cause, facts and fix.
+    let page = admin_browser
+        .get(&format!("{}/admin/application-links", app.base))
+        .await;
+    for text in [
+        "Connection refused",
+        "URL mismatch",
+        "Clock skew",
+        "Clock offset: +",
+        "Fix:",
+        "Outgoing",
+    ] {
+        assert!(page.body.contains(text), "{text} in {}", page.body);
+    }
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+    let audit = app
+        .get(
+            "/rest/junction/1.0/audit?action=applinks.account_connected",
+            &admin(),
+        )
+        .await;
+    assert_eq!(audit.body["size"], 1);
+}
+
+crate::both_backends!(spawn_linkable; outgoing_link_to_oidc_provider);
