@@ -1,5 +1,6 @@
 //! A read cache for the per-request authentication path (token → owner, user → grants,
-//! key/slug → repository), so an authenticated read does not cost three queries.
+//! key/slug → repository), so an authenticated read does not cost three queries; and for calls
+//! through an application link (link, the user's remote token).
 //!
 //! Correctness over cleverness: every store write that could change an answer calls
 //! `invalidate`, which bumps one generation number and so drops *every* entry. Writes that matter
@@ -69,7 +70,7 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
     }
 }
 
-pub struct Cache<T, G, R, C, O, A> {
+pub struct Cache<T, G, R, C, O, A, L, K> {
     generation: AtomicU64,
     /// Counts targeted invalidations (`remove_where`); a fetch that overlapped one is not cached.
     targeted: AtomicU64,
@@ -84,9 +85,15 @@ pub struct Cache<T, G, R, C, O, A> {
     pub oauth_tokens: Map<String, O>,
     /// The service account of a client, by client row id.
     pub service_accounts: Map<i64, A>,
+    /// Application links by public id, for calls through a link.
+    pub links: Map<String, L>,
+    /// A user's tokens at a link's remote, by (link row id, user id).
+    pub link_tokens: Map<(i64, i64), K>,
 }
 
-impl<T: Clone, G: Clone, R: Clone, C: Clone, O: Clone, A: Clone> Cache<T, G, R, C, O, A> {
+impl<T: Clone, G: Clone, R: Clone, C: Clone, O: Clone, A: Clone, L: Clone, K: Clone>
+    Cache<T, G, R, C, O, A, L, K>
+{
     pub fn new() -> Self {
         Self {
             generation: AtomicU64::new(0),
@@ -98,6 +105,8 @@ impl<T: Clone, G: Clone, R: Clone, C: Clone, O: Clone, A: Clone> Cache<T, G, R, 
             service_grants: Map::new(),
             oauth_tokens: Map::new(),
             service_accounts: Map::new(),
+            links: Map::new(),
+            link_tokens: Map::new(),
         }
     }
 
@@ -127,7 +136,7 @@ mod tests {
 
     #[test]
     fn entries_expire_by_generation_and_time() {
-        let c: Cache<String, (), (), (), (), ()> = Cache::new();
+        let c: Cache<String, (), (), (), (), (), (), ()> = Cache::new();
         let g = c.generation();
         c.tokens.put("k".into(), "v".into(), g, 1000);
         assert_eq!(

@@ -113,7 +113,7 @@ impl Store {
         let o = f.outgoing.clone().unwrap_or_default();
         let has_out = f.outgoing.is_some();
         let opt = |s: &str| has_out.then(|| s.to_string());
-        on_writer!(self, p => {
+        let r = on_writer!(self, p => {
             let l: AppLink = sqlx::query_as(&format!(
                 "INSERT INTO app_links (link_id, name, url, type_id, app_name, app_version, incoming_client, out_preset, out_client_id, out_secret_encrypted, out_authorize_url, out_token_url, out_scopes, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING {LINK_COLUMNS}"))
@@ -122,7 +122,9 @@ impl Store {
                 .bind(opt(&o.authorize_url)).bind(opt(&o.token_url)).bind(opt(&o.scopes)).bind(now)
                 .fetch_one(p).await?;
             Ok(l)
-        })
+        });
+        self.invalidate().await;
+        r
     }
 
     pub async fn update_link(&self, id: i64, f: &LinkFields) -> StoreResult<AppLink> {
@@ -130,7 +132,7 @@ impl Store {
         let o = f.outgoing.clone().unwrap_or_default();
         let has_out = f.outgoing.is_some();
         let opt = |s: &str| has_out.then(|| s.to_string());
-        on_writer!(self, p => {
+        let r = on_writer!(self, p => {
             let l: AppLink = sqlx::query_as(&format!(
                 "UPDATE app_links SET name = $1, url = $2, type_id = $3, app_name = $4, app_version = $5, incoming_client = $6,
                    out_preset = $7, out_client_id = $8, out_secret_encrypted = $9, out_authorize_url = $10, out_token_url = $11, out_scopes = $12,
@@ -140,7 +142,9 @@ impl Store {
                 .bind(opt(&o.authorize_url)).bind(opt(&o.token_url)).bind(opt(&o.scopes)).bind(now).bind(id)
                 .fetch_one(p).await?;
             Ok(l)
-        })
+        });
+        self.invalidate().await;
+        r
     }
 
     pub async fn list_links(&self) -> StoreResult<Vec<AppLink>> {
@@ -157,6 +161,19 @@ impl Store {
                 .bind(link_id).fetch_optional(p).await?;
             Ok(v)
         })
+    }
+
+    /// `find_link` from the cache, for the request path (its `last_status` may be seconds old).
+    pub async fn find_link_cached(&self, link_id: &str) -> StoreResult<Option<AppLink>> {
+        let (now, generation) = (self.now(), self.cache.generation());
+        if let Some(hit) = self.cache.links.get(&link_id.to_string(), generation, now) {
+            return Ok(hit);
+        }
+        let found = self.find_link(link_id).await?;
+        self.cache
+            .links
+            .put(link_id.to_string(), found.clone(), generation, now);
+        Ok(found)
     }
 
     pub async fn find_link_by_id(&self, id: i64) -> StoreResult<Option<AppLink>> {
@@ -205,7 +222,7 @@ impl Store {
         scope: Option<&str>,
     ) -> StoreResult<()> {
         let now = self.now();
-        on_writer!(self, p => {
+        let r = on_writer!(self, p => {
             sqlx::query(
                 "INSERT INTO app_link_tokens (link_id, user_id, access_encrypted, refresh_encrypted, expires_at, scope, status, connected_at)
                  VALUES ($1, $2, $3, $4, $5, $6, 'connected', $7)
@@ -215,7 +232,9 @@ impl Store {
                 .bind(link).bind(user).bind(access_encrypted).bind(refresh_encrypted).bind(expires_at).bind(scope).bind(now)
                 .execute(p).await?;
             Ok(())
-        })
+        });
+        self.invalidate().await;
+        r
     }
 
     /// Stores refreshed tokens. A refresh that did not rotate the refresh token keeps the old one.
@@ -228,38 +247,52 @@ impl Store {
         expires_at: Option<i64>,
     ) -> StoreResult<()> {
         let now = self.now();
-        on_writer!(self, p => {
+        let r = on_writer!(self, p => {
             sqlx::query(
                 "UPDATE app_link_tokens SET access_encrypted = $1, refresh_encrypted = COALESCE($2, refresh_encrypted),
                    expires_at = $3, refreshed_at = $4, status = 'connected' WHERE link_id = $5 AND user_id = $6")
                 .bind(access_encrypted).bind(refresh_encrypted).bind(expires_at).bind(now).bind(link).bind(user)
                 .execute(p).await?;
             Ok(())
-        })
+        });
+        self.invalidate().await;
+        r
     }
 
     pub async fn mark_link_token_revoked(&self, link: i64, user: i64) -> StoreResult<()> {
-        on_writer!(self, p => {
+        let r = on_writer!(self, p => {
             sqlx::query("UPDATE app_link_tokens SET status = 'revoked' WHERE link_id = $1 AND user_id = $2")
                 .bind(link).bind(user).execute(p).await?;
             Ok(())
-        })
+        });
+        self.invalidate().await;
+        r
     }
 
     pub async fn delete_link_token(&self, link: i64, user: i64) -> StoreResult<bool> {
-        on_writer!(self, p => {
+        let r = on_writer!(self, p => {
             let r = sqlx::query("DELETE FROM app_link_tokens WHERE link_id = $1 AND user_id = $2")
                 .bind(link).bind(user).execute(p).await?;
             Ok(r.rows_affected() > 0)
-        })
+        });
+        self.invalidate().await;
+        r
     }
 
+    /// Read on every call through a link, so cached; every token write invalidates.
     pub async fn link_token(&self, link: i64, user: i64) -> StoreResult<Option<LinkToken>> {
-        on_pool!(self, p => {
-            let v: Option<LinkToken> = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE link_id = $1 AND user_id = $2"))
-                .bind(link).bind(user).fetch_optional(p).await?;
-            Ok(v)
-        })
+        let (now, generation) = (self.now(), self.cache.generation());
+        if let Some(hit) = self.cache.link_tokens.get(&(link, user), generation, now) {
+            return Ok(hit);
+        }
+        let found: Option<LinkToken> = on_pool!(self, p => {
+            sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE link_id = $1 AND user_id = $2"))
+                .bind(link).bind(user).fetch_optional(p).await?
+        });
+        self.cache
+            .link_tokens
+            .put((link, user), found.clone(), generation, now);
+        Ok(found)
     }
 
     pub async fn user_link_tokens(&self, user: i64) -> StoreResult<Vec<LinkToken>> {

@@ -90,6 +90,8 @@ type AuthCache = cache::Cache<
     Option<OAuthClient>,
     Option<OAuthToken>,
     Option<Account>,
+    Option<AppLink>,
+    Option<LinkToken>,
 >;
 
 /// Runs `$body` with `$p` bound to the concrete pool; the body is compiled once per backend.

@@ -1,5 +1,5 @@
 //! Application links: the manifest, creating links from a URL with every kind of bad input,
-//! and two Junction servers linked both ways through the guided flow, then used by a person.
+//! the manual four-step link, Test connection's failure kinds, who may administer links.
 
 use crate::harness::*;
 use crate::remote::*;
@@ -255,414 +255,233 @@ async fn private_addresses_are_refused_unless_allowed() {
     }
 }
 
-/// Two Junction servers link both ways through the real pages; a person on A then connects to
-/// B, sees their projects on B, calls B through the link, and loses access when B revokes it.
-async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
+/// The manual way Atlassian products link over OAuth 2.0: an incoming link on each side with a
+/// placeholder redirect URL, credentials copied across as outgoing links, redirect URLs fixed.
+async fn the_manual_four_step_way_also_links_two_servers(a: TestApp) {
     let Some(b) = TestApp::spawn_linkable(a.backend).await else {
         return;
     };
-    let browser = Browser::default();
-    browser.sign_in(&a.base, "admin", ADMIN_PASSWORD).await;
-    let list = format!("{}/admin/application-links", a.base);
-
-    // A: enter B's URL; Junction says what it is.
-    let found = browser
-        .submit(
-            &list,
-            "/admin/application-links/discover",
-            &[("url", &b.base)],
-        )
-        .await;
-    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
-    assert!(
-        found.body.contains("id=\"kind\">junction<"),
-        "{}",
-        found.body
-    );
-    assert!(found.body.contains("Link both ways"));
-
-    // A → B: B's admin signs in and approves; back on A, both sides are linked and tested.
-    let go = browser
-        .submit_on(
-            &found,
-            "/admin/application-links/pair-with",
-            &[("scope", "REPO_WRITE")],
-        )
-        .await;
-    assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.body);
-    let approve_url = go.location();
-    assert!(
-        approve_url.starts_with(&format!("{}/admin/application-links/pair?", b.base)),
-        "{approve_url}"
-    );
-    let approve = browser
-        .follow(&approve_url, ("admin", ADMIN_PASSWORD))
-        .await;
-    assert!(
-        approve.body.contains(&format!("Link with {}?", a.base)),
-        "{}",
-        approve.body
-    );
-    assert_eq!(approve.headers["x-frame-options"], "DENY");
-    let done = browser
-        .submit_on(
-            &approve,
-            "/admin/application-links/pair",
-            &[("scope", "REPO_READ")],
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let back = browser
-        .follow(&done.location(), ("admin", ADMIN_PASSWORD))
-        .await;
-    assert_eq!(back.status, StatusCode::OK, "{}", back.body);
-    assert!(back.url.starts_with(&a.base));
-    assert!(
-        back.body
-            .contains("Linked both ways with Junction (127.0.0.1:"),
-        "{}",
-        back.body
-    );
-
-    let (la, lb) = (links_of(&a).await, links_of(&b).await);
-    assert_eq!((la.len(), lb.len()), (1, 1));
-    let (la, lb) = (&la[0], &lb[0]);
-    for (l, peer) in [(la, &b), (lb, &a)] {
-        assert_eq!(l["direction"], "TWO_WAY", "{l}");
-        assert_eq!(l["type"], "junction");
-        assert_eq!(l["rpcUrl"], peer.base.as_str());
-        assert_eq!(
-            l["application"]["name"],
-            format!("Junction {}", env!("CARGO_PKG_VERSION"))
-        );
-        assert_eq!(
-            l["status"]["working"], true,
-            "Test connection ran on both sides: {l}"
-        );
-        assert_eq!(l["status"]["facts"]["remoteUrl"], peer.base.as_str());
-    }
-    // Scopes as each admin chose them; redirect URIs derived, no placeholder.
-    assert_eq!(la["incoming"]["scope"], "REPO_WRITE");
-    assert_eq!(lb["incoming"]["scope"], "REPO_READ");
-    assert_eq!(lb["outgoing"]["clientId"], la["incoming"]["clientId"]);
-    assert_eq!(la["outgoing"]["clientId"], lb["incoming"]["clientId"]);
-    assert_eq!(
-        la["incoming"]["redirects"][0],
-        lb["outgoing"]["redirectUri"]
-    );
-    assert_eq!(
-        lb["incoming"]["redirects"][0],
-        la["outgoing"]["redirectUri"]
-    );
-    let id_a = la["id"].as_str().unwrap().to_string();
-    let status = a
-        .get(&format!("/rest/applinks/3.0/status/{id_a}"), &admin())
-        .await;
-    assert_eq!(status.status, StatusCode::OK, "{}", status.text);
-    assert_eq!(status.body["working"], true, "{}", status.text);
-    assert_eq!(status.body["error"], serde_json::Value::Null);
-    assert_eq!(
-        status.body["localAuthentication"]["incoming"]["enabled"],
-        true
-    );
-    assert_eq!(
-        status.body["localAuthentication"]["outgoing"]["enabled"],
-        true
-    );
-    for (app, action) in [
-        (&a, "applinks.link_paired"),
-        (&b, "applinks.link_paired"),
-        (&a, "applinks.pairing_started"),
-    ] {
-        let r = app
-            .get(
-                &format!("/rest/junction/1.0/audit?action={action}"),
-                &admin(),
-            )
-            .await;
-        assert_eq!(r.body["size"], 1, "{action}: {}", r.text);
-    }
-
-    // Approving the same request again is refused on B, which is left as it was ...
-    let again = browser
-        .submit_on(
-            &approve,
-            "/admin/application-links/pair",
-            &[("scope", "REPO_READ")],
-        )
-        .await;
-    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
-    assert!(again.body.contains("already named"), "{}", again.body);
-    assert_eq!(links_of(&b).await.len(), 1);
-    assert_eq!(b.store.list_oauth_clients().await.unwrap().len(), 1);
-    // ... and A's back channel takes a pairing once, signed with its secret, and only then.
-    let pairing = url::Url::parse(&approve_url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "pairing")
-        .unwrap()
-        .1
-        .to_string();
-    let (pairing_id, secret) = pairing.split_once('.').unwrap();
-    let body = json!({"url": b.base, "name": "Junction", "version": "1", "linkId": "", "clientId": "x", "clientSecret": "y", "authorizeUrl": "http://127.0.0.1:1/a", "tokenUrl": "http://127.0.0.1:1/t", "scope": "REPO_READ"}).to_string();
-    let now = wall_clock_ms();
-    for (signature, what) in [
-        (
-            junction::domain::applinks::pairing_signature(secret, now, body.as_bytes()),
-            "replayed",
-        ),
-        (
-            junction::domain::applinks::pairing_signature("guess", now, body.as_bytes()),
-            "forged",
-        ),
-    ] {
-        let r = a
-            .client
-            .post(format!(
-                "{}/rest/applinks/latest/pairing/{pairing_id}",
-                a.base
-            ))
-            .header("x-junction-pairing-timestamp", now.to_string())
-            .header("x-junction-pairing-signature", signature)
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap();
-        let r = TestApp::read(r).await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{what}: {}", r.text);
-        assert!(
-            r.message().contains("already used, or not signed"),
-            "{what}: {}",
-            r.message()
-        );
-    }
-    assert_eq!(a.store.list_oauth_clients().await.unwrap().len(), 1);
-
-    // People: alice on A connects her account to bob's on B.
-    b.project("BPROJ", false).await;
-    b.project("HIDDEN", false).await;
-    b.user("bob").await;
-    b.grant("/rest/api/1.0/projects/BPROJ", "bob", "PROJECT_READ")
-        .await;
-    let alice = a.user("alice").await;
-    let person = Browser::default();
-    person.sign_in(&a.base, "alice", "alice-password").await;
-    let mine = format!("{}/account/connected-applications", a.base);
-    let page = person.get(&mine).await;
-    assert!(
-        page.body
-            .contains(&format!("id=\"status-{id_a}\">Not connected<")),
-        "{}",
-        page.body
-    );
-    let go = person
-        .submit(
-            &mine,
-            &format!("/account/connected-applications/{id_a}/connect"),
-            &[],
-        )
-        .await;
-    assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.body);
-    assert!(go
-        .location()
-        .starts_with(&format!("{}/rest/oauth2/latest/authorize?", b.base)));
-    let landed = person.follow(&go.location(), ("bob", "bob-password")).await;
-    assert_eq!(landed.url, mine, "back on A's Connected applications page");
-    assert!(
-        landed
-            .body
-            .contains(&format!("id=\"status-{id_a}\">Connected<")),
-        "{}",
-        landed.body
-    );
-    assert!(
-        landed.body.contains("<strong>BPROJ</strong>"),
-        "the panel shows bob's projects on B: {}",
-        landed.body
-    );
-    assert!(
-        !landed.body.contains("HIDDEN"),
-        "only what bob may see on B"
-    );
-    let profile = person.get(&format!("{}/account", a.base)).await;
-    assert!(
-        profile.body.contains("<strong>BPROJ</strong>"),
-        "{}",
-        profile.body
-    );
-    // Tokens at rest are encrypted.
-    let t = a
-        .store
-        .user_link_tokens(a.store.find_account("alice").await.unwrap().unwrap().id)
-        .await
-        .unwrap();
-    assert_eq!(t.len(), 1);
-    assert!(
-        t[0].access_encrypted.starts_with("v1:") && !t[0].access_encrypted.contains("jct_oat_")
-    );
-
-    // The request API: as alice, through the link, only to B.
-    let request_path = format!("/rest/applinks/latest/links/{id_a}/request");
-    let call = |body: serde_json::Value| a.post(&request_path, &alice, body);
-    let r = call(json!({"path": "/rest/api/1.0/projects"})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.body["status"], 200);
-    assert_eq!(r.body["body"]["values"][0]["key"], "BPROJ");
-    assert_eq!(r.body["body"]["size"], 1);
-    let r = call(json!({"method": "GET", "path": "/rest/api/1.0/users/bob"})).await;
-    assert_eq!(r.body["body"]["name"], "bob", "{}", r.text);
-    for bad in ["//evil.example/x", "rest/api", "/x?y=1"] {
-        let r = call(json!({"path": bad})).await;
-        assert_eq!(
-            (r.status, r.context()),
-            (StatusCode::BAD_REQUEST, "path"),
-            "{bad}: {}",
-            r.text
-        );
-    }
-    let r = call(json!({"method": "TRACE", "path": "/"})).await;
-    assert_eq!((r.status, r.context()), (StatusCode::BAD_REQUEST, "method"));
-    let (token, _) = a.token(&alice, "admin").await;
+    let placeholder =
+        json!({"redirects": ["https://placeholder.invalid/callback"], "scope": "REPO_READ"});
+    let outgoing = |peer: &TestApp, creds: &serde_json::Value| {
+        json!({
+            "clientId": creds["clientId"],
+            "clientSecret": creds["clientSecret"],
+            "authorizationEndpoint": format!("{}/rest/oauth2/latest/authorize", peer.base),
+            "tokenEndpoint": format!("{}/rest/oauth2/latest/token", peer.base),
+            "scopes": "REPO_READ",
+        })
+    };
+    // 1. Incoming on A, for B.
     let r = a
         .post(
-            &format!("/rest/applinks/latest/links/{id_a}/request"),
-            &token,
-            json!({"path": "/"}),
-        )
-        .await;
-    assert_eq!(
-        r.status,
-        StatusCode::FORBIDDEN,
-        "a personal token cannot act as alice elsewhere: {}",
-        r.text
-    );
-    let carol = a.user("carol").await;
-    let r = a
-        .post(
-            &format!("/rest/applinks/latest/links/{id_a}/request"),
-            &carol,
-            json!({"path": "/"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
-    assert_eq!(
-        r.exception(),
-        "com.atlassian.applinks.api.CredentialsRequiredException"
-    );
-    assert!(
-        r.message().contains("Connect your account"),
-        "{}",
-        r.message()
-    );
-
-    // Relocating keeps the link's id and alice's authorization (localhost is the same B).
-    let port_b = b.base.rsplit(':').next().unwrap();
-    let moved = format!("http://localhost:{port_b}");
-    let r = a
-        .post(
-            &format!("/rest/junction/1.0/applinks/{id_a}/relocate"),
+            "/rest/junction/1.0/applinks",
             &admin(),
-            json!({"url": moved}),
+            json!({"url": b.base, "incoming": placeholder}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let (id_a, creds_a) = (
+        r.body["id"].as_str().unwrap().to_string(),
+        r.body["incoming"].clone(),
+    );
+    // 2. Incoming on B for A, with A's credentials as B's outgoing side.
+    let r = a
+        .get(
+            &format!("/rest/junction/1.0/applinks/{id_a}/credentials"),
+            &admin(),
+        )
+        .await;
+    assert_eq!(
+        r.body["incoming"]["clientSecret"], creds_a["clientSecret"],
+        "viewable again"
+    );
+    let r = b
+        .post(
+            "/rest/junction/1.0/applinks",
+            &admin(),
+            json!({"url": a.base, "incoming": placeholder, "outgoing": outgoing(&a, &creds_a)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["direction"], "TWO_WAY");
+    let (id_b, creds_b, redirect_b) = (
+        r.body["id"].as_str().unwrap().to_string(),
+        r.body["incoming"].clone(),
+        r.body["outgoing"]["redirectUri"].clone(),
+    );
+    // 3. On A: B's credentials as the outgoing side; the incoming redirect URL fixed.
+    let r = a
+        .put(
+            &format!("/rest/junction/1.0/applinks/{id_a}"),
+            &admin(),
+            json!({"incoming": {"redirects": [redirect_b]}, "outgoing": outgoing(&b, &creds_b)}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(
-        (r.body["id"].as_str(), r.body["rpcUrl"].as_str()),
-        (Some(id_a.as_str()), Some(moved.as_str()))
+    assert_eq!(r.body["direction"], "TWO_WAY");
+    assert_eq!(r.body["incoming"]["redirects"], json!([redirect_b]));
+    // 4. On B: its incoming redirect URL fixed.
+    let redirect_a = r.body["outgoing"]["redirectUri"].clone();
+    let r = b
+        .put(
+            &format!("/rest/junction/1.0/applinks/{id_b}"),
+            &admin(),
+            json!({"incoming": {"redirects": [redirect_a]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for (app, id) in [(&a, &id_a), (&b, &id_b)] {
+        let t = test_link(app, id).await;
+        assert_eq!(t["success"], true, "{t}");
+        assert_eq!(t["message"], "Working: the remote answers, its clock and URL agree, and it accepts this link's client credentials.");
+    }
+    // The edit page shows the derived redirect URI; renaming renames the incoming client too.
+    let admin_browser = Browser::default();
+    admin_browser
+        .sign_in(&a.base, "admin", ADMIN_PASSWORD)
+        .await;
+    let page = admin_browser
+        .get(&format!("{}/admin/links/{id_a}", a.base))
+        .await;
+    assert!(
+        page.body.contains(redirect_a.as_str().unwrap()),
+        "{}",
+        page.body
     );
-    let r = call(json!({"path": "/rest/api/1.0/projects"})).await;
-    assert_eq!(r.body["body"]["values"][0]["key"], "BPROJ", "{}", r.text);
-    // ... and Test connection now names the URL mismatch: B says it is at 127.0.0.1.
-    let r = a
-        .post(
-            &format!("/rest/junction/1.0/applinks/{id_a}/test"),
-            &admin(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.body["success"], false, "{}", r.text);
-    assert_eq!(r.body["type"], "URL_MISMATCH");
-    assert_eq!(r.body["facts"]["remoteUrl"], b.base.as_str());
-    let r = a
-        .post(
-            &format!("/rest/junction/1.0/applinks/{id_a}/relocate"),
-            &admin(),
-            json!({"url": b.base}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK);
-
-    // B revokes (bob, under Authorized applications): A finds out and shows it.
-    let bob_page = Browser::default();
-    bob_page.sign_in(&b.base, "bob", "bob-password").await;
-    let apps = format!("{}/account/authorized-applications", b.base);
-    let client_b = lb["incoming"]["clientId"].as_str().unwrap();
-    let r = bob_page
+    let r = admin_browser
         .submit(
-            &apps,
-            &format!("/account/authorized-applications/{client_b}/revoke"),
-            &[],
+            &page.url,
+            &format!("/admin/links/{id_a}"),
+            &[("name", "B <prod>"), ("client_secret", "")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let r = call(json!({"path": "/rest/api/1.0/projects"})).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
-    assert!(
-        r.message().contains("no longer accepts your authorization"),
-        "{}",
-        r.message()
-    );
     let r = a
-        .get("/rest/junction/1.0/applinks/connections", &alice)
+        .get(&format!("/rest/junction/1.0/applinks/{id_a}"), &admin())
         .await;
-    assert_eq!(r.body[0]["status"], "REVOKED", "{}", r.text);
-    let page = person.get(&mine).await;
-    assert!(
-        page.body.contains("Revoked by the remote: connect again"),
-        "{}",
-        page.body
-    );
-
-    // Deleting on A revokes what A holds and says what remains on B.
-    let r = a
-        .delete(&format!("/rest/junction/1.0/applinks/{id_a}"), &admin())
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.body["revokedHere"]["incomingClient"], true);
-    assert_eq!(r.body["revokedHere"]["connectedUsers"], 1);
-    let remains = r.body["remainsOnRemote"].to_string();
-    assert!(
-        remains.contains(&b.base) && remains.contains(la["outgoing"]["clientId"].as_str().unwrap()),
-        "{remains}"
-    );
-    assert!(links_of(&a).await.is_empty());
-    assert!(a.store.list_oauth_clients().await.unwrap().is_empty());
-    assert!(a
+    assert_eq!(r.body["name"], "B <prod>");
+    let client = a
         .store
-        .user_link_tokens(a.store.find_account("alice").await.unwrap().unwrap().id)
+        .find_oauth_client(creds_a["clientId"].as_str().unwrap())
         .await
         .unwrap()
-        .is_empty());
-    let r = a
+        .unwrap();
+    assert_eq!(client.name, "B <prod>");
+    let t = test_link(&a, &id_a).await;
+    assert_eq!(t["success"], true, "the kept secret still works: {t}");
+    let list = admin_browser
+        .get(&format!("{}/admin/application-links", a.base))
+        .await;
+    assert!(
+        list.body.contains("B &lt;prod&gt;") && list.body.contains("Two-way"),
+        "{}",
+        list.body
+    );
+    let audit = a
         .get(
-            "/rest/junction/1.0/audit?action=applinks.link_deleted",
+            "/rest/junction/1.0/audit?action=applinks.link_updated",
             &admin(),
         )
         .await;
-    assert_eq!(r.body["size"], 1);
-    // B's side now fails its test with rejected credentials, and says so.
-    let r = b
+    assert_eq!(audit.body["size"], 2);
+}
+
+/// Test connection names what is wrong: an endpoint answering the wrong status, TLS where the
+/// remote speaks none, an unknown host; each with the fix.
+async fn test_connection_names_network_failures(app: TestApp) {
+    let fake = FakeRemote::start(|_| (404, vec![], b"nothing here".to_vec())).await;
+    let r = app
         .post(
-            &format!(
-                "/rest/junction/1.0/applinks/{}/test",
-                lb["id"].as_str().unwrap()
-            ),
+            "/rest/junction/1.0/applinks",
             &admin(),
-            json!({}),
+            json!({"name": "Tools", "url": fake.base, "outgoing": {"clientId": "c", "clientSecret": "s",
+                   "authorizationEndpoint": format!("{}/oauth/authorize", fake.base),
+                   "tokenEndpoint": format!("{}/oauth/token", fake.base), "scopes": "read"}}),
         )
         .await;
-    assert_eq!(r.body["summary"], "Credentials rejected", "{}", r.text);
-    assert_eq!(r.body["facts"]["httpStatus"], 401);
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let t = test_link(&app, &id).await;
+    assert_eq!(
+        (t["success"].clone(), t["type"].clone()),
+        (json!(false), json!("UNEXPECTED_RESPONSE")),
+        "{t}"
+    );
+    assert_eq!(t["facts"]["httpStatus"], 404);
+    assert_eq!(
+        t["facts"]["checkedUrl"],
+        format!("{}/oauth/token", fake.base)
+    );
+    assert!(
+        t["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Unexpected response: "),
+        "{t}"
+    );
+
+    let port = fake.base.rsplit(':').next().unwrap();
+    for (url, kind, summary) in [
+        (
+            format!("https://127.0.0.1:{port}"),
+            "SSL_UNTRUSTED",
+            "TLS handshake failed",
+        ),
+        (
+            "http://no-such-host.invalid".to_string(),
+            "UNKNOWN_HOST",
+            "Unknown host",
+        ),
+    ] {
+        let r = app
+            .post(
+                &format!("/rest/junction/1.0/applinks/{id}/relocate"),
+                &admin(),
+                json!({"url": url}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let t = test_link(&app, &id).await;
+        assert_eq!(
+            (t["type"].as_str(), t["summary"].as_str()),
+            (Some(kind), Some(summary)),
+            "{url}: {t}"
+        );
+        assert_eq!(t["category"], "NETWORK_ERROR");
+        assert!(!t["fix"].as_str().unwrap().is_empty());
+    }
+    let r = app
+        .post(
+            &format!("/rest/junction/1.0/applinks/{id}/relocate"),
+            &admin(),
+            json!({"url": "http://10.9.9.9"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.exception()),
+        (StatusCode::BAD_REQUEST, "ADDRESS_NOT_ALLOWED"),
+        "{}",
+        r.text
+    );
+    let r = app
+        .get(&format!("/rest/junction/1.0/applinks/{id}"), &admin())
+        .await;
+    assert_eq!(
+        r.body["rpcUrl"], "http://no-such-host.invalid",
+        "a refused relocation changes nothing"
+    );
+    assert_eq!(
+        r.body["status"]["type"], "UNKNOWN_HOST",
+        "the last result is kept"
+    );
+    let audit = app
+        .get(
+            "/rest/junction/1.0/audit?action=applinks.link_relocated",
+            &admin(),
+        )
+        .await;
+    assert_eq!(audit.body["size"], 2);
 }
 
 async fn links_are_for_admins(app: TestApp) {
@@ -696,5 +515,6 @@ crate::both_backends!(
     manifest_identifies_this_server,
     bad_input_is_refused_and_nothing_is_half_created,
     links_are_for_admins,
-    two_junctions_link_both_ways_and_people_use_the_link,
+    the_manual_four_step_way_also_links_two_servers,
+    test_connection_names_network_failures,
 );

@@ -7,18 +7,6 @@ use crate::remote::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-async fn test_link(app: &TestApp, id: &str) -> serde_json::Value {
-    let r = app
-        .post(
-            &format!("/rest/junction/1.0/applinks/{id}/test"),
-            &admin(),
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.body
-}
-
 async fn create(app: &TestApp, body: serde_json::Value) -> String {
     let r = app
         .post("/rest/junction/1.0/applinks", &admin(), body)
@@ -73,6 +61,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     );
 
     // Test connection: reachable, clocks agree, same URL, credentials accepted.
+    app.sync_clock();
     let t = test_link(&app, &id).await;
     assert_eq!(t["success"], true, "{t}");
     assert_eq!(t["facts"]["remoteUrl"], op.base.as_str());
@@ -99,7 +88,6 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         .follow_to(&start, ("admin", ADMIN_PASSWORD), &app.base)
         .await;
     assert!(callback.starts_with(&derived), "{callback}");
-    // Another signed-in admin cannot complete it: the flow is bound to the admin who started it.
     let page = admin_browser.get(&callback).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(
@@ -110,6 +98,115 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     // Replaying the callback finds no flow: single use.
     let again = admin_browser.get(&callback).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+    // Asked for JSON (as a script would), the callback answers {success, message}.
+    let r = app
+        .post(
+            &format!("/rest/junction/1.0/applinks/{id}/test/authorize"),
+            &admin(),
+            json!({}),
+        )
+        .await;
+    let callback = admin_browser
+        .follow_to(
+            r.body["authorizeUrl"].as_str().unwrap(),
+            ("admin", ADMIN_PASSWORD),
+            &app.base,
+        )
+        .await;
+    let answer = admin_browser.get_json(&callback).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let answer: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(answer["success"], true);
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Authorization-code flow with Identity completed"),
+        "{answer}"
+    );
+    // ... and an admin who did not start the flow cannot finish it.
+    let r = app
+        .post(
+            &format!("/rest/junction/1.0/applinks/{id}/test/authorize"),
+            &admin(),
+            json!({}),
+        )
+        .await;
+    let callback = admin_browser
+        .follow_to(
+            r.body["authorizeUrl"].as_str().unwrap(),
+            ("admin", ADMIN_PASSWORD),
+            &app.base,
+        )
+        .await;
+    app.user("eve").await;
+    app.grant("/rest/api/1.0/admin", "eve", "SYS_ADMIN").await;
+    let eve = Browser::default();
+    eve.sign_in(&app.base, "eve", "eve-password").await;
+    let stolen = eve.get_json(&callback).await;
+    assert_eq!(stolen.status, StatusCode::BAD_REQUEST, "{}", stolen.body);
+    assert!(stolen.body.contains("\"success\":false"), "{}", stolen.body);
+
+    // The create page shows the redirect URI at once, from the remote's metadata, and its
+    // script keeps it current as the endpoint is edited.
+    let found = admin_browser
+        .submit(
+            &format!("{}/admin/application-links", app.base),
+            "/admin/application-links/discover",
+            &[("url", &op.base)],
+        )
+        .await;
+    assert!(
+        found
+            .body
+            .contains(&format!("id=\"redirect-uri-live\">{derived}<")),
+        "{}",
+        found.body
+    );
+    assert!(found
+        .body
+        .contains("<script src=\"/static/applinks.js\" defer></script>"));
+    let script = admin_browser
+        .get(&format!("{}/static/applinks.js", app.base))
+        .await;
+    assert_eq!(
+        script.headers["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(script
+        .body
+        .contains("/rest/junction/1.0/applinks/redirect-uri?"));
+    let r = app
+        .get(
+            &format!(
+                "/rest/junction/1.0/applinks/redirect-uri?authorizationEndpoint={}/auth",
+                op.base
+            ),
+            &admin(),
+        )
+        .await;
+    assert_eq!(r.body["redirectUri"], derived.as_str(), "{}", r.text);
+    let r = app
+        .get(
+            "/rest/junction/1.0/applinks/redirect-uri?preset=google",
+            &admin(),
+        )
+        .await;
+    let google = junction::domain::applinks::redirect_uri(
+        &app.base,
+        "https://accounts.google.com/o/oauth2/v2/auth",
+    );
+    assert_eq!(r.body["redirectUri"], google.as_str(), "{}", r.text);
+    let r = app
+        .get(
+            "/rest/junction/1.0/applinks/redirect-uri?preset=custom",
+            &admin(),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.context()),
+        (StatusCode::BAD_REQUEST, "authorizationEndpoint")
+    );
 
     // A person connects through the real pages.
     let alice = app.user("alice").await;
@@ -156,7 +253,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     assert!(after.refreshed_at.is_some(), "refreshed");
     assert_ne!(after.access_encrypted, before.access_encrypted);
     assert!(after.expires_at.unwrap() > before.expires_at.unwrap());
-    app.clock.advance_ms(-3_601_000);
+    app.sync_clock();
 
     // Failures, each named. A wrong client secret:
     let mut body = oidc_link(&op.base, "Identity", "not-the-secret");
@@ -202,6 +299,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         return;
     };
     let skew = create(&app, oidc_link(&skewed.base, "Skewed", OIDC_SECRET)).await;
+    app.sync_clock();
     let t = test_link(&app, &skew).await;
     assert_eq!(t["type"], "OAUTH_TIMESTAMP_REFUSED", "{t}");
     assert_eq!(t["summary"], "Clock skew");

@@ -181,6 +181,13 @@ impl TestApp {
         })
     }
 
+    /// Sets the manual clock to the real time again (it stands still while a test runs), for
+    /// checks against software with its own clock.
+    pub fn sync_clock(&self) {
+        use junction::clock::Clock;
+        self.clock.advance_ms(wall_clock_ms() - self.clock.now_ms());
+    }
+
     pub async fn call(
         &self,
         method: Method,

@@ -4,6 +4,7 @@ mod harness;
 
 mod applinks;
 mod applinks_oidc;
+mod applinks_pairing;
 mod auth;
 mod cli;
 mod health;

@@ -108,6 +108,18 @@ impl Browser {
         Self::read(url, r).await
     }
 
+    /// A GET as a script would send it: asking for JSON.
+    pub async fn get_json(&self, url: &str) -> Page {
+        let r = self
+            .client(url)
+            .get(url)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        Self::read(url, r).await
+    }
+
     pub async fn post(&self, url: &str, form: &[(String, String)]) -> Page {
         let r = self
             .client(url)
@@ -333,4 +345,17 @@ pub async fn links_of(app: &TestApp) -> Vec<serde_json::Value> {
     let r = app.get("/rest/applinks/3.0/applinks", &admin()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.body.as_array().unwrap().clone()
+}
+
+/// Runs Test connection on a link over REST; returns the status.
+pub async fn test_link(app: &TestApp, id: &str) -> serde_json::Value {
+    let r = app
+        .post(
+            &format!("/rest/junction/1.0/applinks/{id}/test"),
+            &admin(),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
 }

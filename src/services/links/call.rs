@@ -67,10 +67,7 @@ impl Links {
         url: &str,
         token: &LinkToken,
     ) -> Result<Fetched, LinkError> {
-        let access = self
-            .key
-            .decrypt(&token.access_encrypted)
-            .map_err(|e| LinkError::Internal(e.to_string()))?;
+        let access = self.reveal(&token.access_encrypted)?;
         let mut r = self
             .outbound
             .request(req.method.clone(), url)?
@@ -102,23 +99,12 @@ impl Links {
         let Some(refresh_enc) = &current.refresh_encrypted else {
             return Err(LinkError::Revoked(link.name.clone()));
         };
-        let refresh = self
-            .key
-            .decrypt(refresh_enc)
-            .map_err(|e| LinkError::Internal(e.to_string()))?;
+        let refresh = self.reveal(refresh_enc)?;
         match self.refresh(&out, &refresh).await {
             Ok(t) => {
+                let (access, refresh, expires_at) = self.sealed(&t);
                 self.store
-                    .refresh_link_token(
-                        link.id,
-                        user_id,
-                        &self.key.encrypt(&t.access_token),
-                        t.refresh_token
-                            .as_ref()
-                            .map(|r| self.key.encrypt(r))
-                            .as_deref(),
-                        self.expiry(&t),
-                    )
+                    .refresh_link_token(link.id, user_id, &access, refresh.as_deref(), expires_at)
                     .await?;
                 self.live_token(link, user_id).await
             }

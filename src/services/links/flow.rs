@@ -96,10 +96,7 @@ impl Links {
         if crate::domain::applinks::callback_key(&out.authorize_url) != callback_key {
             return Err(LinkError::FlowExpired);
         }
-        let verifier = self
-            .key
-            .decrypt(&flow.verifier_encrypted)
-            .map_err(|e| LinkError::Internal(e.to_string()))?;
+        let verifier = self.reveal(&flow.verifier_encrypted)?;
         let redirect = redirect_uri(&self.base_url, &out.authorize_url);
         let tokens = self.exchange_code(&out, code, &redirect, &verifier).await?;
         if flow.purpose == PURPOSE_CONNECT {
@@ -119,23 +116,17 @@ impl Links {
         user_id: i64,
         t: &TokenSet,
     ) -> Result<(), LinkError> {
+        let (access, refresh, expires_at) = self.sealed(t);
         self.store
             .put_link_token(
                 link.id,
                 user_id,
-                &self.key.encrypt(&t.access_token),
-                t.refresh_token
-                    .as_ref()
-                    .map(|r| self.key.encrypt(r))
-                    .as_deref(),
-                self.expiry(t),
+                &access,
+                refresh.as_deref(),
+                expires_at,
                 t.scope.as_deref(),
             )
             .await?;
         Ok(())
-    }
-
-    pub(super) fn expiry(&self, t: &TokenSet) -> Option<i64> {
-        t.expires_in.map(|s| self.now() + s.max(0) * 1000)
     }
 }

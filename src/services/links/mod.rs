@@ -85,6 +85,25 @@ impl Links {
         })
     }
 
+    /// Decrypts a secret stored with the master key (client secrets, people's remote tokens).
+    pub(crate) fn reveal(&self, ciphertext: &str) -> Result<String, LinkError> {
+        self.key
+            .decrypt(ciphertext)
+            .map_err(|e| LinkError::Internal(format!("a stored secret cannot be decrypted: {e}")))
+    }
+
+    /// A token response as stored: access and refresh token encrypted, expiry on our clock.
+    pub(crate) fn sealed(
+        &self,
+        t: &remote_oauth::TokenSet,
+    ) -> (String, Option<String>, Option<i64>) {
+        (
+            self.key.encrypt(&t.access_token),
+            t.refresh_token.as_ref().map(|r| self.key.encrypt(r)),
+            t.expires_in.map(|s| self.now() + s.max(0) * 1000),
+        )
+    }
+
     /// This server's OAuth 2.0 authorization endpoint, as peers see it.
     pub fn authorize_url(&self) -> String {
         format!("{}/rest/oauth2/latest/authorize", self.base_url)

@@ -285,10 +285,7 @@ impl Links {
             .find_pairing(pairing_id)
             .await?
             .ok_or_else(refused)?;
-        let secret = self
-            .key
-            .decrypt(&pairing.secret_encrypted)
-            .map_err(|e| LinkError::Internal(e.to_string()))?;
+        let secret = self.reveal(&pairing.secret_encrypted)?;
         let ts = timestamp.ok_or_else(refused)?;
         if (ts - self.now()).abs() > SIGNATURE_WINDOW_MS
             || !constant_time_eq(&pairing_signature(&secret, ts, body), signature)

@@ -190,10 +190,11 @@ impl Outbound {
         let (client, req) = req.build_split();
         let req = req.map_err(|e| OutboundError::InvalidUrl(e.without_url().to_string()))?;
         let host = req.url().host_str().unwrap_or_default().to_string();
+        let https = req.url().scheme() == "https";
         let resp = client
             .execute(req)
             .await
-            .map_err(|e| self.classify(&host, e))?;
+            .map_err(|e| self.classify(&host, https, e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         if resp
@@ -204,7 +205,11 @@ impl Outbound {
         }
         let mut body = Vec::new();
         let mut resp = resp;
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(&host, e))? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| self.classify(&host, https, e))?
+        {
             if body.len() + chunk.len() > self.max_bytes {
                 return Err(OutboundError::TooLarge(host, self.max_bytes));
             }
@@ -222,7 +227,7 @@ impl Outbound {
             .await
     }
 
-    fn classify(&self, host: &str, e: reqwest::Error) -> OutboundError {
+    fn classify(&self, host: &str, https: bool, e: reqwest::Error) -> OutboundError {
         let host = host.to_string();
         if e.is_timeout() {
             return OutboundError::Timeout(host, self.timeout.as_secs());
@@ -253,10 +258,13 @@ impl Outbound {
             text = s.to_string();
             source = s.source();
         }
+        // Over https, a connection that was neither refused nor timed out but failed before a
+        // response is the TLS handshake (untrusted certificate, wrong name, not TLS at all).
         let lower = text.to_lowercase();
-        if ["certificate", "tls", "handshake", "ssl"]
-            .iter()
-            .any(|w| lower.contains(w))
+        if (https && e.is_connect())
+            || ["certificate", "tls", "handshake", "ssl"]
+                .iter()
+                .any(|w| lower.contains(w))
         {
             return OutboundError::Tls { host, reason: text };
         }

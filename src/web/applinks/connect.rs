@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 pub async fn outgoing_link(state: &AppState, id: &str) -> ApiResult<AppLink> {
     state
         .store
-        .find_link(id)
+        .find_link_cached(id)
         .await?
         .filter(|l| l.outgoing().is_some())
         .ok_or_else(|| no_such_link(id))

@@ -4,13 +4,29 @@
 
 pub mod admin;
 pub mod connect;
+pub mod create;
 pub mod manifest;
 pub mod pairing;
 pub mod repr;
+pub mod status;
 
 use super::state::AppState;
 use axum::routing::{get, post};
 use axum::Router;
+
+/// The one script of the link pages (progressive: every form works without it).
+async fn script() -> impl axum::response::IntoResponse {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../../static/applinks.js"),
+    )
+}
 
 pub fn router() -> Router<AppState> {
     let own = "/rest/junction/1.0/applinks";
@@ -18,7 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/rest/applinks/1.0/manifest", get(manifest::manifest))
         .route("/rest/applinks/3.0/applinks", get(admin::list))
         .route("/rest/applinks/3.0/applinks/{id}", get(admin::get))
-        .route("/rest/applinks/3.0/status/{id}", get(admin::status))
+        .route("/rest/applinks/3.0/status/{id}", get(status::status))
         .route(
             "/rest/applinks/latest/links/{id}/request",
             post(connect::request),
@@ -27,8 +43,13 @@ pub fn router() -> Router<AppState> {
             "/rest/applinks/latest/pairing/{id}",
             post(pairing::back_channel),
         )
-        .route(own, get(admin::list).post(admin::create))
-        .route(&format!("{own}/discover"), get(admin::discover))
+        .route(own, get(admin::list).post(create::create))
+        .route(&format!("{own}/discover"), get(create::discover))
+        .route(
+            &format!("{own}/redirect-uri"),
+            get(create::redirect_uri_for),
+        )
+        .route("/static/applinks.js", get(script))
         .route(&format!("{own}/pair"), post(pairing::pair))
         .route(&format!("{own}/connections"), get(connect::connections))
         .route(
@@ -36,7 +57,7 @@ pub fn router() -> Router<AppState> {
             get(admin::get).put(admin::update).delete(admin::delete),
         )
         .route(&format!("{own}/{{id}}/relocate"), post(admin::relocate))
-        .route(&format!("{own}/{{id}}/test"), post(admin::test))
+        .route(&format!("{own}/{{id}}/test"), post(status::test))
         .route(
             &format!("{own}/{{id}}/test/authorize"),
             post(connect::test_authorize),

@@ -1,5 +1,5 @@
 //! Administration → Application links, for links with a URL: identify a remote, create the
-//! fitting link, edit, relocate, test, delete, and the two-way pairing pages on both servers.
+//! fitting link, edit, relocate, test, delete (the two-way pairing pages are in `pairing.rs`).
 //! Every change goes through the REST operations in `web::applinks`.
 
 use super::admin::admin_only;
@@ -8,7 +8,7 @@ use crate::clock::display;
 use crate::domain::applinks::{redirect_uri, PRESETS};
 use crate::domain::oauth2::Scope;
 use crate::store::AppLink;
-use crate::web::applinks::{admin as rest, pairing, repr};
+use crate::web::applinks::{admin as rest, create, repr, status};
 use crate::web::auth::Caller;
 use crate::web::error::ApiError;
 use crate::web::extract::{Path, Query};
@@ -105,7 +105,7 @@ struct NewLinkPage {
     scopes: Vec<(&'static str, bool)>,
 }
 
-fn scope_choices(selected: Scope) -> Vec<(&'static str, bool)> {
+pub(super) fn scope_choices(selected: Scope) -> Vec<(&'static str, bool)> {
     Scope::ALL
         .iter()
         .map(|s| (s.as_str(), *s == selected))
@@ -119,11 +119,13 @@ pub async fn discover(
     CsrfForm(f): CsrfForm<UrlForm>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
-    let d = rest::discover_url(&state, &f.url).await.or_page(&caller)?;
-    let axum::Json(v) = rest::discover(
+    let d = create::discover_url(&state, &f.url)
+        .await
+        .or_page(&caller)?;
+    let axum::Json(v) = create::discover(
         State(state.clone()),
         caller.clone(),
-        Query(rest::UrlQuery { url: d.url.clone() }),
+        Query(create::UrlQuery { url: d.url.clone() }),
     )
     .await
     .or_page(&caller)?;
@@ -179,8 +181,8 @@ pub struct CreateForm {
     scopes: Option<String>,
 }
 
-fn outgoing_of(f: &CreateForm) -> rest::OutgoingBody {
-    rest::OutgoingBody {
+fn outgoing_of(f: &CreateForm) -> create::OutgoingBody {
+    create::OutgoingBody {
         preset: f.preset.clone(),
         client_id: f.client_id.clone(),
         client_secret: f.client_secret.clone(),
@@ -197,7 +199,7 @@ pub async fn create(
     CsrfForm(f): CsrfForm<CreateForm>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
-    let incoming = matches!(f.side.as_str(), "incoming" | "both").then(|| rest::IncomingBody {
+    let incoming = matches!(f.side.as_str(), "incoming" | "both").then(|| create::IncomingBody {
         redirects: f
             .redirects
             .as_deref()
@@ -208,13 +210,13 @@ pub async fn create(
         scope: f.scope.clone(),
     });
     let outgoing = matches!(f.side.as_str(), "outgoing" | "both").then(|| outgoing_of(&f));
-    let body = rest::LinkBody {
+    let body = create::LinkBody {
         name: f.name.clone().filter(|n| !n.trim().is_empty()),
         url: Some(f.url.clone()),
         incoming,
         outgoing,
     };
-    let (_, axum::Json(v)) = rest::create(State(state.clone()), caller.clone(), Json(body))
+    let (_, axum::Json(v)) = create::create(State(state.clone()), caller.clone(), Json(body))
         .await
         .or_page(&caller)?;
     let shown = v["incoming"]["clientSecret"].as_str().map(|s| {
@@ -295,10 +297,10 @@ pub async fn edit(
     CsrfForm(f): CsrfForm<CreateForm>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
-    let body = rest::LinkBody {
+    let body = create::LinkBody {
         name: f.name.clone(),
         url: None,
-        incoming: f.redirects.as_ref().map(|r| rest::IncomingBody {
+        incoming: f.redirects.as_ref().map(|r| create::IncomingBody {
             redirects: r.lines().map(str::to_string).collect(),
             scope: f.scope.clone(),
         }),
@@ -321,7 +323,7 @@ pub async fn action(
     let (s, c, p) = (State(state.clone()), caller.clone(), Path(id.clone()));
     match action.as_str() {
         "test" => {
-            let axum::Json(v) = rest::test(s, c, p).await.or_page(&caller)?;
+            let axum::Json(v) = status::test(s, c, p).await.or_page(&caller)?;
             let flash = format!(
                 "Test connection: {}",
                 v["message"].as_str().unwrap_or_default()
@@ -348,7 +350,7 @@ pub async fn action(
         }
         "relocate" => {
             let url = f.get("url").cloned().unwrap_or_default();
-            let _moved = rest::relocate(s, c, p, Json(rest::UrlQuery { url }))
+            let _moved = rest::relocate(s, c, p, Json(create::UrlQuery { url }))
                 .await
                 .or_page(&caller)?;
             Ok(see_other(&format!("{PAGE}/{id}")))
@@ -366,118 +368,4 @@ pub async fn action(
         }
         _ => Err(super::UiError::no_such_action(&caller)),
     }
-}
-
-#[derive(Deserialize)]
-pub struct PairForm {
-    url: String,
-    scope: Option<String>,
-}
-
-/// On A: starts pairing and sends the admin to the other server to approve.
-pub async fn pair(
-    State(state): State<AppState>,
-    caller: Caller,
-    CsrfForm(f): CsrfForm<PairForm>,
-) -> UiResult {
-    admin_only(&caller, PAGE)?;
-    let (_, next) = pairing::begin(
-        &state,
-        &caller,
-        &pairing::PairBody {
-            url: f.url,
-            scope: f.scope,
-        },
-    )
-    .await
-    .or_page(&caller)?;
-    Ok(Redirect::to(&next).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct ApproveQuery {
-    peer: String,
-    pairing: String,
-}
-
-#[derive(Template)]
-#[template(path = "admin_link_pair.html")]
-struct ApprovePage {
-    nav: Nav,
-    peer: String,
-    pairing: String,
-    application: String,
-    scopes: Vec<(&'static str, bool)>,
-}
-
-/// On B: what A asks, for B's admin to approve.
-pub async fn approve_form(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<ApproveQuery>,
-) -> UiResult {
-    let here = format!(
-        "{PAGE}/pair?{}",
-        serde_urlencoded::to_string([("peer", &q.peer), ("pairing", &q.pairing)])
-            .unwrap_or_default()
-    );
-    admin_only(&caller, &here)?;
-    let d = rest::discover_url(&state, &q.peer).await.or_page(&caller)?;
-    Ok(render(&ApprovePage {
-        nav: Nav::of(&caller),
-        application: d.application(),
-        peer: d.url,
-        pairing: q.pairing,
-        scopes: scope_choices(Scope::RepoRead),
-    }))
-}
-
-#[derive(Deserialize)]
-pub struct ApproveForm {
-    peer: String,
-    pairing: String,
-    scope: String,
-}
-
-/// On B: approves. Both servers end with an incoming and an outgoing link to each other; B
-/// tests its side and sends the admin back to A, which tests its side.
-pub async fn approve(
-    State(state): State<AppState>,
-    caller: Caller,
-    CsrfForm(f): CsrfForm<ApproveForm>,
-) -> UiResult {
-    admin_only(&caller, PAGE)?;
-    let d = rest::discover_url(&state, &f.peer).await.or_page(&caller)?;
-    let (link, peer_link) = state
-        .links
-        .approve_pairing(&d, &f.pairing, &f.scope)
-        .await
-        .map_err(ApiError::from)
-        .or_page(&caller)?;
-    crate::services::audit::record(
-        &state.store,
-        &caller.actor(),
-        "applinks.link_paired",
-        &format!("applink:{}", link.link_id),
-        &format!("{} ({})", link.name, link.url),
-    )
-    .await;
-    rest::run_test(&state, &link).await.or_page(&caller)?;
-    Ok(Redirect::to(&format!("{}{PAGE}/{peer_link}/paired", d.url)).into_response())
-}
-
-/// On A, when the admin comes back: tests this side and shows the list.
-pub async fn paired(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> UiResult {
-    admin_only(&caller, &format!("{PAGE}/{id}/paired"))?;
-    let l = rest::find(&state, &caller, &id).await.or_page(&caller)?;
-    let s = rest::run_test(&state, &l).await.or_page(&caller)?;
-    let flash = format!(
-        "Linked both ways with {}. Test connection: {}",
-        l.name, s.summary
-    );
-    super::links::page(&state, &caller, None, Some(flash)).await
 }

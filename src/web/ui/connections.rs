@@ -36,53 +36,76 @@ struct ConnectionsPage {
     panels: Vec<Panel>,
 }
 
-/// Fetches each connected Junction remote's projects as the user.
+/// A panel waits at most this long for its remote, so one slow remote cannot hold the page.
+const PANEL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Fetches each connected Junction remote's projects as the user, all at once.
 pub async fn panels(state: &AppState, user_id: i64) -> Vec<Panel> {
     let Ok(list) = connect::connections_of(state, user_id).await else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for c in list
+    let mut fetches = tokio::task::JoinSet::new();
+    for (i, c) in list
         .into_iter()
         .filter(|c| c.status == "connected" && c.link.type_id == "junction")
+        .enumerate()
     {
-        let req = RemoteRequest {
-            method: reqwest::Method::GET,
-            path: "/rest/api/1.0/projects",
-            query: Some("limit=25"),
-            body: None,
-        };
-        let panel = match state.links.call_as_user(&c.link, user_id, req).await {
-            Ok(r) if r.is_success() => Panel {
-                name: c.link.name.clone(),
-                items: r
-                    .json()
-                    .and_then(|j| j["values"].as_array().cloned())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|p| {
-                        (
-                            p["key"].as_str().unwrap_or_default().to_string(),
-                            p["name"].as_str().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect(),
-                error: None,
-            },
-            Ok(r) => Panel {
-                name: c.link.name.clone(),
-                items: Vec::new(),
-                error: Some(format!("{} answered HTTP {}.", c.link.name, r.status)),
-            },
-            Err(e) => Panel {
-                name: c.link.name.clone(),
-                items: Vec::new(),
-                error: Some(e.to_string()),
-            },
-        };
-        out.push(panel);
+        let state = state.clone();
+        fetches.spawn(async move {
+            let fetch = projects_at(&state, &c.link, user_id);
+            let panel = tokio::time::timeout(PANEL_TIMEOUT, fetch)
+                .await
+                .unwrap_or_else(|_| Err(format!("{} did not answer in time.", c.link.name)));
+            let (items, error) = match panel {
+                Ok(items) => (items, None),
+                Err(e) => (Vec::new(), Some(e)),
+            };
+            (
+                i,
+                Panel {
+                    name: c.link.name.clone(),
+                    items,
+                    error,
+                },
+            )
+        });
     }
-    out
+    let mut out: Vec<(usize, Panel)> = fetches.join_all().await;
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, p)| p).collect()
+}
+
+/// The user's projects on a Junction remote, as (key, name).
+async fn projects_at(
+    state: &AppState,
+    link: &crate::store::AppLink,
+    user_id: i64,
+) -> Result<Vec<(String, String)>, String> {
+    let req = RemoteRequest {
+        method: reqwest::Method::GET,
+        path: "/rest/api/1.0/projects",
+        query: Some("limit=25"),
+        body: None,
+    };
+    let r = state
+        .links
+        .call_as_user(link, user_id, req)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !r.is_success() {
+        return Err(format!("{} answered HTTP {}.", link.name, r.status));
+    }
+    Ok(r.json()
+        .and_then(|j| j["values"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            (
+                p["key"].as_str().unwrap_or_default().to_string(),
+                p["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect())
 }
 
 pub async fn page(State(state): State<AppState>, caller: Caller) -> UiResult {

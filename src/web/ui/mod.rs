@@ -9,6 +9,7 @@ mod applinks;
 mod connections;
 mod host;
 mod links;
+mod pairing;
 mod pulls;
 mod session;
 
@@ -73,18 +74,15 @@ pub fn router() -> Router<AppState> {
         .route("/admin/application-links/new", post(applinks::create))
         .route(
             "/admin/application-links/pair",
-            get(applinks::approve_form).post(applinks::approve),
+            get(pairing::approve_form).post(pairing::approve),
         )
-        .route("/admin/application-links/pair-with", post(applinks::pair))
+        .route("/admin/application-links/pair-with", post(pairing::pair))
         .route(
             "/admin/links/{id}",
             get(applinks::show).post(applinks::edit),
         )
         .route("/admin/links/{id}/{action}", post(applinks::action))
-        .route(
-            "/admin/application-links/{id}/paired",
-            get(applinks::paired),
-        )
+        .route("/admin/application-links/{id}/paired", get(pairing::paired))
         .route("/account/connected-applications", get(connections::page))
         .route(
             "/account/connected-applications/{id}/{action}",

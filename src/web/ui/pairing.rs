@@ -1,0 +1,136 @@
+//! The two-way link pages: on A, starting the pairing; on B, the approval its admin sees; back
+//! on A, the landing page that tests A's side. The protocol is `services::links::pairing`.
+
+use super::admin::admin_only;
+use super::applinks::scope_choices;
+use super::{render, CsrfForm, Nav, OrPage, UiResult};
+use crate::domain::oauth2::Scope;
+use crate::web::applinks::{admin as rest, create, pairing, status};
+use crate::web::auth::Caller;
+use crate::web::error::ApiError;
+use crate::web::extract::{Path, Query};
+use crate::web::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+const PAGE: &str = "/admin/application-links";
+
+#[derive(Deserialize)]
+pub struct PairForm {
+    url: String,
+    scope: Option<String>,
+}
+
+/// On A: starts pairing and sends the admin to the other server to approve.
+pub async fn pair(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<PairForm>,
+) -> UiResult {
+    admin_only(&caller, PAGE)?;
+    let (_, next) = pairing::begin(
+        &state,
+        &caller,
+        &pairing::PairBody {
+            url: f.url,
+            scope: f.scope,
+        },
+    )
+    .await
+    .or_page(&caller)?;
+    Ok(Redirect::to(&next).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ApproveQuery {
+    peer: String,
+    pairing: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_link_pair.html")]
+struct ApprovePage {
+    nav: Nav,
+    peer: String,
+    pairing: String,
+    application: String,
+    scopes: Vec<(&'static str, bool)>,
+}
+
+/// On B: what A asks, for B's admin to approve.
+pub async fn approve_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ApproveQuery>,
+) -> UiResult {
+    let here = format!(
+        "{PAGE}/pair?{}",
+        serde_urlencoded::to_string([("peer", &q.peer), ("pairing", &q.pairing)])
+            .unwrap_or_default()
+    );
+    admin_only(&caller, &here)?;
+    let d = create::discover_url(&state, &q.peer)
+        .await
+        .or_page(&caller)?;
+    Ok(render(&ApprovePage {
+        nav: Nav::of(&caller),
+        application: d.application(),
+        peer: d.url,
+        pairing: q.pairing,
+        scopes: scope_choices(Scope::RepoRead),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ApproveForm {
+    peer: String,
+    pairing: String,
+    scope: String,
+}
+
+/// On B: approves. Both servers end with an incoming and an outgoing link to each other; B
+/// tests its side and sends the admin back to A, which tests its side.
+pub async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<ApproveForm>,
+) -> UiResult {
+    admin_only(&caller, PAGE)?;
+    let d = create::discover_url(&state, &f.peer)
+        .await
+        .or_page(&caller)?;
+    let (link, peer_link) = state
+        .links
+        .approve_pairing(&d, &f.pairing, &f.scope)
+        .await
+        .map_err(ApiError::from)
+        .or_page(&caller)?;
+    crate::services::audit::record(
+        &state.store,
+        &caller.actor(),
+        "applinks.link_paired",
+        &format!("applink:{}", link.link_id),
+        &format!("{} ({})", link.name, link.url),
+    )
+    .await;
+    status::run_test(&state, &link).await.or_page(&caller)?;
+    Ok(Redirect::to(&format!("{}{PAGE}/{peer_link}/paired", d.url)).into_response())
+}
+
+/// On A, when the admin comes back: tests this side and shows the list.
+pub async fn paired(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> UiResult {
+    admin_only(&caller, &format!("{PAGE}/{id}/paired"))?;
+    let l = rest::find(&state, &caller, &id).await.or_page(&caller)?;
+    let s = status::run_test(&state, &l).await.or_page(&caller)?;
+    let flash = format!(
+        "Linked both ways with {}. Test connection: {}",
+        l.name, s.summary
+    );
+    super::links::page(&state, &caller, None, Some(flash)).await
+}
