@@ -295,6 +295,15 @@ impl Store {
         Ok(found)
     }
 
+    /// Everyone's tokens at one link's remote.
+    pub async fn link_tokens_of(&self, link: i64) -> StoreResult<Vec<LinkToken>> {
+        on_pool!(self, p => {
+            let v: Vec<LinkToken> = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE link_id = $1"))
+                .bind(link).fetch_all(p).await?;
+            Ok(v)
+        })
+    }
+
     pub async fn user_link_tokens(&self, user: i64) -> StoreResult<Vec<LinkToken>> {
         on_pool!(self, p => {
             let v: Vec<LinkToken> = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE user_id = $1"))

@@ -7,6 +7,20 @@ use crate::remote::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
+/// Starts the admin's interactive Test authorization and follows it through the remote up to
+/// (not including) Junction's callback, whose URL it returns.
+async fn authorized_test_callback(app: &TestApp, browser: &Browser, id: &str) -> String {
+    let r = app
+        .post(
+            &format!("/rest/junction/1.0/applinks/{id}/test/authorize"),
+            &admin(),
+            json!({}),
+        )
+        .await;
+    let start = r.body["authorizeUrl"].as_str().unwrap();
+    browser.follow_to(start, &app.base).await
+}
+
 async fn create(app: &TestApp, body: serde_json::Value) -> String {
     let r = app
         .post("/rest/junction/1.0/applinks", &admin(), body)
@@ -84,9 +98,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         .await;
     let start = r.body["authorizeUrl"].as_str().unwrap().to_string();
     assert!(start.starts_with(&format!("{}/auth?", op.base)), "{start}");
-    let callback = admin_browser
-        .follow_to(&start, ("admin", ADMIN_PASSWORD), &app.base)
-        .await;
+    let callback = admin_browser.follow_to(&start, &app.base).await;
     assert!(callback.starts_with(&derived), "{callback}");
     let page = admin_browser.get(&callback).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -99,20 +111,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     let again = admin_browser.get(&callback).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
     // Asked for JSON (as a script would), the callback answers {success, message}.
-    let r = app
-        .post(
-            &format!("/rest/junction/1.0/applinks/{id}/test/authorize"),
-            &admin(),
-            json!({}),
-        )
-        .await;
-    let callback = admin_browser
-        .follow_to(
-            r.body["authorizeUrl"].as_str().unwrap(),
-            ("admin", ADMIN_PASSWORD),
-            &app.base,
-        )
-        .await;
+    let callback = authorized_test_callback(&app, &admin_browser, &id).await;
     let answer = admin_browser.get_json(&callback).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let answer: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
@@ -125,20 +124,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         "{answer}"
     );
     // ... and an admin who did not start the flow cannot finish it.
-    let r = app
-        .post(
-            &format!("/rest/junction/1.0/applinks/{id}/test/authorize"),
-            &admin(),
-            json!({}),
-        )
-        .await;
-    let callback = admin_browser
-        .follow_to(
-            r.body["authorizeUrl"].as_str().unwrap(),
-            ("admin", ADMIN_PASSWORD),
-            &app.base,
-        )
-        .await;
+    let callback = authorized_test_callback(&app, &admin_browser, &id).await;
     app.user("eve").await;
     app.grant("/rest/api/1.0/admin", "eve", "SYS_ADMIN").await;
     let eve = Browser::default();

@@ -385,13 +385,39 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         page.body
     );
 
-    // Deleting on A revokes what A holds and says what remains on B.
+    // Connecting again (B asks bob's consent again) repairs it.
+    let go = person
+        .submit(
+            &mine,
+            &format!("/account/connected-applications/{id_a}/connect"),
+            &[],
+        )
+        .await;
+    let landed = person.follow(&go.location(), ("bob", "bob-password")).await;
+    assert!(
+        landed
+            .body
+            .contains(&format!("id=\"status-{id_a}\">Connected<")),
+        "{}",
+        landed.body
+    );
+    let grants = format!("/rest/oauth2/latest/client/{client_b}/grants");
+    assert_eq!(b.get(&grants, &admin()).await.body[0]["user"], "bob");
+
+    // Deleting on A revokes what A holds, revokes alice's grant on B (RFC 7009), and says what
+    // remains on B.
     let r = a
         .delete(&format!("/rest/junction/1.0/applinks/{id_a}"), &admin())
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["revokedHere"]["incomingClient"], true);
     assert_eq!(r.body["revokedHere"]["connectedUsers"], 1);
+    assert_eq!(r.body["revokedHere"]["revokedAtRemote"], 1);
+    assert_eq!(
+        b.get(&grants, &admin()).await.body,
+        json!([]),
+        "nothing of alice's is left on B"
+    );
     let remains = r.body["remainsOnRemote"].to_string();
     assert!(
         remains.contains(&b.base) && remains.contains(la["outgoing"]["clientId"].as_str().unwrap()),

@@ -162,8 +162,8 @@ impl Browser {
             .await
     }
 
-    /// Like `follow`, but stops before fetching a URL that starts with `stop_at`, and returns it.
-    pub async fn follow_to(&self, url: &str, login: (&str, &str), stop_at: &str) -> String {
+    /// Follows redirects until the next URL starts with `stop_at`, and returns that URL unfetched.
+    pub async fn follow_to(&self, url: &str, stop_at: &str) -> String {
         let mut next = url.to_string();
         for _ in 0..20 {
             if next.starts_with(stop_at) {
@@ -177,7 +177,6 @@ impl Browser {
                 page.body
             );
             next = page.location();
-            let _ = login;
         }
         panic!("more than 20 redirects from {url}");
     }

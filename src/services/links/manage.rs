@@ -62,6 +62,43 @@ impl Links {
         }
     }
 
+    /// Revokes at the remote (RFC 7009, where its metadata names a revocation endpoint) what
+    /// people authorized Junction to do there through this link: each refresh token (which ends
+    /// the grant), or the access token when there is none. Best effort: returns how many
+    /// connections the remote confirmed revoking.
+    pub async fn revoke_remote_tokens(&self, link: &AppLink) -> usize {
+        let Some(out) = link.outgoing() else {
+            return 0;
+        };
+        let Ok(Some(endpoint)) = self
+            .fetch_metadata(&link.url)
+            .await
+            .map(|m| m.and_then(|m| m.revocation_endpoint))
+        else {
+            return 0;
+        };
+        let Ok(tokens) = self.store.link_tokens_of(link.id).await else {
+            return 0;
+        };
+        let mut revoked = 0;
+        for t in tokens.iter().filter(|t| t.status == "connected") {
+            let (sealed, hint) = match &t.refresh_encrypted {
+                Some(r) => (r, "refresh_token"),
+                None => (&t.access_encrypted, "access_token"),
+            };
+            let Ok(token) = self.reveal(sealed) else {
+                continue;
+            };
+            match self.revoke_at_remote(&out, &endpoint, &token, hint).await {
+                Ok(()) => revoked += 1,
+                Err(e) => {
+                    tracing::warn!(link = %link.link_id, error = %e, "could not revoke a token at the remote")
+                }
+            }
+        }
+        revoked
+    }
+
     /// Undoes an incoming client created for a link that did not come to be.
     pub async fn drop_client(&self, client: Option<i64>) {
         if let Some(id) = client {

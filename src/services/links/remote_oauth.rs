@@ -41,20 +41,22 @@ fn form_encode(s: &str) -> String {
 }
 
 impl Links {
-    /// POSTs a grant to the token endpoint with HTTP Basic client authentication
-    /// (`client_secret_basic`, RFC 6749 §2.3.1: both parts form-encoded first).
-    async fn token_request(
+    /// POSTs a form to one of the remote's OAuth endpoints with HTTP Basic client
+    /// authentication (`client_secret_basic`, RFC 6749 §2.3.1: both parts form-encoded first).
+    /// A non-2xx answer is `Refused` with its OAuth error code.
+    async fn post_as_client(
         &self,
         out: &Outgoing,
+        url: &str,
         form: &[(&str, &str)],
-    ) -> Result<TokenSet, RemoteOAuthError> {
+    ) -> Result<serde_json::Value, RemoteOAuthError> {
         let secret = self.key.decrypt(&out.secret_encrypted).map_err(|e| {
             RemoteOAuthError::Invalid(format!("the stored client secret cannot be read: {e}"))
         })?;
         let body = serde_urlencoded::to_string(form).expect("pairs of strings encode");
         let req = self
             .outbound
-            .request(Method::POST, &out.token_url)?
+            .request(Method::POST, url)?
             .basic_auth(form_encode(&out.client_id), Some(form_encode(&secret)))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
@@ -72,7 +74,17 @@ impl Links {
                 error,
             });
         }
-        let j = json.ok_or_else(|| {
+        Ok(json.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// POSTs a grant to the token endpoint; the answer must be a token response.
+    async fn token_request(
+        &self,
+        out: &Outgoing,
+        form: &[(&str, &str)],
+    ) -> Result<TokenSet, RemoteOAuthError> {
+        let j = self.post_as_client(out, &out.token_url, form).await?;
+        let j = Some(j).filter(|j| j.is_object()).ok_or_else(|| {
             RemoteOAuthError::Invalid("the token endpoint did not answer JSON".into())
         })?;
         let access_token = j["access_token"]
@@ -124,6 +136,23 @@ impl Links {
             ],
         )
         .await
+    }
+
+    /// Revokes a token at the remote (RFC 7009).
+    pub async fn revoke_at_remote(
+        &self,
+        out: &Outgoing,
+        endpoint: &str,
+        token: &str,
+        hint: &str,
+    ) -> Result<(), RemoteOAuthError> {
+        self.post_as_client(
+            out,
+            endpoint,
+            &[("token", token), ("token_type_hint", hint)],
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Checks the client credentials without a user: a code exchange with a code that cannot

@@ -171,22 +171,31 @@ async fn update_client(
     .map(|_| ())
 }
 
-/// `DELETE /rest/junction/1.0/applinks/{id}`: removes the link, its incoming client (every
-/// token issued to the remote dies) and every user's tokens at the remote; says what is left
-/// on the remote side, which Junction cannot remove.
+/// `DELETE /rest/junction/1.0/applinks/{id}`: revokes at the remote what people authorized
+/// Junction to do there (where it offers RFC 7009), then removes the link, its incoming client
+/// (every token issued to the remote dies) and every person's tokens; says what is left on the
+/// remote side, which Junction cannot remove.
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
     let link = find(&state, &caller, &id).await?;
+    let revoked_there = state.links.revoke_remote_tokens(&link).await;
     let connected = state.store.delete_link(&link).await?;
     record(&state, &caller, "applinks.link_deleted", &link, "").await;
     let mut remains = Vec::new();
     if let Some(o) = link.outgoing() {
+        let left = (connected as usize).saturating_sub(revoked_there);
         remains.push(format!(
-            "On {}: the incoming link (client ID {}) Junction used to call it, and the authorizations {connected} Junction user(s) granted there. Delete that link there to revoke them.",
-            link.url, o.client_id
+            "On {}: the incoming link (client ID {}) Junction used to call it{}. Delete that link there.",
+            link.url,
+            o.client_id,
+            if left > 0 {
+                format!(", and the authorizations {left} Junction user(s) granted there, which it did not confirm revoking")
+            } else {
+                String::new()
+            }
         ));
     }
     if link.incoming_client.is_some() {
@@ -200,6 +209,7 @@ pub async fn delete(
         "revokedHere": {
             "incomingClient": link.incoming_client.is_some(),
             "connectedUsers": connected,
+            "revokedAtRemote": revoked_there,
         },
         "remainsOnRemote": remains,
     })))
