@@ -107,9 +107,23 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         "{}",
         page.body
     );
-    // Replaying the callback finds no flow: single use.
+    // Replaying the callback finds no flow: single use, said on a page.
     let again = admin_browser.get(&callback).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+    assert!(
+        again.body.contains("has expired, was already completed"),
+        "{}",
+        again.body
+    );
+    // Signed out, the callback sends to sign in and back to itself.
+    let stranger = Browser::default().get(&callback).await;
+    assert_eq!(stranger.status, StatusCode::SEE_OTHER);
+    let path = &callback[app.base.len()..];
+    let back: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    assert_eq!(
+        stranger.location(),
+        format!("{}/login?next={back}", app.base)
+    );
     // Asked for JSON (as a script would), the callback answers {success, message}.
     let callback = authorized_test_callback(&app, &admin_browser, &id).await;
     let answer = admin_browser.get_json(&callback).await;

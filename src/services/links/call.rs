@@ -37,8 +37,13 @@ impl Links {
             token = self.refresh_user_token(link, user_id, &token).await?;
         }
         let first = self.send_with(&req, target.as_str(), &token).await?;
-        if first.status != 401 || token.refresh_encrypted.is_none() {
+        if first.status != 401 {
             return Ok(first);
+        }
+        if token.refresh_encrypted.is_none() {
+            // Nothing to refresh with: the remote ended this authorization.
+            self.store.mark_link_token_revoked(link.id, user_id).await?;
+            return Err(LinkError::Revoked(link.name.clone()));
         }
         // The remote may have expired the token early; one refresh and one retry.
         let token = self.refresh_user_token(link, user_id, &token).await?;

@@ -176,6 +176,19 @@ impl Links {
                 return Err(e);
             }
         };
+        // It becomes part of the URL the admin is sent back to.
+        let uuid_like = answer.link_id.len() == 36
+            && answer
+                .link_id
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '-');
+        if !uuid_like {
+            self.drop_client(Some(client.id)).await;
+            return Err(LinkError::Invalid(
+                "pairing",
+                format!("{} answered the pairing with an invalid link id.", peer.url),
+            ));
+        }
         let link = self
             .create_link(&LinkFields {
                 name,

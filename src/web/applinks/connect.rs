@@ -152,6 +152,7 @@ pub async fn callback(
     caller: Caller,
     Path(key): Path<String>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
     let html = wants_html(&headers);
@@ -177,12 +178,19 @@ pub async fn callback(
             if let Ok(text) = serde_json::to_string(&status) {
                 let _ = state.store.set_link_status(link.id, &text).await;
             }
-            answer_test(&caller, html, true, &message)
+            if html {
+                crate::web::ui::message_page(&caller, "Test connection", &message)
+            } else {
+                axum::Json(json!({"success": true, "message": message})).into_response()
+            }
         }
         Err(e) => {
             let message = e.message.clone();
             if html {
-                e.into_response()
+                // A page, and after signing in (a session that lapsed mid-flow) back here.
+                let mut page = crate::web::ui::UiError::from_api(e, &caller);
+                page.next = Some(uri.to_string());
+                page.into_response()
             } else {
                 (
                     e.status,
@@ -191,14 +199,6 @@ pub async fn callback(
                     .into_response()
             }
         }
-    }
-}
-
-fn answer_test(caller: &Caller, html: bool, success: bool, message: &str) -> Response {
-    if html {
-        crate::web::ui::message_page(caller, "Test connection", message)
-    } else {
-        axum::Json(json!({"success": success, "message": message})).into_response()
     }
 }
 
