@@ -28,6 +28,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub fn router(state: AppState, metrics: SharedMetrics) -> Router {
     let limit = state.config.server.max_body_bytes;
+    let clock = state.clock.clone();
     let app = Router::new()
         .merge(rest::router())
         .merge(ui::router())
@@ -41,10 +42,10 @@ pub fn router(state: AppState, metrics: SharedMetrics) -> Router {
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), date_header))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state);
-    with_security_headers(app).layer(middleware::from_fn_with_state(metrics, observe))
+    with_clock_date(with_security_headers(app), clock)
+        .layer(middleware::from_fn_with_state(metrics, observe))
 }
 
 async fn not_found(uri: axum::http::Uri) -> error::ApiError {
@@ -55,15 +56,25 @@ async fn not_found(uri: axum::http::Uri) -> error::ApiError {
 }
 
 /// `Date` comes from Junction's clock, not the OS: peers measure clock skew from it, and it must
-/// agree with the times in tokens Junction issues.
-async fn date_header(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
-    let now = std::time::UNIX_EPOCH
-        + std::time::Duration::from_millis(state.clock.now_ms().max(0) as u64);
-    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(now)) {
-        resp.headers_mut().insert(header::DATE, v);
-    }
-    resp
+/// agree with the times in tokens Junction issues. Formatted once per second, like hyper's own.
+fn with_clock_date(app: Router, clock: crate::clock::SharedClock) -> Router {
+    let cache = std::sync::Arc::new(std::sync::Mutex::new((i64::MIN, None::<HeaderValue>)));
+    app.layer(SetResponseHeaderLayer::overriding(
+        header::DATE,
+        move |_: &Response| {
+            let second = clock.now_ms().div_euclid(1000);
+            let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+            if c.0 != second {
+                let at =
+                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(second.max(0) as u64);
+                *c = (
+                    second,
+                    HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok(),
+                );
+            }
+            c.1.clone()
+        },
+    ))
 }
 
 /// Pages must not be framed (clickjacking on consent and admin pages), sniffed or leak referrers.

@@ -16,6 +16,15 @@ async fn liveness_and_readiness(app: TestApp) {
     assert_eq!(r.body, json!({"status": "ready", "database": db}));
 }
 
+/// `Date` is Junction's clock (peers measure clock skew from it), not the operating system's.
+async fn date_header_comes_from_the_clock(app: TestApp) {
+    let r = app.get("/health", &Auth::None).await;
+    assert_eq!(r.header("date"), Some("Fri, 15 Jan 2027 08:00:00 GMT"));
+    app.clock.advance_ms(61_500);
+    let r = app.get("/rest/api/1.0/projects/NONE", &Auth::None).await;
+    assert_eq!(r.header("date"), Some("Fri, 15 Jan 2027 08:01:01 GMT"));
+}
+
 async fn security_headers_and_request_ids(app: TestApp) {
     let r = app.get("/health", &Auth::None).await;
     assert_eq!(r.header("x-frame-options"), Some("DENY"));
@@ -46,6 +55,7 @@ async fn unknown_path_is_a_json_404(app: TestApp) {
 
 crate::both_backends!(
     liveness_and_readiness,
+    date_header_comes_from_the_clock,
     security_headers_and_request_ids,
     unknown_path_is_a_json_404
 );
