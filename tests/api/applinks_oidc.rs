@@ -166,6 +166,78 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     assert!(found
         .body
         .contains("<script src=\"/static/applinks.js\" defer></script>"));
+    // The same link made through that page's outgoing form, tested and deleted with its buttons.
+    let endpoint = |name: &str| {
+        let marker = format!("name=\"{name}\" type=\"text\" value=\"");
+        let start = found.body.find(&marker).unwrap() + marker.len();
+        unescape(found.body[start..].split('"').next().unwrap())
+    };
+    let (authorize, token) = (
+        endpoint("authorization_endpoint"),
+        endpoint("token_endpoint"),
+    );
+    assert_eq!(
+        (authorize.as_str(), token.as_str()),
+        (
+            format!("{}/auth", op.base).as_str(),
+            format!("{}/token", op.base).as_str()
+        )
+    );
+    let made = admin_browser
+        .submit_on(
+            &found,
+            "/admin/application-links/new",
+            &[
+                ("name", "Identity (page)"),
+                ("preset", "custom"),
+                ("client_id", OIDC_CLIENT),
+                ("client_secret", OIDC_SECRET),
+                ("authorization_endpoint", &authorize),
+                ("token_endpoint", &token),
+                ("scopes", "openid"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    assert!(
+        made.body.contains("Created the link Identity (page)."),
+        "{}",
+        made.body
+    );
+    let page_link = links_of(&app)
+        .await
+        .into_iter()
+        .find(|l| l["name"] == "Identity (page)")
+        .unwrap();
+    let page_id = page_link["id"].as_str().unwrap();
+    assert_eq!(page_link["direction"], "OUTGOING");
+    let list = format!("{}/admin/application-links", app.base);
+    let tested = admin_browser
+        .submit(&list, &format!("/admin/links/{page_id}/test"), &[])
+        .await;
+    assert!(
+        tested
+            .body
+            .contains("Test connection: Working: the remote answers"),
+        "{}",
+        tested.body
+    );
+    let gone = admin_browser
+        .submit(&list, &format!("/admin/links/{page_id}/delete"), &[])
+        .await;
+    assert!(
+        gone.body
+            .contains("Deleted. Junction revoked everything it held for this link."),
+        "{}",
+        gone.body
+    );
+    assert!(
+        gone.body
+            .contains(&format!("the incoming link (client ID {OIDC_CLIENT})")),
+        "{}",
+        gone.body
+    );
+
     let script = admin_browser
         .get(&format!("{}/static/applinks.js", app.base))
         .await;
