@@ -80,7 +80,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     assert_eq!(t["success"], true, "{t}");
     assert_eq!(t["facts"]["remoteUrl"], op.base.as_str());
     assert!(
-        t["facts"]["clockOffsetSeconds"].as_i64().unwrap().abs() <= 2,
+        t["facts"]["clockOffsetSeconds"].as_i64().unwrap().abs() <= 5,
         "{t}"
     );
 
@@ -376,7 +376,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     assert_eq!(t["type"], "OAUTH_TIMESTAMP_REFUSED", "{t}");
     assert_eq!(t["summary"], "Clock skew");
     let offset = t["facts"]["clockOffsetSeconds"].as_i64().unwrap();
-    assert!((598..=602).contains(&offset), "{offset}");
+    assert!((595..=605).contains(&offset), "{offset}");
     assert!(
         t["cause"].as_str().unwrap().contains("seconds ahead of"),
         "{t}"
