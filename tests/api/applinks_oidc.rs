@@ -395,6 +395,44 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         r.text
     );
 
+    // Alice disconnects: Junction forgets her tokens, and calls need a new connection.
+    let gone = person
+        .submit(
+            &mine,
+            &format!("/account/connected-applications/{id}/disconnect"),
+            &[],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER, "{}", gone.body);
+    let page = person.get(&mine).await;
+    assert!(
+        page.body
+            .contains(&format!("id=\"status-{id}\">Not connected<")),
+        "{}",
+        page.body
+    );
+    assert!(app.store.user_link_tokens(user).await.unwrap().is_empty());
+    let r = call().await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert!(
+        r.message()
+            .contains("Connect your account to Identity first"),
+        "{}",
+        r.message()
+    );
+    let r = app
+        .delete(
+            &format!("/rest/junction/1.0/applinks/{id}/connection"),
+            &alice,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "nothing left to disconnect: {}",
+        r.text
+    );
+
     // The admin page shows each status with its cause, facts and fix.
     let page = admin_browser
         .get(&format!("{}/admin/application-links", app.base))
