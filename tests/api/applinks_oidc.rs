@@ -285,16 +285,8 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     let person = Browser::default();
     person.sign_in(&app.base, "alice", "alice-password").await;
     let mine = format!("{}/account/connected-applications", app.base);
-    let go = person
-        .submit(
-            &mine,
-            &format!("/account/connected-applications/{id}/connect"),
-            &[],
-        )
-        .await;
-    assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.body);
     let landed = person
-        .follow(&go.location(), ("alice", "alice-password"))
+        .connect_account(&app.base, &id, ("alice", "alice-password"))
         .await;
     assert_eq!(landed.url, mine);
     assert!(
@@ -396,14 +388,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     );
 
     // Alice disconnects: Junction forgets her tokens, and calls need a new connection.
-    let gone = person
-        .submit(
-            &mine,
-            &format!("/account/connected-applications/{id}/disconnect"),
-            &[],
-        )
-        .await;
-    assert_eq!(gone.status, StatusCode::SEE_OTHER, "{}", gone.body);
+    person.press_connection(&app.base, &id, "disconnect").await;
     let page = person.get(&mine).await;
     assert!(
         page.body

@@ -207,14 +207,7 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         "{}",
         page.body
     );
-    let go = person
-        .submit(
-            &mine,
-            &format!("/account/connected-applications/{id_a}/connect"),
-            &[],
-        )
-        .await;
-    assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.body);
+    let go = person.press_connection(&a.base, &id_a, "connect").await;
     assert!(go
         .location()
         .starts_with(&format!("{}/rest/oauth2/latest/authorize?", b.base)));
@@ -386,14 +379,9 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
     );
 
     // Connecting again (B asks bob's consent again) repairs it.
-    let go = person
-        .submit(
-            &mine,
-            &format!("/account/connected-applications/{id_a}/connect"),
-            &[],
-        )
+    let landed = person
+        .connect_account(&a.base, &id_a, ("bob", "bob-password"))
         .await;
-    let landed = person.follow(&go.location(), ("bob", "bob-password")).await;
     assert!(
         landed
             .body

@@ -162,6 +162,27 @@ impl Browser {
             .await
     }
 
+    /// Presses a link's button (`connect`, `disconnect`) on Account → Connected applications.
+    pub async fn press_connection(&self, base: &str, link_id: &str, action: &str) -> Page {
+        let mine = format!("{base}/account/connected-applications");
+        let action = format!("/account/connected-applications/{link_id}/{action}");
+        let r = self.submit(&mine, &action, &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        r
+    }
+
+    /// Connects the signed-in person's account through a link: Connect, then through the
+    /// remote's pages as `remote_login`. Returns the page the person lands on.
+    pub async fn connect_account(
+        &self,
+        base: &str,
+        link_id: &str,
+        remote_login: (&str, &str),
+    ) -> Page {
+        let go = self.press_connection(base, link_id, "connect").await;
+        self.follow(&go.location(), remote_login).await
+    }
+
     /// Follows redirects until the next URL starts with `stop_at`, and returns that URL unfetched.
     pub async fn follow_to(&self, url: &str, stop_at: &str) -> String {
         let mut next = url.to_string();
