@@ -25,9 +25,8 @@ impl Links {
         user_id: i64,
         req: RemoteRequest<'_>,
     ) -> Result<Fetched, LinkError> {
-        let target = request_target(&link.url, req.path, req.query).map_err(|m| {
-            LinkError::Network(crate::services::outbound::OutboundError::InvalidUrl(m))
-        })?;
+        let target = request_target(&link.url, req.path, req.query)
+            .map_err(|m| LinkError::Invalid("path", m))?;
         let mut token = self.live_token(link, user_id).await?;
         if token
             .expires_at

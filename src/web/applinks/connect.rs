@@ -295,8 +295,6 @@ pub async fn request(
             other.to_string().into_bytes(),
         ),
     });
-    crate::domain::applinks::request_target(&link.url, &b.path, b.query.as_deref())
-        .map_err(|m| ApiError::bad_request(m).with_context("path"))?;
     let r = state
         .links
         .call_as_user(
