@@ -96,7 +96,8 @@ impl Server {
             .map(|l| l.local_addr())
             .transpose()?;
         let base_url = config.base_url(addr);
-        let state = AppState::new(store, config, clock, base_url, key);
+        let state = AppState::new(store, config, clock, base_url, key)
+            .context("cannot start the outbound HTTP client")?;
         Ok(Self {
             addr,
             metrics_addr,

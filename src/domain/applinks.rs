@@ -66,6 +66,39 @@ pub fn request_target(base: &str, path: &str, query: Option<&str>) -> Result<url
     Ok(target)
 }
 
+/// `host[:port]` of a URL, for names people read.
+fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            u.host_str().map(|h| format!("{h}{port}"))
+        })
+        .unwrap_or_else(|| url.to_string())
+}
+
+/// The name a link gets when the admin gives none: the product the remote says it is and its
+/// host, e.g. `Junction (b.example)`, or only the host when it says nothing.
+pub fn default_link_name(product: Option<&str>, url: &str) -> String {
+    match product.filter(|p| !p.is_empty()) {
+        Some(p) => format!("{p} ({})", host_of(url)),
+        None => host_of(url),
+    }
+}
+
+/// What the Application column shows: the manifest's name and version, or the generic label.
+pub fn application_label(name: Option<&str>, version: Option<&str>) -> String {
+    match name.filter(|n| !n.is_empty()) {
+        Some(n) => format!("{n} {}", version.unwrap_or_default())
+            .trim()
+            .to_string(),
+        None => "Generic application".into(),
+    }
+}
+
+/// The highest scope an incoming side may ask for when the admin does not say.
+pub const DEFAULT_INCOMING_SCOPE: &str = "REPO_READ";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Direction {
@@ -336,10 +369,10 @@ mod tests {
 
     #[test]
     fn redirect_uri_is_derived_from_the_authorization_endpoint() {
-        // MD5("https://example.com/authorize") = 2b6b4e5d...; base64url without padding.
+        // base64url, no padding, of MD5("https://example.com/authorize") (computed with Python's
+        // hashlib and base64).
         let key = callback_key("https://example.com/authorize");
-        assert_eq!(key.len(), 22);
-        assert!(!key.contains('=') && !key.contains('+') && !key.contains('/'));
+        assert_eq!(key, "MkrXG1pGz9tSjPA6bCkMJQ");
         assert_eq!(
             redirect_uri("https://j.example/", "https://example.com/authorize"),
             format!("https://j.example/plugins/servlet/oauth2/client/callback/{key}")
@@ -382,6 +415,29 @@ mod tests {
         // `@` in a path cannot turn into a user-info trick: it stays on the origin.
         let t = request_target("https://b.example", "/@evil.example", None).unwrap();
         assert_eq!(t.host_str(), Some("b.example"));
+    }
+
+    #[test]
+    fn default_names_and_labels() {
+        assert_eq!(
+            default_link_name(Some("Jira"), "https://jira.example:8443/j"),
+            "Jira (jira.example:8443)"
+        );
+        assert_eq!(
+            default_link_name(Some(""), "https://ci.example"),
+            "ci.example"
+        );
+        assert_eq!(default_link_name(None, "http://127.0.0.1:9"), "127.0.0.1:9");
+        assert_eq!(
+            application_label(Some("Junction"), Some("0.1.0")),
+            "Junction 0.1.0"
+        );
+        assert_eq!(application_label(Some("Jenkins"), None), "Jenkins");
+        assert_eq!(
+            application_label(Some(""), Some("1")),
+            "Generic application"
+        );
+        assert_eq!(application_label(None, None), "Generic application");
     }
 
     #[test]

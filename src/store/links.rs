@@ -37,6 +37,19 @@ pub struct Outgoing {
 }
 
 impl AppLink {
+    /// The link's current settings, to change some of them.
+    pub fn fields(&self) -> LinkFields {
+        LinkFields {
+            name: self.name.clone(),
+            url: self.url.clone(),
+            type_id: self.type_id.clone(),
+            app_name: self.app_name.clone(),
+            app_version: self.app_version.clone(),
+            incoming_client: self.incoming_client,
+            outgoing: self.outgoing(),
+        }
+    }
+
     pub fn outgoing(&self) -> Option<Outgoing> {
         Some(Outgoing {
             preset: self.out_preset.clone().unwrap_or_default(),
@@ -184,12 +197,14 @@ impl Store {
         })
     }
 
-    pub async fn set_link_status(&self, id: i64, status_json: &str) -> StoreResult<()> {
+    /// Keeps the result of a Test connection; returns the link as it now is.
+    pub async fn set_link_status(&self, id: i64, status_json: &str) -> StoreResult<AppLink> {
         let now = self.now();
         on_writer!(self, p => {
-            sqlx::query("UPDATE app_links SET last_status = $1, last_checked_at = $2 WHERE id = $3")
-                .bind(status_json).bind(now).bind(id).execute(p).await?;
-            Ok(())
+            let l: AppLink = sqlx::query_as(&format!(
+                "UPDATE app_links SET last_status = $1, last_checked_at = $2 WHERE id = $3 RETURNING {LINK_COLUMNS}"))
+                .bind(status_json).bind(now).bind(id).fetch_one(p).await?;
+            Ok(l)
         })
     }
 

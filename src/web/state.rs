@@ -29,8 +29,9 @@ impl AppState {
         clock: SharedClock,
         base_url: String,
         master_key: MasterKey,
-    ) -> Self {
-        let outbound = Outbound::new(&config.outbound).expect("outbound settings were validated");
+    ) -> anyhow::Result<Self> {
+        // Fails only if the TLS backend cannot start; the settings were validated with the config.
+        let outbound = Outbound::new(&config.outbound)?;
         let links = Links::new(
             store.clone(),
             outbound,
@@ -38,14 +39,14 @@ impl AppState {
             clock.clone(),
             base_url.clone(),
         );
-        Self(Arc::new(Inner {
+        Ok(Self(Arc::new(Inner {
             links,
             store,
             config,
             clock,
             base_url,
             master_key,
-        }))
+        })))
     }
     /// Session cookies carry `Secure` when the server is reached over https.
     pub fn secure_cookies(&self) -> bool {

@@ -7,9 +7,15 @@ use crate::remote::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// Starts the admin's interactive Test authorization and follows it through the remote up to
-/// (not including) Junction's callback, whose URL it returns.
-async fn authorized_test_callback(app: &TestApp, browser: &Browser, id: &str) -> String {
+/// Starts the admin's interactive Test authorization (which must send the browser to
+/// `authorize_endpoint`) and follows it through the remote up to (not including) Junction's
+/// callback, whose URL it returns.
+async fn authorized_test_callback(
+    app: &TestApp,
+    browser: &Browser,
+    id: &str,
+    authorize_endpoint: &str,
+) -> String {
     let r = app
         .post(
             &format!("/rest/junction/1.0/applinks/{id}/test/authorize"),
@@ -18,6 +24,10 @@ async fn authorized_test_callback(app: &TestApp, browser: &Browser, id: &str) ->
         )
         .await;
     let start = r.body["authorizeUrl"].as_str().unwrap();
+    assert!(
+        start.starts_with(&format!("{authorize_endpoint}?")),
+        "{start}"
+    );
     browser.follow_to(start, &app.base).await
 }
 
@@ -89,16 +99,8 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     admin_browser
         .sign_in(&app.base, "admin", ADMIN_PASSWORD)
         .await;
-    let r = app
-        .post(
-            &format!("/rest/junction/1.0/applinks/{id}/test/authorize"),
-            &admin(),
-            json!({}),
-        )
-        .await;
-    let start = r.body["authorizeUrl"].as_str().unwrap().to_string();
-    assert!(start.starts_with(&format!("{}/auth?", op.base)), "{start}");
-    let callback = admin_browser.follow_to(&start, &app.base).await;
+    let authorize_endpoint = format!("{}/auth", op.base);
+    let callback = authorized_test_callback(&app, &admin_browser, &id, &authorize_endpoint).await;
     assert!(callback.starts_with(&derived), "{callback}");
     let page = admin_browser.get(&callback).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -125,7 +127,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         format!("{}/login?next={back}", app.base)
     );
     // Asked for JSON (as a script would), the callback answers {success, message}.
-    let callback = authorized_test_callback(&app, &admin_browser, &id).await;
+    let callback = authorized_test_callback(&app, &admin_browser, &id, &authorize_endpoint).await;
     let answer = admin_browser.get_json(&callback).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let answer: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
@@ -138,7 +140,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         "{answer}"
     );
     // ... and an admin who did not start the flow cannot finish it.
-    let callback = authorized_test_callback(&app, &admin_browser, &id).await;
+    let callback = authorized_test_callback(&app, &admin_browser, &id, &authorize_endpoint).await;
     app.user("eve").await;
     app.grant("/rest/api/1.0/admin", "eve", "SYS_ADMIN").await;
     let eve = Browser::default();

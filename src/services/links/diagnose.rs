@@ -100,28 +100,24 @@ impl Links {
         }
         if let Some(out) = link.outgoing() {
             let redirect = redirect_uri(&self.base_url, &out.authorize_url);
-            match self.probe_credentials(&out, &redirect).await {
-                Ok(()) => {}
-                Err(e @ RemoteOAuthError::Refused { .. }) if e.is_bad_client() => {
-                    let RemoteOAuthError::Refused { status, .. } = e else {
-                        unreachable!()
-                    };
-                    return LinkStatus::credentials_rejected(status, facts);
-                }
-                Err(RemoteOAuthError::Refused { status, .. }) => {
-                    return LinkStatus::unexpected_status(&out.token_url, status, facts)
-                }
-                Err(RemoteOAuthError::Network(e)) => return network_status(&out.token_url, &e),
-                Err(RemoteOAuthError::Invalid(m)) => {
-                    return LinkStatus::failed(
+            if let Err(e) = self.probe_credentials(&out, &redirect).await {
+                return match &e {
+                    RemoteOAuthError::Refused { status, .. } if e.is_bad_client() => {
+                        LinkStatus::credentials_rejected(*status, facts)
+                    }
+                    RemoteOAuthError::Refused { status, .. } => {
+                        LinkStatus::unexpected_status(&out.token_url, *status, facts)
+                    }
+                    RemoteOAuthError::Network(n) => network_status(&out.token_url, n),
+                    RemoteOAuthError::Invalid(m) => LinkStatus::failed(
                         "CONFIG_ERROR",
                         "OAUTH_PROBLEM",
                         "OAuth problem",
-                        m,
+                        m.clone(),
                         "Re-enter the link's client secret.",
                         facts,
-                    )
-                }
+                    ),
+                };
             }
         }
         let what = if link.outgoing().is_some() {

@@ -34,11 +34,31 @@ pub struct Discovery {
 }
 
 impl Discovery {
-    pub fn application(&self) -> String {
-        match &self.manifest {
-            Some(m) if !m.name.is_empty() => format!("{} {}", m.name, m.version).trim().to_string(),
-            _ => "Generic application".into(),
+    /// Which link fits, in words for the admin.
+    pub fn advice(&self) -> &'static str {
+        match self.kind {
+            "junction" => "Another Junction server: link both ways in one step (pair); each side gets an incoming and an outgoing link.",
+            "atlassian" => "An Atlassian Data Center product: create an incoming link here, an incoming link there, and enter each side's credentials as the other's outgoing link.",
+            "oauth2" => "An OAuth 2.0 authorization server: create an outgoing link so people can connect their accounts; its endpoints are filled in from its metadata.",
+            _ => "A generic application: create an incoming link if it should act in Junction for people (it gets a client ID and secret), an outgoing link if Junction should call it.",
         }
+    }
+
+    /// The link types that fit, best first.
+    pub fn link_types(&self) -> &'static [&'static str] {
+        match self.kind {
+            "junction" => &["pair", "incoming", "outgoing"],
+            "oauth2" => &["outgoing", "incoming"],
+            _ => &["incoming", "outgoing"],
+        }
+    }
+
+    pub fn application(&self) -> String {
+        let m = self.manifest.as_ref();
+        crate::domain::applinks::application_label(
+            m.map(|m| m.name.as_str()),
+            m.map(|m| m.version.as_str()),
+        )
     }
 }
 

@@ -12,8 +12,9 @@ impl Links {
         &self,
         name: &str,
         redirects: &[String],
-        scope: &str,
+        scope: Option<&str>,
     ) -> Result<(OAuthClient, String), LinkError> {
+        let scope = scope.unwrap_or(crate::domain::applinks::DEFAULT_INCOMING_SCOPE);
         if redirects.is_empty() {
             return Err(LinkError::Invalid(
                 "redirects",
@@ -46,14 +47,38 @@ impl Links {
 
     /// Stores a new link; if that fails, the incoming client made for it is deleted again.
     pub async fn create_link(&self, fields: &LinkFields) -> Result<AppLink, LinkError> {
-        match self
+        let stored = self
             .store
             .create_link(&crate::secret::new_uuid(), fields)
-            .await
-        {
+            .await;
+        self.settle(stored, fields, None).await
+    }
+
+    /// Stores a link's changed settings; if that fails, an incoming client made for this
+    /// change (one the link did not have) is deleted again.
+    pub async fn save_link(
+        &self,
+        current: &AppLink,
+        fields: &LinkFields,
+    ) -> Result<AppLink, LinkError> {
+        let stored = self.store.update_link(current.id, fields).await;
+        self.settle(stored, fields, current.incoming_client).await
+    }
+
+    /// One rule for a failed link write: nothing made for it stays behind, and a taken name
+    /// is said as such.
+    async fn settle(
+        &self,
+        stored: Result<AppLink, StoreError>,
+        fields: &LinkFields,
+        had_client: Option<i64>,
+    ) -> Result<AppLink, LinkError> {
+        match stored {
             Ok(l) => Ok(l),
             Err(e) => {
-                self.drop_client(fields.incoming_client).await;
+                if fields.incoming_client != had_client {
+                    self.drop_client(fields.incoming_client).await;
+                }
                 Err(match e {
                     StoreError::Duplicate => LinkError::Duplicate(fields.name.clone()),
                     e => e.into(),

@@ -14,7 +14,9 @@
 
 use super::discover::Discovery;
 use super::{LinkError, Links};
-use crate::domain::applinks::{normalize_base_url, pairing_signature, redirect_uri};
+use crate::domain::applinks::{
+    default_link_name, normalize_base_url, pairing_signature, redirect_uri,
+};
 use crate::secret::{constant_time_eq, new_token, TokenKind};
 use crate::store::{AppLink, LinkFields, Outgoing, Pairing};
 use reqwest::Method;
@@ -57,33 +59,6 @@ fn sign(secret: &str, now: i64, msg: &PairingMessage) -> Signed {
     }
 }
 
-fn host_of(url: &str) -> String {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            u.host_str().map(|h| {
-                format!(
-                    "{h}{}",
-                    u.port().map(|p| format!(":{p}")).unwrap_or_default()
-                )
-            })
-        })
-        .unwrap_or_else(|| url.to_string())
-}
-
-/// The name a peer's link gets here: its product name and host, e.g. `Junction (b.example)`.
-pub fn peer_link_name(product: &str, url: &str) -> String {
-    format!(
-        "{} ({})",
-        if product.is_empty() {
-            "Junction"
-        } else {
-            product
-        },
-        host_of(url)
-    )
-}
-
 impl Links {
     /// Step 1, on A: returns the pending link and where to send the admin's browser.
     pub async fn begin_pairing(
@@ -105,7 +80,7 @@ impl Links {
             .map_err(|m| LinkError::Invalid("scope", m))?;
         let link = self
             .create_link(&LinkFields {
-                name: peer_link_name(&manifest.name, &peer.url),
+                name: default_link_name(Some(&manifest.name), &peer.url),
                 url: peer.url.clone(),
                 type_id: "junction".into(),
                 app_name: Some(manifest.name.clone()),
@@ -155,12 +130,12 @@ impl Links {
             .ok_or_else(|| {
                 LinkError::Invalid("peer", format!("{} is not a Junction server.", peer.url))
             })?;
-        let name = peer_link_name(&manifest.name, &peer.url);
+        let name = default_link_name(Some(&manifest.name), &peer.url);
         let (client, client_secret) = self
             .create_incoming_client(
                 &name,
                 &[redirect_uri(&peer.url, &self.authorize_url())],
-                scope,
+                Some(scope),
             )
             .await?;
         let ours = self
@@ -330,7 +305,7 @@ impl Links {
             .create_incoming_client(
                 &link.name,
                 &[redirect_uri(&peer_url, &self.authorize_url())],
-                &pairing.scope,
+                Some(&pairing.scope),
             )
             .await?;
         let fields = LinkFields {
@@ -345,32 +320,13 @@ impl Links {
             }),
             app_name: Some(msg.name),
             app_version: Some(msg.version),
-            ..fields_of(&link)
+            ..link.fields()
         };
-        let link = match self.store.update_link(link.id, &fields).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.drop_client(Some(client.id)).await;
-                return Err(e.into());
-            }
-        };
+        let link = self.save_link(&link, &fields).await?;
         let mut ours = self
             .local_manifest_message(&client.client_id, &client_secret, &client.scope)
             .await?;
         ours.link_id = link.link_id.clone();
         Ok((sign(&secret, self.now(), &ours), link))
-    }
-}
-
-/// A link's current settings, to change some of them.
-pub fn fields_of(l: &AppLink) -> LinkFields {
-    LinkFields {
-        name: l.name.clone(),
-        url: l.url.clone(),
-        type_id: l.type_id.clone(),
-        app_name: l.app_name.clone(),
-        app_version: l.app_version.clone(),
-        incoming_client: l.incoming_client,
-        outgoing: l.outgoing(),
     }
 }

@@ -18,8 +18,8 @@ pub struct TokenSet {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RemoteOAuthError {
     /// The token endpoint answered with an error (RFC 6749 §5.2).
-    #[error("the remote's token endpoint answered HTTP {status}: {error}")]
-    Refused { status: u16, error: String },
+    #[error("the remote answered HTTP {status}{}", .error.as_ref().map(|e| format!(": {e}")).unwrap_or_default())]
+    Refused { status: u16, error: Option<String> },
     #[error(transparent)]
     Network(#[from] OutboundError),
     #[error("{0}")]
@@ -29,10 +29,10 @@ pub enum RemoteOAuthError {
 impl RemoteOAuthError {
     /// The remote no longer honours the grant: the user must connect again.
     pub fn is_revocation(&self) -> bool {
-        matches!(self, Self::Refused { error, .. } if error == "invalid_grant")
+        matches!(self, Self::Refused { error: Some(e), .. } if e == "invalid_grant")
     }
     pub fn is_bad_client(&self) -> bool {
-        matches!(self, Self::Refused { status, error } if *status == 401 || error == "invalid_client")
+        matches!(self, Self::Refused { status, error } if *status == 401 || error.as_deref() == Some("invalid_client"))
     }
 }
 
@@ -67,8 +67,7 @@ impl Links {
             let error = json
                 .as_ref()
                 .and_then(|j| j["error"].as_str())
-                .unwrap_or("no OAuth error code")
-                .to_string();
+                .map(str::to_string);
             return Err(RemoteOAuthError::Refused {
                 status: r.status,
                 error,
@@ -173,12 +172,11 @@ impl Links {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e @ RemoteOAuthError::Refused { .. }) if e.is_bad_client() => Err(e),
-            Err(RemoteOAuthError::Refused { status, error })
-                if status == 400 && error != "no OAuth error code" =>
-            {
-                Ok(())
-            }
+            // Any other OAuth error about the grant means the client itself was accepted.
+            Err(RemoteOAuthError::Refused {
+                status: 400,
+                error: Some(e),
+            }) if e != "invalid_client" => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -7,8 +7,6 @@ use super::repr::link_json;
 use crate::domain::applinks::{normalize_base_url, redirect_uri};
 use crate::domain::{Action, DisplayName};
 use crate::services::audit;
-use crate::services::links::pairing::fields_of;
-use crate::services::links::LinkError;
 use crate::store::{AppLink, OAuthClient};
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
@@ -100,7 +98,7 @@ pub async fn update(
         )
         .with_context("url"));
     }
-    let mut fields = fields_of(&link);
+    let mut fields = link.fields();
     if let Some(n) = &b.name {
         fields.name = DisplayName::parse("name", n)?.as_str().to_string();
     }
@@ -128,28 +126,13 @@ pub async fn update(
         (Some(i), None) => {
             let (c, _) = state
                 .links
-                .create_incoming_client(
-                    &fields.name,
-                    &i.redirects,
-                    i.scope.as_deref().unwrap_or("REPO_READ"),
-                )
+                .create_incoming_client(&fields.name, &i.redirects, i.scope.as_deref())
                 .await?;
             fields.incoming_client = Some(c.id);
         }
         _ => {}
     }
-    let updated = match state.store.update_link(link.id, &fields).await {
-        Ok(l) => l,
-        Err(e) => {
-            if link.incoming_client.is_none() {
-                state.links.drop_client(fields.incoming_client).await;
-            }
-            return Err(match e {
-                crate::store::StoreError::Duplicate => LinkError::Duplicate(fields.name).into(),
-                e => e.into(),
-            });
-        }
-    };
+    let updated = state.links.save_link(&link, &fields).await?;
     record(&state, &caller, "applinks.link_updated", &updated, "").await;
     Ok(axum::Json(json_of(&state, &updated).await?))
 }
@@ -242,9 +225,9 @@ pub async fn relocate(
         };
         update_client(&state, &caller, &c, body).await?;
     }
-    let mut fields = fields_of(&link);
+    let mut fields = link.fields();
     fields.url = url.clone();
-    let updated = state.store.update_link(link.id, &fields).await?;
+    let updated = state.links.save_link(&link, &fields).await?;
     record(
         &state,
         &caller,

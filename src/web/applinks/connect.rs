@@ -158,30 +158,28 @@ pub async fn callback(
     let html = wants_html(&headers);
     let result = finish(&state, &caller, &key, q).await;
     match result {
-        Ok((purpose, link, message)) if purpose == PURPOSE_CONNECT => {
-            audit::record(
-                &state.store,
-                &caller.actor(),
-                "applinks.account_connected",
-                &format!("applink:{}", link.link_id),
-                &link.name,
-            )
-            .await;
-            if html {
-                Redirect::to("/account/connected-applications").into_response()
+        Ok((purpose, link, message)) => {
+            let connected = purpose == PURPOSE_CONNECT;
+            if connected {
+                audit::record(
+                    &state.store,
+                    &caller.actor(),
+                    "applinks.account_connected",
+                    &format!("applink:{}", link.link_id),
+                    &link.name,
+                )
+                .await;
             } else {
-                axum::Json(json!({"success": true, "message": message})).into_response()
+                // The admin's test passed; a failure to store it is logged by the error mapping.
+                let status = LinkStatus::working(message.clone(), Default::default());
+                let _ = super::status::keep_status(&state, &link, &status).await;
             }
-        }
-        Ok((_, link, message)) => {
-            let status = LinkStatus::working(message.clone(), Default::default());
-            if let Ok(text) = serde_json::to_string(&status) {
-                let _ = state.store.set_link_status(link.id, &text).await;
-            }
-            if html {
-                crate::web::ui::message_page(&caller, "Test connection", &message)
-            } else {
-                axum::Json(json!({"success": true, "message": message})).into_response()
+            match (html, connected) {
+                (true, true) => Redirect::to("/account/connected-applications").into_response(),
+                (true, false) => crate::web::ui::message_page(&caller, "Test connection", &message),
+                (false, _) => {
+                    axum::Json(json!({"success": true, "message": message})).into_response()
+                }
             }
         }
         Err(e) => {
@@ -309,10 +307,12 @@ pub async fn request(
         )
         .await?;
     let content_type = r.header("content-type").unwrap_or("").to_string();
-    let body = match r.json() {
-        Some(j) if content_type.contains("json") => j,
-        _ => Value::String(String::from_utf8_lossy(&r.body).into_owned()),
-    };
+    // JSON is passed on as JSON (parsed only when it says it is); anything else as text.
+    let body = content_type
+        .contains("json")
+        .then(|| r.json())
+        .flatten()
+        .unwrap_or_else(|| Value::String(String::from_utf8_lossy(&r.body).into_owned()));
     Ok(axum::Json(
         json!({"status": r.status, "contentType": content_type, "body": body}),
     ))

@@ -3,7 +3,7 @@
 //! both. The URL is checked and the remote identified first; a failure leaves nothing behind.
 
 use super::admin::{json_of, record};
-use crate::domain::applinks::{normalize_base_url, preset, redirect_uri};
+use crate::domain::applinks::{default_link_name, normalize_base_url, preset, redirect_uri};
 use crate::domain::{Action, DisplayName};
 use crate::services::links::discover::Discovery;
 use crate::store::{LinkFields, Outgoing};
@@ -44,20 +44,10 @@ pub async fn discover(
 ) -> ApiResult<axum::Json<Value>> {
     caller.check(Action::AdminSystem)?;
     let d = discover_url(&state, &q.url).await?;
-    let advice = match d.kind {
-        "junction" => "Another Junction server: link both ways in one step (pair); each side gets an incoming and an outgoing link.",
-        "atlassian" => "An Atlassian Data Center product: create an incoming link here, an incoming link there, and enter each side's credentials as the other's outgoing link.",
-        "oauth2" => "An OAuth 2.0 authorization server: create an outgoing link so people can connect their accounts; its endpoints are filled in from its metadata.",
-        _ => "A generic application: create an incoming link if it should act in Junction for people (it gets a client ID and secret), an outgoing link if Junction should call it.",
-    };
     let mut v = serde_json::to_value(&d).map_err(ApiError::internal)?;
     v["application"] = json!(d.application());
-    v["advice"] = json!(advice);
-    v["linkTypes"] = json!(match d.kind {
-        "junction" => vec!["pair", "incoming", "outgoing"],
-        "oauth2" => vec!["outgoing", "incoming"],
-        _ => vec!["incoming", "outgoing"],
-    });
+    v["advice"] = json!(d.advice());
+    v["linkTypes"] = json!(d.link_types());
     if let Some(m) = &d.oauth {
         v["redirectUri"] = json!(redirect_uri(&state.base_url, &m.authorization_endpoint));
     }
@@ -224,24 +214,14 @@ pub async fn create(
     let d = discover_url(&state, &raw).await?;
     let name = match &b.name {
         Some(n) => DisplayName::parse("name", n)?.as_str().to_string(),
-        None => match &d.manifest {
-            Some(m) => crate::services::links::pairing::peer_link_name(&m.name, &d.url),
-            None => url::Url::parse(&d.url)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_string))
-                .unwrap_or_else(|| d.url.clone()),
-        },
+        None => default_link_name(d.manifest.as_ref().map(|m| m.name.as_str()), &d.url),
     };
     let mut secret = None;
     let incoming_client = match &b.incoming {
         Some(i) => {
             let (c, s) = state
                 .links
-                .create_incoming_client(
-                    &name,
-                    &i.redirects,
-                    i.scope.as_deref().unwrap_or("REPO_READ"),
-                )
+                .create_incoming_client(&name, &i.redirects, i.scope.as_deref())
                 .await?;
             secret = Some(s);
             Some(c.id)

@@ -30,7 +30,12 @@ pub async fn begin(state: &AppState, caller: &Caller, b: &PairBody) -> ApiResult
     let peer = discover_url(state, &b.url).await?;
     let (link, next) = state
         .links
-        .begin_pairing(&peer, b.scope.as_deref().unwrap_or("REPO_READ"))
+        .begin_pairing(
+            &peer,
+            b.scope
+                .as_deref()
+                .unwrap_or(crate::domain::applinks::DEFAULT_INCOMING_SCOPE),
+        )
         .await?;
     audit::record(
         &state.store,

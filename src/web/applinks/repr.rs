@@ -7,11 +7,7 @@ use crate::store::{AppLink, OAuthClient};
 use serde_json::{json, Value};
 
 pub fn application_name(l: &AppLink) -> String {
-    match (&l.app_name, &l.app_version) {
-        (Some(n), Some(v)) if !n.is_empty() => format!("{n} {v}").trim().to_string(),
-        (Some(n), None) if !n.is_empty() => n.clone(),
-        _ => "Generic application".into(),
-    }
+    crate::domain::applinks::application_label(l.app_name.as_deref(), l.app_version.as_deref())
 }
 
 pub fn direction(l: &AppLink) -> Direction {

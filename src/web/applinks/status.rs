@@ -3,6 +3,7 @@
 //! the admin page.
 
 use super::admin::{find, json_of};
+use crate::domain::applinks::LinkStatus;
 use crate::store::AppLink;
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
@@ -12,14 +13,16 @@ use axum::extract::State;
 use serde_json::{json, Value};
 /// `POST /rest/junction/1.0/applinks/{id}/test` and `GET /rest/applinks/3.0/status/{id}`
 /// both run the checks and keep the result for the admin page.
-pub async fn run_test(
-    state: &AppState,
-    link: &AppLink,
-) -> ApiResult<crate::domain::applinks::LinkStatus> {
+pub async fn run_test(state: &AppState, link: &AppLink) -> ApiResult<(LinkStatus, AppLink)> {
     let status = state.links.test_connection(link).await;
-    let text = serde_json::to_string(&status).map_err(ApiError::internal)?;
-    state.store.set_link_status(link.id, &text).await?;
-    Ok(status)
+    let link = keep_status(state, link, &status).await?;
+    Ok((status, link))
+}
+
+/// Stores a status as the link's last one; returns the link as it now is.
+pub async fn keep_status(state: &AppState, link: &AppLink, s: &LinkStatus) -> ApiResult<AppLink> {
+    let text = serde_json::to_string(s).map_err(ApiError::internal)?;
+    Ok(state.store.set_link_status(link.id, &text).await?)
 }
 
 pub async fn test(
@@ -28,7 +31,7 @@ pub async fn test(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
     let link = find(&state, &caller, &id).await?;
-    let status = run_test(&state, &link).await?;
+    let (status, _) = run_test(&state, &link).await?;
     let mut v = serde_json::to_value(&status).map_err(ApiError::internal)?;
     v["success"] = json!(status.working);
     v["message"] = json!(if status.working {
@@ -46,7 +49,7 @@ pub async fn status(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
     let link = find(&state, &caller, &id).await?;
-    let s = run_test(&state, &link).await?;
+    let (s, link) = run_test(&state, &link).await?;
     let auth = |enabled: bool| json!({"enabled": enabled, "twoLoEnabled": false, "twoLoImpersonationEnabled": false});
     let (inc, out) = (link.incoming_client.is_some(), link.outgoing().is_some());
     let error =

@@ -11,7 +11,7 @@ use crate::store::AppLink;
 use crate::web::applinks::{admin as rest, create, repr, status};
 use crate::web::auth::Caller;
 use crate::web::error::ApiError;
-use crate::web::extract::{Path, Query};
+use crate::web::extract::Path;
 use crate::web::json::Json;
 use crate::web::state::AppState;
 use askama::Template;
@@ -122,18 +122,14 @@ pub async fn discover(
     let d = create::discover_url(&state, &f.url)
         .await
         .or_page(&caller)?;
-    let axum::Json(v) = create::discover(
-        State(state.clone()),
-        caller.clone(),
-        Query(create::UrlQuery { url: d.url.clone() }),
-    )
-    .await
-    .or_page(&caller)?;
     let mut notes = Vec::new();
     if let Some(n) = &d.manifest_note {
         notes.push(n.clone());
     }
-    if let Some(o) = d.clock_offset_seconds.filter(|o| o.abs() > 60) {
+    if let Some(o) = d
+        .clock_offset_seconds
+        .filter(|o| o.abs() > crate::domain::applinks::MAX_CLOCK_SKEW_SECONDS)
+    {
         notes.push(format!(
             "The remote's clock is {o:+} seconds off this server's; fix that before linking."
         ));
@@ -153,7 +149,7 @@ pub async fn discover(
         url: d.url.clone(),
         kind: d.kind.to_string(),
         application: d.application(),
-        advice: v["advice"].as_str().unwrap_or_default().to_string(),
+        advice: d.advice().to_string(),
         notes,
         authorize_url,
         token_url,

@@ -127,7 +127,7 @@ pub async fn paired(
 ) -> UiResult {
     admin_only(&caller, &format!("{PAGE}/{id}/paired"))?;
     let l = rest::find(&state, &caller, &id).await.or_page(&caller)?;
-    let s = status::run_test(&state, &l).await.or_page(&caller)?;
+    let (s, _) = status::run_test(&state, &l).await.or_page(&caller)?;
     let flash = format!(
         "Linked both ways with {}. Test connection: {}",
         l.name, s.summary
