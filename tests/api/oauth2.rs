@@ -84,18 +84,10 @@ async fn authorize(
     let html = r.text().await.unwrap();
     assert!(html.contains("Allow CI"), "{html}");
     let mut form: Vec<(String, String)> = vec![("decision".into(), "allow".into())];
-    for part in html.split("<input type=\"hidden\" name=\"").skip(1) {
-        let name = part.split('"').next().unwrap().to_string();
-        let value = part
-            .split("value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .replace("&amp;", "&");
-        form.push((name, value));
-    }
+    form.extend(crate::remote::hidden_fields(
+        &html,
+        "/plugins/servlet/oauth2/consent",
+    ));
     let r = b
         .post(format!("{}/plugins/servlet/oauth2/consent", app.base))
         .form(&form)
