@@ -54,3 +54,13 @@ pub fn display(ms: Millis) -> String {
         .and_then(|t| t.format(&fmt).ok())
         .unwrap_or_else(|| "-".to_string())
 }
+
+/// Formats a timestamp as ISO 8601 in UTC with milliseconds, as Bitbucket Cloud payloads do.
+pub fn iso8601(ms: Millis) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]+00:00"
+    );
+    t.format(&fmt).unwrap_or_default()
+}

@@ -21,6 +21,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub oauth2: OAuth2Config,
     pub outbound: OutboundConfig,
+    pub webhooks: WebhooksConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
 }
@@ -69,6 +70,35 @@ pub struct OutboundConfig {
     pub allow_private: Vec<String>,
     pub timeout_seconds: u32,
     pub max_response_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    pub workers: u32,
+    pub per_endpoint_concurrency: u32,
+    pub timeout_seconds: u32,
+    pub retry_schedule_seconds: Vec<u64>,
+    pub retry_jitter: f64,
+    pub max_retry_after_seconds: u64,
+    pub pause_after_failures: u32,
+    pub max_pause_seconds: u64,
+    pub disable_after_failures: u32,
+    pub max_payload_bytes: usize,
+    pub retention_days: u32,
+}
+
+impl WebhooksConfig {
+    pub fn retry_policy(&self) -> crate::domain::webhooks::RetryPolicy {
+        crate::domain::webhooks::RetryPolicy {
+            schedule: self.retry_schedule_seconds.clone(),
+            jitter: self.retry_jitter,
+            pause_after: i64::from(self.pause_after_failures),
+            disable_after: i64::from(self.disable_after_failures),
+            max_pause: self.max_pause_seconds,
+            max_retry_after: self.max_retry_after_seconds,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -168,6 +198,7 @@ impl Config {
         if self.outbound.max_response_bytes < 1024 {
             bail!("invalid configuration: outbound.max_response_bytes: must be at least 1024");
         }
+        self.webhooks.validate()?;
         if !self.metrics.listen.is_empty() && self.metrics.listen.parse::<SocketAddr>().is_err() {
             bail!(
                 "invalid configuration: metrics.listen: {:?} is not an address like 127.0.0.1:9090",
@@ -200,6 +231,37 @@ impl Config {
         } else {
             self.server.base_url.trim_end_matches('/').to_string()
         }
+    }
+}
+
+impl WebhooksConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        let w = self;
+        if w.workers == 0 || w.per_endpoint_concurrency == 0 {
+            bail!("invalid configuration: webhooks.workers and webhooks.per_endpoint_concurrency must be at least 1");
+        }
+        if !(1..=300).contains(&w.timeout_seconds) {
+            bail!("invalid configuration: webhooks.timeout_seconds: must be between 1 and 300");
+        }
+        if !(0.0..=1.0).contains(&w.retry_jitter) {
+            bail!("invalid configuration: webhooks.retry_jitter: must be between 0 and 1");
+        }
+        if w.retry_schedule_seconds.iter().any(|s| *s == 0 || *s > 7 * 86_400) {
+            bail!("invalid configuration: webhooks.retry_schedule_seconds: each wait must be between 1 second and 7 days");
+        }
+        if w.pause_after_failures == 0 || w.disable_after_failures < w.pause_after_failures {
+            bail!("invalid configuration: webhooks.pause_after_failures must be at least 1 and at most webhooks.disable_after_failures");
+        }
+        if w.max_pause_seconds < 60 {
+            bail!("invalid configuration: webhooks.max_pause_seconds: must be at least 60");
+        }
+        if !(1024..=10 * 1024 * 1024).contains(&w.max_payload_bytes) {
+            bail!("invalid configuration: webhooks.max_payload_bytes: must be between 1024 and 10485760");
+        }
+        if w.retention_days == 0 {
+            bail!("invalid configuration: webhooks.retention_days: must be at least 1");
+        }
+        Ok(())
     }
 }
 

@@ -96,7 +96,8 @@ impl Server {
             .map(|l| l.local_addr())
             .transpose()?;
         let base_url = config.base_url(addr);
-        let state = AppState::new(store, config, clock, base_url, key)
+        let server_id = store.server_id(&crate::secret::new_uuid()).await?;
+        let state = AppState::new(store, config, clock, base_url, key, server_id)
             .context("cannot start the outbound HTTP client")?;
         Ok(Self {
             addr,
@@ -122,6 +123,7 @@ impl Server {
             );
             tokio::spawn(async move { axum::serve(l, app).await });
         }
+        self.state.webhooks.start();
         let app = web::router(self.state, self.metrics);
         tracing::info!(addr = %self.addr, "Junction is ready");
         axum::serve(

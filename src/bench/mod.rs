@@ -125,6 +125,7 @@ async fn host(args: BenchArgs) -> anyhow::Result<()> {
             "",
             false,
             "refs/heads/main",
+            &server.state.emit(&bench_admin(&store).await?),
         )
         .await?;
     let admin = store
@@ -247,4 +248,12 @@ async fn start_binary(
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+}
+
+/// The bootstrap administrator: the actor of changes the benchmarks make directly.
+pub async fn bench_admin(store: &crate::store::Store) -> anyhow::Result<crate::store::Account> {
+    store
+        .find_account("admin")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the bootstrap administrator is missing"))
 }

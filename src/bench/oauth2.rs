@@ -65,6 +65,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             "",
             false,
             "refs/heads/main",
+            &server.state.emit(&super::bench_admin(&store).await?),
         )
         .await?;
     let user = store

@@ -6,3 +6,4 @@ pub mod links;
 pub mod outbound;
 pub mod passwords;
 pub mod sign_in;
+pub mod webhooks;

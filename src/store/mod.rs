@@ -17,6 +17,8 @@ use std::time::Duration;
 mod accounts;
 mod audit;
 mod cache;
+mod deliveries;
+pub mod events;
 pub mod grants;
 mod links;
 mod oauth;
@@ -28,6 +30,7 @@ mod service_accounts;
 mod sessions;
 mod token_batch;
 mod tokens;
+mod webhooks;
 
 pub use accounts::{Account, AccountKind, TeamMember};
 pub use audit::{AuditEntry, NewAudit};
@@ -36,10 +39,14 @@ pub use links::{AppLink, LinkFields, LinkFlow, LinkToken, Outgoing, Pairing};
 pub use oauth::{AuthorizedApp, OAuthToken, Redeemed, Rotated};
 pub use oauth_clients::{ClientGrant, OAuthClient};
 pub use projects::{Project, ProjectChanges, Repository, RepositoryChanges};
-pub use pulls::{Comment, NewPullRequest, Participant, PullRequest};
+pub use pulls::{Comment, NewPullRequest, Participant, PullRequest, PullRequestEdit};
 pub use service_accounts::NewServiceAccount;
 pub use sessions::Session;
 pub use tokens::{AccessToken, TokenOwner};
+pub use deliveries::{subscriber_key, Attempt, AttemptRecord, Delivery, DueDelivery, Outcome, Skipped};
+pub use events::{Emit, EventFacts, PullRequestFacts, RenderEvent};
+pub use webhooks::{events_column, Webhook, WebhookFields};
+pub(crate) use projects::REPO_SELECT;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -80,6 +87,8 @@ pub struct Store {
     /// When this node last recorded each OAuth grant's use (see `touch_oauth_grant`).
     touched_grants: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, i64>>>,
     token_writer: token_batch::TokenBatcher,
+    /// Woken when events or due deliveries were written, here or (PostgreSQL) on another node.
+    events_signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// What the authentication path caches; see `cache.rs` for how it stays correct.
@@ -201,6 +210,7 @@ impl Store {
             cache: std::sync::Arc::new(AuthCache::new()),
             touched_grants: Default::default(),
             token_writer,
+            events_signal: Default::default(),
         };
         store.listen_for_invalidations(url).await?;
         Ok(store)
@@ -232,6 +242,35 @@ impl Store {
             w.close().await;
         }
         on_pool!(self, p => p.close().await)
+    }
+
+    /// What a claim query appends to lock the rows it picks and skip those another node holds.
+    /// SQLite needs nothing: its single writer serialises claims.
+    fn skip_locked(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(..) => "",
+            Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// The signal the webhook dispatcher waits on.
+    pub fn events_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.events_signal.clone()
+    }
+
+    /// Called after a commit that wrote events or made deliveries due: wakes this node's
+    /// dispatcher and, on PostgreSQL, the other nodes'.
+    pub(crate) async fn events_written(&self) {
+        self.events_signal.notify_one();
+        if let Db::Postgres(p) = &self.db {
+            if let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
+                .bind(EVENTS_CHANNEL)
+                .execute(p)
+                .await
+            {
+                tracing::warn!(error = %e, "could not wake other nodes' webhook dispatchers");
+            }
+        }
     }
 
     pub(crate) fn now(&self) -> i64 {
@@ -284,12 +323,21 @@ impl Store {
         // Its own connection, not one from the pool: the pool must be able to close.
         let mut listener = sqlx::postgres::PgListener::connect(url).await?;
         listener.listen(cache::CHANNEL).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
         let cache = std::sync::Arc::downgrade(&self.cache);
+        let events = std::sync::Arc::downgrade(&self.events_signal);
         tokio::spawn(async move {
             loop {
                 let received = listener.try_recv().await;
                 let Some(cache) = cache.upgrade() else { break };
+                if let Some(events) = events.upgrade() {
+                    // Any notification (or a reconnect) may mean new events: look.
+                    if !matches!(&received, Ok(Some(n)) if n.channel() == cache::CHANNEL) {
+                        events.notify_one();
+                    }
+                }
                 match received {
+                    Ok(Some(n)) if n.channel() == EVENTS_CHANNEL => {}
                     Ok(Some(n)) => match n
                         .payload()
                         .strip_prefix(cache::GRANT_PREFIX)
@@ -313,6 +361,9 @@ impl Store {
         Ok(())
     }
 }
+
+/// PostgreSQL channel on which a node tells the others' dispatchers that events were written.
+const EVENTS_CHANNEL: &str = "junction_events";
 
 /// Creates an empty PostgreSQL database `name` on the server at `server_url` (a URL without a
 /// database, or with one to connect through). Used by the test harness and the benchmark.

@@ -1,6 +1,7 @@
 //! Projects and the repositories in them.
 
-use super::{on_pool, on_writer, BeginWrite, Store, StoreError, StoreResult};
+use super::events::{repo_in_tx, write_event};
+use super::{on_pool, on_writer, BeginWrite, Emit, EventFacts, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Project {
@@ -59,7 +60,7 @@ const PROJECT_SELECT: &str = "SELECT p.id, p.key, p.name, p.description, p.publi
     EXISTS (SELECT 1 FROM repositories r WHERE r.project_id = p.id AND r.public) AS has_public_repo
     FROM projects p";
 
-const REPO_SELECT: &str = "SELECT r.id, r.project_id, r.slug, r.name, r.description, r.public, r.default_branch,
+pub(crate) const REPO_SELECT: &str = "SELECT r.id, r.project_id, r.slug, r.name, r.description, r.public, r.default_branch,
     r.created_at, p.key AS project_key, p.name AS project_name, p.description AS project_description,
     p.public AS project_public
     FROM repositories r JOIN projects p ON p.id = r.project_id";
@@ -143,6 +144,8 @@ impl Store {
         })
     }
 
+    /// Creates a repository and its `repo:created` event.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_repository(
         &self,
         project_id: i64,
@@ -151,19 +154,23 @@ impl Store {
         description: &str,
         public: bool,
         default_branch: &str,
+        emit: &Emit<'_>,
     ) -> StoreResult<Repository> {
         let now = self.now();
-        let id = on_writer!(self, p => {
+        let repo = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO repositories (project_id, slug, name, description, public, default_branch, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id")
                 .bind(project_id).bind(slug).bind(name).bind(description).bind(public).bind(default_branch).bind(now)
                 .fetch_one(&mut *tx).await?;
+            let repo = repo_in_tx!(tx, id);
+            write_event!(tx, emit, EventFacts::repo("repo:created", emit, now, &repo));
             tx.commit().await?;
-            id
+            repo
         });
-        self.repository_by_id(id).await
+        self.events_written().await;
+        Ok(repo)
     }
 
     pub async fn repository_by_id(&self, id: i64) -> StoreResult<Repository> {
@@ -206,33 +213,57 @@ impl Store {
         })
     }
 
+    /// Changes a repository and writes its `repo:updated` event (with what changed).
     pub async fn update_repository(
         &self,
         id: i64,
         c: &RepositoryChanges,
+        emit: &Emit<'_>,
     ) -> StoreResult<Repository> {
         let now = self.now();
-        on_writer!(self, p => {
-            let r = sqlx::query(
+        let repo = on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let before: Option<Repository> = sqlx::query_as(&format!("{REPO_SELECT} WHERE r.id = $1"))
+                .bind(id).fetch_optional(&mut *tx).await?;
+            let Some(before) = before else { return Err(StoreError::NotFound) };
+            sqlx::query(
                 "UPDATE repositories SET slug = COALESCE($1, slug), name = COALESCE($2, name),
                  description = COALESCE($3, description), public = COALESCE($4, public),
                  default_branch = COALESCE($5, default_branch), updated_at = $6 WHERE id = $7")
                 .bind(c.slug.as_deref()).bind(c.name.as_deref()).bind(c.description.as_deref()).bind(c.public)
-                .bind(c.default_branch.as_deref()).bind(now).bind(id).execute(p).await?;
-            if r.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
+                .bind(c.default_branch.as_deref()).bind(now).bind(id).execute(&mut *tx).await?;
+            let after = repo_in_tx!(tx, id);
+            write_event!(tx, emit, EventFacts {
+                previous_repo: Some(&before),
+                ..EventFacts::repo("repo:updated", emit, now, &after)
+            });
+            tx.commit().await?;
+            after
         });
         self.invalidate().await;
-        self.repository_by_id(id).await
+        self.events_written().await;
+        Ok(repo)
     }
 
-    /// Deletes a repository with its pull requests, comments and grants.
-    pub async fn delete_repository(&self, id: i64) -> StoreResult<bool> {
-        on_writer!(self, p => {
-            let r = sqlx::query("DELETE FROM repositories WHERE id = $1").bind(id).execute(p).await?;
-            self.invalidate().await;
-            Ok(r.rows_affected() > 0)
-        })
+    /// Deletes a repository with its pull requests, comments, grants and webhooks, writing its
+    /// `repo:deleted` event (which reaches project webhooks: the repository's own go with it).
+    pub async fn delete_repository(&self, id: i64, emit: &Emit<'_>) -> StoreResult<bool> {
+        let now = self.now();
+        let deleted = on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let before: Option<Repository> = sqlx::query_as(&format!("{REPO_SELECT} WHERE r.id = $1"))
+                .bind(id).fetch_optional(&mut *tx).await?;
+            let Some(before) = before else { return Ok(false) };
+            sqlx::query("DELETE FROM webhook_deliveries WHERE subscriber_kind = 'webhook'
+                         AND subscriber_id IN (SELECT id FROM webhooks WHERE repo_id = $1)")
+                .bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM repositories WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            write_event!(tx, emit, EventFacts::repo("repo:deleted", emit, now, &before));
+            tx.commit().await?;
+            true
+        });
+        self.invalidate().await;
+        self.events_written().await;
+        Ok(deleted)
     }
 }

@@ -1,7 +1,8 @@
 //! Pull requests, their participants (reviewers and others who approved) and comments.
 //! Changes are conditional on `version`, so two writers never both win.
 
-use super::{on_pool, on_writer, BeginWrite, Store, StoreError, StoreResult};
+use super::events::{repo_in_tx, write_event};
+use super::{on_pool, on_writer, BeginWrite, Emit, EventFacts, PullRequestFacts, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PullRequest {
@@ -59,6 +60,15 @@ pub struct NewPullRequest<'a> {
     pub reviewer_ids: &'a [i64],
 }
 
+/// An edit of an open pull request; `reviewers` replaces the list when given.
+#[derive(Debug, Clone, Copy)]
+pub struct PullRequestEdit<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub to_ref: &'a str,
+    pub reviewers: Option<&'a [i64]>,
+}
+
 const PR_SELECT: &str = "SELECT pr.id, pr.repo_id, pr.number, pr.title, pr.description, pr.from_ref, pr.to_ref,
     pr.author_id, a.slug AS author_slug, a.display_name AS author_display_name, a.email AS author_email,
     pr.state, pr.version, pr.created_at, pr.updated_at, pr.closed_at
@@ -68,12 +78,39 @@ const PARTICIPANT_SELECT: &str =
     "SELECT pp.pr_id, pp.user_id, a.slug, a.display_name, a.email, pp.role, pp.status
     FROM pr_participants pp JOIN accounts a ON a.id = pp.user_id";
 
+/// Reads a pull request with its participants inside a transaction.
+macro_rules! pr_in_tx {
+    ($tx:expr, $id:expr) => {{
+        let pr: PullRequest = sqlx::query_as(&format!("{PR_SELECT} WHERE pr.id = $1"))
+            .bind($id).fetch_one(&mut *$tx).await?;
+        let participants: Vec<Participant> = sqlx::query_as(&format!("{PARTICIPANT_SELECT} WHERE pp.pr_id = $1 ORDER BY a.slug"))
+            .bind($id).fetch_all(&mut *$tx).await?;
+        PullRequestFacts { pr, participants }
+    }};
+}
+
+/// Writes a pull request event inside `$tx`: reads the pull request and its repository as they
+/// now stand. `$extra` fills the remaining facts (comment, participant).
+macro_rules! write_pr_event {
+    ($tx:expr, $emit:expr, $key:expr, $now:expr, $pr_id:expr, |$facts:ident| $extra:expr) => {{
+        let pr = pr_in_tx!($tx, $pr_id);
+        let repo = repo_in_tx!($tx, pr.pr.repo_id);
+        let $facts = EventFacts { pull_request: Some(&pr), ..EventFacts::repo($key, $emit, $now, &repo) };
+        write_event!($tx, $emit, $extra);
+        pr.pr
+    }};
+}
+
 impl Store {
     /// Creates a pull request with the next number in its repository. `Duplicate` if an open pull
     /// request between the same branches exists already.
-    pub async fn create_pull_request(&self, new: &NewPullRequest<'_>) -> StoreResult<PullRequest> {
+    pub async fn create_pull_request(
+        &self,
+        new: &NewPullRequest<'_>,
+        emit: &Emit<'_>,
+    ) -> StoreResult<PullRequest> {
         let now = self.now();
-        let id = on_writer!(self, p => {
+        let pr = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let number: i64 = sqlx::query_scalar(
                 "UPDATE repositories SET next_pr_number = next_pr_number + 1 WHERE id = $1 RETURNING next_pr_number")
@@ -93,10 +130,12 @@ impl Store {
                 sqlx::query("INSERT INTO pr_participants (pr_id, user_id, role, status) VALUES ($1, $2, 'REVIEWER', 'UNAPPROVED')")
                     .bind(id).bind(*reviewer).execute(&mut *tx).await?;
             }
+            let pr = write_pr_event!(tx, emit, "pullrequest:created", now, id, |f| f);
             tx.commit().await?;
-            id
+            pr
         });
-        self.pull_request_by_id(id).await
+        self.events_written().await;
+        Ok(pr)
     }
 
     pub async fn pull_request_by_id(&self, id: i64) -> StoreResult<PullRequest> {
@@ -157,13 +196,12 @@ impl Store {
         &self,
         id: i64,
         version: i64,
-        title: &str,
-        description: &str,
-        to_ref: &str,
-        reviewers: Option<&[i64]>,
+        edit: &PullRequestEdit<'_>,
+        emit: &Emit<'_>,
     ) -> StoreResult<bool> {
+        let PullRequestEdit { title, description, to_ref, reviewers } = *edit;
         let now = self.now();
-        on_writer!(self, p => {
+        let done = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let r = sqlx::query(
                 "UPDATE pull_requests SET title = $1, description = $2, to_ref = $3, version = version + 1, updated_at = $4
@@ -184,60 +222,128 @@ impl Store {
                         .bind(id).bind(*reviewer).execute(&mut *tx).await?;
                 }
             }
+            write_pr_event!(tx, emit, "pullrequest:updated", now, id, |f| f);
             tx.commit().await?;
-            Ok(true)
-        })
+            true
+        });
+        self.events_written().await;
+        Ok(done)
     }
 
-    /// Moves an open pull request at `version` to `state` (MERGED or DECLINED). False if it was
-    /// not open at that version.
+    /// Moves an open pull request at `version` to `state` (MERGED or DECLINED), writing
+    /// `pullrequest:fulfilled` or `pullrequest:rejected`. False if it was not open at that version.
     pub async fn close_pull_request(
         &self,
         id: i64,
         version: i64,
         state: &str,
+        emit: &Emit<'_>,
     ) -> StoreResult<bool> {
         let now = self.now();
-        on_writer!(self, p => {
+        let key = if state == "MERGED" { "pullrequest:fulfilled" } else { "pullrequest:rejected" };
+        let done = on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
             let r = sqlx::query(
                 "UPDATE pull_requests SET state = $1, version = version + 1, updated_at = $2, closed_at = $2
                  WHERE id = $3 AND version = $4 AND state = 'OPEN'")
-                .bind(state).bind(now).bind(id).bind(version).execute(p).await?;
-            Ok(r.rows_affected() > 0)
-        })
+                .bind(state).bind(now).bind(id).bind(version).execute(&mut *tx).await?;
+            if r.rows_affected() == 0 {
+                return Ok(false);
+            }
+            write_pr_event!(tx, emit, key, now, id, |f| f);
+            tx.commit().await?;
+            true
+        });
+        self.events_written().await;
+        Ok(done)
     }
 
-    /// Sets a user's review status, adding them as a participant if they are not one yet.
+    /// Sets a user's review status, adding them as a participant if they are not one yet, and
+    /// writes the event the change means (approved, unapproved, change request made or removed;
+    /// none when nothing changed).
     pub async fn set_review_status(
         &self,
         pr_id: i64,
         user_id: i64,
         status: &str,
+        emit: &Emit<'_>,
     ) -> StoreResult<Participant> {
-        on_writer!(self, p => {
+        let now = self.now();
+        let participant = on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let before: Option<String> = sqlx::query_scalar("SELECT status FROM pr_participants WHERE pr_id = $1 AND user_id = $2")
+                .bind(pr_id).bind(user_id).fetch_optional(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO pr_participants (pr_id, user_id, role, status) VALUES ($1, $2, 'PARTICIPANT', $3)
                  ON CONFLICT (pr_id, user_id) DO UPDATE SET status = excluded.status")
-                .bind(pr_id).bind(user_id).bind(status).execute(p).await?;
+                .bind(pr_id).bind(user_id).bind(status).execute(&mut *tx).await?;
             let v: Participant = sqlx::query_as(&format!("{PARTICIPANT_SELECT} WHERE pp.pr_id = $1 AND pp.user_id = $2"))
-                .bind(pr_id).bind(user_id).fetch_one(p).await?;
-            Ok(v)
-        })
+                .bind(pr_id).bind(user_id).fetch_one(&mut *tx).await?;
+            if let Some(key) = review_event(before.as_deref().unwrap_or("UNAPPROVED"), status) {
+                write_pr_event!(tx, emit, key, now, pr_id, |f| EventFacts { participant: Some(&v), ..f });
+            }
+            tx.commit().await?;
+            v
+        });
+        self.events_written().await;
+        Ok(participant)
     }
 
+    /// Adds a comment and writes `pullrequest:comment_created`.
     pub async fn add_comment(
         &self,
         pr_id: i64,
         author_id: i64,
         text: &str,
+        emit: &Emit<'_>,
     ) -> StoreResult<Comment> {
         let now = self.now();
-        on_writer!(self, p => {
+        let comment = on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO pr_comments (pr_id, author_id, text, version, created_at, updated_at)
                  VALUES ($1, $2, $3, 0, $4, $4) RETURNING id")
-                .bind(pr_id).bind(author_id).bind(text).bind(now).fetch_one(p).await?;
-            let c: Comment = sqlx::query_as(&format!("{COMMENT_SELECT} WHERE c.id = $1")).bind(id).fetch_one(p).await?;
+                .bind(pr_id).bind(author_id).bind(text).bind(now).fetch_one(&mut *tx).await?;
+            let c: Comment = sqlx::query_as(&format!("{COMMENT_SELECT} WHERE c.id = $1")).bind(id).fetch_one(&mut *tx).await?;
+            write_pr_event!(tx, emit, "pullrequest:comment_created", now, pr_id, |f| EventFacts { comment: Some(&c), ..f });
+            tx.commit().await?;
+            c
+        });
+        self.events_written().await;
+        Ok(comment)
+    }
+
+    /// Deletes a comment at `version` and writes `pullrequest:comment_deleted`. `NotFound` when
+    /// it does not exist on this pull request; false when its version is not `version`.
+    pub async fn delete_comment(
+        &self,
+        pr_id: i64,
+        comment_id: i64,
+        version: i64,
+        emit: &Emit<'_>,
+    ) -> StoreResult<bool> {
+        let now = self.now();
+        let done = on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let c: Option<Comment> = sqlx::query_as(&format!("{COMMENT_SELECT} WHERE c.id = $1 AND c.pr_id = $2"))
+                .bind(comment_id).bind(pr_id).fetch_optional(&mut *tx).await?;
+            let Some(c) = c else { return Err(StoreError::NotFound) };
+            if c.version != version {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM pr_comments WHERE id = $1").bind(comment_id).execute(&mut *tx).await?;
+            write_pr_event!(tx, emit, "pullrequest:comment_deleted", now, pr_id, |f| EventFacts { comment: Some(&c), ..f });
+            tx.commit().await?;
+            true
+        });
+        self.events_written().await;
+        Ok(done)
+    }
+
+    pub async fn comment(&self, pr_id: i64, comment_id: i64) -> StoreResult<Option<Comment>> {
+        on_pool!(self, p => {
+            let c: Option<Comment> = sqlx::query_as(&format!("{COMMENT_SELECT} WHERE c.id = $1 AND c.pr_id = $2"))
+                .bind(comment_id).bind(pr_id).fetch_optional(p).await?;
             Ok(c)
         })
     }
@@ -254,3 +360,15 @@ impl Store {
 const COMMENT_SELECT: &str = "SELECT c.id, c.pr_id, c.author_id, a.slug AS author_slug,
     a.display_name AS author_display_name, a.email AS author_email, c.text, c.version, c.created_at, c.updated_at
     FROM pr_comments c JOIN accounts a ON a.id = c.author_id";
+
+/// The event a review status change means, Bitbucket Cloud's way.
+fn review_event(before: &str, after: &str) -> Option<&'static str> {
+    match (before, after) {
+        (b, a) if b == a => None,
+        (_, "APPROVED") => Some("pullrequest:approved"),
+        (_, "NEEDS_WORK") => Some("pullrequest:changes_request_created"),
+        ("APPROVED", _) => Some("pullrequest:unapproved"),
+        ("NEEDS_WORK", _) => Some("pullrequest:changes_request_removed"),
+        _ => None,
+    }
+}

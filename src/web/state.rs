@@ -5,7 +5,9 @@ use crate::config::Config;
 use crate::crypto::MasterKey;
 use crate::services::links::Links;
 use crate::services::outbound::Outbound;
-use crate::store::Store;
+use crate::services::webhooks::payload::CloudPayloads;
+use crate::services::webhooks::Webhooks;
+use crate::store::{Account, Emit, Store};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -20,6 +22,10 @@ pub struct Inner {
     pub master_key: MasterKey,
     /// Application links' outgoing side: remote calls through the SSRF-guarded client.
     pub links: Links,
+    /// Webhook delivery (the dispatcher runs once the server serves).
+    pub webhooks: Webhooks,
+    /// Renders event payloads inside the transaction of each change.
+    pub payloads: CloudPayloads,
 }
 
 impl AppState {
@@ -29,6 +35,7 @@ impl AppState {
         clock: SharedClock,
         base_url: String,
         master_key: MasterKey,
+        server_id: String,
     ) -> anyhow::Result<Self> {
         // Fails only if the TLS backend cannot start; the settings were validated with the config.
         let outbound = Outbound::new(&config.outbound)?;
@@ -39,14 +46,31 @@ impl AppState {
             clock.clone(),
             base_url.clone(),
         );
+        let webhooks = Webhooks::new(
+            store.clone(),
+            clock.clone(),
+            master_key.clone(),
+            &config.outbound,
+            config.webhooks.clone(),
+        )?;
+        let payloads = CloudPayloads::new(base_url.clone(), server_id);
         Ok(Self(Arc::new(Inner {
             links,
+            webhooks,
+            payloads,
             store,
             config,
             clock,
             base_url,
             master_key,
         })))
+    }
+    /// How a change made by `actor` writes its events.
+    pub fn emit<'a>(&'a self, actor: &'a Account) -> Emit<'a> {
+        Emit {
+            actor,
+            render: &self.payloads,
+        }
     }
     /// Session cookies carry `Secure` when the server is reached over https.
     pub fn secure_cookies(&self) -> bool {

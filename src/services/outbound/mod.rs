@@ -187,6 +187,24 @@ impl Outbound {
 
     /// Sends and reads the whole answer, refusing bodies over the size limit.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Fetched, OutboundError> {
+        self.send_reading(req, None).await
+    }
+
+    /// Sends and keeps only the first `keep` bytes of the answer (webhook receivers: only the
+    /// status matters, the start of the body is kept for the history).
+    pub async fn send_head(
+        &self,
+        req: reqwest::RequestBuilder,
+        keep: usize,
+    ) -> Result<Fetched, OutboundError> {
+        self.send_reading(req, Some(keep)).await
+    }
+
+    async fn send_reading(
+        &self,
+        req: reqwest::RequestBuilder,
+        keep: Option<usize>,
+    ) -> Result<Fetched, OutboundError> {
         let (client, req) = req.build_split();
         let req = req.map_err(|e| OutboundError::InvalidUrl(e.without_url().to_string()))?;
         let host = req.url().host_str().unwrap_or_default().to_string();
@@ -197,9 +215,10 @@ impl Outbound {
             .map_err(|e| self.classify(&host, https, e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        if resp
-            .content_length()
-            .is_some_and(|n| n > self.max_bytes as u64)
+        if keep.is_none()
+            && resp
+                .content_length()
+                .is_some_and(|n| n > self.max_bytes as u64)
         {
             return Err(OutboundError::TooLarge(host, self.max_bytes));
         }
@@ -210,6 +229,13 @@ impl Outbound {
             .await
             .map_err(|e| self.classify(&host, https, e))?
         {
+            if let Some(keep) = keep {
+                body.extend_from_slice(&chunk[..chunk.len().min(keep - body.len())]);
+                if body.len() >= keep {
+                    break;
+                }
+                continue;
+            }
             if body.len() + chunk.len() > self.max_bytes {
                 return Err(OutboundError::TooLarge(host, self.max_bytes));
             }

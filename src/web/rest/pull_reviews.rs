@@ -30,7 +30,10 @@ async fn set_status(
         return Err(PrRuleError::AuthorIsReviewer.into());
     }
     check_change(pr_state(&pr), pr.version, None)?;
-    let participant = state.store.set_review_status(pr.id, me.id, status).await?;
+    let participant = state
+        .store
+        .set_review_status(pr.id, me.id, status, &state.emit(me))
+        .await?;
     Ok(repr::participant(&state.base_url, &participant))
 }
 
@@ -132,7 +135,12 @@ pub async fn add_comment(
     let text = bounded_text("text", text, MAX_TEXT)?;
     let comment = state
         .store
-        .add_comment(pr.id, caller.user()?.id, &text)
+        .add_comment(
+            pr.id,
+            caller.user()?.id,
+            &text,
+            &state.emit(caller.user()?),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,

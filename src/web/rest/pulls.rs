@@ -261,7 +261,10 @@ pub async fn create(
         author_id: author,
         reviewer_ids: &reviewers,
     };
-    let pr = match state.store.create_pull_request(&new).await {
+    let pr = match state
+        .store
+        .create_pull_request(&new, &state.emit(caller.user()?))
+        .await {
         Err(StoreError::Duplicate) => {
             return Err(ApiError::conflict(
                 "com.atlassian.bitbucket.pull.DuplicatePullRequestException",
@@ -347,10 +350,13 @@ pub async fn update(
         .update_pull_request(
             pr.id,
             version,
-            &title,
-            &description,
-            &to,
-            reviewers.as_deref(),
+            &crate::store::PullRequestEdit {
+                title: &title,
+                description: &description,
+                to_ref: &to,
+                reviewers: reviewers.as_deref(),
+            },
+            &state.emit(caller.user()?),
         )
         .await?
     {
@@ -382,7 +388,12 @@ async fn close(
     let expected = version.unwrap_or(pr.version);
     if !state
         .store
-        .close_pull_request(pr.id, expected, target.as_str())
+        .close_pull_request(
+            pr.id,
+            expected,
+            target.as_str(),
+            &state.emit(caller.user()?),
+        )
         .await?
     {
         return Err(conflict_after_race(state, &pr, expected).await);

@@ -197,6 +197,7 @@ pub async fn create(
             &description,
             body.public.unwrap_or(false),
             &branch,
+            &state.emit(caller.user()?),
         )
         .await;
     let repo = match created {
@@ -229,7 +230,10 @@ pub async fn update(
         public: body.public,
         default_branch: parse_branch(body.default_branch.as_deref())?,
     };
-    let updated = match state.store.update_repository(repo.id, &changes).await {
+    let updated = match state
+        .store
+        .update_repository(repo.id, &changes, &state.emit(caller.user()?))
+        .await {
         Err(StoreError::Duplicate) => return Err(repo_taken()),
         other => other?,
     };
@@ -247,7 +251,10 @@ pub async fn delete(
     Path((key, slug)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let repo = load(&state, &caller, &key, &slug, Action::DeleteRepo).await?;
-    state.store.delete_repository(repo.id).await?;
+    state
+        .store
+        .delete_repository(repo.id, &state.emit(caller.user()?))
+        .await?;
     let target = format!("repo:{}/{}", repo.project_key, repo.slug);
     audit::record(&state.store, &caller.actor(), "repo.deleted", &target, "").await;
     Ok(StatusCode::ACCEPTED)

@@ -1,0 +1,255 @@
+//! The dispatcher: one loop per node that fans events out into deliveries and claims due
+//! deliveries for its workers, and one recorder that writes finished attempts in batches.
+//!
+//! It wakes when a commit wrote events (the store's signal; on PostgreSQL also other nodes'
+//! `NOTIFY`), when an attempt finished, and at least once a second for retries that fell due.
+
+use super::attempt::{attempt, AttemptContext, Attempted};
+use super::subscriber::{Health, Resolved, Subscriber};
+use super::Inner;
+use crate::store::{subscriber_key, DueDelivery, Skipped};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The longest the loop sleeps without a signal.
+const POLL: Duration = Duration::from_millis(1000);
+/// Events fanned out per transaction, deliveries claimed per transaction.
+const FAN_OUT_BATCH: i64 = 500;
+const CLAIM_BATCH: usize = 500;
+/// A claim outlives the attempt's timeout by this much before another worker may take it over.
+const LEASE_GRACE_MS: i64 = 5_000;
+
+/// What workers hand the recorder.
+pub enum Finished {
+    Attempt {
+        kind: &'static str,
+        subscriber_id: i64,
+        attempted: Attempted,
+    },
+    Skipped(Skipped),
+}
+
+pub async fn run(inner: Arc<Inner>, results: mpsc::UnboundedSender<Finished>) {
+    let signal = inner.store.events_signal();
+    loop {
+        if let Err(e) = fan_out(&inner).await {
+            tracing::warn!(error = %e, "webhook fan-out failed; retrying");
+        }
+        if let Err(e) = claim_and_send(&inner, &results).await {
+            tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
+        }
+        tokio::select! {
+            _ = signal.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+async fn fan_out(inner: &Inner) -> crate::store::StoreResult<()> {
+    loop {
+        let (events, _) = inner.store.fan_out_events(FAN_OUT_BATCH).await?;
+        if events < FAN_OUT_BATCH as usize {
+            return Ok(());
+        }
+    }
+}
+
+async fn claim_and_send(
+    inner: &Arc<Inner>,
+    results: &mpsc::UnboundedSender<Finished>,
+) -> crate::store::StoreResult<()> {
+    let workers = inner.config.workers as usize;
+    let per_endpoint = inner.config.per_endpoint_concurrency as usize;
+    loop {
+        let free = workers.saturating_sub(inner.active.load(Ordering::SeqCst));
+        if free == 0 {
+            return Ok(());
+        }
+        let busy: Vec<String> = inner
+            .in_flight()
+            .iter()
+            .filter(|(_, n)| **n >= per_endpoint)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let now = inner.clock.now_ms();
+        let lease = now + i64::from(inner.config.timeout_seconds) * 1000 + LEASE_GRACE_MS;
+        let want = free.min(CLAIM_BATCH);
+        let due = inner
+            .store
+            .claim_deliveries(want as i64, lease, &busy)
+            .await?;
+        let claimed = due.len();
+        let mut resolved: HashMap<String, Resolved> = HashMap::new();
+        let mut skipped = Vec::new();
+        for d in due {
+            let delivery_id = d.delivery.id;
+            let Some(subscriber) = inner.subscriber(&d.delivery.subscriber_kind) else {
+                skipped.push(Skipped::GiveUp {
+                    delivery_id,
+                    reason: format!(
+                        "No subscriber of kind '{}' on this server.",
+                        d.delivery.subscriber_kind
+                    ),
+                });
+                continue;
+            };
+            let key = subscriber_key(subscriber.kind(), d.delivery.subscriber_id);
+            if !resolved.contains_key(&key) {
+                let r = subscriber.resolve(d.delivery.subscriber_id).await?;
+                resolved.insert(key.clone(), r);
+            }
+            match &resolved[&key] {
+                Resolved::GiveUp(reason) => skipped.push(Skipped::GiveUp {
+                    delivery_id,
+                    reason: reason.clone(),
+                }),
+                Resolved::Later(at) => skipped.push(Skipped::Later {
+                    delivery_id,
+                    at: *at,
+                }),
+                Resolved::Send(endpoint) => {
+                    if !inner.take_slot(&key, per_endpoint) {
+                        // Over the endpoint's limit within this batch: back in the queue.
+                        skipped.push(Skipped::Later {
+                            delivery_id,
+                            at: now,
+                        });
+                        continue;
+                    }
+                    spawn_attempt(inner, results, subscriber, endpoint.clone(), key, d);
+                }
+            }
+        }
+        if !skipped.is_empty() {
+            inner.store.record_attempts(&[], &skipped).await?;
+        }
+        if claimed < want {
+            return Ok(());
+        }
+    }
+}
+
+fn spawn_attempt(
+    inner: &Arc<Inner>,
+    results: &mpsc::UnboundedSender<Finished>,
+    subscriber: Arc<dyn Subscriber>,
+    endpoint: super::subscriber::Endpoint,
+    key: String,
+    due: DueDelivery,
+) {
+    let inner = inner.clone();
+    let results = results.clone();
+    tokio::spawn(async move {
+        let cx = AttemptContext {
+            outbound: &inner.outbound,
+            policy: &inner.policy,
+            max_payload_bytes: inner.config.max_payload_bytes,
+            now_ms: inner.clock.now_ms(),
+        };
+        let attempted = attempt(&cx, subscriber.as_ref(), &endpoint, &due).await;
+        inner.release_slot(&key);
+        let _ = results.send(Finished::Attempt {
+            kind: subscriber.kind(),
+            subscriber_id: due.delivery.subscriber_id,
+            attempted,
+        });
+    });
+}
+
+/// Writes what finished, batching whatever arrived meanwhile into one transaction, then
+/// updates each subscriber's health and wakes the dispatcher (slots are free again).
+pub async fn record(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Finished>) {
+    const MAX_BATCH: usize = 512;
+    let mut buf = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut buf, MAX_BATCH).await > 0 {
+        let mut records = Vec::with_capacity(buf.len());
+        let mut skipped = Vec::new();
+        // Health per subscriber, in order: only the outcome after the last success matters.
+        let mut health: Vec<((&'static str, i64), Health)> = Vec::new();
+        for f in buf.drain(..) {
+            match f {
+                Finished::Attempt {
+                    kind,
+                    subscriber_id,
+                    attempted,
+                } => {
+                    if let Some(h) = attempted.health {
+                        health.push(((kind, subscriber_id), h));
+                    }
+                    records.push(attempted.record);
+                }
+                Finished::Skipped(s) => skipped.push(s),
+            }
+        }
+        // A write that fails is retried: the deliveries stay claimed meanwhile, and if this
+        // node dies they are attempted again once their claim expires (at least once).
+        let mut wait = Duration::from_millis(50);
+        while let Err(e) = inner.store.record_attempts(&records, &skipped).await {
+            tracing::warn!(error = %e, "recording webhook attempts failed; retrying");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(5));
+        }
+        for ((kind, id), h) in fold_health(health) {
+            if let Some(s) = inner.subscriber(kind) {
+                if let Err(e) = s.record_health(id, h).await {
+                    tracing::warn!(error = %e, "recording a webhook's health failed");
+                }
+            }
+        }
+        inner.store.events_signal().notify_one();
+    }
+}
+
+/// Per subscriber: one success resets, each failure after it counts. Order kept.
+fn fold_health(outcomes: Vec<((&'static str, i64), Health)>) -> Vec<((&'static str, i64), Health)> {
+    let mut last_success: HashMap<(&'static str, i64), usize> = HashMap::new();
+    for (i, (k, h)) in outcomes.iter().enumerate() {
+        if *h == Health::Succeeded {
+            last_success.insert(*k, i);
+        }
+    }
+    let mut out = Vec::new();
+    let mut reset_done: HashMap<(&'static str, i64), bool> = HashMap::new();
+    for (i, (k, h)) in outcomes.into_iter().enumerate() {
+        match last_success.get(&k) {
+            Some(&j) if i < j => continue,
+            Some(&j) if i == j => {
+                if !reset_done.insert(k, true).unwrap_or(false) {
+                    out.push((k, h));
+                }
+            }
+            _ => out.push((k, h)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_keeps_the_last_success_and_the_failures_after_it() {
+        let a = ("webhook", 1);
+        let b = ("webhook", 2);
+        let folded = fold_health(vec![
+            (a, Health::Failed),
+            (b, Health::Failed),
+            (a, Health::Succeeded),
+            (a, Health::Failed),
+            (b, Health::Failed),
+        ]);
+        assert_eq!(
+            folded,
+            vec![
+                (b, Health::Failed),
+                (a, Health::Succeeded),
+                (a, Health::Failed),
+                (b, Health::Failed)
+            ]
+        );
+    }
+}

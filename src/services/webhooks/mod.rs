@@ -1,0 +1,147 @@
+//! Webhook delivery: a durable pipeline from the outbox to receivers.
+//!
+//! `payload.rs` renders events (Bitbucket Cloud shape) inside the change's transaction;
+//! `dispatcher.rs` fans events out into deliveries and claims due ones; `attempt.rs` makes one
+//! attempt (headers, signatures, the SSRF-guarded client) and describes it; `subscriber.rs` is
+//! the seam where each kind of receiver (webhooks now, apps later) plugs in. The rules (keys,
+//! signatures, retry schedule, pause and disable) are pure, in `domain/webhooks.rs`.
+
+pub mod attempt;
+pub mod dispatcher;
+pub mod payload;
+pub mod subscriber;
+
+use crate::clock::SharedClock;
+use crate::config::{OutboundConfig, WebhooksConfig};
+use crate::crypto::MasterKey;
+use crate::domain::webhooks::RetryPolicy;
+use crate::services::outbound::Outbound;
+use crate::store::Store;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use subscriber::{Subscriber, WebhookSubscriber};
+
+#[derive(Clone)]
+pub struct Webhooks(Arc<Inner>);
+
+pub struct Inner {
+    store: Store,
+    clock: SharedClock,
+    outbound: Outbound,
+    config: WebhooksConfig,
+    policy: RetryPolicy,
+    subscribers: Vec<Arc<dyn Subscriber>>,
+    /// Attempts in flight per subscriber (`kind:id`) on this node, and in all.
+    in_flight: Mutex<HashMap<String, usize>>,
+    active: AtomicUsize,
+    started: AtomicBool,
+}
+
+impl Inner {
+    fn subscriber(&self, kind: &str) -> Option<Arc<dyn Subscriber>> {
+        self.subscribers.iter().find(|s| s.kind() == kind).cloned()
+    }
+
+    fn in_flight(&self) -> MutexGuard<'_, HashMap<String, usize>> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes a slot for an endpoint if it is under its limit.
+    fn take_slot(&self, key: &str, limit: usize) -> bool {
+        let mut m = self.in_flight();
+        let n = m.entry(key.to_string()).or_default();
+        if *n >= limit {
+            return false;
+        }
+        *n += 1;
+        self.active.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+
+    fn release_slot(&self, key: &str) {
+        let mut m = self.in_flight();
+        if let Some(n) = m.get_mut(key) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(key);
+            }
+        }
+        self.active.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Webhooks {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        master_key: MasterKey,
+        outbound: &OutboundConfig,
+        config: WebhooksConfig,
+    ) -> anyhow::Result<Self> {
+        // Its own client: the webhook timeout, and only the start of each answer is read.
+        let outbound = Outbound::new(&OutboundConfig {
+            allow_private: outbound.allow_private.clone(),
+            timeout_seconds: config.timeout_seconds,
+            max_response_bytes: outbound.max_response_bytes,
+        })?;
+        let policy = config.retry_policy();
+        let hooks: Arc<dyn Subscriber> = Arc::new(WebhookSubscriber {
+            store: store.clone(),
+            master_key,
+            policy: policy.clone(),
+        });
+        Ok(Self(Arc::new(Inner {
+            store,
+            clock,
+            outbound,
+            config,
+            policy,
+            subscribers: vec![hooks],
+            in_flight: Mutex::new(HashMap::new()),
+            active: AtomicUsize::new(0),
+            started: AtomicBool::new(false),
+        })))
+    }
+
+    /// Starts this node's dispatcher, recorder and history janitor (once).
+    pub fn start(&self) {
+        if self.0.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(dispatcher::run(self.0.clone(), tx));
+        tokio::spawn(dispatcher::record(self.0.clone(), rx));
+        tokio::spawn(janitor(self.0.clone()));
+    }
+
+    /// Checks a webhook URL the way deliveries will reach it (scheme, no credentials, address).
+    pub fn check_url(
+        &self,
+        url: &str,
+    ) -> Result<url::Url, crate::services::outbound::OutboundError> {
+        self.0.outbound.check_url(url)
+    }
+
+    /// Makes the dispatcher look for work now (tests that move a manual clock use this).
+    pub fn wake(&self) {
+        self.0.store.events_signal().notify_one();
+    }
+}
+
+/// Forgets delivery history older than `webhooks.retention_days`, at start and hourly.
+async fn janitor(inner: Arc<Inner>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let before =
+            inner.clock.now_ms() - i64::from(inner.config.retention_days) * 86_400_000;
+        match inner.store.purge_delivery_history(before).await {
+            Ok((0, 0)) => {}
+            Ok((deliveries, events)) => {
+                tracing::info!(deliveries, events, "forgot old webhook delivery history")
+            }
+            Err(e) => tracing::warn!(error = %e, "purging webhook history failed"),
+        }
+    }
+}

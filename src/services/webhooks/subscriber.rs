@@ -1,0 +1,151 @@
+//! Who receives deliveries. The dispatcher knows only this trait: repository and project
+//! webhooks implement it here; app webhook modules (JWT-signed, body wrapped as
+//! `{"event", "data"}`) will implement it in the apps work, plus one fan-out statement in
+//! `store/events.rs`. Nothing else changes for a new kind.
+
+use crate::crypto::MasterKey;
+use crate::domain::webhooks::{after_failure, hub_signature, standard_signature, RetryPolicy};
+use crate::store::{Store, StoreResult};
+use std::future::Future;
+use std::pin::Pin;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where and how to send one subscriber's deliveries, as it stands now.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub url: String,
+    /// Identifies the subscriber to the receiver (`X-Hook-UUID`).
+    pub hook_uuid: String,
+    /// Key for `X-Hub-Signature` and the Standard Webhooks signature; `None`: unsigned.
+    pub secret: Option<String>,
+}
+
+/// What to do with a subscriber's due deliveries.
+#[derive(Clone)]
+pub enum Resolved {
+    Send(Endpoint),
+    /// Not now (a paused hook): due again at this time, no attempt counted.
+    Later(i64),
+    /// Never (deleted, deactivated, disabled): the deliveries fail with this reason.
+    GiveUp(String),
+}
+
+/// Everything signing needs about one attempt.
+pub struct Signing<'a> {
+    pub endpoint: &'a Endpoint,
+    pub event_key: &'a str,
+    /// The event's Standard Webhooks id (`webhook-id`).
+    pub message_id: &'a str,
+    /// Unix seconds of this attempt (`webhook-timestamp`).
+    pub timestamp: i64,
+    pub body: &'a [u8],
+}
+
+pub trait Subscriber: Send + Sync {
+    /// The `subscriber_kind` of its deliveries.
+    fn kind(&self) -> &'static str;
+    /// Looks the subscriber up at send time: edits, pauses and deletions apply at once.
+    fn resolve(&self, id: i64) -> BoxFuture<'_, StoreResult<Resolved>>;
+    /// The body to send for an event payload (plain webhooks send it as it is).
+    fn body(&self, _event_key: &str, payload: &str) -> Vec<u8> {
+        payload.as_bytes().to_vec()
+    }
+    /// Authentication headers for one attempt.
+    fn sign(&self, s: &Signing<'_>) -> Vec<(&'static str, String)>;
+    /// Records an attempt's outcome in the subscriber's health (failures in a row, pause,
+    /// disablement).
+    fn record_health(&self, id: i64, health: Health) -> BoxFuture<'_, StoreResult<()>>;
+}
+
+/// An attempt's outcome, as far as the subscriber's health is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Succeeded,
+    Failed,
+    /// `410 Gone`: the receiver says the endpoint no longer exists.
+    Gone,
+}
+
+/// Repository and project webhooks.
+pub struct WebhookSubscriber {
+    pub store: Store,
+    pub master_key: MasterKey,
+    pub policy: RetryPolicy,
+}
+
+impl Subscriber for WebhookSubscriber {
+    fn kind(&self) -> &'static str {
+        "webhook"
+    }
+
+    fn resolve(&self, id: i64) -> BoxFuture<'_, StoreResult<Resolved>> {
+        Box::pin(async move {
+            let Some(hook) = self.store.webhook(id).await? else {
+                return Ok(Resolved::GiveUp("The webhook was deleted.".into()));
+            };
+            if let Some(reason) = &hook.disabled_reason {
+                return Ok(Resolved::GiveUp(format!("The webhook is disabled: {reason}")));
+            }
+            if !hook.active {
+                return Ok(Resolved::GiveUp("The webhook is inactive.".into()));
+            }
+            if let Some(until) = hook.paused_until.filter(|u| *u > self.store.now()) {
+                return Ok(Resolved::Later(until));
+            }
+            let secret = match &hook.secret_encrypted {
+                Some(c) => match self.master_key.decrypt(c) {
+                    Ok(s) => Some(s),
+                    Err(_) => {
+                        return Ok(Resolved::GiveUp(
+                            "The webhook's secret cannot be decrypted with this server's master key; set it again.".into(),
+                        ))
+                    }
+                },
+                None => None,
+            };
+            Ok(Resolved::Send(Endpoint {
+                url: hook.url,
+                hook_uuid: hook.uuid,
+                secret,
+            }))
+        })
+    }
+
+    fn sign(&self, s: &Signing<'_>) -> Vec<(&'static str, String)> {
+        let Some(secret) = &s.endpoint.secret else {
+            return Vec::new();
+        };
+        vec![
+            ("x-hub-signature", hub_signature(secret, s.body)),
+            (
+                "webhook-signature",
+                standard_signature(secret, s.message_id, s.timestamp, s.body),
+            ),
+        ]
+    }
+
+    fn record_health(&self, id: i64, health: Health) -> BoxFuture<'_, StoreResult<()>> {
+        Box::pin(async move {
+            if health == Health::Succeeded {
+                return self.store.webhook_succeeded(id).await;
+            }
+            let failures = self.store.webhook_failed(id).await?;
+            if failures == 0 {
+                return Ok(());
+            }
+            let f = after_failure(
+                &self.policy,
+                self.store.now(),
+                failures - 1,
+                health == Health::Gone,
+            );
+            if f.pause_until.is_some() || f.disable.is_some() {
+                self.store
+                    .set_webhook_trouble(id, f.pause_until, f.disable.as_deref())
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+}

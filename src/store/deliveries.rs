@@ -1,0 +1,345 @@
+//! The delivery queue, which is also the delivery history.
+//!
+//! A due delivery is claimed by moving it to `sending` with `next_attempt_at` set to when the
+//! claim expires: a worker that dies mid-attempt (crash, SIGKILL) leaves a claim that simply
+//! becomes due again, so every delivery is attempted at least once more. On PostgreSQL, claims
+//! skip rows other nodes hold (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
+
+use super::{on_pool, on_writer, BeginWrite, Store, StoreError, StoreResult};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Delivery {
+    pub id: i64,
+    pub event_id: i64,
+    pub subscriber_kind: String,
+    pub subscriber_id: i64,
+    pub state: String,
+    /// Attempts made so far (the next one is `attempts + 1`).
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    /// The event's Standard Webhooks id: the same on every attempt and every redelivery.
+    pub event_uuid: String,
+    pub event_key: String,
+    pub event_at: i64,
+}
+
+/// A claimed delivery with its body.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub delivery: Delivery,
+    pub payload: Arc<str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attempt {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub number: i64,
+    pub request_uuid: String,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub request_headers: String,
+    pub response_status: Option<i64>,
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+/// One finished attempt and what becomes of its delivery.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub delivery_id: i64,
+    pub number: i64,
+    pub request_uuid: String,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub request_headers: String,
+    pub response_status: Option<i64>,
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    /// Try again at this time.
+    Retry(i64),
+    /// No more attempts.
+    Failed,
+}
+
+/// A delivery that was not attempted: put back for later, or given up with a reason.
+#[derive(Debug, Clone)]
+pub enum Skipped {
+    Later { delivery_id: i64, at: i64 },
+    GiveUp { delivery_id: i64, reason: String },
+}
+
+const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, d.subscriber_kind, d.subscriber_id, d.state, d.attempts,
+    d.next_attempt_at, d.created_at, d.completed_at, d.last_status, d.last_error,
+    e.uuid AS event_uuid, e.event_key, e.at AS event_at
+    FROM webhook_deliveries d JOIN events e ON e.id = d.event_id";
+
+/// `kind:id`, how the claim names a subscriber to leave out.
+pub fn subscriber_key(kind: &str, id: i64) -> String {
+    format!("{kind}:{id}")
+}
+
+impl Store {
+    /// Claims up to `limit` due deliveries until `lease_until`, leaving out the subscribers in
+    /// `busy` (at their concurrency limit on this node). Oldest due first.
+    pub async fn claim_deliveries(
+        &self,
+        limit: i64,
+        lease_until: i64,
+        busy: &[String],
+    ) -> StoreResult<Vec<DueDelivery>> {
+        let now = self.now();
+        let lock = self.skip_locked();
+        let claimed: Vec<Delivery> = on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let mut q = sqlx::QueryBuilder::new(format!(
+                "{DELIVERY_SELECT} WHERE d.state IN ('pending', 'sending') AND d.next_attempt_at <= "));
+            q.push_bind(now);
+            if !busy.is_empty() {
+                q.push(" AND (d.subscriber_kind || ':' || CAST(d.subscriber_id AS TEXT)) NOT IN (");
+                let mut list = q.separated(", ");
+                for b in busy {
+                    list.push_bind(b);
+                }
+                q.push(")");
+            }
+            q.push(" ORDER BY d.next_attempt_at, d.id LIMIT ");
+            q.push_bind(limit);
+            if !lock.is_empty() {
+                q.push(" FOR UPDATE OF d SKIP LOCKED");
+            }
+            let rows: Vec<Delivery> = q.build_query_as().fetch_all(&mut *tx).await?;
+            if !rows.is_empty() {
+                let mut u = sqlx::QueryBuilder::new("UPDATE webhook_deliveries SET state = 'sending', next_attempt_at = ");
+                u.push_bind(lease_until);
+                u.push(" WHERE id IN (");
+                let mut list = u.separated(", ");
+                for r in &rows {
+                    list.push_bind(r.id);
+                }
+                u.push(")");
+                u.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            rows
+        });
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let payloads = self.payloads(claimed.iter().map(|d| d.event_id)).await?;
+        Ok(claimed
+            .into_iter()
+            .map(|d| DueDelivery {
+                payload: payloads
+                    .get(&d.event_id)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::from("")),
+                delivery: d,
+            })
+            .collect())
+    }
+
+    async fn payloads(
+        &self,
+        events: impl Iterator<Item = i64>,
+    ) -> StoreResult<std::collections::HashMap<i64, Arc<str>>> {
+        let mut ids: Vec<i64> = events.collect();
+        ids.sort_unstable();
+        ids.dedup();
+        on_pool!(self, p => {
+            let mut q = sqlx::QueryBuilder::new("SELECT id, payload FROM events WHERE id IN (");
+            let mut list = q.separated(", ");
+            for id in &ids {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(p).await?;
+            Ok(rows.into_iter().map(|(id, body)| (id, Arc::from(body))).collect())
+        })
+    }
+
+    /// Records finished attempts and skipped deliveries in one transaction (group commit: the
+    /// dispatcher batches what finished meanwhile).
+    pub async fn record_attempts(
+        &self,
+        attempts: &[AttemptRecord],
+        skipped: &[Skipped],
+    ) -> StoreResult<()> {
+        if attempts.is_empty() && skipped.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
+            if !attempts.is_empty() {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO webhook_attempts (delivery_id, number, request_uuid, started_at, duration_ms,
+                     request_headers, response_status, response_headers, response_body, error) ");
+                q.push_values(attempts, |mut row, a| {
+                    row.push_bind(a.delivery_id).push_bind(a.number).push_bind(&a.request_uuid)
+                        .push_bind(a.started_at).push_bind(a.duration_ms).push_bind(&a.request_headers)
+                        .push_bind(a.response_status).push_bind(&a.response_headers)
+                        .push_bind(&a.response_body).push_bind(&a.error);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for a in attempts {
+                let (state, next, completed) = match a.outcome {
+                    Outcome::Succeeded => ("succeeded", now, Some(now)),
+                    Outcome::Retry(at) => ("pending", at, None),
+                    Outcome::Failed => ("failed", now, Some(now)),
+                };
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET state = $1, attempts = $2, next_attempt_at = $3,
+                     completed_at = $4, last_status = $5, last_error = $6 WHERE id = $7")
+                    .bind(state).bind(a.number).bind(next).bind(completed)
+                    .bind(a.response_status).bind(&a.error).bind(a.delivery_id)
+                    .execute(&mut *tx).await?;
+            }
+            for s in skipped {
+                match s {
+                    Skipped::Later { delivery_id, at } => {
+                        sqlx::query("UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1 WHERE id = $2")
+                            .bind(*at).bind(*delivery_id).execute(&mut *tx).await?;
+                    }
+                    Skipped::GiveUp { delivery_id, reason } => {
+                        sqlx::query(
+                            "UPDATE webhook_deliveries SET state = 'failed', completed_at = $1, last_error = $2 WHERE id = $3")
+                            .bind(now).bind(reason).bind(*delivery_id).execute(&mut *tx).await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// A subscriber's deliveries, newest first, optionally in one state and created since a time.
+    pub async fn deliveries_of(
+        &self,
+        kind: &str,
+        subscriber_id: i64,
+        state: Option<&str>,
+        since: Option<i64>,
+        start: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Delivery>> {
+        on_pool!(self, p => {
+            let v: Vec<Delivery> = sqlx::query_as(&format!(
+                "{DELIVERY_SELECT} WHERE d.subscriber_kind = $1 AND d.subscriber_id = $2
+                 AND ($3 IS NULL OR d.state = $3) AND ($4 IS NULL OR d.created_at >= $4)
+                 ORDER BY d.id DESC LIMIT $5 OFFSET $6"))
+                .bind(kind).bind(subscriber_id).bind(state).bind(since).bind(limit).bind(start)
+                .fetch_all(p).await?;
+            Ok(v)
+        })
+    }
+
+    /// One delivery of a subscriber with its body and every attempt, oldest first.
+    pub async fn delivery_detail(
+        &self,
+        kind: &str,
+        subscriber_id: i64,
+        id: i64,
+    ) -> StoreResult<Option<(Delivery, String, Vec<Attempt>)>> {
+        on_pool!(self, p => {
+            let d: Option<Delivery> = sqlx::query_as(&format!(
+                "{DELIVERY_SELECT} WHERE d.id = $1 AND d.subscriber_kind = $2 AND d.subscriber_id = $3"))
+                .bind(id).bind(kind).bind(subscriber_id).fetch_optional(p).await?;
+            let Some(d) = d else { return Ok(None) };
+            let payload: String = sqlx::query_scalar("SELECT payload FROM events WHERE id = $1")
+                .bind(d.event_id).fetch_one(p).await?;
+            let attempts: Vec<Attempt> = sqlx::query_as(
+                "SELECT id, delivery_id, number, request_uuid, started_at, duration_ms, request_headers,
+                 response_status, response_headers, response_body, error
+                 FROM webhook_attempts WHERE delivery_id = $1 ORDER BY number, id")
+                .bind(d.id).fetch_all(p).await?;
+            Ok(Some((d, payload, attempts)))
+        })
+    }
+
+    /// Queues a finished delivery again, due now; its next attempt continues the numbering.
+    /// `Duplicate` when it is still queued.
+    pub async fn redeliver(&self, kind: &str, subscriber_id: i64, id: i64) -> StoreResult<()> {
+        let now = self.now();
+        let changed = on_writer!(self, p => {
+            let r = sqlx::query(
+                "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, completed_at = NULL
+                 WHERE id = $2 AND subscriber_kind = $3 AND subscriber_id = $4 AND state IN ('succeeded', 'failed')")
+                .bind(now).bind(id).bind(kind).bind(subscriber_id).execute(p).await?;
+            r.rows_affected()
+        });
+        if changed == 0 {
+            return match self.delivery_detail(kind, subscriber_id, id).await? {
+                Some(_) => Err(StoreError::Duplicate),
+                None => Err(StoreError::NotFound),
+            };
+        }
+        self.events_written().await;
+        Ok(())
+    }
+
+    /// Queues again every failed delivery of a subscriber created since `since`. Returns how many.
+    pub async fn redeliver_failed_since(
+        &self,
+        kind: &str,
+        subscriber_id: i64,
+        since: i64,
+    ) -> StoreResult<u64> {
+        let now = self.now();
+        let n = on_writer!(self, p => {
+            sqlx::query(
+                "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, completed_at = NULL
+                 WHERE subscriber_kind = $2 AND subscriber_id = $3 AND state = 'failed' AND created_at >= $4")
+                .bind(now).bind(kind).bind(subscriber_id).bind(since).execute(p).await?.rows_affected()
+        });
+        if n > 0 {
+            self.events_written().await;
+        }
+        Ok(n)
+    }
+
+    /// Forgets finished deliveries (with their attempts) and dispatched events older than
+    /// `before`. Queued deliveries and their events are kept whatever their age.
+    pub async fn purge_delivery_history(&self, before: i64) -> StoreResult<(u64, u64)> {
+        on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
+            sqlx::query(
+                "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries
+                 WHERE state IN ('succeeded', 'failed') AND COALESCE(completed_at, created_at) < $1)")
+                .bind(before).execute(&mut *tx).await?;
+            let d = sqlx::query(
+                "DELETE FROM webhook_deliveries WHERE state IN ('succeeded', 'failed') AND COALESCE(completed_at, created_at) < $1")
+                .bind(before).execute(&mut *tx).await?.rows_affected();
+            let e = sqlx::query(
+                "DELETE FROM events WHERE dispatched_at IS NOT NULL AND at < $1
+                 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = events.id)")
+                .bind(before).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            Ok((d, e))
+        })
+    }
+
+    /// How many deliveries are queued (pending or being sent): for tests and the benchmark.
+    pub async fn queued_deliveries(&self) -> StoreResult<i64> {
+        on_pool!(self, p => {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE state IN ('pending', 'sending')")
+                .fetch_one(p).await?;
+            Ok(n)
+        })
+    }
+}

@@ -1,0 +1,186 @@
+//! The transactional outbox. A change that causes an event writes it in its own transaction
+//! (`write_event!`), so no event exists for a change that rolled back and no change commits
+//! without its event. The payload is rendered inside that transaction from the rows as they
+//! stand, by a renderer the caller passes in (`Emit`): the store does not know payload shapes.
+//!
+//! The dispatcher then fans each event out into one delivery per matching subscriber
+//! (`fan_out_events`), in one transaction that also marks the events dispatched.
+
+use super::{on_writer, Account, BeginWrite, Comment, Participant, PullRequest, Repository, Store};
+use super::StoreResult;
+
+/// What a change tells the renderer; read inside the change's transaction.
+pub struct EventFacts<'a> {
+    pub key: &'static str,
+    pub actor: &'a Account,
+    /// Milliseconds; the time of the change.
+    pub at: i64,
+    pub repo: &'a Repository,
+    /// For `repo:updated`: the repository before the change.
+    pub previous_repo: Option<&'a Repository>,
+    pub pull_request: Option<&'a PullRequestFacts>,
+    pub comment: Option<&'a Comment>,
+    /// For approvals and change requests: whose review changed.
+    pub participant: Option<&'a Participant>,
+}
+
+impl<'a> EventFacts<'a> {
+    /// Facts about a repository alone; other fields are filled with struct update syntax.
+    pub fn repo(key: &'static str, emit: &Emit<'a>, at: i64, repo: &'a Repository) -> Self {
+        Self {
+            key,
+            actor: emit.actor,
+            at,
+            repo,
+            previous_repo: None,
+            pull_request: None,
+            comment: None,
+            participant: None,
+        }
+    }
+}
+
+pub struct PullRequestFacts {
+    pub pr: PullRequest,
+    pub participants: Vec<Participant>,
+}
+
+/// Turns facts into the JSON payload subscribers receive.
+pub trait RenderEvent: Send + Sync {
+    fn render(&self, facts: &EventFacts<'_>) -> String;
+}
+
+/// Who made a change and how its events are rendered; every write that causes events takes one.
+pub struct Emit<'a> {
+    pub actor: &'a Account,
+    pub render: &'a dyn RenderEvent,
+}
+
+/// Writes one event inside the transaction `$tx` of the change that caused it.
+macro_rules! write_event {
+    ($tx:expr, $emit:expr, $facts:expr) => {{
+        let facts: $crate::store::EventFacts<'_> = $facts;
+        let payload = $emit.render.render(&facts);
+        sqlx::query(
+            "INSERT INTO events (uuid, at, event_key, project_id, repo_id, payload)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind($crate::store::events::new_event_id())
+        .bind(facts.at)
+        .bind(facts.key)
+        .bind(facts.repo.project_id)
+        .bind(facts.repo.id)
+        .bind(payload)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+pub(crate) use write_event;
+
+/// The Standard Webhooks message id of a new event: `msg_` and 128 random bits in hex.
+pub fn new_event_id() -> String {
+    format!("msg_{}", crate::secret::new_client_id())
+}
+
+/// Reads a repository inside a transaction.
+macro_rules! repo_in_tx {
+    ($tx:expr, $id:expr) => {{
+        let r: $crate::store::Repository = sqlx::query_as(&format!(
+            "{} WHERE r.id = $1",
+            $crate::store::REPO_SELECT
+        ))
+        .bind($id)
+        .fetch_one(&mut *$tx)
+        .await?;
+        r
+    }};
+}
+pub(crate) use repo_in_tx;
+
+/// One statement per kind of subscriber: inserts a pending delivery for every subscriber of
+/// that kind the event matches. Parameters: $1 event id, $2 now, $3 repository id, $4 project id,
+/// $5 event key. App webhook modules add their statement here.
+const FAN_OUT: &[&str] = &[
+    "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at)
+     SELECT $1, 'webhook', w.id, 'pending', 0, $2, $2 FROM webhooks w
+     WHERE w.active AND w.disabled_at IS NULL
+       AND (w.repo_id = $3 OR (w.repo_id IS NULL AND w.project_id = $4))
+       AND (w.events = '*' OR w.events LIKE '%,' || $5 || ',%')",
+];
+
+#[derive(sqlx::FromRow)]
+struct PendingEvent {
+    id: i64,
+    event_key: String,
+    project_id: Option<i64>,
+    repo_id: Option<i64>,
+}
+
+impl Store {
+    /// Fans out up to `limit` undispatched events, oldest first. Returns how many events and
+    /// how many deliveries were created. Several nodes may run this at once: on PostgreSQL each
+    /// claims different events (`SKIP LOCKED`); SQLite has one writer.
+    pub async fn fan_out_events(&self, limit: i64) -> StoreResult<(usize, u64)> {
+        let now = self.now();
+        let lock = self.skip_locked();
+        on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let events: Vec<PendingEvent> = sqlx::query_as(&format!(
+                "SELECT id, event_key, project_id, repo_id FROM events WHERE dispatched_at IS NULL
+                 ORDER BY id LIMIT $1{lock}"))
+                .bind(limit).fetch_all(&mut *tx).await?;
+            let mut deliveries = 0;
+            for e in &events {
+                for statement in FAN_OUT {
+                    deliveries += sqlx::query(statement)
+                        .bind(e.id).bind(now).bind(e.repo_id).bind(e.project_id).bind(&e.event_key)
+                        .execute(&mut *tx).await?.rows_affected();
+                }
+                sqlx::query("UPDATE events SET dispatched_at = $1 WHERE id = $2")
+                    .bind(now).bind(e.id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok((events.len(), deliveries))
+        })
+    }
+
+    /// A "send test event" delivery: an event no one else receives (written as already
+    /// dispatched) and its one delivery, due now. Returns the delivery id.
+    pub async fn enqueue_test_delivery(
+        &self,
+        kind: &str,
+        subscriber_id: i64,
+        key: &str,
+        payload: &str,
+    ) -> StoreResult<i64> {
+        let now = self.now();
+        let id = on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let event: i64 = sqlx::query_scalar(
+                "INSERT INTO events (uuid, at, event_key, payload, dispatched_at) VALUES ($1, $2, $3, $4, $2) RETURNING id")
+                .bind(new_event_id()).bind(now).bind(key).bind(payload).fetch_one(&mut *tx).await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at)
+                 VALUES ($1, $2, $3, 'pending', 0, $4, $4) RETURNING id")
+                .bind(event).bind(kind).bind(subscriber_id).bind(now).fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            id
+        });
+        self.events_written().await;
+        Ok(id)
+    }
+
+    /// Events of one repository, oldest first (tests and diagnostics).
+    pub async fn events_of_repository(
+        &self,
+        repo_id: i64,
+    ) -> StoreResult<Vec<(String, serde_json::Value)>> {
+        super::on_pool!(self, p => {
+            let rows: Vec<(String, String)> = sqlx::query_as(
+                "SELECT event_key, payload FROM events WHERE repo_id = $1 ORDER BY id")
+                .bind(repo_id).fetch_all(p).await?;
+            Ok(rows.into_iter().map(|(k, v)| (k, serde_json::from_str(&v).unwrap_or_default())).collect())
+        })
+    }
+}
+
