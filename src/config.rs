@@ -246,7 +246,10 @@ impl WebhooksConfig {
         if !(0.0..=1.0).contains(&w.retry_jitter) {
             bail!("invalid configuration: webhooks.retry_jitter: must be between 0 and 1");
         }
-        if w.retry_schedule_seconds.iter().any(|s| *s == 0 || *s > 7 * 86_400) {
+        if w.retry_schedule_seconds
+            .iter()
+            .any(|s| *s == 0 || *s > 7 * 86_400)
+        {
             bail!("invalid configuration: webhooks.retry_schedule_seconds: each wait must be between 1 second and 7 days");
         }
         if w.pause_after_failures == 0 || w.disable_after_failures < w.pause_after_failures {

@@ -243,7 +243,10 @@ mod tests {
         );
         assert!(check_event_keys(&["*".into(), "repo:created".into()]).is_err());
         let e = check_event_keys(&["repo:push".into()]).unwrap_err();
-        assert!(e.starts_with("'repo:push' is not an event Junction sends"), "{e}");
+        assert!(
+            e.starts_with("'repo:push' is not an event Junction sends"),
+            "{e}"
+        );
     }
 
     fn policy() -> RetryPolicy {

@@ -82,7 +82,8 @@ pub enum Skipped {
     GiveUp { delivery_id: i64, reason: String },
 }
 
-const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, d.subscriber_kind, d.subscriber_id, d.state, d.attempts,
+const DELIVERY_SELECT: &str =
+    "SELECT d.id, d.event_id, d.subscriber_kind, d.subscriber_id, d.state, d.attempts,
     d.next_attempt_at, d.created_at, d.completed_at, d.last_status, d.last_error,
     e.uuid AS event_uuid, e.event_key, e.at AS event_at
     FROM webhook_deliveries d JOIN events e ON e.id = d.event_id";

@@ -6,8 +6,8 @@
 //! The dispatcher then fans each event out into one delivery per matching subscriber
 //! (`fan_out_events`), in one transaction that also marks the events dispatched.
 
-use super::{on_writer, Account, BeginWrite, Comment, Participant, PullRequest, Repository, Store};
 use super::StoreResult;
+use super::{on_writer, Account, BeginWrite, Comment, Participant, PullRequest, Repository, Store};
 
 /// What a change tells the renderer; read inside the change's transaction.
 pub struct EventFacts<'a> {
@@ -85,13 +85,11 @@ pub fn new_event_id() -> String {
 /// Reads a repository inside a transaction.
 macro_rules! repo_in_tx {
     ($tx:expr, $id:expr) => {{
-        let r: $crate::store::Repository = sqlx::query_as(&format!(
-            "{} WHERE r.id = $1",
-            $crate::store::REPO_SELECT
-        ))
-        .bind($id)
-        .fetch_one(&mut *$tx)
-        .await?;
+        let r: $crate::store::Repository =
+            sqlx::query_as(&format!("{} WHERE r.id = $1", $crate::store::REPO_SELECT))
+                .bind($id)
+                .fetch_one(&mut *$tx)
+                .await?;
         r
     }};
 }
@@ -107,6 +105,14 @@ const FAN_OUT: &[&str] = &[
        AND (w.repo_id = $3 OR (w.repo_id IS NULL AND w.project_id = $4))
        AND (w.events = '*' OR w.events LIKE '%,' || $5 || ',%')",
 ];
+
+/// An event as the outbox holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredEvent {
+    pub uuid: String,
+    pub event_key: String,
+    pub payload: String,
+}
 
 #[derive(sqlx::FromRow)]
 struct PendingEvent {
@@ -145,14 +151,15 @@ impl Store {
     }
 
     /// A "send test event" delivery: an event no one else receives (written as already
-    /// dispatched) and its one delivery, due now. Returns the delivery id.
+    /// dispatched) and its one delivery, claimed by the caller until `lease_until`.
     pub async fn enqueue_test_delivery(
         &self,
         kind: &str,
         subscriber_id: i64,
         key: &str,
         payload: &str,
-    ) -> StoreResult<i64> {
+        lease_until: i64,
+    ) -> StoreResult<super::DueDelivery> {
         let now = self.now();
         let id = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
@@ -161,26 +168,28 @@ impl Store {
                 .bind(new_event_id()).bind(now).bind(key).bind(payload).fetch_one(&mut *tx).await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at)
-                 VALUES ($1, $2, $3, 'pending', 0, $4, $4) RETURNING id")
-                .bind(event).bind(kind).bind(subscriber_id).bind(now).fetch_one(&mut *tx).await?;
+                 VALUES ($1, $2, $3, 'sending', 0, $4, $5) RETURNING id")
+                .bind(event).bind(kind).bind(subscriber_id).bind(lease_until).bind(now).fetch_one(&mut *tx).await?;
             tx.commit().await?;
             id
         });
-        self.events_written().await;
-        Ok(id)
+        let (delivery, payload, _) = self
+            .delivery_detail(kind, subscriber_id, id)
+            .await?
+            .ok_or(super::StoreError::NotFound)?;
+        Ok(super::DueDelivery {
+            delivery,
+            payload: payload.into(),
+        })
     }
 
     /// Events of one repository, oldest first (tests and diagnostics).
-    pub async fn events_of_repository(
-        &self,
-        repo_id: i64,
-    ) -> StoreResult<Vec<(String, serde_json::Value)>> {
+    pub async fn events_of_repository(&self, repo_id: i64) -> StoreResult<Vec<StoredEvent>> {
         super::on_pool!(self, p => {
-            let rows: Vec<(String, String)> = sqlx::query_as(
-                "SELECT event_key, payload FROM events WHERE repo_id = $1 ORDER BY id")
+            let rows: Vec<StoredEvent> = sqlx::query_as(
+                "SELECT uuid, event_key, payload FROM events WHERE repo_id = $1 ORDER BY id")
                 .bind(repo_id).fetch_all(p).await?;
-            Ok(rows.into_iter().map(|(k, v)| (k, serde_json::from_str(&v).unwrap_or_default())).collect())
+            Ok(rows)
         })
     }
 }
-

@@ -34,19 +34,21 @@ mod webhooks;
 
 pub use accounts::{Account, AccountKind, TeamMember};
 pub use audit::{AuditEntry, NewAudit};
+pub use deliveries::{
+    subscriber_key, Attempt, AttemptRecord, Delivery, DueDelivery, Outcome, Skipped,
+};
+pub use events::{Emit, EventFacts, PullRequestFacts, RenderEvent, StoredEvent};
 pub use grants::{GrantHolder, GrantTarget};
 pub use links::{AppLink, LinkFields, LinkFlow, LinkToken, Outgoing, Pairing};
 pub use oauth::{AuthorizedApp, OAuthToken, Redeemed, Rotated};
 pub use oauth_clients::{ClientGrant, OAuthClient};
+pub(crate) use projects::REPO_SELECT;
 pub use projects::{Project, ProjectChanges, Repository, RepositoryChanges};
 pub use pulls::{Comment, NewPullRequest, Participant, PullRequest, PullRequestEdit};
 pub use service_accounts::NewServiceAccount;
 pub use sessions::Session;
 pub use tokens::{AccessToken, TokenOwner};
-pub use deliveries::{subscriber_key, Attempt, AttemptRecord, Delivery, DueDelivery, Outcome, Skipped};
-pub use events::{Emit, EventFacts, PullRequestFacts, RenderEvent};
 pub use webhooks::{events_column, Webhook, WebhookFields};
-pub(crate) use projects::REPO_SELECT;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -2,7 +2,10 @@
 //! Changes are conditional on `version`, so two writers never both win.
 
 use super::events::{repo_in_tx, write_event};
-use super::{on_pool, on_writer, BeginWrite, Emit, EventFacts, PullRequestFacts, Store, StoreError, StoreResult};
+use super::{
+    on_pool, on_writer, BeginWrite, Emit, EventFacts, PullRequestFacts, Store, StoreError,
+    StoreResult,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PullRequest {
@@ -82,9 +85,15 @@ const PARTICIPANT_SELECT: &str =
 macro_rules! pr_in_tx {
     ($tx:expr, $id:expr) => {{
         let pr: PullRequest = sqlx::query_as(&format!("{PR_SELECT} WHERE pr.id = $1"))
-            .bind($id).fetch_one(&mut *$tx).await?;
-        let participants: Vec<Participant> = sqlx::query_as(&format!("{PARTICIPANT_SELECT} WHERE pp.pr_id = $1 ORDER BY a.slug"))
-            .bind($id).fetch_all(&mut *$tx).await?;
+            .bind($id)
+            .fetch_one(&mut *$tx)
+            .await?;
+        let participants: Vec<Participant> = sqlx::query_as(&format!(
+            "{PARTICIPANT_SELECT} WHERE pp.pr_id = $1 ORDER BY a.slug"
+        ))
+        .bind($id)
+        .fetch_all(&mut *$tx)
+        .await?;
         PullRequestFacts { pr, participants }
     }};
 }
@@ -95,7 +104,10 @@ macro_rules! write_pr_event {
     ($tx:expr, $emit:expr, $key:expr, $now:expr, $pr_id:expr, |$facts:ident| $extra:expr) => {{
         let pr = pr_in_tx!($tx, $pr_id);
         let repo = repo_in_tx!($tx, pr.pr.repo_id);
-        let $facts = EventFacts { pull_request: Some(&pr), ..EventFacts::repo($key, $emit, $now, &repo) };
+        let $facts = EventFacts {
+            pull_request: Some(&pr),
+            ..EventFacts::repo($key, $emit, $now, &repo)
+        };
         write_event!($tx, $emit, $extra);
         pr.pr
     }};
@@ -199,7 +211,12 @@ impl Store {
         edit: &PullRequestEdit<'_>,
         emit: &Emit<'_>,
     ) -> StoreResult<bool> {
-        let PullRequestEdit { title, description, to_ref, reviewers } = *edit;
+        let PullRequestEdit {
+            title,
+            description,
+            to_ref,
+            reviewers,
+        } = *edit;
         let now = self.now();
         let done = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
@@ -240,7 +257,11 @@ impl Store {
         emit: &Emit<'_>,
     ) -> StoreResult<bool> {
         let now = self.now();
-        let key = if state == "MERGED" { "pullrequest:fulfilled" } else { "pullrequest:rejected" };
+        let key = if state == "MERGED" {
+            "pullrequest:fulfilled"
+        } else {
+            "pullrequest:rejected"
+        };
         let done = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
             let r = sqlx::query(

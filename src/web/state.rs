@@ -24,8 +24,6 @@ pub struct Inner {
     pub links: Links,
     /// Webhook delivery (the dispatcher runs once the server serves).
     pub webhooks: Webhooks,
-    /// Renders event payloads inside the transaction of each change.
-    pub payloads: CloudPayloads,
 }
 
 impl AppState {
@@ -52,12 +50,11 @@ impl AppState {
             master_key.clone(),
             &config.outbound,
             config.webhooks.clone(),
+            CloudPayloads::new(base_url.clone(), server_id),
         )?;
-        let payloads = CloudPayloads::new(base_url.clone(), server_id);
         Ok(Self(Arc::new(Inner {
             links,
             webhooks,
-            payloads,
             store,
             config,
             clock,
@@ -69,7 +66,7 @@ impl AppState {
     pub fn emit<'a>(&'a self, actor: &'a Account) -> Emit<'a> {
         Emit {
             actor,
-            render: &self.payloads,
+            render: self.webhooks.payloads(),
         }
     }
     /// Session cookies carry `Secure` when the server is reached over https.

@@ -20,11 +20,11 @@ pub enum Backend {
 }
 
 /// Generates one `#[tokio::test]` per backend for each named async test function. With
-/// `spawn_linkable;` first, the servers may call remotes on loopback.
+/// `spawn_linkable;` (or another `TestApp` constructor) first, the servers start that way.
 #[macro_export]
 macro_rules! both_backends {
-    (spawn_linkable; $($name:ident),+ $(,)?) => {
-        $crate::both_backends!(@with spawn_linkable; $($name),+);
+    ($spawn:ident; $($name:ident),+ $(,)?) => {
+        $crate::both_backends!(@with $spawn; $($name),+);
     };
     ($($name:ident),+ $(,)?) => {
         $crate::both_backends!(@with spawn; $($name),+);
@@ -90,6 +90,8 @@ pub struct TestApp {
     pub store: Store,
     pub database_url: String,
     pub backend: Backend,
+    /// The server's webhook dispatcher (`wake` it after moving the clock).
+    pub webhooks: junction::services::webhooks::Webhooks,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -114,6 +116,17 @@ impl TestApp {
     /// real time so that remotes' `Date` headers agree with it.
     pub async fn spawn_linkable(backend: Backend) -> Option<Self> {
         Self::spawn_at(backend, wall_clock_ms(), allow_loopback).await
+    }
+
+    /// A linkable server with tight webhook limits: two deliveries at once per endpoint, 4 KB
+    /// payloads.
+    pub async fn spawn_tight_hooks(backend: Backend) -> Option<Self> {
+        Self::spawn_at(backend, wall_clock_ms(), |c| {
+            allow_loopback(c);
+            c.webhooks.per_endpoint_concurrency = 2;
+            c.webhooks.max_payload_bytes = 4096;
+        })
+        .await
     }
 
     /// Like `spawn_with`, with the manual clock starting at `start_ms`.
@@ -161,6 +174,7 @@ impl TestApp {
             .expect("server starts");
         let addr = server.addr;
         let store = server.state.store.clone();
+        let webhooks = server.state.webhooks.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(server.run(async move {
             let _ = stopped.await;
@@ -176,6 +190,7 @@ impl TestApp {
             store,
             database_url,
             backend,
+            webhooks,
             _dir: dir,
             _stop: stop,
         })

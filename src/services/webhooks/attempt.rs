@@ -97,11 +97,10 @@ pub async fn attempt(
     let (health, retry_after) = match sent {
         Ok(resp) => {
             record.response_status = Some(i64::from(resp.status));
-            record.response_headers = Some(headers_json(
-                resp.headers
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or("(not text)"))),
-            ));
+            record.response_headers =
+                Some(headers_json(resp.headers.iter().map(|(k, v)| {
+                    (k.as_str(), v.to_str().unwrap_or("(not text)"))
+                })));
             record.response_body = Some(String::from_utf8_lossy(&resp.body).into_owned());
             if resp.is_success() {
                 record.outcome = Outcome::Succeeded;
@@ -148,7 +147,7 @@ fn describe_status(status: u16, location: Option<&str>) -> String {
     }
 }
 
-fn capitalise(s: &str) -> String {
+pub(super) fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),

@@ -8,6 +8,7 @@
 
 pub mod attempt;
 pub mod dispatcher;
+pub mod manage;
 pub mod payload;
 pub mod subscriber;
 
@@ -28,6 +29,8 @@ pub struct Webhooks(Arc<Inner>);
 pub struct Inner {
     store: Store,
     clock: SharedClock,
+    master_key: MasterKey,
+    payloads: payload::CloudPayloads,
     outbound: Outbound,
     config: WebhooksConfig,
     policy: RetryPolicy,
@@ -78,6 +81,7 @@ impl Webhooks {
         master_key: MasterKey,
         outbound: &OutboundConfig,
         config: WebhooksConfig,
+        payloads: payload::CloudPayloads,
     ) -> anyhow::Result<Self> {
         // Its own client: the webhook timeout, and only the start of each answer is read.
         let outbound = Outbound::new(&OutboundConfig {
@@ -88,12 +92,14 @@ impl Webhooks {
         let policy = config.retry_policy();
         let hooks: Arc<dyn Subscriber> = Arc::new(WebhookSubscriber {
             store: store.clone(),
-            master_key,
+            master_key: master_key.clone(),
             policy: policy.clone(),
         });
         Ok(Self(Arc::new(Inner {
             store,
             clock,
+            master_key,
+            payloads,
             outbound,
             config,
             policy,
@@ -123,6 +129,11 @@ impl Webhooks {
         self.0.outbound.check_url(url)
     }
 
+    /// Renders event payloads; changes pass it to the store (see `AppState::emit`).
+    pub fn payloads(&self) -> &payload::CloudPayloads {
+        &self.0.payloads
+    }
+
     /// Makes the dispatcher look for work now (tests that move a manual clock use this).
     pub fn wake(&self) {
         self.0.store.events_signal().notify_one();
@@ -134,8 +145,7 @@ async fn janitor(inner: Arc<Inner>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every.tick().await;
-        let before =
-            inner.clock.now_ms() - i64::from(inner.config.retention_days) * 86_400_000;
+        let before = inner.clock.now_ms() - i64::from(inner.config.retention_days) * 86_400_000;
         match inner.store.purge_delivery_history(before).await {
             Ok((0, 0)) => {}
             Ok((deliveries, events)) => {

@@ -139,7 +139,11 @@ impl CloudPayloads {
         };
         diff("name", json!(before.name), json!(after.name));
         diff("slug", json!(before.slug), json!(after.slug));
-        diff("description", json!(before.description), json!(after.description));
+        diff(
+            "description",
+            json!(before.description),
+            json!(after.description),
+        );
         diff(
             "is_private",
             json!(!before.readable_by_anyone()),

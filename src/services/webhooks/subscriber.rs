@@ -85,7 +85,9 @@ impl Subscriber for WebhookSubscriber {
                 return Ok(Resolved::GiveUp("The webhook was deleted.".into()));
             };
             if let Some(reason) = &hook.disabled_reason {
-                return Ok(Resolved::GiveUp(format!("The webhook is disabled: {reason}")));
+                return Ok(Resolved::GiveUp(format!(
+                    "The webhook is disabled: {reason}"
+                )));
             }
             if !hook.active {
                 return Ok(Resolved::GiveUp("The webhook is inactive.".into()));

@@ -12,6 +12,8 @@ pub mod repr;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhooks;
 
 use super::state::AppState;
 use axum::routing::{get, post, put};
@@ -58,6 +60,10 @@ pub fn router() -> Router<AppState> {
         .route(
             &format!("{pr}/comments"),
             get(pull_reviews::list_comments).post(pull_reviews::add_comment),
+        )
+        .route(
+            &format!("{pr}/comments/{{comment}}"),
+            axum::routing::delete(pull_reviews::delete_comment),
         )
         .route("/rest/api/1.0/users", get(users::list).put(me::update_me))
         .route("/rest/api/1.0/users/credentials", put(me::change_password))
@@ -124,4 +130,34 @@ pub fn router() -> Router<AppState> {
             axum::routing::delete(teams::remove_team_member),
         )
         .route("/rest/junction/1.0/audit", get(audit::list))
+        .merge(webhook_routes(
+            "/rest/api/1.0/projects/{key}/repos/{slug}/webhooks",
+        ))
+        .merge(webhook_routes("/rest/api/1.0/projects/{key}/webhooks"))
+}
+
+/// The same webhook routes for a repository's hooks and a project's.
+fn webhook_routes(base: &str) -> Router<AppState> {
+    let hook = format!("{base}/{{webhookId}}");
+    let delivery = format!("{hook}/deliveries/{{deliveryId}}");
+    Router::new()
+        .route(base, get(webhooks::list).post(webhooks::create))
+        .route(
+            &hook,
+            get(webhooks::get)
+                .put(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(&format!("{hook}/test"), post(webhooks::test))
+        .route(&format!("{hook}/enable"), post(webhooks::enable))
+        .route(&format!("{hook}/deliveries"), get(webhook_deliveries::list))
+        .route(
+            &format!("{hook}/redeliver"),
+            post(webhook_deliveries::redeliver_failed),
+        )
+        .route(&delivery, get(webhook_deliveries::get))
+        .route(
+            &format!("{delivery}/redeliver"),
+            post(webhook_deliveries::redeliver),
+        )
 }

@@ -135,15 +135,69 @@ pub async fn add_comment(
     let text = bounded_text("text", text, MAX_TEXT)?;
     let comment = state
         .store
-        .add_comment(
-            pr.id,
-            caller.user()?.id,
-            &text,
-            &state.emit(caller.user()?),
-        )
+        .add_comment(pr.id, caller.user()?.id, &text, &state.emit(caller.user()?))
         .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(repr::comment(&state.base_url, &comment, true)),
     ))
+}
+
+#[derive(Deserialize)]
+pub struct CommentVersion {
+    pub version: Option<i64>,
+}
+
+/// `DELETE .../comments/{commentId}?version=N`: by its author or a repository administrator.
+pub async fn delete_comment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, slug, number, comment_id)): Path<(String, String, i64, i64)>,
+    Query(q): Query<CommentVersion>,
+) -> ApiResult<StatusCode> {
+    let (repo, pr) = load(
+        &state,
+        &caller,
+        &(key, slug, number),
+        Action::ParticipateInRepo,
+    )
+    .await?;
+    let version = q.version.ok_or_else(|| {
+        ApiError::bad_request("version is required: the version of the comment you saw.")
+            .with_context("version")
+    })?;
+    let comment = state
+        .store
+        .comment(pr.id, comment_id)
+        .await?
+        .ok_or_else(|| no_such_comment(comment_id))?;
+    let me = caller.user()?;
+    if comment.author_id != me.id && !caller.can_repo(&repo, Action::AdminRepo) {
+        return Err(ApiError::forbidden(
+            "Only the comment's author or a repository administrator can delete it.",
+        ));
+    }
+    match state
+        .store
+        .delete_comment(pr.id, comment_id, version, &state.emit(me))
+        .await
+    {
+        Ok(true) => Ok(StatusCode::NO_CONTENT),
+        Ok(false) => Err(ApiError::conflict(
+            "com.atlassian.bitbucket.comment.CommentOutOfDateException",
+            format!(
+                "You are attempting to modify a comment based on out-of-date information: the current version is {}, you supplied {version}.",
+                comment.version
+            ),
+        )),
+        Err(crate::store::StoreError::NotFound) => Err(no_such_comment(comment_id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn no_such_comment(id: i64) -> ApiError {
+    ApiError::not_found(
+        "com.atlassian.bitbucket.comment.NoSuchCommentException",
+        format!("Comment {id} does not exist on this pull request."),
+    )
 }

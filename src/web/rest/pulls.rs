@@ -264,7 +264,8 @@ pub async fn create(
     let pr = match state
         .store
         .create_pull_request(&new, &state.emit(caller.user()?))
-        .await {
+        .await
+    {
         Err(StoreError::Duplicate) => {
             return Err(ApiError::conflict(
                 "com.atlassian.bitbucket.pull.DuplicatePullRequestException",

@@ -233,7 +233,8 @@ pub async fn update(
     let updated = match state
         .store
         .update_repository(repo.id, &changes, &state.emit(caller.user()?))
-        .await {
+        .await
+    {
         Err(StoreError::Duplicate) => return Err(repo_taken()),
         other => other?,
     };

@@ -231,3 +231,84 @@ pub fn comment(base: &str, c: &Comment, editable: bool) -> Value {
         "permittedOperations": { "editable": editable, "deletable": editable },
     })
 }
+
+/// A webhook in Bitbucket Data Center's shape, plus its health. The secret is never returned.
+pub fn webhook(h: &crate::store::Webhook, now: i64) -> Value {
+    let keys = h.event_keys();
+    let status = if h.disabled_at.is_some() {
+        "disabled"
+    } else if !h.active {
+        "inactive"
+    } else if h.paused_until.is_some_and(|u| u > now) {
+        "paused"
+    } else {
+        "enabled"
+    };
+    json!({
+        "id": h.id,
+        "uuid": h.uuid,
+        "name": h.name,
+        "url": h.url,
+        "events": if keys.is_empty() { vec!["*".to_string()] } else { keys },
+        "active": h.active,
+        "configuration": {},
+        "hasSecret": h.secret_encrypted.is_some(),
+        "scopeType": if h.repo_id.is_some() { "repository" } else { "project" },
+        "createdDate": h.created_at,
+        "updatedDate": h.updated_at,
+        "status": status,
+        "consecutiveFailures": h.consecutive_failures,
+        "pausedUntil": h.paused_until.filter(|u| *u > now),
+        "disabledDate": h.disabled_at,
+        "disabledReason": h.disabled_reason,
+    })
+}
+
+pub fn delivery(d: &crate::store::Delivery) -> Value {
+    json!({
+        "id": d.id,
+        "eventKey": d.event_key,
+        "webhookId": d.event_uuid,
+        "eventDate": d.event_at,
+        "state": d.state,
+        "attempts": d.attempts,
+        "createdDate": d.created_at,
+        "nextAttemptDate": (d.state == "pending").then_some(d.next_attempt_at),
+        "completedDate": d.completed_at,
+        "lastStatus": d.last_status,
+        "lastError": d.last_error,
+        "test": d.event_key == crate::domain::webhooks::TEST_EVENT_KEY,
+    })
+}
+
+/// A delivery with the body sent and every attempt (request headers, the receiver's answer).
+pub fn delivery_detail(
+    d: &crate::store::Delivery,
+    body: &str,
+    attempts: &[crate::store::Attempt],
+) -> Value {
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            .unwrap_or(Value::Null)
+    };
+    let mut v = delivery(d);
+    v["body"] = Value::from(body);
+    v["attemptList"] = attempts
+        .iter()
+        .map(|a| {
+            json!({
+                "number": a.number,
+                "requestUuid": a.request_uuid,
+                "startedDate": a.started_at,
+                "durationMs": a.duration_ms,
+                "requestHeaders": serde_json::from_str::<Value>(&a.request_headers).unwrap_or(Value::Null),
+                "responseStatus": a.response_status,
+                "responseHeaders": parse(&a.response_headers),
+                "responseBody": a.response_body,
+                "error": a.error,
+            })
+        })
+        .collect();
+    v
+}

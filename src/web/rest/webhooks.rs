@@ -1,0 +1,283 @@
+//! Repository and project webhooks over REST, in Bitbucket Data Center's shape
+//! (`/rest/api/1.0/projects/{key}[/repos/{slug}]/webhooks[/{id}]`), plus Junction's additions on
+//! the same paths: `test`, `enable`, delivery history and redelivery (`webhook_deliveries.rs`).
+//! Managing a repository's hooks needs REPO_ADMIN; a project's, PROJECT_ADMIN.
+
+use super::repr::webhook as webhook_json;
+use crate::domain::Action;
+use crate::services::audit;
+use crate::services::webhooks::manage::{FieldError, HookInput};
+use crate::store::{Project, Repository, Webhook};
+use crate::web::auth::Caller;
+use crate::web::error::{ApiError, ApiResult};
+use crate::web::extract::Path;
+use crate::web::json::Json;
+use crate::web::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// The project, or the repository, whose hooks a request is about.
+pub struct HookScope {
+    pub project: Project,
+    pub repo: Option<Repository>,
+}
+
+impl HookScope {
+    pub fn audit_target(&self) -> String {
+        match &self.repo {
+            Some(r) => format!("repo:{}/{}", r.project_key, r.slug),
+            None => format!("project:{}", self.project.key),
+        }
+    }
+    pub fn repo_id(&self) -> Option<i64> {
+        self.repo.as_ref().map(|r| r.id)
+    }
+}
+
+/// Path parameters of every webhook route, repository or project.
+pub type HookPath = HashMap<String, String>;
+
+pub fn param_id(path: &HookPath, name: &str) -> ApiResult<i64> {
+    let raw = path.get(name).map(String::as_str).unwrap_or_default();
+    raw.parse().map_err(|_| {
+        ApiError::bad_request(format!("'{raw}' is not a {name}: it must be a number."))
+            .with_context(name.to_string())
+    })
+}
+
+/// Loads the scope and checks the caller administers it.
+pub async fn load_scope(
+    state: &AppState,
+    caller: &Caller,
+    path: &HookPath,
+) -> ApiResult<HookScope> {
+    let key = path.get("key").map(String::as_str).unwrap_or_default();
+    match path.get("slug") {
+        Some(slug) => {
+            let repo = super::repos::load(state, caller, key, slug, Action::AdminRepo).await?;
+            let project = state
+                .store
+                .find_project(key)
+                .await?
+                .ok_or_else(|| crate::web::auth::no_such_project(key))?;
+            Ok(HookScope {
+                project,
+                repo: Some(repo),
+            })
+        }
+        None => Ok(HookScope {
+            project: super::projects::load(state, caller, key, Action::AdminProject).await?,
+            repo: None,
+        }),
+    }
+}
+
+/// Loads one hook of the scope (a hook of another scope is "not found").
+pub async fn load_hook(
+    state: &AppState,
+    caller: &Caller,
+    path: &HookPath,
+) -> ApiResult<(HookScope, Webhook)> {
+    let scope = load_scope(state, caller, path).await?;
+    let id = param_id(path, "webhookId")?;
+    let hook = state
+        .store
+        .webhook(id)
+        .await?
+        .filter(|h| h.project_id == scope.project.id && h.repo_id == scope.repo_id())
+        .ok_or_else(|| no_such_hook(id))?;
+    Ok((scope, hook))
+}
+
+pub fn no_such_hook(id: i64) -> ApiError {
+    ApiError::not_found(
+        "com.atlassian.bitbucket.webhook.NoSuchWebhookException",
+        format!("Webhook {id} does not exist here."),
+    )
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::bad_request(e.message).with_context(e.field)
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct HookBody {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub configuration: Option<HookConfiguration>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct HookConfiguration {
+    /// Absent: keep; null or "": remove; a string: set.
+    #[serde(default, deserialize_with = "present")]
+    pub secret: Option<Option<String>>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+impl From<HookBody> for HookInput {
+    fn from(b: HookBody) -> Self {
+        HookInput {
+            name: b.name,
+            url: b.url,
+            events: b.events,
+            active: b.active,
+            secret: b.configuration.and_then(|c| c.secret),
+        }
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<HookPath>,
+) -> ApiResult<axum::Json<Value>> {
+    let scope = load_scope(&state, &caller, &path).await?;
+    let hooks = state
+        .store
+        .webhooks_of(scope.project.id, scope.repo_id())
+        .await?;
+    let now = state.clock.now_ms();
+    let values: Vec<Value> = hooks.iter().map(|h| webhook_json(h, now)).collect();
+    let req = crate::store::PageRequest {
+        start: 0,
+        limit: crate::store::PageRequest::MAX_LIMIT,
+    };
+    Ok(axum::Json(crate::web::paging::page(req, values)))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<HookPath>,
+    Json(body): Json<HookBody>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    let scope = load_scope(&state, &caller, &path).await?;
+    let me = caller.user()?;
+    let fields = state.webhooks.fields(&body.into(), None)?;
+    let hook = state
+        .store
+        .create_webhook(scope.project.id, scope.repo_id(), &fields, me.id)
+        .await?;
+    let target = scope.audit_target();
+    let details = format!("{} → {}", hook.name, hook.url);
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "webhook.created",
+        &target,
+        &details,
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(webhook_json(&hook, state.clock.now_ms())),
+    ))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<HookPath>,
+) -> ApiResult<axum::Json<Value>> {
+    let (_, hook) = load_hook(&state, &caller, &path).await?;
+    Ok(axum::Json(webhook_json(&hook, state.clock.now_ms())))
+}
+
+/// Changes the given fields; saving clears a pause or disablement (the owner has acted).
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<HookPath>,
+    Json(body): Json<HookBody>,
+) -> ApiResult<axum::Json<Value>> {
+    let (scope, hook) = load_hook(&state, &caller, &path).await?;
+    let fields = state.webhooks.fields(&body.into(), Some(&hook))?;
+    let hook = state.store.update_webhook(hook.id, &fields).await?;
+    let details = format!("{} → {}", hook.name, hook.url);
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "webhook.updated",
+        &scope.audit_target(),
+        &details,
+    )
+    .await;
+    Ok(axum::Json(webhook_json(&hook, state.clock.now_ms())))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<HookPath>,
+) -> ApiResult<StatusCode> {
+    let (scope, hook) = load_hook(&state, &caller, &path).await?;
+    state.store.delete_webhook(hook.id).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "webhook.deleted",
+        &scope.audit_target(),
+        &hook.name,
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Active again after Junction paused or disabled it (or its owner deactivated it).
+pub async fn enable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<HookPath>,
+) -> ApiResult<axum::Json<Value>> {
+    let (scope, hook) = load_hook(&state, &caller, &path).await?;
+    let hook = state.store.enable_webhook(hook.id).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "webhook.enabled",
+        &scope.audit_target(),
+        &hook.name,
+    )
+    .await;
+    state.webhooks.wake();
+    Ok(axum::Json(webhook_json(&hook, state.clock.now_ms())))
+}
+
+/// Sends a test event now and answers with the delivery, its attempt and the receiver's answer.
+pub async fn test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(path): Path<HookPath>,
+) -> ApiResult<axum::Json<Value>> {
+    let (scope, hook) = load_hook(&state, &caller, &path).await?;
+    let id = state.webhooks.send_test(&hook, caller.user()?).await?;
+    audit::record(
+        &state.store,
+        &caller.actor(),
+        "webhook.tested",
+        &scope.audit_target(),
+        &hook.name,
+    )
+    .await;
+    let (d, body, attempts) = state
+        .store
+        .delivery_detail("webhook", hook.id, id)
+        .await?
+        .ok_or_else(|| ApiError::internal("the test delivery vanished"))?;
+    Ok(axum::Json(super::repr::delivery_detail(
+        &d, &body, &attempts,
+    )))
+}
