@@ -5,7 +5,7 @@ use crate::harness::*;
 use reqwest::StatusCode;
 
 /// The Python interpreter with the test clients installed, or `None` (loudly) outside CI.
-fn python() -> Option<String> {
+pub fn python() -> Option<String> {
     match std::env::var("JUNCTION_TEST_PYTHON") {
         Ok(p) => Some(p),
         Err(_) if std::env::var("CI").as_deref() == Ok("true") => {

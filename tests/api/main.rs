@@ -20,4 +20,6 @@ mod tokens;
 mod ui;
 mod users;
 mod webhooks;
+mod webhooks_crash;
+mod webhooks_interop;
 mod webhooks_rules;
