@@ -569,8 +569,44 @@ async fn every_event_kind_has_its_payload(app: TestApp) {
     );
 }
 
+async fn history_is_kept_for_the_retention_period(app: TestApp) {
+    setup(&app).await;
+    let rx = Receiver::start(
+        |_, i| {
+            if i == 0 {
+                ok()
+            } else {
+                (500, vec![], "no".into())
+            }
+        },
+        Duration::ZERO,
+    )
+    .await;
+    let h = hook(&app, HOOKS, &rx.url, json!(["repo:updated"]), None).await;
+    touch_repo(&app, "kept a while").await;
+    newest_in_state(&app, &h, "succeeded").await;
+    app.clock.advance_ms(29 * 86_400_000);
+    touch_repo(&app, "still trying").await;
+    newest_in_state(&app, &h, "pending").await;
+    assert_eq!(
+        app.webhooks.purge_history().await.unwrap(),
+        (0, 0),
+        "29 days: all kept"
+    );
+    // Past the 30 days of webhooks.retention_days: the finished delivery goes with its event
+    // (and repo:created, which nobody subscribed to); the one still queued stays, however old.
+    app.clock.advance_ms(2 * 86_400_000);
+    assert_eq!(app.webhooks.purge_history().await.unwrap(), (1, 2));
+    let left = deliveries(&app, &h, "").await;
+    assert_eq!(left["size"], 1);
+    assert_eq!(left["values"][0]["state"], "pending");
+    app.clock.advance_ms(60 * 86_400_000);
+    assert_eq!(app.webhooks.purge_history().await.unwrap(), (0, 0));
+}
+
 crate::both_backends!(
     spawn_linkable;
+    history_is_kept_for_the_retention_period,
     signed_events_reach_a_repository_hook,
     failures_are_retried_as_the_receiver_asks_then_410_disables,
     repeated_failures_pause_the_hook,
@@ -656,5 +692,49 @@ mod tight {
         spawn_tight_hooks;
         one_slow_receiver_gets_at_most_its_share,
         oversized_payloads_and_redirects_fail_with_a_reason,
+    );
+}
+
+/// Two nodes on one PostgreSQL database share the queue: each claims different deliveries
+/// (`FOR UPDATE SKIP LOCKED`), so both send at once and no delivery is sent twice.
+#[tokio::test]
+async fn two_nodes_share_the_deliveries() {
+    let Some(a) = TestApp::spawn_linkable(crate::harness::Backend::Postgres).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = junction::config::Config::for_data_dir(dir.path());
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    config.database.url = junction::secret::Secret::new(a.database_url.clone());
+    crate::harness::allow_loopback(&mut config);
+    let bootstrap = junction::server::Bootstrap {
+        admin_password: Some(junction::secret::Secret::new(
+            crate::harness::ADMIN_PASSWORD,
+        )),
+    };
+    let b =
+        junction::server::Server::build(config, std::sync::Arc::new(a.clock.clone()), bootstrap)
+            .await
+            .unwrap();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(b.run(async move {
+        let _ = stopped.await;
+    }));
+    setup(&a).await;
+    // 500 ms per answer and at most 8 in flight per node: one node alone never has more than 8.
+    let rx = Receiver::start(|_, _| ok(), Duration::from_millis(500)).await;
+    hook(&a, HOOKS, &rx.url, json!(["repo:updated"]), None).await;
+    let texts: Vec<String> = (0..60).map(|i| format!("v{i}")).collect();
+    crate::harness::join_all(texts.iter().map(|t| touch_repo(&a, t)).collect()).await;
+    let got = rx.wait_for(60).await;
+    let mut ids: Vec<&str> = got.iter().map(|g| g.header("webhook-id")).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 60, "every event once");
+    assert_eq!(got.len(), 60, "no delivery sent by both nodes");
+    assert!(
+        rx.max_in_flight() > 8,
+        "both nodes were sending at once (max in flight {})",
+        rx.max_in_flight()
     );
 }

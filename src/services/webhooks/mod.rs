@@ -134,24 +134,35 @@ impl Webhooks {
         &self.0.payloads
     }
 
+    /// Forgets finished deliveries, their attempts and events older than
+    /// `webhooks.retention_days` (queued deliveries stay whatever their age). Returns how many
+    /// deliveries and events went.
+    pub async fn purge_history(&self) -> crate::store::StoreResult<(u64, u64)> {
+        purge(&self.0).await
+    }
+
     /// Makes the dispatcher look for work now (tests that move a manual clock use this).
     pub fn wake(&self) {
         self.0.store.events_signal().notify_one();
     }
 }
 
-/// Forgets delivery history older than `webhooks.retention_days`, at start and hourly.
+/// Runs `purge_history` at start and hourly.
 async fn janitor(inner: Arc<Inner>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every.tick().await;
-        let before = inner.clock.now_ms() - i64::from(inner.config.retention_days) * 86_400_000;
-        match inner.store.purge_delivery_history(before).await {
-            Ok((0, 0)) => {}
-            Ok((deliveries, events)) => {
-                tracing::info!(deliveries, events, "forgot old webhook delivery history")
-            }
-            Err(e) => tracing::warn!(error = %e, "purging webhook history failed"),
+        if let Err(e) = purge(&inner).await {
+            tracing::warn!(error = %e, "purging webhook history failed");
         }
     }
+}
+
+async fn purge(inner: &Inner) -> crate::store::StoreResult<(u64, u64)> {
+    let before = inner.clock.now_ms() - i64::from(inner.config.retention_days) * 86_400_000;
+    let (deliveries, events) = inner.store.purge_delivery_history(before).await?;
+    if deliveries + events > 0 {
+        tracing::info!(deliveries, events, "forgot old webhook delivery history");
+    }
+    Ok((deliveries, events))
 }
