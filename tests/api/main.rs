@@ -23,3 +23,4 @@ mod webhooks;
 mod webhooks_crash;
 mod webhooks_interop;
 mod webhooks_rules;
+mod webhooks_ui;

@@ -157,6 +157,9 @@ struct RepositoryPage {
     prs: Vec<PrView>,
     tabs: Vec<(&'static str, &'static str, bool)>,
     can_participate: bool,
+    can_admin: bool,
+    /// (link, notice) for webhooks Junction paused or disabled.
+    hook_troubles: Vec<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +200,15 @@ pub async fn repository(
         .map(|a| a.iter().map(PrView::from_json).collect())
         .unwrap_or_default();
     let can_participate = caller.can_repo(&repo, Action::ParticipateInRepo);
+    let can_admin = caller.can_repo(&repo, Action::AdminRepo);
+    let hook_troubles = if can_admin {
+        super::webhooks::troubles(&state, &repo)
+            .await
+            .map_err(crate::web::error::ApiError::from)
+            .or_page(&caller)?
+    } else {
+        Vec::new()
+    };
     let default_branch = display_id(&repo.default_branch).to_string();
     let tabs = [
         ("OPEN", "Open"),
@@ -214,5 +226,7 @@ pub async fn repository(
         prs,
         tabs,
         can_participate,
+        can_admin,
+        hook_troubles,
     }))
 }

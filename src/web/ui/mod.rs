@@ -12,6 +12,7 @@ mod links;
 mod pairing;
 mod pulls;
 mod session;
+mod webhooks;
 
 use super::auth::Caller;
 use super::error::ApiError;
@@ -28,6 +29,8 @@ use serde::de::DeserializeOwned;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(host::dashboard))
+        .merge(webhook_pages("/projects/{key}/repos/{slug}/settings/hooks"))
+        .merge(webhook_pages("/projects/{key}/settings/hooks"))
         .route("/login", get(session::form).post(session::sign_in))
         .route("/logout", post(session::sign_out))
         .route("/projects", post(host::create_project))
@@ -110,6 +113,18 @@ pub fn router() -> Router<AppState> {
             "/account/authorized-applications/{client}/revoke",
             post(account::revoke_application),
         )
+}
+
+/// The same webhook pages for a repository's hooks and a project's.
+fn webhook_pages(base: &str) -> Router<AppState> {
+    let hook = format!("{base}/{{webhookId}}");
+    let delivery = format!("{hook}/deliveries/{{deliveryId}}");
+    Router::new()
+        .route(base, get(webhooks::list).post(webhooks::create))
+        .route(&hook, get(webhooks::hook))
+        .route(&format!("{hook}/{{action}}"), post(webhooks::action))
+        .route(&delivery, get(webhooks::delivery))
+        .route(&format!("{delivery}/redeliver"), post(webhooks::redeliver))
 }
 
 /// What the layout needs on every page: who is signed in, their CSRF token, what to show.
