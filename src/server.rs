@@ -124,6 +124,7 @@ impl Server {
             tokio::spawn(async move { axum::serve(l, app).await });
         }
         self.state.webhooks.start();
+        let webhooks = self.state.webhooks.clone();
         let app = web::router(self.state, self.metrics);
         tracing::info!(addr = %self.addr, "Junction is ready");
         axum::serve(
@@ -132,6 +133,7 @@ impl Server {
         )
         .with_graceful_shutdown(shutdown)
         .await?;
+        webhooks.stop().await;
         store.close().await;
         tracing::info!("Junction stopped");
         Ok(())

@@ -6,6 +6,9 @@
 -- The Standard Webhooks `webhook-id` of the event: the same on every retry and for every
 -- subscriber, so receivers can de-duplicate.
 ALTER TABLE events ADD COLUMN uuid TEXT;
+-- What the fan-out reads: undispatched events in order. Partial, so it holds only the queue,
+-- and in the query's order, so a scan stops after the batch it needs.
+CREATE INDEX events_undispatched ON events(id) WHERE dispatched_at IS NULL;
 
 CREATE TABLE webhooks (
     id                   INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,7 +54,7 @@ CREATE TABLE webhook_deliveries (
     last_status      INTEGER,
     last_error       TEXT
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at)
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at, id)
     WHERE state IN ('pending', 'sending');
 CREATE INDEX webhook_deliveries_subscriber ON webhook_deliveries(subscriber_kind, subscriber_id, id);
 CREATE INDEX webhook_deliveries_created ON webhook_deliveries(created_at);

@@ -8,6 +8,7 @@
 pub mod applinks;
 pub mod load;
 pub mod oauth2;
+pub mod webhooks;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
@@ -30,7 +31,8 @@ pub struct BenchArgs {
     pub concurrency: usize,
     /// What to measure: "host" (REST read next to /health), "oauth2" (token endpoint and
     /// bearer reads, next to npm oidc-provider) or "applinks" (the request API through an
-    /// outgoing link, next to the same read made directly).
+    /// outgoing link, next to the same read made directly) or "webhooks" (deliveries per
+    /// second, and commit-to-delivery latency at 1,000 events/s).
     #[arg(long, default_value = "host")]
     pub suite: String,
     /// Database connections in the server's pool.
@@ -109,7 +111,8 @@ pub async fn run(_config: Config, args: BenchArgs) -> anyhow::Result<()> {
         "host" => host(args).await,
         "oauth2" => oauth2::run(args).await,
         "applinks" => applinks::run(args).await,
-        other => anyhow::bail!("unknown suite {other:?}; use host, oauth2 or applinks"),
+        "webhooks" => webhooks::run(args).await,
+        other => anyhow::bail!("unknown suite {other:?}; use host, oauth2, applinks or webhooks"),
     }
 }
 

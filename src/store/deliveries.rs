@@ -94,31 +94,57 @@ pub fn subscriber_key(kind: &str, id: i64) -> String {
 }
 
 impl Store {
-    /// Claims up to `limit` due deliveries until `lease_until`, leaving out the subscribers in
-    /// `busy` (at their concurrency limit on this node). Oldest due first.
+    /// Claims up to `limit` due deliveries until `lease_until`, oldest due first, at most
+    /// `per_subscriber` for any one subscriber, and for those in `room` (`kind:id` → free slots
+    /// on this node) at most that many: a subscriber at its concurrency limit gets none, and no
+    /// more is claimed than can be sent at once.
     pub async fn claim_deliveries(
         &self,
         limit: i64,
         lease_until: i64,
-        busy: &[String],
+        per_subscriber: i64,
+        room: &[(String, i64)],
     ) -> StoreResult<Vec<DueDelivery>> {
         let now = self.now();
         let lock = self.skip_locked();
+        // The per-subscriber count looks at this many of the oldest due deliveries.
+        let window = (limit * 4).max(1000);
         let claimed: Vec<Delivery> = on_writer!(self, p => {
-            let mut tx = p.begin_write().await?;
-            let mut q = sqlx::QueryBuilder::new(format!(
-                "{DELIVERY_SELECT} WHERE d.state IN ('pending', 'sending') AND d.next_attempt_at <= "));
-            q.push_bind(now);
-            if !busy.is_empty() {
-                q.push(" AND (d.subscriber_kind || ':' || CAST(d.subscriber_id AS TEXT)) NOT IN (");
+            let mut tx = p.begin_redoable().await?;
+            let mut q = sqlx::QueryBuilder::new("WITH ");
+            if !room.is_empty() {
+                q.push("room(k, c) AS (VALUES ");
                 let mut list = q.separated(", ");
-                for b in busy {
-                    list.push_bind(b);
+                for (k, c) in room {
+                    list.push("(");
+                    list.push_bind_unseparated(k);
+                    list.push_unseparated(", ");
+                    list.push_bind_unseparated(*c);
+                    list.push_unseparated(")");
                 }
-                q.push(")");
+                q.push("), ");
+            }
+            q.push("due AS (SELECT d.id, d.next_attempt_at, d.subscriber_kind || ':' || CAST(d.subscriber_id AS TEXT) AS k
+                FROM webhook_deliveries d WHERE d.state IN ('pending', 'sending') AND d.next_attempt_at <= ");
+            q.push_bind(now);
+            if !room.is_empty() {
+                q.push(" AND (d.subscriber_kind || ':' || CAST(d.subscriber_id AS TEXT)) NOT IN (SELECT k FROM room WHERE c <= 0)");
             }
             q.push(" ORDER BY d.next_attempt_at, d.id LIMIT ");
+            q.push_bind(window);
+            q.push("), ranked AS (SELECT id, next_attempt_at, k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY next_attempt_at, id) AS rn FROM due) ");
+            q.push(format!("{DELIVERY_SELECT} WHERE d.id IN (SELECT r.id FROM ranked r "));
+            if room.is_empty() {
+                q.push("WHERE r.rn <= ");
+                q.push_bind(per_subscriber);
+            } else {
+                q.push("LEFT JOIN room ON room.k = r.k WHERE r.rn <= COALESCE(room.c, ");
+                q.push_bind(per_subscriber);
+                q.push(")");
+            }
+            q.push(" ORDER BY r.next_attempt_at, r.id LIMIT ");
             q.push_bind(limit);
+            q.push(") ORDER BY d.next_attempt_at, d.id");
             if !lock.is_empty() {
                 q.push(" FOR UPDATE OF d SKIP LOCKED");
             }
@@ -183,13 +209,31 @@ impl Store {
             return Ok(());
         }
         let now = self.now();
+        let key_share = self.key_share();
         on_writer!(self, p => {
-            let mut tx = p.begin_write().await?;
+            let mut tx = p.begin_redoable().await?;
+            // A delivery may have gone while it was attempted (its hook or repository deleted):
+            // its attempt is not recorded, and the rest of the batch is.
+            let attempts: Vec<&AttemptRecord> = if attempts.is_empty() {
+                Vec::new()
+            } else {
+                let mut q = sqlx::QueryBuilder::new("SELECT id FROM webhook_deliveries WHERE id IN (");
+                let mut list = q.separated(", ");
+                for a in attempts {
+                    list.push_bind(a.delivery_id);
+                }
+                q.push(")");
+                // On PostgreSQL, held until commit: a delete waits instead of breaking the insert.
+                q.push(key_share);
+                let live: std::collections::HashSet<i64> =
+                    q.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
+                attempts.iter().filter(|a| live.contains(&a.delivery_id)).collect()
+            };
             if !attempts.is_empty() {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO webhook_attempts (delivery_id, number, request_uuid, started_at, duration_ms,
                      request_headers, response_status, response_headers, response_body, error) ");
-                q.push_values(attempts, |mut row, a| {
+                q.push_values(attempts.iter(), |mut row, a| {
                     row.push_bind(a.delivery_id).push_bind(a.number).push_bind(&a.request_uuid)
                         .push_bind(a.started_at).push_bind(a.duration_ms).push_bind(&a.request_headers)
                         .push_bind(a.response_status).push_bind(&a.response_headers)
@@ -197,8 +241,14 @@ impl Store {
                 });
                 q.build().execute(&mut *tx).await?;
             }
-            for a in attempts {
+            // Successes with the same status (nearly all of them) are one statement.
+            let mut succeeded: std::collections::BTreeMap<Option<i64>, Vec<&AttemptRecord>> = Default::default();
+            for a in &attempts {
                 let (state, next, completed) = match a.outcome {
+                    Outcome::Succeeded if a.error.is_none() => {
+                        succeeded.entry(a.response_status).or_default().push(a);
+                        continue;
+                    }
                     Outcome::Succeeded => ("succeeded", now, Some(now)),
                     Outcome::Retry(at) => ("pending", at, None),
                     Outcome::Failed => ("failed", now, Some(now)),
@@ -209,6 +259,22 @@ impl Store {
                     .bind(state).bind(a.number).bind(next).bind(completed)
                     .bind(a.response_status).bind(&a.error).bind(a.delivery_id)
                     .execute(&mut *tx).await?;
+            }
+            for (status, group) in succeeded {
+                let mut q = sqlx::QueryBuilder::new(
+                    "UPDATE webhook_deliveries SET state = 'succeeded', attempts = attempts + 1, last_error = NULL, next_attempt_at = ");
+                q.push_bind(now);
+                q.push(", completed_at = ");
+                q.push_bind(now);
+                q.push(", last_status = ");
+                q.push_bind(status);
+                q.push(" WHERE id IN (");
+                let mut list = q.separated(", ");
+                for a in group {
+                    list.push_bind(a.delivery_id);
+                }
+                q.push(")");
+                q.build().execute(&mut *tx).await?;
             }
             for s in skipped {
                 match s {

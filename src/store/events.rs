@@ -96,14 +96,16 @@ macro_rules! repo_in_tx {
 pub(crate) use repo_in_tx;
 
 /// One statement per kind of subscriber: inserts a pending delivery for every subscriber of
-/// that kind the event matches. Parameters: $1 event id, $2 now, $3 repository id, $4 project id,
-/// $5 event key. App webhook modules add their statement here.
+/// that kind each event matches. The ids of the events being fanned out (already marked
+/// dispatched, at the time the deliveries take as theirs) follow, then `)`. App webhook modules
+/// add their statement here.
 const FAN_OUT: &[&str] = &[
     "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at)
-     SELECT $1, 'webhook', w.id, 'pending', 0, $2, $2 FROM webhooks w
-     WHERE w.active AND w.disabled_at IS NULL
-       AND (w.repo_id = $3 OR (w.repo_id IS NULL AND w.project_id = $4))
-       AND (w.events = '*' OR w.events LIKE '%,' || $5 || ',%')",
+     SELECT e.id, 'webhook', w.id, 'pending', 0, e.dispatched_at, e.dispatched_at
+     FROM events e JOIN webhooks w
+       ON (w.repo_id = e.repo_id OR (w.repo_id IS NULL AND w.project_id = e.project_id))
+      AND (w.events = '*' OR w.events LIKE '%,' || e.event_key || ',%')
+     WHERE w.active AND w.disabled_at IS NULL AND e.id IN (",
 ];
 
 /// An event as the outbox holds it.
@@ -114,39 +116,42 @@ pub struct StoredEvent {
     pub payload: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct PendingEvent {
-    id: i64,
-    event_key: String,
-    project_id: Option<i64>,
-    repo_id: Option<i64>,
-}
-
 impl Store {
-    /// Fans out up to `limit` undispatched events, oldest first. Returns how many events and
-    /// how many deliveries were created. Several nodes may run this at once: on PostgreSQL each
-    /// claims different events (`SKIP LOCKED`); SQLite has one writer.
+    /// Fans out up to `limit` undispatched events, oldest first, in three statements whatever
+    /// their number. Returns how many events and how many deliveries were created. Several
+    /// nodes may run this at once: on PostgreSQL each claims different events (`SKIP LOCKED`);
+    /// SQLite has one writer.
     pub async fn fan_out_events(&self, limit: i64) -> StoreResult<(usize, u64)> {
         let now = self.now();
         let lock = self.skip_locked();
         on_writer!(self, p => {
-            let mut tx = p.begin_write().await?;
-            let events: Vec<PendingEvent> = sqlx::query_as(&format!(
-                "SELECT id, event_key, project_id, repo_id FROM events WHERE dispatched_at IS NULL
-                 ORDER BY id LIMIT $1{lock}"))
+            let mut tx = p.begin_redoable().await?;
+            let ids: Vec<i64> = sqlx::query_scalar(&format!(
+                "SELECT id FROM events WHERE dispatched_at IS NULL ORDER BY id LIMIT $1{lock}"))
                 .bind(limit).fetch_all(&mut *tx).await?;
-            let mut deliveries = 0;
-            for e in &events {
-                for statement in FAN_OUT {
-                    deliveries += sqlx::query(statement)
-                        .bind(e.id).bind(now).bind(e.repo_id).bind(e.project_id).bind(&e.event_key)
-                        .execute(&mut *tx).await?.rows_affected();
+            if ids.is_empty() {
+                return Ok((0, 0));
+            }
+            let in_list = |q: &mut sqlx::QueryBuilder<'_, _>| {
+                let mut list = q.separated(", ");
+                for id in &ids {
+                    list.push_bind(*id);
                 }
-                sqlx::query("UPDATE events SET dispatched_at = $1 WHERE id = $2")
-                    .bind(now).bind(e.id).execute(&mut *tx).await?;
+                q.push(")");
+            };
+            let mut q = sqlx::QueryBuilder::new("UPDATE events SET dispatched_at = ");
+            q.push_bind(now);
+            q.push(" WHERE id IN (");
+            in_list(&mut q);
+            q.build().execute(&mut *tx).await?;
+            let mut deliveries = 0;
+            for statement in FAN_OUT {
+                let mut q = sqlx::QueryBuilder::new(*statement);
+                in_list(&mut q);
+                deliveries += q.build().execute(&mut *tx).await?.rows_affected();
             }
             tx.commit().await?;
-            Ok((events.len(), deliveries))
+            Ok((ids.len(), deliveries))
         })
     }
 
@@ -181,6 +186,33 @@ impl Store {
             delivery,
             payload: payload.into(),
         })
+    }
+
+    /// Writes `n` copies of an event straight into the outbox, in one transaction: the
+    /// benchmark's backlog, to measure how fast the pipeline drains it. Not for the host.
+    pub async fn insert_events_for_benchmark(
+        &self,
+        project_id: i64,
+        repo_id: i64,
+        key: &str,
+        payload: &str,
+        n: usize,
+    ) -> StoreResult<()> {
+        let now = self.now();
+        on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
+            for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO events (uuid, at, event_key, project_id, repo_id, payload) ");
+                q.push_values(chunk, |mut row, _| {
+                    row.push_bind(new_event_id()).push_bind(now).push_bind(key)
+                        .push_bind(project_id).push_bind(repo_id).push_bind(payload);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        self.events_written().await;
+        Ok(())
     }
 
     /// Events of one repository, oldest first (tests and diagnostics).

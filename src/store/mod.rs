@@ -91,6 +91,10 @@ pub struct Store {
     token_writer: token_batch::TokenBatcher,
     /// Woken when events or due deliveries were written, here or (PostgreSQL) on another node.
     events_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// PostgreSQL: woken to tell the other nodes; many writes coalesce into one `NOTIFY`.
+    peer_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// This store's identity in notifications, so a node ignores its own.
+    node_id: std::sync::Arc<str>,
 }
 
 /// What the authentication path caches; see `cache.rs` for how it stays correct.
@@ -135,6 +139,13 @@ pub(crate) trait BeginWrite {
     fn begin_write(
         &self,
     ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send;
+    /// A write transaction whose loss in a crash is harmless because it would be redone: the
+    /// webhook dispatcher's fan-out, claims and attempt records (losing one means an event is
+    /// fanned out again, or a delivery is sent again: at least once still holds). On
+    /// PostgreSQL its commit does not wait for the WAL flush, which is most of its cost.
+    fn begin_redoable(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send;
 }
 
 impl BeginWrite for SqlitePool {
@@ -142,12 +153,22 @@ impl BeginWrite for SqlitePool {
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.begin_with("BEGIN IMMEDIATE").await
     }
+    async fn begin_redoable(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.begin_write().await
+    }
 }
 
 impl BeginWrite for PgPool {
     type Db = sqlx::Postgres;
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         self.begin().await
+    }
+    async fn begin_redoable(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 }
 
@@ -213,7 +234,10 @@ impl Store {
             touched_grants: Default::default(),
             token_writer,
             events_signal: Default::default(),
+            peer_signal: Default::default(),
+            node_id: crate::secret::new_uuid().into(),
         };
+        store.notify_peers_of_events();
         store.listen_for_invalidations(url).await?;
         Ok(store)
     }
@@ -255,6 +279,15 @@ impl Store {
         }
     }
 
+    /// What a read appends to keep the rows it saw from being deleted before its transaction
+    /// ends (PostgreSQL; SQLite's single writer already excludes that).
+    fn key_share(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(..) => "",
+            Db::Postgres(_) => " FOR KEY SHARE",
+        }
+    }
+
     /// The signal the webhook dispatcher waits on.
     pub fn events_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
         self.events_signal.clone()
@@ -264,15 +297,32 @@ impl Store {
     /// dispatcher and, on PostgreSQL, the other nodes'.
     pub(crate) async fn events_written(&self) {
         self.events_signal.notify_one();
-        if let Db::Postgres(p) = &self.db {
-            if let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
-                .bind(EVENTS_CHANNEL)
-                .execute(p)
-                .await
-            {
-                tracing::warn!(error = %e, "could not wake other nodes' webhook dispatchers");
-            }
+        if let Db::Postgres(_) = &self.db {
+            self.peer_signal.notify_one();
         }
+    }
+
+    /// PostgreSQL: one task sends `NOTIFY junction_events` whenever events were written since
+    /// its last one, so a burst of writes costs one notification, not one each.
+    fn notify_peers_of_events(&self) {
+        let Db::Postgres(p) = &self.db else { return };
+        let (pool, signal, node) = (p.clone(), self.peer_signal.clone(), self.node_id.clone());
+        tokio::spawn(async move {
+            loop {
+                signal.notified().await;
+                if pool.is_closed() {
+                    break;
+                }
+                if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(EVENTS_CHANNEL)
+                    .bind(&*node)
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not wake other nodes' webhook dispatchers");
+                }
+            }
+        });
     }
 
     pub(crate) fn now(&self) -> i64 {
@@ -328,13 +378,18 @@ impl Store {
         listener.listen(EVENTS_CHANNEL).await?;
         let cache = std::sync::Arc::downgrade(&self.cache);
         let events = std::sync::Arc::downgrade(&self.events_signal);
+        let node = self.node_id.clone();
         tokio::spawn(async move {
             loop {
                 let received = listener.try_recv().await;
                 let Some(cache) = cache.upgrade() else { break };
                 if let Some(events) = events.upgrade() {
-                    // Any notification (or a reconnect) may mean new events: look.
-                    if !matches!(&received, Ok(Some(n)) if n.channel() == cache::CHANNEL) {
+                    // Another node's events (or a reconnect, which may have missed some): look.
+                    let wake = match &received {
+                        Ok(Some(n)) => n.channel() == EVENTS_CHANNEL && n.payload() != &*node,
+                        _ => true,
+                    };
+                    if wake {
                         events.notify_one();
                     }
                 }

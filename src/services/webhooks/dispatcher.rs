@@ -34,7 +34,7 @@ pub enum Finished {
 
 pub async fn run(inner: Arc<Inner>, results: mpsc::UnboundedSender<Finished>) {
     let signal = inner.store.events_signal();
-    loop {
+    while !inner.stopping.load(Ordering::SeqCst) {
         if let Err(e) = fan_out(&inner).await {
             tracing::warn!(error = %e, "webhook fan-out failed; retrying");
         }
@@ -43,9 +43,11 @@ pub async fn run(inner: Arc<Inner>, results: mpsc::UnboundedSender<Finished>) {
         }
         tokio::select! {
             _ = signal.notified() => {}
+            _ = inner.stop_signal.notified() => {}
             _ = tokio::time::sleep(POLL) => {}
         }
     }
+    // Dropping `results` here (and in each attempt as it ends) lets the recorder finish.
 }
 
 async fn fan_out(inner: &Inner) -> crate::store::StoreResult<()> {
@@ -68,18 +70,18 @@ async fn claim_and_send(
         if free == 0 {
             return Ok(());
         }
-        let busy: Vec<String> = inner
+        // Subscribers with attempts in flight here, and how many more each may have.
+        let room: Vec<(String, i64)> = inner
             .in_flight()
             .iter()
-            .filter(|(_, n)| **n >= per_endpoint)
-            .map(|(k, _)| k.clone())
+            .map(|(k, n)| (k.clone(), per_endpoint as i64 - *n as i64))
             .collect();
         let now = inner.clock.now_ms();
         let lease = now + i64::from(inner.config.timeout_seconds) * 1000 + LEASE_GRACE_MS;
         let want = free.min(CLAIM_BATCH);
         let due = inner
             .store
-            .claim_deliveries(want as i64, lease, &busy)
+            .claim_deliveries(want as i64, lease, per_endpoint as i64, &room)
             .await?;
         let claimed = due.len();
         let mut resolved: HashMap<String, Resolved> = HashMap::new();
@@ -112,7 +114,7 @@ async fn claim_and_send(
                 }),
                 Resolved::Send(endpoint) => {
                     if !inner.take_slot(&key, per_endpoint) {
-                        // Over the endpoint's limit within this batch: back in the queue.
+                        // The claim respects the limit; should it not, back in the queue.
                         skipped.push(Skipped::Later {
                             delivery_id,
                             at: now,
@@ -149,7 +151,10 @@ fn spawn_attempt(
             max_payload_bytes: inner.config.max_payload_bytes,
             now_ms: inner.clock.now_ms(),
         };
-        let attempted = attempt(&cx, subscriber.as_ref(), &endpoint, &due).await;
+        let mut attempted = attempt(&cx, subscriber.as_ref(), &endpoint, &due).await;
+        if endpoint.healthy && attempted.health == Some(Health::Succeeded) {
+            attempted.health = None;
+        }
         inner.release_slot(&key);
         let _ = results.send(Finished::Attempt {
             kind: subscriber.kind(),
@@ -184,13 +189,23 @@ pub async fn record(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Finished>
                 Finished::Skipped(s) => skipped.push(s),
             }
         }
-        // A write that fails is retried: the deliveries stay claimed meanwhile, and if this
-        // node dies they are attempted again once their claim expires (at least once).
+        // A write that fails is retried a few times. If it still fails the batch is dropped:
+        // its deliveries stay claimed and are attempted again once their claim expires, so
+        // nothing is lost (at least once), and one bad batch never stops the recorder.
         let mut wait = Duration::from_millis(50);
-        while let Err(e) = inner.store.record_attempts(&records, &skipped).await {
-            tracing::warn!(error = %e, "recording webhook attempts failed; retrying");
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(Duration::from_secs(5));
+        for tries in 1.. {
+            match inner.store.record_attempts(&records, &skipped).await {
+                Ok(()) => break,
+                Err(e) if tries < 6 => {
+                    tracing::warn!(error = %e, "recording webhook attempts failed; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, attempts = records.len(), "could not record webhook attempts; they will be made again when their claims expire");
+                    break;
+                }
+            }
         }
         for ((kind, id), h) in fold_health(health) {
             if let Some(s) = inner.subscriber(kind) {

@@ -127,6 +127,7 @@ impl Webhooks {
             url: hook.url.clone(),
             hook_uuid: hook.uuid.clone(),
             secret,
+            healthy: true,
         };
         let subscriber = inner
             .subscriber("webhook")

@@ -39,6 +39,11 @@ pub struct Inner {
     in_flight: Mutex<HashMap<String, usize>>,
     active: AtomicUsize,
     started: AtomicBool,
+    /// Set on shutdown: the dispatcher claims nothing more.
+    stopping: AtomicBool,
+    stop_signal: tokio::sync::Notify,
+    /// The recorder and the janitor, awaited or stopped on shutdown.
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Inner {
@@ -107,6 +112,9 @@ impl Webhooks {
             in_flight: Mutex::new(HashMap::new()),
             active: AtomicUsize::new(0),
             started: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            stop_signal: tokio::sync::Notify::new(),
+            tasks: Mutex::new(Vec::new()),
         })))
     }
 
@@ -117,8 +125,31 @@ impl Webhooks {
         }
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(dispatcher::run(self.0.clone(), tx));
-        tokio::spawn(dispatcher::record(self.0.clone(), rx));
-        tokio::spawn(janitor(self.0.clone()));
+        let recorder = tokio::spawn(dispatcher::record(self.0.clone(), rx));
+        let janitor = tokio::spawn(janitor(self.0.clone()));
+        let mut tasks = self.0.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        tasks.push(recorder);
+        tasks.push(janitor);
+    }
+
+    /// Stops claiming, lets the attempts in flight finish (each within the webhook timeout) and
+    /// records them, before the store closes. What is still queued stays queued for the next start.
+    pub async fn stop(&self) {
+        self.0.stopping.store(true, Ordering::SeqCst);
+        self.0.stop_signal.notify_one();
+        let tasks: Vec<_> =
+            std::mem::take(&mut *self.0.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut tasks = tasks.into_iter();
+        if let Some(recorder) = tasks.next() {
+            let limit =
+                std::time::Duration::from_secs(u64::from(self.0.config.timeout_seconds) + 2);
+            if tokio::time::timeout(limit, recorder).await.is_err() {
+                tracing::warn!("webhook attempts still in flight at shutdown; they will be made again after their claims expire");
+            }
+        }
+        for t in tasks {
+            t.abort();
+        }
     }
 
     /// Checks a webhook URL the way deliveries will reach it (scheme, no credentials, address).

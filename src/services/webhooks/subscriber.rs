@@ -19,6 +19,8 @@ pub struct Endpoint {
     pub hook_uuid: String,
     /// Key for `X-Hub-Signature` and the Standard Webhooks signature; `None`: unsigned.
     pub secret: Option<String>,
+    /// No failures on record: a success changes nothing, so it is not written.
+    pub healthy: bool,
 }
 
 /// What to do with a subscriber's due deliveries.
@@ -108,6 +110,7 @@ impl Subscriber for WebhookSubscriber {
             };
             Ok(Resolved::Send(Endpoint {
                 url: hook.url,
+                healthy: hook.consecutive_failures == 0 && hook.paused_until.is_none(),
                 hook_uuid: hook.uuid,
                 secret,
             }))
