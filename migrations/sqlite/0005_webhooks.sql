@@ -9,6 +9,7 @@ ALTER TABLE events ADD COLUMN uuid TEXT;
 -- What the fan-out reads: undispatched events in order. Partial, so it holds only the queue,
 -- and in the query's order, so a scan stops after the batch it needs.
 CREATE INDEX events_undispatched ON events(id) WHERE dispatched_at IS NULL;
+DROP INDEX events_pending;
 
 CREATE TABLE webhooks (
     id                   INTEGER PRIMARY KEY AUTOINCREMENT,
