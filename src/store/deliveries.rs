@@ -35,9 +35,9 @@ pub struct DueDelivery {
     pub payload: Arc<str>,
 }
 
+/// One attempt as the history keeps it: what was sent and what came back.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Attempt {
-    pub id: i64,
     pub delivery_id: i64,
     pub number: i64,
     pub request_uuid: String,
@@ -53,16 +53,7 @@ pub struct Attempt {
 /// One finished attempt and what becomes of its delivery.
 #[derive(Debug, Clone)]
 pub struct AttemptRecord {
-    pub delivery_id: i64,
-    pub number: i64,
-    pub request_uuid: String,
-    pub started_at: i64,
-    pub duration_ms: i64,
-    pub request_headers: String,
-    pub response_status: Option<i64>,
-    pub response_headers: Option<String>,
-    pub response_body: Option<String>,
-    pub error: Option<String>,
+    pub attempt: Attempt,
     pub outcome: Outcome,
 }
 
@@ -220,20 +211,20 @@ impl Store {
                 let mut q = sqlx::QueryBuilder::new("SELECT id FROM webhook_deliveries WHERE id IN (");
                 let mut list = q.separated(", ");
                 for a in attempts {
-                    list.push_bind(a.delivery_id);
+                    list.push_bind(a.attempt.delivery_id);
                 }
                 q.push(")");
                 // On PostgreSQL, held until commit: a delete waits instead of breaking the insert.
                 q.push(key_share);
                 let live: std::collections::HashSet<i64> =
                     q.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
-                attempts.iter().filter(|a| live.contains(&a.delivery_id)).collect()
+                attempts.iter().filter(|a| live.contains(&a.attempt.delivery_id)).collect()
             };
             if !attempts.is_empty() {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO webhook_attempts (delivery_id, number, request_uuid, started_at, duration_ms,
                      request_headers, response_status, response_headers, response_body, error) ");
-                q.push_values(attempts.iter(), |mut row, a| {
+                q.push_values(attempts.iter().map(|r| &r.attempt), |mut row, a| {
                     row.push_bind(a.delivery_id).push_bind(a.number).push_bind(&a.request_uuid)
                         .push_bind(a.started_at).push_bind(a.duration_ms).push_bind(&a.request_headers)
                         .push_bind(a.response_status).push_bind(&a.response_headers)
@@ -242,9 +233,10 @@ impl Store {
                 q.build().execute(&mut *tx).await?;
             }
             // Successes with the same status (nearly all of them) are one statement.
-            let mut succeeded: std::collections::BTreeMap<Option<i64>, Vec<&AttemptRecord>> = Default::default();
-            for a in &attempts {
-                let (state, next, completed) = match a.outcome {
+            let mut succeeded: std::collections::BTreeMap<Option<i64>, Vec<&Attempt>> = Default::default();
+            for r in &attempts {
+                let a = &r.attempt;
+                let (state, next, completed) = match r.outcome {
                     Outcome::Succeeded if a.error.is_none() => {
                         succeeded.entry(a.response_status).or_default().push(a);
                         continue;
@@ -330,7 +322,7 @@ impl Store {
             let payload: String = sqlx::query_scalar("SELECT payload FROM events WHERE id = $1")
                 .bind(d.event_id).fetch_one(p).await?;
             let attempts: Vec<Attempt> = sqlx::query_as(
-                "SELECT id, delivery_id, number, request_uuid, started_at, duration_ms, request_headers,
+                "SELECT delivery_id, number, request_uuid, started_at, duration_ms, request_headers,
                  response_status, response_headers, response_body, error
                  FROM webhook_attempts WHERE delivery_id = $1 ORDER BY number, id")
                 .bind(d.id).fetch_all(p).await?;

@@ -131,13 +131,22 @@ async fn sigkill_loses_no_event(backend: Backend) {
         .await;
         assert_eq!(status, StatusCode::OK);
     }
-    // A refused change: no event may ever be sent for it.
+    // A refused update of the hooked repository (its new name is taken): the transaction
+    // rolls back, and no repo:updated may ever be sent for it.
     assert_eq!(
-        post("/rest/api/1.0/projects/P/repos", json!({"name": "r"}))
+        post("/rest/api/1.0/projects/P/repos", json!({"name": "taken"}))
             .await
             .0,
-        StatusCode::CONFLICT
+        StatusCode::CREATED
     );
+    let (status, _) = call(
+        &base,
+        reqwest::Method::PUT,
+        "/rest/api/1.0/projects/P/repos/r",
+        json!({"name": "taken"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
 
     // Some deliveries answered, some in flight: kill.
     rx.wait_for(8).await;

@@ -4,7 +4,7 @@
 use super::subscriber::{Endpoint, Health, Signing, Subscriber};
 use crate::domain::webhooks::{next_retry, parse_retry_after, RetryPolicy, TEST_EVENT_KEY};
 use crate::services::outbound::Outbound;
-use crate::store::{AttemptRecord, DueDelivery, Outcome};
+use crate::store::{Attempt, AttemptRecord, DueDelivery, Outcome};
 use reqwest::Method;
 use serde_json::{Map, Value};
 use std::time::Instant;
@@ -26,7 +26,7 @@ pub struct AttemptContext<'a> {
     pub now_ms: i64,
 }
 
-/// Makes one attempt. Never fails: every failure is described in the record.
+/// Makes one attempt. Never fails: every failure is described in the a.
 pub async fn attempt(
     cx: &AttemptContext<'_>,
     subscriber: &dyn Subscriber,
@@ -56,7 +56,7 @@ pub async fn attempt(
         timestamp,
         body: &body,
     }));
-    let mut record = AttemptRecord {
+    let mut a = Attempt {
         delivery_id: d.id,
         number,
         request_uuid,
@@ -67,17 +67,20 @@ pub async fn attempt(
         response_headers: None,
         response_body: None,
         error: None,
-        outcome: Outcome::Failed,
     };
+    let mut outcome = Outcome::Failed;
     let is_test = d.event_key == TEST_EVENT_KEY;
     if body.len() > cx.max_payload_bytes {
-        record.error = Some(format!(
+        a.error = Some(format!(
             "The payload is {} bytes, over the limit of {} bytes (webhooks.max_payload_bytes); it was not sent.",
             body.len(),
             cx.max_payload_bytes
         ));
         return Attempted {
-            record,
+            record: AttemptRecord {
+                attempt: a,
+                outcome,
+            },
             health: None,
         };
     }
@@ -93,20 +96,20 @@ pub async fn attempt(
         }
         Err(e) => Err(e),
     };
-    record.duration_ms = started.elapsed().as_millis() as i64;
+    a.duration_ms = started.elapsed().as_millis() as i64;
     let (health, retry_after) = match sent {
         Ok(resp) => {
-            record.response_status = Some(i64::from(resp.status));
-            record.response_headers =
+            a.response_status = Some(i64::from(resp.status));
+            a.response_headers =
                 Some(headers_json(resp.headers.iter().map(|(k, v)| {
                     (k.as_str(), v.to_str().unwrap_or("(not text)"))
                 })));
-            record.response_body = Some(String::from_utf8_lossy(&resp.body).into_owned());
+            a.response_body = Some(String::from_utf8_lossy(&resp.body).into_owned());
             if resp.is_success() {
-                record.outcome = Outcome::Succeeded;
+                outcome = Outcome::Succeeded;
                 (Health::Succeeded, None)
             } else {
-                record.error = Some(describe_status(resp.status, resp.header("location")));
+                a.error = Some(describe_status(resp.status, resp.header("location")));
                 let after = resp
                     .header("retry-after")
                     .and_then(|v| parse_retry_after(v, cx.now_ms));
@@ -119,18 +122,21 @@ pub async fn attempt(
             }
         }
         Err(e) => {
-            record.error = Some(format!("{} ({})", capitalise(&e.to_string()), e.kind()));
+            a.error = Some(format!("{} ({})", capitalise(&e.to_string()), e.kind()));
             (Health::Failed, None)
         }
     };
     if health != Health::Succeeded && health != Health::Gone && !is_test {
         let roll: f64 = rand::random();
         if let Some(at) = next_retry(cx.policy, cx.now_ms, number, roll, retry_after) {
-            record.outcome = Outcome::Retry(at);
+            outcome = Outcome::Retry(at);
         }
     }
     Attempted {
-        record,
+        record: AttemptRecord {
+            attempt: a,
+            outcome,
+        },
         health: (!is_test).then_some(health),
     }
 }
