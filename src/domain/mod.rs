@@ -6,6 +6,7 @@ pub mod names;
 pub mod oauth2;
 pub mod permission;
 pub mod pull_request;
+pub mod throttle;
 pub mod webhooks;
 
 pub use authz::{

@@ -22,5 +22,6 @@ mod users;
 mod webhooks;
 mod webhooks_crash;
 mod webhooks_interop;
+mod webhooks_pacing;
 mod webhooks_rules;
 mod webhooks_ui;

@@ -56,7 +56,7 @@ pub fn pr(title: &str) -> Value {
            "toRef": {"id": "refs/heads/main", "repository": repo}})
 }
 
-async fn deliveries(app: &TestApp, hook: &Value, query: &str) -> Value {
+pub async fn deliveries(app: &TestApp, hook: &Value, query: &str) -> Value {
     let r = app
         .get(
             &format!("{HOOKS}/{}/deliveries{query}", hook["id"]),

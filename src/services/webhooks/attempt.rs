@@ -2,6 +2,7 @@
 //! SSRF-guarded client, and describe what happened as an `AttemptRecord` for the history.
 
 use super::subscriber::{Endpoint, Health, Signing, Subscriber};
+use crate::domain::throttle::asks_to_slow_down;
 use crate::domain::webhooks::{next_retry, parse_retry_after, RetryPolicy, TEST_EVENT_KEY};
 use crate::services::outbound::Outbound;
 use crate::store::{Attempt, AttemptRecord, DueDelivery, Outcome};
@@ -17,6 +18,8 @@ pub const KEPT_RESPONSE_BYTES: usize = 1024;
 pub struct Attempted {
     pub record: AttemptRecord,
     pub health: Option<Health>,
+    /// The receiver's `Retry-After`, in milliseconds from the attempt, capped by policy.
+    pub retry_after_ms: Option<i64>,
 }
 
 pub struct AttemptContext<'a> {
@@ -26,7 +29,7 @@ pub struct AttemptContext<'a> {
     pub now_ms: i64,
 }
 
-/// Makes one attempt. Never fails: every failure is described in the a.
+/// Makes one attempt. Never fails: every failure is described in the record.
 pub async fn attempt(
     cx: &AttemptContext<'_>,
     subscriber: &dyn Subscriber,
@@ -82,6 +85,7 @@ pub async fn attempt(
                 outcome,
             },
             health: None,
+            retry_after_ms: None,
         };
     }
     let started = Instant::now();
@@ -138,6 +142,7 @@ pub async fn attempt(
             outcome,
         },
         health: (!is_test).then_some(health),
+        retry_after_ms: retry_after.map(|ms| ms.min(cx.policy.max_retry_after as i64 * 1000)),
     }
 }
 
@@ -148,7 +153,9 @@ fn describe_status(status: u16, location: Option<&str>) -> String {
             location.map(|l| format!(" to {l}")).unwrap_or_default()
         ),
         410 => "The receiver answered 410 Gone; the webhook is disabled.".into(),
-        429 => "The receiver answered 429 Too Many Requests.".into(),
+        s if asks_to_slow_down(s) => format!(
+            "The receiver answered {s}, asking to slow down: this webhook's deliveries wait as its Retry-After says (else a second, doubling to a minute) and fewer go at once until it answers 2xx again."
+        ),
         s => format!("The receiver answered {s}; only 2xx counts as delivered."),
     }
 }

@@ -64,19 +64,15 @@ async fn claim_and_send(
     results: &mpsc::UnboundedSender<Finished>,
 ) -> crate::store::StoreResult<()> {
     let workers = inner.config.workers as usize;
-    let per_endpoint = inner.config.per_endpoint_concurrency as usize;
+    let per_endpoint = inner.slots.per_endpoint();
     loop {
-        let free = workers.saturating_sub(inner.active.load(Ordering::SeqCst));
+        let free = workers.saturating_sub(inner.slots.active());
         if free == 0 {
             return Ok(());
         }
-        // Subscribers with attempts in flight here, and how many more each may have.
-        let room: Vec<(String, i64)> = inner
-            .in_flight()
-            .iter()
-            .map(|(k, n)| (k.clone(), per_endpoint as i64 - *n as i64))
-            .collect();
         let now = inner.clock.now_ms();
+        // Subscribers busy or slowed down here, and how many more each may have now.
+        let room = inner.slots.room(now);
         let lease = now + i64::from(inner.config.timeout_seconds) * 1000 + LEASE_GRACE_MS;
         let want = free.min(CLAIM_BATCH);
         let due = inner
@@ -113,7 +109,7 @@ async fn claim_and_send(
                     at: *at,
                 }),
                 Resolved::Send(endpoint) => {
-                    if !inner.take_slot(&key, per_endpoint) {
+                    if !inner.slots.take(&key, now) {
                         // The claim respects the limit; should it not, back in the queue.
                         skipped.push(Skipped::Later {
                             delivery_id,
@@ -155,7 +151,14 @@ fn spawn_attempt(
         if endpoint.healthy && attempted.health == Some(Health::Succeeded) {
             attempted.health = None;
         }
-        inner.release_slot(&key);
+        let status = attempted
+            .record
+            .attempt
+            .response_status
+            .and_then(|s| u16::try_from(s).ok());
+        inner
+            .slots
+            .release(&key, status, attempted.retry_after_ms, inner.clock.now_ms());
         let _ = results.send(Finished::Attempt {
             kind: subscriber.kind(),
             subscriber_id: due.delivery.subscriber_id,

@@ -3,13 +3,15 @@
 //! `payload.rs` renders events (Bitbucket Cloud shape) inside the change's transaction;
 //! `dispatcher.rs` fans events out into deliveries and claims due ones; `attempt.rs` makes one
 //! attempt (headers, signatures, the SSRF-guarded client) and describes it; `subscriber.rs` is
-//! the seam where each kind of receiver (webhooks now, apps later) plugs in. The rules (keys,
+//! the seam where each kind of receiver (webhooks now, apps later) plugs in; `slots.rs` is
+//! this node's per-endpoint capacity, slowed down for receivers that ask. The rules (keys,
 //! signatures, retry schedule, pause and disable) are pure, in `domain/webhooks.rs`.
 
 pub mod attempt;
 pub mod dispatcher;
 pub mod manage;
 pub mod payload;
+pub mod slots;
 pub mod subscriber;
 
 use crate::clock::SharedClock;
@@ -18,9 +20,8 @@ use crate::crypto::MasterKey;
 use crate::domain::webhooks::RetryPolicy;
 use crate::services::outbound::Outbound;
 use crate::store::Store;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use subscriber::{Subscriber, WebhookSubscriber};
 
 #[derive(Clone)]
@@ -35,9 +36,8 @@ pub struct Inner {
     config: WebhooksConfig,
     policy: RetryPolicy,
     subscribers: Vec<Arc<dyn Subscriber>>,
-    /// Attempts in flight per subscriber (`kind:id`) on this node, and in all.
-    in_flight: Mutex<HashMap<String, usize>>,
-    active: AtomicUsize,
+    /// Attempts in flight per subscriber (`kind:id`) on this node, their limits, and in all.
+    slots: slots::Slots,
     started: AtomicBool,
     /// Set on shutdown: the dispatcher claims nothing more.
     stopping: AtomicBool,
@@ -49,33 +49,6 @@ pub struct Inner {
 impl Inner {
     fn subscriber(&self, kind: &str) -> Option<Arc<dyn Subscriber>> {
         self.subscribers.iter().find(|s| s.kind() == kind).cloned()
-    }
-
-    fn in_flight(&self) -> MutexGuard<'_, HashMap<String, usize>> {
-        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Takes a slot for an endpoint if it is under its limit.
-    fn take_slot(&self, key: &str, limit: usize) -> bool {
-        let mut m = self.in_flight();
-        let n = m.entry(key.to_string()).or_default();
-        if *n >= limit {
-            return false;
-        }
-        *n += 1;
-        self.active.fetch_add(1, Ordering::SeqCst);
-        true
-    }
-
-    fn release_slot(&self, key: &str) {
-        let mut m = self.in_flight();
-        if let Some(n) = m.get_mut(key) {
-            *n -= 1;
-            if *n == 0 {
-                m.remove(key);
-            }
-        }
-        self.active.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -95,6 +68,7 @@ impl Webhooks {
             max_response_bytes: outbound.max_response_bytes,
         })?;
         let policy = config.retry_policy();
+        let slots = slots::Slots::new(config.per_endpoint_concurrency as usize);
         let hooks: Arc<dyn Subscriber> = Arc::new(WebhookSubscriber {
             store: store.clone(),
             master_key: master_key.clone(),
@@ -109,8 +83,7 @@ impl Webhooks {
             config,
             policy,
             subscribers: vec![hooks],
-            in_flight: Mutex::new(HashMap::new()),
-            active: AtomicUsize::new(0),
+            slots,
             started: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             stop_signal: tokio::sync::Notify::new(),

@@ -1,0 +1,94 @@
+//! Pacing: a receiver that answers 429, 502, 503 or 504 is asking to be left alone for a while,
+//! and the whole webhook slows down, not just the delivery that got the answer.
+
+use crate::harness::{admin, TestApp};
+use crate::receiver::{eventually, ok, Receiver};
+use crate::webhooks::{deliveries, hook, setup, touch_repo, HOOKS};
+use junction::clock::Clock;
+use reqwest::StatusCode;
+use serde_json::json;
+use std::collections::HashSet;
+use std::time::Duration;
+
+async fn a_receiver_that_asks_is_left_alone_as_long_as_it_asks(app: TestApp) {
+    setup(&app).await;
+    // The first request gets 503 with "come back in an hour"; every later one 200.
+    let slow = Receiver::start(
+        |_, i| {
+            if i == 0 {
+                (
+                    503,
+                    vec![("retry-after", "3600".to_string())],
+                    "busy".into(),
+                )
+            } else {
+                ok()
+            }
+        },
+        Duration::ZERO,
+    )
+    .await;
+    let other = Receiver::start_ok().await;
+    let h = hook(&app, HOOKS, &slow.url, json!(["repo:updated"]), None).await;
+    let r = app
+        .post(
+            HOOKS,
+            &admin(),
+            json!({"name": "other", "url": other.url, "events": ["repo:updated"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    touch_repo(&app, "v0").await;
+    let first = eventually("the 503 recorded", || async {
+        let d = deliveries(&app, &h, "").await["values"][0].clone();
+        (d["lastStatus"] == 503).then_some(d)
+    })
+    .await;
+    assert_eq!(first["state"], "pending", "503 is retried");
+    assert_eq!(
+        first["lastError"],
+        "The receiver answered 503, asking to slow down: this webhook's deliveries wait as its \
+         Retry-After says (else a second, doubling to a minute) and fewer go at once until it \
+         answers 2xx again."
+    );
+    let hour = 3_600_000;
+    let retry_at = first["nextAttemptDate"].as_i64().unwrap();
+    assert!(
+        retry_at >= app.clock.now_ms() + hour - 1_000,
+        "the delivery itself waits as Retry-After asks"
+    );
+
+    // Four more events: the other webhook gets them at once; the one that asked gets none.
+    for i in 1..=4 {
+        touch_repo(&app, &format!("v{i}")).await;
+    }
+    other.wait_for(5).await;
+    assert_eq!(
+        slow.received().len(),
+        1,
+        "nothing more while it asked to wait"
+    );
+    let queued = deliveries(&app, &h, "?state=pending").await;
+    assert_eq!(queued["size"], 5, "all five wait in the queue: {queued}");
+
+    // An hour later everything arrives, each event once more or for the first time.
+    app.clock.advance_ms(hour + 1_000);
+    app.webhooks.wake();
+    let got = slow.wait_for(6).await;
+    let ids: HashSet<&str> = got.iter().map(|g| g.header("webhook-id")).collect();
+    assert_eq!(ids.len(), 5);
+    eventually("all five delivered", || async {
+        (deliveries(&app, &h, "?state=succeeded").await["size"] == 5).then_some(())
+    })
+    .await;
+    // The success after it counts: the webhook is healthy again.
+    let r = app.get(&format!("{HOOKS}/{}", h["id"]), &admin()).await;
+    assert_eq!(r.body["status"], "enabled", "{}", r.body);
+    assert_eq!(r.body["consecutiveFailures"], 0);
+}
+
+crate::both_backends!(
+    spawn_linkable;
+    a_receiver_that_asks_is_left_alone_as_long_as_it_asks,
+);
