@@ -101,6 +101,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 url: url.clone(),
                 events: vec!["repo:updated".into()],
                 active: true,
+                ordered: false,
                 secret_encrypted: Some(Some(server.state.master_key.encrypt("bench-secret"))),
             };
             hooks.push(

@@ -5,6 +5,7 @@
 //! becomes due again, so every delivery is attempted at least once more. On PostgreSQL, claims
 //! skip rows other nodes hold (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
 
+use super::events::fan_out_in_tx;
 use super::{on_pool, on_writer, BeginWrite, Store, StoreError, StoreResult};
 use std::sync::Arc;
 
@@ -88,20 +89,31 @@ impl Store {
     /// Claims up to `limit` due deliveries until `lease_until`, oldest due first, at most
     /// `per_subscriber` for any one subscriber, and for those in `room` (`kind:id` → free slots
     /// on this node) at most that many: a subscriber at its concurrency limit gets none, and no
-    /// more is claimed than can be sent at once.
-    pub async fn claim_deliveries(
+    /// more is claimed than can be sent at once. An ordered subscriber gets only its earliest
+    /// unfinished delivery, and only when nothing is in flight for it.
+    ///
+    /// First, in the same transaction, it fans out up to `fan_out` new events into deliveries
+    /// (one writer turn for both: on SQLite the host's own writes wait for each turn). Returns
+    /// how many events it fanned out, and the claimed deliveries.
+    pub async fn fan_out_and_claim(
         &self,
+        fan_out: i64,
         limit: i64,
         lease_until: i64,
         per_subscriber: i64,
         room: &[(String, i64)],
-    ) -> StoreResult<Vec<DueDelivery>> {
+    ) -> StoreResult<(usize, Vec<DueDelivery>)> {
         let now = self.now();
         let lock = self.skip_locked();
         // The per-subscriber count looks at this many of the oldest due deliveries.
         let window = (limit * 4).max(1000);
-        let claimed: Vec<Delivery> = on_writer!(self, p => {
+        let (fanned, claimed): (usize, Vec<Delivery>) = on_writer!(self, p => {
             let mut tx = p.begin_redoable().await?;
+            let fanned = fan_out_in_tx!(tx, now, lock, fan_out);
+            if limit == 0 {
+                tx.commit().await?;
+                return Ok((fanned, Vec::new()));
+            }
             let mut q = sqlx::QueryBuilder::new("WITH ");
             if !room.is_empty() {
                 q.push("room(k, c) AS (VALUES ");
@@ -121,6 +133,13 @@ impl Store {
             if !room.is_empty() {
                 q.push(" AND (d.subscriber_kind || ':' || CAST(d.subscriber_id AS TEXT)) NOT IN (SELECT k FROM room WHERE c <= 0)");
             }
+            // An ordered subscriber's delivery goes only when every earlier one has finished,
+            // and only once every earlier event has been fanned out (another node may still be
+            // fanning it out): one at a time, in the order the changes committed.
+            q.push(" AND (NOT d.ordered OR (NOT EXISTS (SELECT 1 FROM webhook_deliveries o
+                WHERE o.ordered AND o.state IN ('pending', 'sending') AND o.subscriber_kind = d.subscriber_kind
+                  AND o.subscriber_id = d.subscriber_id AND o.event_id < d.event_id)
+                AND NOT EXISTS (SELECT 1 FROM events x WHERE x.dispatched_at IS NULL AND x.id < d.event_id)))");
             q.push(" ORDER BY d.next_attempt_at, d.id LIMIT ");
             q.push_bind(window);
             q.push("), ranked AS (SELECT id, next_attempt_at, k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY next_attempt_at, id) AS rn FROM due) ");
@@ -152,13 +171,13 @@ impl Store {
                 u.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
-            rows
+            (fanned, rows)
         });
         if claimed.is_empty() {
-            return Ok(Vec::new());
+            return Ok((fanned, Vec::new()));
         }
         let payloads = self.payloads(claimed.iter().map(|d| d.event_id)).await?;
-        Ok(claimed
+        let due = claimed
             .into_iter()
             .map(|d| DueDelivery {
                 payload: payloads
@@ -167,7 +186,8 @@ impl Store {
                     .unwrap_or_else(|| Arc::from("")),
                 delivery: d,
             })
-            .collect())
+            .collect();
+        Ok((fanned, due))
     }
 
     async fn payloads(

@@ -4,7 +4,8 @@
 //! stand, by a renderer the caller passes in (`Emit`): the store does not know payload shapes.
 //!
 //! The dispatcher then fans each event out into one delivery per matching subscriber
-//! (`fan_out_events`), in one transaction that also marks the events dispatched.
+//! (`fan_out_in_tx!`, run in the transaction that claims deliveries), marking the events
+//! dispatched.
 
 use super::StoreResult;
 use super::{on_writer, Account, BeginWrite, Comment, Participant, PullRequest, Repository, Store};
@@ -99,14 +100,51 @@ pub(crate) use repo_in_tx;
 /// that kind each event matches. The ids of the events being fanned out (already marked
 /// dispatched, at the time the deliveries take as theirs) follow, then `)`. App webhook modules
 /// add their statement here.
-const FAN_OUT: &[&str] = &[
-    "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at)
-     SELECT e.id, 'webhook', w.id, 'pending', 0, e.dispatched_at, e.dispatched_at
+pub(crate) const FAN_OUT: &[&str] = &[
+    "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at, ordered)
+     SELECT e.id, 'webhook', w.id, 'pending', 0, e.dispatched_at, e.dispatched_at, w.ordered
      FROM events e JOIN webhooks w
        ON (w.repo_id = e.repo_id OR (w.repo_id IS NULL AND w.project_id = e.project_id))
       AND (w.events = '*' OR w.events LIKE '%,' || e.event_key || ',%')
      WHERE w.active AND w.disabled_at IS NULL AND e.id IN (",
 ];
+
+/// Inside the caller's transaction: fans out up to `$limit` undispatched events, oldest first,
+/// in three statements whatever their number, marking them dispatched at `$now`. Evaluates to
+/// how many events it took. Several nodes may run this at once: on PostgreSQL each takes
+/// different events (`$lock` is `FOR UPDATE SKIP LOCKED`); SQLite has one writer.
+macro_rules! fan_out_in_tx {
+    ($tx:expr, $now:expr, $lock:expr, $limit:expr) => {{
+        let ids: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT id FROM events WHERE dispatched_at IS NULL ORDER BY id LIMIT $1{}",
+            $lock
+        ))
+        .bind($limit)
+        .fetch_all(&mut *$tx)
+        .await?;
+        if !ids.is_empty() {
+            let in_list = |q: &mut sqlx::QueryBuilder<'_, _>| {
+                let mut list = q.separated(", ");
+                for id in &ids {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+            };
+            let mut q = sqlx::QueryBuilder::new("UPDATE events SET dispatched_at = ");
+            q.push_bind($now);
+            q.push(" WHERE id IN (");
+            in_list(&mut q);
+            q.build().execute(&mut *$tx).await?;
+            for statement in $crate::store::events::FAN_OUT {
+                let mut q = sqlx::QueryBuilder::new(*statement);
+                in_list(&mut q);
+                q.build().execute(&mut *$tx).await?;
+            }
+        }
+        ids.len()
+    }};
+}
+pub(crate) use fan_out_in_tx;
 
 /// An event as the outbox holds it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -117,44 +155,6 @@ pub struct StoredEvent {
 }
 
 impl Store {
-    /// Fans out up to `limit` undispatched events, oldest first, in three statements whatever
-    /// their number. Returns how many events and how many deliveries were created. Several
-    /// nodes may run this at once: on PostgreSQL each claims different events (`SKIP LOCKED`);
-    /// SQLite has one writer.
-    pub async fn fan_out_events(&self, limit: i64) -> StoreResult<(usize, u64)> {
-        let now = self.now();
-        let lock = self.skip_locked();
-        on_writer!(self, p => {
-            let mut tx = p.begin_redoable().await?;
-            let ids: Vec<i64> = sqlx::query_scalar(&format!(
-                "SELECT id FROM events WHERE dispatched_at IS NULL ORDER BY id LIMIT $1{lock}"))
-                .bind(limit).fetch_all(&mut *tx).await?;
-            if ids.is_empty() {
-                return Ok((0, 0));
-            }
-            let in_list = |q: &mut sqlx::QueryBuilder<'_, _>| {
-                let mut list = q.separated(", ");
-                for id in &ids {
-                    list.push_bind(*id);
-                }
-                q.push(")");
-            };
-            let mut q = sqlx::QueryBuilder::new("UPDATE events SET dispatched_at = ");
-            q.push_bind(now);
-            q.push(" WHERE id IN (");
-            in_list(&mut q);
-            q.build().execute(&mut *tx).await?;
-            let mut deliveries = 0;
-            for statement in FAN_OUT {
-                let mut q = sqlx::QueryBuilder::new(*statement);
-                in_list(&mut q);
-                deliveries += q.build().execute(&mut *tx).await?.rows_affected();
-            }
-            tx.commit().await?;
-            Ok((ids.len(), deliveries))
-        })
-    }
-
     /// A "send test event" delivery: an event no one else receives (written as already
     /// dispatched) and its one delivery, claimed by the caller until `lease_until`.
     pub async fn enqueue_test_delivery(

@@ -14,6 +14,8 @@ pub struct Webhook {
     /// `*`, or the keys between commas (see `events_column`).
     pub events: String,
     pub active: bool,
+    /// Deliveries one at a time, in the order of their events.
+    pub ordered: bool,
     pub secret_encrypted: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -53,11 +55,12 @@ pub struct WebhookFields {
     pub url: String,
     pub events: Vec<String>,
     pub active: bool,
+    pub ordered: bool,
     /// `None` keeps the current secret on edit; `Some(None)` removes it.
     pub secret_encrypted: Option<Option<String>>,
 }
 
-const COLUMNS: &str = "id, uuid, project_id, repo_id, name, url, events, active, secret_encrypted, created_at, updated_at, consecutive_failures, paused_until, disabled_at, disabled_reason";
+const COLUMNS: &str = "id, uuid, project_id, repo_id, name, url, events, active, ordered, secret_encrypted, created_at, updated_at, consecutive_failures, paused_until, disabled_at, disabled_reason";
 
 impl Store {
     pub async fn create_webhook(
@@ -71,10 +74,10 @@ impl Store {
         let secret = f.secret_encrypted.clone().flatten();
         on_writer!(self, p => {
             let w: Webhook = sqlx::query_as(&format!(
-                "INSERT INTO webhooks (uuid, project_id, repo_id, name, url, events, active, secret_encrypted, created_by, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING {COLUMNS}"))
+                "INSERT INTO webhooks (uuid, project_id, repo_id, name, url, events, active, secret_encrypted, created_by, created_at, updated_at, ordered)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING {COLUMNS}"))
                 .bind(crate::secret::new_uuid()).bind(project_id).bind(repo_id).bind(&f.name).bind(&f.url)
-                .bind(events_column(&f.events)).bind(f.active).bind(secret).bind(created_by).bind(now)
+                .bind(events_column(&f.events)).bind(f.active).bind(secret).bind(created_by).bind(now).bind(f.ordered)
                 .fetch_one(p).await?;
             Ok(w)
         })
@@ -91,10 +94,10 @@ impl Store {
             let w: Option<Webhook> = sqlx::query_as(&format!(
                 "UPDATE webhooks SET name = $1, url = $2, events = $3, active = $4,
                  secret_encrypted = CASE WHEN $5 THEN secret_encrypted ELSE $6 END, updated_at = $7,
-                 consecutive_failures = 0, paused_until = NULL, disabled_at = NULL, disabled_reason = NULL
-                 WHERE id = $8 RETURNING {COLUMNS}"))
+                 consecutive_failures = 0, paused_until = NULL, disabled_at = NULL, disabled_reason = NULL,
+                 ordered = $9 WHERE id = $8 RETURNING {COLUMNS}"))
                 .bind(&f.name).bind(&f.url).bind(events_column(&f.events)).bind(f.active)
-                .bind(keep_secret).bind(secret).bind(now).bind(id)
+                .bind(keep_secret).bind(secret).bind(now).bind(id).bind(f.ordered)
                 .fetch_optional(p).await?;
             w.ok_or(StoreError::NotFound)
         })

@@ -1,5 +1,6 @@
-//! Pacing: a receiver that answers 429, 502, 503 or 504 is asking to be left alone for a while,
-//! and the whole webhook slows down, not just the delivery that got the answer.
+//! Pacing and order: a receiver that answers 429, 502, 503 or 504 is asking to be left alone
+//! for a while, and the whole webhook slows down, not just the delivery that got the answer;
+//! a webhook that asks for order gets one delivery at a time, in the order of the changes.
 
 use crate::harness::{admin, TestApp};
 use crate::receiver::{eventually, ok, Receiver};
@@ -88,7 +89,90 @@ async fn a_receiver_that_asks_is_left_alone_as_long_as_it_asks(app: TestApp) {
     assert_eq!(r.body["consecutiveFailures"], 0);
 }
 
+async fn an_ordered_webhook_gets_one_at_a_time_in_order(app: TestApp) {
+    setup(&app).await;
+    // The first request fails; each answer is held 50 ms, so unordered deliveries would overlap.
+    let rx = Receiver::start(
+        |_, i| {
+            if i == 0 {
+                (500, vec![], "down".into())
+            } else {
+                ok()
+            }
+        },
+        Duration::from_millis(50),
+    )
+    .await;
+    let other = Receiver::start_ok().await;
+    let r = app
+        .post(
+            HOOKS,
+            &admin(),
+            json!({"name": "in order", "url": rx.url, "events": ["repo:updated"], "ordered": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["ordered"], true);
+    let h = r.body;
+    let r = app
+        .post(
+            HOOKS,
+            &admin(),
+            json!({"name": "any order", "url": other.url, "events": ["repo:updated"]}),
+        )
+        .await;
+    assert_eq!(r.body["ordered"], false, "{}", r.text);
+
+    for i in 0..5 {
+        touch_repo(&app, &format!("v{i}")).await;
+    }
+    eventually("the first delivery failed", || async {
+        let d = deliveries(&app, &h, "").await;
+        let first = d["values"].as_array().unwrap().last().cloned().unwrap();
+        (first["lastStatus"] == 500).then_some(())
+    })
+    .await;
+    // One more change after the failure was recorded: once the other webhook has it, the
+    // dispatcher has looked at the queue since, and the ordered one still waits for its retry.
+    touch_repo(&app, "v5").await;
+    other.wait_for(6).await;
+    assert_eq!(rx.received().len(), 1, "later events wait behind the retry");
+
+    app.clock.advance_ms(60_000);
+    app.webhooks.wake();
+    let got = rx.wait_for(7).await;
+    let repo = app.store.find_repository("P", "r").await.unwrap().unwrap();
+    let mut expected: Vec<String> = app
+        .store
+        .events_of_repository(repo.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event_key == "repo:updated")
+        .map(|e| e.uuid)
+        .collect();
+    expected.insert(0, expected[0].clone());
+    let sent: Vec<&str> = got.iter().map(|g| g.header("webhook-id")).collect();
+    assert_eq!(sent, expected, "the retry first, then each event in order");
+    assert_eq!(rx.max_in_flight(), 1, "one at a time");
+    assert!(other.max_in_flight() >= 1);
+
+    // The setting is edited like any other, and bad values are refused.
+    let path = format!("{HOOKS}/{}", h["id"]);
+    let r = app.put(&path, &admin(), json!({"ordered": false})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["ordered"], false);
+    let r = app.put(&path, &admin(), json!({"ordered": "yes"})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    let r = app.get(&path, &admin()).await;
+    assert_eq!(
+        r.body["ordered"], false,
+        "nothing changed by the refused edit"
+    );
+}
+
 crate::both_backends!(
     spawn_linkable;
     a_receiver_that_asks_is_left_alone_as_long_as_it_asks,
+    an_ordered_webhook_gets_one_at_a_time_in_order,
 );

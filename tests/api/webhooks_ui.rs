@@ -163,11 +163,17 @@ async fn webhooks_are_managed_through_the_pages(app: TestApp) {
                 ("url", &rx.url),
                 ("all_events", "1"),
                 ("active", "1"),
+                ("ordered", "1"),
                 ("secret_mode", "keep"),
             ],
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = b.get(&hook_page).await;
+    assert!(page
+        .body
+        .contains("<span id=\"hook-ordered\">in order</span>"));
+    assert!(page.body.contains("name=\"ordered\" value=\"1\" checked"));
     let r = app
         .get(
             &format!("/rest/api/1.0/projects/P/repos/r/webhooks/{id}"),
@@ -177,6 +183,7 @@ async fn webhooks_are_managed_through_the_pages(app: TestApp) {
     assert_eq!(r.body["name"], "ci-2");
     assert_eq!(r.body["events"], serde_json::json!(["*"]));
     assert_eq!(r.body["hasSecret"], true);
+    assert_eq!(r.body["ordered"], true);
     let forged = b
         .post(
             &format!("{hook_page}/delete"),

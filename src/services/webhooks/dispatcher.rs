@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 /// The longest the loop sleeps without a signal.
 const POLL: Duration = Duration::from_millis(1000);
-/// Events fanned out per transaction, deliveries claimed per transaction.
+/// Events fanned out and deliveries claimed per transaction.
 const FAN_OUT_BATCH: i64 = 500;
 const CLAIM_BATCH: usize = 500;
 /// A claim outlives the attempt's timeout by this much before another worker may take it over.
@@ -35,11 +35,8 @@ pub enum Finished {
 pub async fn run(inner: Arc<Inner>, results: mpsc::UnboundedSender<Finished>) {
     let signal = inner.store.events_signal();
     while !inner.stopping.load(Ordering::SeqCst) {
-        if let Err(e) = fan_out(&inner).await {
-            tracing::warn!(error = %e, "webhook fan-out failed; retrying");
-        }
-        if let Err(e) = claim_and_send(&inner, &results).await {
-            tracing::warn!(error = %e, "claiming webhook deliveries failed; retrying");
+        if let Err(e) = fan_out_and_send(&inner, &results).await {
+            tracing::warn!(error = %e, "fanning out or claiming webhook deliveries failed; retrying");
         }
         tokio::select! {
             _ = signal.notified() => {}
@@ -50,16 +47,8 @@ pub async fn run(inner: Arc<Inner>, results: mpsc::UnboundedSender<Finished>) {
     // Dropping `results` here (and in each attempt as it ends) lets the recorder finish.
 }
 
-async fn fan_out(inner: &Inner) -> crate::store::StoreResult<()> {
-    loop {
-        let (events, _) = inner.store.fan_out_events(FAN_OUT_BATCH).await?;
-        if events < FAN_OUT_BATCH as usize {
-            return Ok(());
-        }
-    }
-}
-
-async fn claim_and_send(
+/// Fans out new events and claims what this node can send now, until neither has more.
+async fn fan_out_and_send(
     inner: &Arc<Inner>,
     results: &mpsc::UnboundedSender<Finished>,
 ) -> crate::store::StoreResult<()> {
@@ -67,17 +56,20 @@ async fn claim_and_send(
     let per_endpoint = inner.slots.per_endpoint();
     loop {
         let free = workers.saturating_sub(inner.slots.active());
-        if free == 0 {
-            return Ok(());
-        }
         let now = inner.clock.now_ms();
         // Subscribers busy or slowed down here, and how many more each may have now.
         let room = inner.slots.room(now);
         let lease = now + i64::from(inner.config.timeout_seconds) * 1000 + LEASE_GRACE_MS;
         let want = free.min(CLAIM_BATCH);
-        let due = inner
+        let (fanned, due) = inner
             .store
-            .claim_deliveries(want as i64, lease, per_endpoint as i64, &room)
+            .fan_out_and_claim(
+                FAN_OUT_BATCH,
+                want as i64,
+                lease,
+                per_endpoint as i64,
+                &room,
+            )
             .await?;
         let claimed = due.len();
         let mut resolved: HashMap<String, Resolved> = HashMap::new();
@@ -124,7 +116,7 @@ async fn claim_and_send(
         if !skipped.is_empty() {
             inner.store.record_attempts(&[], &skipped).await?;
         }
-        if claimed < want {
+        if fanned < FAN_OUT_BATCH as usize && (want == 0 || claimed < want) {
             return Ok(());
         }
     }

@@ -18,6 +18,7 @@ pub struct HookInput {
     pub url: Option<String>,
     pub events: Option<Vec<String>>,
     pub active: Option<bool>,
+    pub ordered: Option<bool>,
     /// `Some(None)` or `Some("")` removes the secret.
     pub secret: Option<Option<String>>,
 }
@@ -94,6 +95,10 @@ impl Webhooks {
             url,
             events,
             active: input.active.or(current.map(|c| c.active)).unwrap_or(true),
+            ordered: input
+                .ordered
+                .or(current.map(|c| c.ordered))
+                .unwrap_or(false),
             secret_encrypted: if current.is_none() {
                 Some(secret.flatten())
             } else {

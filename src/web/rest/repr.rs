@@ -251,6 +251,7 @@ pub fn webhook(h: &crate::store::Webhook, now: i64) -> Value {
         "url": h.url,
         "events": if keys.is_empty() { vec!["*".to_string()] } else { keys },
         "active": h.active,
+        "ordered": h.ordered,
         "configuration": {},
         "hasSecret": h.secret_encrypted.is_some(),
         "scopeType": if h.repo_id.is_some() { "repository" } else { "project" },

@@ -111,6 +111,8 @@ pub struct HookBody {
     pub url: Option<String>,
     pub events: Option<Vec<String>>,
     pub active: Option<bool>,
+    /// Junction's own: deliveries one at a time, in the order of their events.
+    pub ordered: Option<bool>,
     #[serde(default)]
     pub configuration: Option<HookConfiguration>,
 }
@@ -134,6 +136,7 @@ impl From<HookBody> for HookInput {
             url: b.url,
             events: b.events,
             active: b.active,
+            ordered: b.ordered,
             secret: b.configuration.and_then(|c| c.secret),
         }
     }

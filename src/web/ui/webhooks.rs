@@ -34,6 +34,7 @@ pub struct HookView {
     pub notice: Option<String>,
     pub has_secret: bool,
     pub active: bool,
+    pub ordered: bool,
     pub subscribed: Vec<EventBox>,
     pub all_events: bool,
 }
@@ -76,6 +77,7 @@ impl HookView {
             notice,
             has_secret: v["hasSecret"].as_bool().unwrap_or(false),
             active: v["active"].as_bool().unwrap_or(false),
+            ordered: v["ordered"].as_bool().unwrap_or(false),
             subscribed: EVENT_KEYS
                 .iter()
                 .map(|k| EventBox {
@@ -218,6 +220,7 @@ fn hook_body(fields: &[(String, String)]) -> (HookBody, Option<String>) {
             url: get("url"),
             events: Some(events),
             active: Some(get("active").is_some()),
+            ordered: Some(get("ordered").is_some()),
             configuration: Some(HookConfiguration { secret }),
         },
         generated,
