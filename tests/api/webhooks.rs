@@ -50,6 +50,19 @@ pub async fn touch_repo(app: &TestApp, description: &str) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
+/// The `webhook-id`s of repository P/r's events with this key, in outbox order.
+pub async fn outbox_ids(store: &junction::store::Store, key: &str) -> Vec<String> {
+    let repo = store.find_repository("P", "r").await.unwrap().unwrap();
+    store
+        .events_of_repository(repo.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event_key == key)
+        .map(|e| e.uuid)
+        .collect()
+}
+
 pub fn pr(title: &str) -> Value {
     let repo = json!({"slug": "r", "project": {"key": "P"}});
     json!({"title": title, "description": "Why", "fromRef": {"id": format!("refs/heads/{title}"), "repository": repo},

@@ -4,7 +4,7 @@
 
 use crate::harness::{admin, TestApp};
 use crate::receiver::{eventually, ok, Receiver};
-use crate::webhooks::{deliveries, hook, setup, touch_repo, HOOKS};
+use crate::webhooks::{deliveries, hook, outbox_ids, setup, touch_repo, HOOKS};
 use junction::clock::Clock;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -141,16 +141,7 @@ async fn an_ordered_webhook_gets_one_at_a_time_in_order(app: TestApp) {
     app.clock.advance_ms(60_000);
     app.webhooks.wake();
     let got = rx.wait_for(7).await;
-    let repo = app.store.find_repository("P", "r").await.unwrap().unwrap();
-    let mut expected: Vec<String> = app
-        .store
-        .events_of_repository(repo.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.event_key == "repo:updated")
-        .map(|e| e.uuid)
-        .collect();
+    let mut expected = outbox_ids(&app.store, "repo:updated").await;
     expected.insert(0, expected[0].clone());
     let sent: Vec<&str> = got.iter().map(|g| g.header("webhook-id")).collect();
     assert_eq!(sent, expected, "the retry first, then each event in order");
