@@ -18,6 +18,7 @@ mod accounts;
 mod audit;
 mod cache;
 mod deliveries;
+mod delivery_stats;
 pub mod events;
 pub mod grants;
 mod links;
@@ -37,6 +38,7 @@ pub use audit::{AuditEntry, NewAudit};
 pub use deliveries::{
     subscriber_key, Attempt, AttemptRecord, Delivery, DueDelivery, Outcome, Skipped,
 };
+pub use delivery_stats::{AttemptOutcome, Invocation, OutcomeCount};
 pub use events::{Emit, EventFacts, PullRequestFacts, RenderEvent, StoredEvent};
 pub use grants::{GrantHolder, GrantTarget};
 pub use links::{AppLink, LinkFields, LinkFlow, LinkToken, Outgoing, Pairing};

@@ -24,4 +24,5 @@ mod webhooks_crash;
 mod webhooks_interop;
 mod webhooks_pacing;
 mod webhooks_rules;
+mod webhooks_stats;
 mod webhooks_ui;

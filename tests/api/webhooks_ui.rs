@@ -144,6 +144,14 @@ async fn webhooks_are_managed_through_the_pages(app: TestApp) {
     assert!(repo_page.body.contains("410 Gone"), "{}", repo_page.body);
     let page = b.get(&hook_page).await;
     assert!(page.body.contains("id=\"hook-notice\""));
+    // The test event counts like any attempt: two delivered, one refused (the 410).
+    assert!(
+        page.body.contains(
+            "Last 24 hours: 2 delivered · 1 refused by the receiver · 0 without an answer"
+        ),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("Junction disabled this webhook"));
     let enabled = b
         .submit(&hook_page, &format!("{PAGES}/{id}/enable"), &[])

@@ -13,6 +13,7 @@ pub mod teams;
 pub mod tokens;
 pub mod users;
 pub mod webhook_deliveries;
+pub mod webhook_stats;
 pub mod webhooks;
 
 use super::state::AppState;
@@ -149,6 +150,15 @@ fn webhook_routes(base: &str) -> Router<AppState> {
                 .delete(webhooks::delete),
         )
         .route(&format!("{hook}/test"), post(webhooks::test))
+        .route(
+            &format!("{hook}/statistics"),
+            get(webhook_stats::statistics),
+        )
+        .route(
+            &format!("{hook}/statistics/summary"),
+            get(webhook_stats::summary),
+        )
+        .route(&format!("{hook}/latest"), get(webhook_stats::latest))
         .route(&format!("{hook}/enable"), post(webhooks::enable))
         .route(&format!("{hook}/deliveries"), get(webhook_deliveries::list))
         .route(

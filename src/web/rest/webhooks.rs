@@ -4,13 +4,14 @@
 //! Managing a repository's hooks needs REPO_ADMIN; a project's, PROJECT_ADMIN.
 
 use super::repr::webhook as webhook_json;
+use super::webhook_stats;
 use crate::domain::Action;
 use crate::services::audit;
 use crate::services::webhooks::manage::{FieldError, HookInput};
 use crate::store::{Project, Repository, Webhook};
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
-use crate::web::extract::Path;
+use crate::web::extract::{Path, Query};
 use crate::web::json::Json;
 use crate::web::state::AppState;
 use axum::extract::State;
@@ -142,18 +143,41 @@ impl From<HookBody> for HookInput {
     }
 }
 
+#[derive(Deserialize)]
+pub struct ListParams {
+    /// Only hooks that receive this event.
+    pub event: Option<String>,
+    /// `true`: each hook with its delivery statistics.
+    pub statistics: Option<String>,
+}
+
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(path): Path<HookPath>,
+    Query(q): Query<ListParams>,
 ) -> ApiResult<axum::Json<Value>> {
     let scope = load_scope(&state, &caller, &path).await?;
+    let event = webhook_stats::event_filter(q.event.as_deref())?;
+    let with_statistics = webhook_stats::flag(q.statistics.as_deref(), "statistics")?;
     let hooks = state
         .store
         .webhooks_of(scope.project.id, scope.repo_id())
         .await?;
     let now = state.clock.now_ms();
-    let values: Vec<Value> = hooks.iter().map(|h| webhook_json(h, now)).collect();
+    let mut values = Vec::new();
+    for h in hooks.iter().filter(|h| {
+        event.is_none_or(|e| {
+            let keys = h.event_keys();
+            keys.is_empty() || keys.iter().any(|k| k == e)
+        })
+    }) {
+        let mut v = webhook_json(h, now);
+        if with_statistics {
+            v["statistics"] = webhook_stats::statistics_of(&state.store, h, now).await?;
+        }
+        values.push(v);
+    }
     let req = crate::store::PageRequest {
         start: 0,
         limit: crate::store::PageRequest::MAX_LIMIT,

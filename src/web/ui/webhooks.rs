@@ -10,6 +10,7 @@ use crate::web::auth::Caller;
 use crate::web::extract::{Path, Query};
 use crate::web::json::Json;
 use crate::web::rest::webhook_deliveries as rest_deliveries;
+use crate::web::rest::webhook_stats as rest_stats;
 use crate::web::rest::webhooks::{self as rest, HookBody, HookConfiguration, HookPath};
 use crate::web::state::AppState;
 use askama::Template;
@@ -165,9 +166,18 @@ async fn list_page(
     error: Option<String>,
     created_secret: Option<(String, String)>,
 ) -> UiResult {
-    let axum::Json(list) = rest::list(State(state.clone()), caller.clone(), Path(path.clone()))
-        .await
-        .or_page(caller)?;
+    let all = rest::ListParams {
+        event: None,
+        statistics: None,
+    };
+    let axum::Json(list) = rest::list(
+        State(state.clone()),
+        caller.clone(),
+        Path(path.clone()),
+        crate::web::extract::Query(all),
+    )
+    .await
+    .or_page(caller)?;
     let (base, scope) = scope_of(path);
     let hooks = list["values"]
         .as_array()
@@ -311,6 +321,8 @@ struct HookPage {
     deliveries: Vec<DeliveryRow>,
     /// (filter, label, current)
     tabs: Vec<(&'static str, &'static str, bool)>,
+    /// Attempts in the last day: (delivered, answered otherwise, no answer).
+    last_day: (i64, i64, i64),
     error: Option<String>,
 }
 
@@ -354,6 +366,11 @@ async fn hook_page(
     )
     .await
     .or_page(caller)?;
+    let axum::Json(stats) =
+        rest_stats::statistics(State(state.clone()), caller.clone(), Path(path.clone()))
+            .await
+            .or_page(caller)?;
+    let count = |k: &str| stats["counts"][k].as_i64().unwrap_or_default();
     let (base, scope) = scope_of(path);
     Ok(render(&HookPage {
         nav: Nav::of(caller),
@@ -374,6 +391,7 @@ async fn hook_page(
         .into_iter()
         .map(|(s, label)| (s, label, filter.as_deref().unwrap_or("") == s))
         .collect(),
+        last_day: (count("successes"), count("failures"), count("errors")),
         error,
     }))
 }
