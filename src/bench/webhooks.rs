@@ -9,6 +9,7 @@
 //!    in one transaction, delivered to one hook.
 //! 2. Latency: 1,000 events/s, paced, for `--seconds`; for each event, the time from its commit
 //!    returning to its delivery arriving at the receiver (p50, p99).
+//! 3. Order: a backlog of 2,000 events to the same hook with `ordered` on (one at a time).
 //!
 //! Not a test: nothing here asserts a time.
 
@@ -115,8 +116,38 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     for h in hooks.drain(1..) {
         store.delete_webhook(h.id).await?;
     }
-    drain(&server, project.id, repos[0], &arrivals).await?;
+    drain(
+        &server,
+        project.id,
+        repos[0],
+        &arrivals,
+        20_000,
+        "to one hook",
+    )
+    .await?;
     latency(&server, &admin, &repos, &arrivals, seconds).await?;
+    // The same hook asking for order: one delivery at a time, each claimed after the last.
+    let hook = &hooks[0];
+    let mut fields = crate::store::WebhookFields {
+        name: hook.name.clone(),
+        url: hook.url.clone(),
+        events: hook.event_keys(),
+        active: true,
+        ordered: true,
+        secret_encrypted: None,
+    };
+    store.update_webhook(hook.id, &fields).await?;
+    drain(
+        &server,
+        project.id,
+        repos[0],
+        &arrivals,
+        2_000,
+        "in order to one ordered hook",
+    )
+    .await?;
+    fields.ordered = false;
+    store.update_webhook(hook.id, &fields).await?;
     server.stop().await
 }
 
@@ -174,25 +205,26 @@ async fn drain(
     project: i64,
     repo: i64,
     arrivals: &Arrivals,
+    backlog: usize,
+    to: &str,
 ) -> anyhow::Result<()> {
-    const BACKLOG: usize = 20_000;
     let before = arrivals.count.load(Ordering::Relaxed);
     let payload = r#"{"actor":{"type":"user","nickname":"admin"},"repository":{"type":"repository","full_name":"BENCH/hooked"},"changes":{}}"#;
     let started = Instant::now();
     server
         .store
-        .insert_events_for_benchmark(project, repo, "repo:updated", payload, BACKLOG)
+        .insert_events_for_benchmark(project, repo, "repo:updated", payload, backlog)
         .await?;
     let written = started.elapsed();
-    while arrivals.count.load(Ordering::Relaxed) - before < BACKLOG {
+    while arrivals.count.load(Ordering::Relaxed) - before < backlog {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let total = started.elapsed();
     println!(
-        "  drain: {BACKLOG} events written in {:.2} s, all delivered to one hook after {:.2} s = {:.0} deliveries/s",
+        "  drain: {backlog} events written in {:.2} s, all delivered {to} after {:.2} s = {:.0} deliveries/s",
         written.as_secs_f64(),
         total.as_secs_f64(),
-        BACKLOG as f64 / total.as_secs_f64()
+        backlog as f64 / total.as_secs_f64()
     );
     Ok(())
 }

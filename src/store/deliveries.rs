@@ -6,6 +6,7 @@
 //! skip rows other nodes hold (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
 
 use super::events::fan_out_in_tx;
+use super::ordered::settle_ordered;
 use super::{on_pool, on_writer, BeginWrite, Store, StoreError, StoreResult};
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub struct Delivery {
     pub event_uuid: String,
     pub event_key: String,
     pub event_at: i64,
+    /// Its subscriber takes deliveries one at a time, in order (see `ordered.rs`).
+    pub ordered: bool,
 }
 
 /// A claimed delivery with its body.
@@ -56,6 +59,9 @@ pub struct Attempt {
 pub struct AttemptRecord {
     pub attempt: Attempt,
     pub outcome: Outcome,
+    /// For an ordered subscriber's delivery, the subscriber (`kind`, `id`): when the delivery
+    /// finishes, the next one gets its turn.
+    pub ordered: Option<(String, i64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,8 +83,11 @@ pub enum Skipped {
 const DELIVERY_SELECT: &str =
     "SELECT d.id, d.event_id, d.subscriber_kind, d.subscriber_id, d.state, d.attempts,
     d.next_attempt_at, d.created_at, d.completed_at, d.last_status, d.last_error,
-    e.uuid AS event_uuid, e.event_key, e.at AS event_at
+    e.uuid AS event_uuid, e.event_key, e.at AS event_at, d.ordered
     FROM webhook_deliveries d JOIN events e ON e.id = d.event_id";
+
+/// The state a delivery queued again takes: ordered ones wait for their turn.
+const QUEUED: &str = "CASE WHEN ordered THEN 'waiting' ELSE 'pending' END";
 
 /// `kind:id`, how the claim names a subscriber to leave out.
 pub fn subscriber_key(kind: &str, id: i64) -> String {
@@ -89,8 +98,8 @@ impl Store {
     /// Claims up to `limit` due deliveries until `lease_until`, oldest due first, at most
     /// `per_subscriber` for any one subscriber, and for those in `room` (`kind:id` → free slots
     /// on this node) at most that many: a subscriber at its concurrency limit gets none, and no
-    /// more is claimed than can be sent at once. An ordered subscriber gets only its earliest
-    /// unfinished delivery, and only when nothing is in flight for it.
+    /// more is claimed than can be sent at once. An ordered subscriber has one delivery pending
+    /// at a time (the rest wait, see `ordered.rs`).
     ///
     /// First, in the same transaction, it fans out up to `fan_out` new events into deliveries
     /// (one writer turn for both: on SQLite the host's own writes wait for each turn). Returns
@@ -133,13 +142,10 @@ impl Store {
             if !room.is_empty() {
                 q.push(" AND (d.subscriber_kind || ':' || CAST(d.subscriber_id AS TEXT)) NOT IN (SELECT k FROM room WHERE c <= 0)");
             }
-            // An ordered subscriber's delivery goes only when every earlier one has finished,
-            // and only once every earlier event has been fanned out (another node may still be
-            // fanning it out): one at a time, in the order the changes committed.
-            q.push(" AND (NOT d.ordered OR (NOT EXISTS (SELECT 1 FROM webhook_deliveries o
-                WHERE o.ordered AND o.state IN ('pending', 'sending') AND o.subscriber_kind = d.subscriber_kind
-                  AND o.subscriber_id = d.subscriber_id AND o.event_id < d.event_id)
-                AND NOT EXISTS (SELECT 1 FROM events x WHERE x.dispatched_at IS NULL AND x.id < d.event_id)))");
+            // An ordered subscriber's pending delivery is its earliest fanned out; it goes once
+            // every earlier event has been fanned out too (another node may be at it still).
+            q.push(" AND (NOT d.ordered OR NOT EXISTS (SELECT 1 FROM events x
+                WHERE x.dispatched_at IS NULL AND x.id < d.event_id))");
             q.push(" ORDER BY d.next_attempt_at, d.id LIMIT ");
             q.push_bind(window);
             q.push("), ranked AS (SELECT id, next_attempt_at, k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY next_attempt_at, id) AS rn FROM due) ");
@@ -252,6 +258,12 @@ impl Store {
                 });
                 q.build().execute(&mut *tx).await?;
             }
+            // Ordered subscribers whose delivery finished: the next one's turn.
+            let mut finished_in_order: std::collections::BTreeSet<(String, i64)> = attempts
+                .iter()
+                .filter(|r| !matches!(r.outcome, Outcome::Retry(_)))
+                .filter_map(|r| r.ordered.clone())
+                .collect();
             // Successes with the same status (nearly all of them) are one statement.
             let mut succeeded: std::collections::BTreeMap<Option<i64>, Vec<&Attempt>> = Default::default();
             for r in &attempts {
@@ -295,12 +307,16 @@ impl Store {
                             .bind(*at).bind(*delivery_id).execute(&mut *tx).await?;
                     }
                     Skipped::GiveUp { delivery_id, reason } => {
-                        sqlx::query(
-                            "UPDATE webhook_deliveries SET state = 'failed', completed_at = $1, last_error = $2 WHERE id = $3")
-                            .bind(now).bind(reason).bind(*delivery_id).execute(&mut *tx).await?;
+                        let ordered: Option<(String, i64)> = sqlx::query_as(
+                            "UPDATE webhook_deliveries SET state = 'failed', completed_at = $1, last_error = $2 WHERE id = $3
+                             RETURNING subscriber_kind, subscriber_id, ordered")
+                            .bind(now).bind(reason).bind(*delivery_id).fetch_optional(&mut *tx).await?
+                            .and_then(|(k, i, o): (String, i64, bool)| o.then_some((k, i)));
+                        finished_in_order.extend(ordered);
                     }
                 }
             }
+            settle_ordered!(tx, &finished_in_order);
             tx.commit().await?;
             Ok(())
         })
@@ -355,10 +371,13 @@ impl Store {
     pub async fn redeliver(&self, kind: &str, subscriber_id: i64, id: i64) -> StoreResult<()> {
         let now = self.now();
         let changed = on_writer!(self, p => {
-            let r = sqlx::query(
-                "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, completed_at = NULL
-                 WHERE id = $2 AND subscriber_kind = $3 AND subscriber_id = $4 AND state IN ('succeeded', 'failed')")
-                .bind(now).bind(id).bind(kind).bind(subscriber_id).execute(p).await?;
+            let mut tx = p.begin_write().await?;
+            let r = sqlx::query(&format!(
+                "UPDATE webhook_deliveries SET state = {QUEUED}, next_attempt_at = $1, completed_at = NULL
+                 WHERE id = $2 AND subscriber_kind = $3 AND subscriber_id = $4 AND state IN ('succeeded', 'failed')"))
+                .bind(now).bind(id).bind(kind).bind(subscriber_id).execute(&mut *tx).await?;
+            settle_ordered!(tx, [(kind, subscriber_id)]);
+            tx.commit().await?;
             r.rows_affected()
         });
         if changed == 0 {
@@ -380,10 +399,14 @@ impl Store {
     ) -> StoreResult<u64> {
         let now = self.now();
         let n = on_writer!(self, p => {
-            sqlx::query(
-                "UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1, completed_at = NULL
-                 WHERE subscriber_kind = $2 AND subscriber_id = $3 AND state = 'failed' AND created_at >= $4")
-                .bind(now).bind(kind).bind(subscriber_id).bind(since).execute(p).await?.rows_affected()
+            let mut tx = p.begin_write().await?;
+            let n = sqlx::query(&format!(
+                "UPDATE webhook_deliveries SET state = {QUEUED}, next_attempt_at = $1, completed_at = NULL
+                 WHERE subscriber_kind = $2 AND subscriber_id = $3 AND state = 'failed' AND created_at >= $4"))
+                .bind(now).bind(kind).bind(subscriber_id).bind(since).execute(&mut *tx).await?.rows_affected();
+            settle_ordered!(tx, [(kind, subscriber_id)]);
+            tx.commit().await?;
+            n
         });
         if n > 0 {
             self.events_written().await;
@@ -412,11 +435,11 @@ impl Store {
         })
     }
 
-    /// How many deliveries are queued (pending or being sent): for tests and the benchmark.
+    /// How many deliveries are queued (waiting, pending or being sent): for tests and the benchmark.
     pub async fn queued_deliveries(&self) -> StoreResult<i64> {
         on_pool!(self, p => {
             let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM webhook_deliveries WHERE state IN ('pending', 'sending')")
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE state IN ('waiting', 'pending', 'sending')")
                 .fetch_one(p).await?;
             Ok(n)
         })

@@ -96,13 +96,14 @@ macro_rules! repo_in_tx {
 }
 pub(crate) use repo_in_tx;
 
-/// One statement per kind of subscriber: inserts a pending delivery for every subscriber of
-/// that kind each event matches. The ids of the events being fanned out (already marked
+/// One statement per kind of subscriber: inserts a delivery for every subscriber of that kind
+/// each event matches, `pending` (or `waiting`, for an ordered subscriber: see `ordered.rs`). The ids of the events being fanned out (already marked
 /// dispatched, at the time the deliveries take as theirs) follow, then `)`. App webhook modules
 /// add their statement here.
 pub(crate) const FAN_OUT: &[&str] = &[
     "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at, ordered)
-     SELECT e.id, 'webhook', w.id, 'pending', 0, e.dispatched_at, e.dispatched_at, w.ordered
+     SELECT e.id, 'webhook', w.id, CASE WHEN w.ordered THEN 'waiting' ELSE 'pending' END, 0,
+            e.dispatched_at, e.dispatched_at, w.ordered
      FROM events e JOIN webhooks w
        ON (w.repo_id = e.repo_id OR (w.repo_id IS NULL AND w.project_id = e.project_id))
       AND (w.events = '*' OR w.events LIKE '%,' || e.event_key || ',%')
@@ -135,11 +136,16 @@ macro_rules! fan_out_in_tx {
             q.push(" WHERE id IN (");
             in_list(&mut q);
             q.build().execute(&mut *$tx).await?;
+            let mut ordered = std::collections::BTreeSet::new();
             for statement in $crate::store::events::FAN_OUT {
                 let mut q = sqlx::QueryBuilder::new(*statement);
                 in_list(&mut q);
-                q.build().execute(&mut *$tx).await?;
+                q.push(" RETURNING subscriber_kind, subscriber_id, ordered");
+                let rows: Vec<(String, i64, bool)> =
+                    q.build_query_as().fetch_all(&mut *$tx).await?;
+                ordered.extend(rows.into_iter().filter(|r| r.2).map(|(k, i, _)| (k, i)));
             }
+            $crate::store::ordered::settle_ordered!($tx, &ordered);
         }
         ids.len()
     }};

@@ -24,6 +24,7 @@ pub mod grants;
 mod links;
 mod oauth;
 mod oauth_clients;
+pub(crate) mod ordered;
 mod projects;
 mod pulls;
 mod secrets;

@@ -137,6 +137,16 @@ async fn an_ordered_webhook_gets_one_at_a_time_in_order(app: TestApp) {
     touch_repo(&app, "v5").await;
     other.wait_for(6).await;
     assert_eq!(rx.received().len(), 1, "later events wait behind the retry");
+    let count = |state: &'static str| {
+        let (app, h) = (&app, &h);
+        async move {
+            deliveries(app, h, &format!("?state={state}")).await["size"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    assert_eq!(count("pending").await, 1, "only the first has its turn");
+    assert_eq!(count("waiting").await, 5);
 
     app.clock.advance_ms(60_000);
     app.webhooks.wake();
@@ -146,7 +156,29 @@ async fn an_ordered_webhook_gets_one_at_a_time_in_order(app: TestApp) {
     let sent: Vec<&str> = got.iter().map(|g| g.header("webhook-id")).collect();
     assert_eq!(sent, expected, "the retry first, then each event in order");
     assert_eq!(rx.max_in_flight(), 1, "one at a time");
-    assert!(other.max_in_flight() >= 1);
+    eventually("every delivery finished", || async {
+        (count("succeeded").await == 6).then_some(())
+    })
+    .await;
+
+    // A redelivery waits its turn too, and goes.
+    let first = deliveries(&app, &h, "?state=succeeded").await["values"][5].clone();
+    touch_repo(&app, "v6").await;
+    let r = app
+        .post(
+            &format!("{HOOKS}/{}/deliveries/{}/redeliver", h["id"], first["id"]),
+            &admin(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let got = rx.wait_for(9).await;
+    let last_two: Vec<&str> = got[7..].iter().map(|g| g.header("webhook-id")).collect();
+    assert!(
+        last_two.contains(&expected[0].as_str()),
+        "the redelivery arrived"
+    );
+    assert_eq!(rx.max_in_flight(), 1);
 
     // The setting is edited like any other, and bad values are refused.
     let path = format!("{HOOKS}/{}", h["id"]);

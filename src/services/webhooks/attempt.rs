@@ -72,6 +72,9 @@ pub async fn attempt(
         error: None,
     };
     let mut outcome = Outcome::Failed;
+    let ordered = d
+        .ordered
+        .then(|| (d.subscriber_kind.clone(), d.subscriber_id));
     let is_test = d.event_key == TEST_EVENT_KEY;
     if body.len() > cx.max_payload_bytes {
         a.error = Some(format!(
@@ -83,6 +86,7 @@ pub async fn attempt(
             record: AttemptRecord {
                 attempt: a,
                 outcome,
+                ordered,
             },
             health: None,
             retry_after_ms: None,
@@ -140,6 +144,7 @@ pub async fn attempt(
         record: AttemptRecord {
             attempt: a,
             outcome,
+            ordered,
         },
         health: (!is_test).then_some(health),
         retry_after_ms: retry_after.map(|ms| ms.min(cx.policy.max_retry_after as i64 * 1000)),

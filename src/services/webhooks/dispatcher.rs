@@ -27,7 +27,7 @@ pub enum Finished {
     Attempt {
         kind: &'static str,
         subscriber_id: i64,
-        attempted: Attempted,
+        attempted: Box<Attempted>,
     },
     Skipped(Skipped),
 }
@@ -154,7 +154,7 @@ fn spawn_attempt(
         let _ = results.send(Finished::Attempt {
             kind: subscriber.kind(),
             subscriber_id: due.delivery.subscriber_id,
-            attempted,
+            attempted: Box::new(attempted),
         });
     });
 }

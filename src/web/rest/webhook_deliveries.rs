@@ -45,12 +45,13 @@ fn parse_state(s: Option<&str>) -> Result<Option<&'static str>, ApiError> {
     match s.map(|s| s.to_ascii_lowercase()) {
         None => Ok(None),
         Some(s) => match s.as_str() {
+            "waiting" => Ok(Some("waiting")),
             "pending" => Ok(Some("pending")),
             "sending" => Ok(Some("sending")),
             "succeeded" => Ok(Some("succeeded")),
             "failed" => Ok(Some("failed")),
             other => Err(ApiError::bad_request(format!(
-                "'{other}' is not a delivery state; use pending, sending, succeeded or failed."
+                "'{other}' is not a delivery state; use waiting, pending, sending, succeeded or failed."
             ))
             .with_context("state")),
         },
