@@ -115,7 +115,7 @@ pub(crate) const FAN_OUT: &[&str] = &[
 /// how many events it took. Several nodes may run this at once: on PostgreSQL each takes
 /// different events (`$lock` is `FOR UPDATE SKIP LOCKED`); SQLite has one writer.
 macro_rules! fan_out_in_tx {
-    ($tx:expr, $now:expr, $lock:expr, $limit:expr) => {{
+    ($tx:expr, $now:expr, $lock:expr, $settle_lock:expr, $limit:expr) => {{
         let ids: Vec<i64> = sqlx::query_scalar(&format!(
             "SELECT id FROM events WHERE dispatched_at IS NULL ORDER BY id LIMIT $1{}",
             $lock
@@ -145,7 +145,7 @@ macro_rules! fan_out_in_tx {
                     q.build_query_as().fetch_all(&mut *$tx).await?;
                 ordered.extend(rows.into_iter().filter(|r| r.2).map(|(k, i, _)| (k, i)));
             }
-            $crate::store::ordered::settle_ordered!($tx, &ordered);
+            $crate::store::ordered::settle_ordered!($tx, &ordered, $settle_lock);
         }
         ids.len()
     }};

@@ -291,6 +291,16 @@ impl Store {
         }
     }
 
+    /// The statement that makes concurrent transactions take turns at one ordered subscriber
+    /// (`settle_ordered!`): a transaction-scoped advisory lock on PostgreSQL, where two nodes
+    /// may settle at once; nothing on SQLite, whose single writer already serialises them.
+    fn settle_lock(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(..) => "",
+            Db::Postgres(_) => "SELECT pg_advisory_xact_lock($1)",
+        }
+    }
+
     /// The signal the webhook dispatcher waits on.
     pub fn events_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
         self.events_signal.clone()

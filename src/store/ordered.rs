@@ -6,12 +6,28 @@
 //! delivery per ordered subscriber and never scans the ones behind it. Each step is a couple of
 //! index lookups (`webhook_deliveries_ordered_open`, `_turn`), whatever the backlog.
 
-/// Inside the caller's transaction, for each `(kind, id)` in `$subscribers`: unless a delivery
-/// is in flight, makes the earliest open delivery the pending one and any other pending one
-/// wait (two nodes fanning out at once may have queued a later event first).
+/// The advisory lock key of a subscriber (collisions only make two subscribers take turns).
+pub fn lock_key(kind: &str, id: i64) -> i64 {
+    let k = kind
+        .bytes()
+        .fold(0i64, |h, b| h.wrapping_mul(31).wrapping_add(i64::from(b)));
+    (k << 40) ^ id
+}
+
+/// Inside the caller's transaction, for each `(kind, id)` in `$subscribers` (in a fixed order,
+/// so two transactions never wait on each other in a circle): unless a delivery is in flight,
+/// makes the earliest open delivery the pending one and any other pending one wait. `$lock` is
+/// `Store::settle_lock()`: on PostgreSQL two nodes fanning out at once would otherwise each
+/// see only their own new delivery and both make it pending.
 macro_rules! settle_ordered {
-    ($tx:expr, $subscribers:expr) => {{
+    ($tx:expr, $subscribers:expr, $lock:expr) => {{
         for (kind, id) in $subscribers {
+            if !$lock.is_empty() {
+                sqlx::query($lock)
+                    .bind($crate::store::ordered::lock_key(kind, *id))
+                    .execute(&mut *$tx)
+                    .await?;
+            }
             let turn: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT id, state FROM webhook_deliveries WHERE subscriber_kind = $1 AND subscriber_id = $2
                  AND ordered AND state IN ('pending', 'sending')",

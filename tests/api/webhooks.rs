@@ -708,13 +708,8 @@ mod tight {
     );
 }
 
-/// Two nodes on one PostgreSQL database share the queue: each claims different deliveries
-/// (`FOR UPDATE SKIP LOCKED`), so both send at once and no delivery is sent twice.
-#[tokio::test]
-async fn two_nodes_share_the_deliveries() {
-    let Some(a) = TestApp::spawn_linkable(crate::harness::Backend::Postgres).await else {
-        return;
-    };
+/// A second node on `a`'s PostgreSQL database, running until the returned sender drops.
+async fn second_node(a: &TestApp) -> tokio::sync::oneshot::Sender<()> {
     let dir = tempfile::tempdir().unwrap();
     let mut config = junction::config::Config::for_data_dir(dir.path());
     config.server.listen = "127.0.0.1:0".parse().unwrap();
@@ -729,10 +724,21 @@ async fn two_nodes_share_the_deliveries() {
         junction::server::Server::build(config, std::sync::Arc::new(a.clock.clone()), bootstrap)
             .await
             .unwrap();
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(b.run(async move {
         let _ = stopped.await;
     }));
+    stop
+}
+
+/// Two nodes on one PostgreSQL database share the queue: each claims different deliveries
+/// (`FOR UPDATE SKIP LOCKED`), so both send at once and no delivery is sent twice.
+#[tokio::test]
+async fn two_nodes_share_the_deliveries() {
+    let Some(a) = TestApp::spawn_linkable(crate::harness::Backend::Postgres).await else {
+        return;
+    };
+    let _b = second_node(&a).await;
     setup(&a).await;
     // 500 ms per answer and at most 8 in flight per node: one node alone never has more than 8.
     let rx = Receiver::start(|_, _| ok(), Duration::from_millis(500)).await;
@@ -750,4 +756,32 @@ async fn two_nodes_share_the_deliveries() {
         "both nodes were sending at once (max in flight {})",
         rx.max_in_flight()
     );
+}
+
+/// Two nodes fanning out and recording at once still give an ordered hook one delivery at a
+/// time, in the order of the changes.
+#[tokio::test]
+async fn two_nodes_keep_an_ordered_hook_in_order() {
+    let Some(a) = TestApp::spawn_linkable(crate::harness::Backend::Postgres).await else {
+        return;
+    };
+    let _b = second_node(&a).await;
+    setup(&a).await;
+    let rx = Receiver::start(|_, _| ok(), Duration::from_millis(20)).await;
+    let r = a
+        .post(
+            HOOKS,
+            &admin(),
+            json!({"name": "in order", "url": rx.url, "events": ["repo:updated"], "ordered": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    // One after another, so that the outbox's order is the order the changes committed in.
+    for i in 0..30 {
+        touch_repo(&a, &format!("v{i}")).await;
+    }
+    let got = rx.wait_for(30).await;
+    let sent: Vec<&str> = got.iter().map(|g| g.header("webhook-id")).collect();
+    assert_eq!(sent, outbox_ids(&a.store, "repo:updated").await);
+    assert_eq!(rx.max_in_flight(), 1);
 }
