@@ -161,7 +161,12 @@ impl Store {
             }
             q.push(" ORDER BY r.next_attempt_at, r.id LIMIT ");
             q.push_bind(limit);
-            q.push(") ORDER BY d.next_attempt_at, d.id");
+            // Checked again on the row itself: on PostgreSQL a row another node claimed and
+            // committed meanwhile is no longer locked, and the lock re-reads only these
+            // conditions on its newest version (the CTE above saw an older snapshot).
+            q.push(") AND d.state IN ('pending', 'sending') AND d.next_attempt_at <= ");
+            q.push_bind(now);
+            q.push(" ORDER BY d.next_attempt_at, d.id");
             if !lock.is_empty() {
                 q.push(" FOR UPDATE OF d SKIP LOCKED");
             }

@@ -83,16 +83,16 @@ async fn sigkill_loses_no_event(backend: Backend) {
             format!("{}/{name}", postgres_server())
         }
     };
-    // Each answer takes 500 ms, eight at a time: the events are all committed long before
-    // they are all delivered, and deliveries are in flight when the kill comes.
-    let rx = Receiver::start(|_, _| ok(), Duration::from_millis(500)).await;
+    // Each answer takes a second, four at a time: the events are all committed long before
+    // they are all delivered (ten seconds), and deliveries are in flight when the kill comes.
+    let rx = Receiver::start(|_, _| ok(), Duration::from_millis(1000)).await;
     let config = dir.path().join("junction.toml");
     std::fs::write(
         &config,
         format!(
             "[server]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"{database_url}\"\n\
              [outbound]\nallow_private = [\"127.0.0.0/8\"]\n\
-             [webhooks]\ntimeout_seconds = 2\nper_endpoint_concurrency = 8\nretry_schedule_seconds = [1, 1, 1]\n"
+             [webhooks]\ntimeout_seconds = 2\nper_endpoint_concurrency = 4\nretry_schedule_seconds = [1, 1, 1]\n"
         ),
     )
     .unwrap();
@@ -149,9 +149,9 @@ async fn sigkill_loses_no_event(backend: Backend) {
     assert_eq!(status, StatusCode::CONFLICT);
 
     // Some deliveries answered, some in flight: kill.
-    rx.wait_for(8).await;
+    rx.wait_for(4).await;
     eventually("more deliveries in flight", || async {
-        (rx.received().len() >= 12).then_some(())
+        (rx.received().len() >= 8).then_some(())
     })
     .await;
     node.child.start_kill().unwrap();
