@@ -35,24 +35,16 @@ async fn atlassian_python_api_reviews_and_merges(app: TestApp) {
     let (Auth::Bearer(bob_token), _) = app.token(&bob, "read").await else {
         unreachable!()
     };
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/python/bitbucket_client.py"
-    );
-    let out = tokio::process::Command::new(python)
-        .arg(script)
-        .env("JUNCTION_URL", &app.base)
-        .env("ALICE_TOKEN", alice_token)
-        .env("BOB_TOKEN", bob_token)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "client failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_client(
+        &python,
+        "python/bitbucket_client.py",
+        &[
+            ("JUNCTION_URL", &app.base),
+            ("ALICE_TOKEN", &alice_token),
+            ("BOB_TOKEN", &bob_token),
+        ],
+    )
+    .await;
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["state"], "MERGED");
     // The server agrees.
@@ -107,25 +99,12 @@ async fn authlib_runs_the_code_flow_through_the_real_forms(app: TestApp) {
         .is_empty());
 }
 
-/// Runs one of the OAuth client programs under tests/ against the server as alice, and
-/// fails the test with its output if it fails.
-async fn run_oauth_client(
-    program: &str,
-    script: &str,
-    app: &TestApp,
-    client: &serde_json::Value,
-    redirect: &str,
-    extra_env: &[(&str, &str)],
-) -> std::process::Output {
+/// Runs a client program on a script under tests/ with the given environment, fails the test
+/// with its output if it fails, and returns what it printed.
+pub async fn run_client(program: &str, script: &str, env: &[(&str, &str)]) -> std::process::Output {
     let out = tokio::process::Command::new(program)
         .arg(format!("{}/tests/{script}", env!("CARGO_MANIFEST_DIR")))
-        .env("JUNCTION_URL", &app.base)
-        .env("CLIENT_ID", client["clientId"].as_str().unwrap())
-        .env("CLIENT_SECRET", client["clientSecret"].as_str().unwrap())
-        .env("REDIRECT_URI", redirect)
-        .env("USERNAME", "alice")
-        .env("PASSWORD", "alice-password")
-        .envs(extra_env.iter().copied())
+        .envs(env.iter().copied())
         .output()
         .await
         .unwrap();
@@ -136,6 +115,27 @@ async fn run_oauth_client(
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// Runs one of the OAuth client programs under tests/ against the server as alice.
+async fn run_oauth_client(
+    program: &str,
+    script: &str,
+    app: &TestApp,
+    client: &serde_json::Value,
+    redirect: &str,
+    extra_env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut env = vec![
+        ("JUNCTION_URL", app.base.as_str()),
+        ("CLIENT_ID", client["clientId"].as_str().unwrap()),
+        ("CLIENT_SECRET", client["clientSecret"].as_str().unwrap()),
+        ("REDIRECT_URI", redirect),
+        ("USERNAME", "alice"),
+        ("PASSWORD", "alice-password"),
+    ];
+    env.extend_from_slice(extra_env);
+    run_client(program, script, &env).await
 }
 
 /// The Node.js interop packages, installed by scripts/test.sh into tests/node/node_modules.

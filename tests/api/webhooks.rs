@@ -39,6 +39,20 @@ pub async fn hook(
     r.body
 }
 
+/// A repository webhook on `repo:updated` that asks for its deliveries in order.
+pub async fn ordered_hook(app: &TestApp, url: &str) -> Value {
+    let r = app
+        .post(
+            HOOKS,
+            &admin(),
+            json!({"name": "in order", "url": url, "events": ["repo:updated"], "ordered": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["ordered"], true);
+    r.body
+}
+
 pub async fn touch_repo(app: &TestApp, description: &str) {
     let r = app
         .put(
@@ -768,14 +782,7 @@ async fn two_nodes_keep_an_ordered_hook_in_order() {
     let _b = second_node(&a).await;
     setup(&a).await;
     let rx = Receiver::start(|_, _| ok(), Duration::from_millis(20)).await;
-    let r = a
-        .post(
-            HOOKS,
-            &admin(),
-            json!({"name": "in order", "url": rx.url, "events": ["repo:updated"], "ordered": true}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    ordered_hook(&a, &rx.url).await;
     // One after another, so that the outbox's order is the order the changes committed in.
     for i in 0..30 {
         touch_repo(&a, &format!("v{i}")).await;

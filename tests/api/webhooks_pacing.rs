@@ -4,7 +4,7 @@
 
 use crate::harness::{admin, TestApp};
 use crate::receiver::{eventually, ok, Receiver};
-use crate::webhooks::{deliveries, hook, outbox_ids, setup, touch_repo, HOOKS};
+use crate::webhooks::{deliveries, hook, ordered_hook, outbox_ids, setup, touch_repo, HOOKS};
 use junction::clock::Clock;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -104,16 +104,7 @@ async fn an_ordered_webhook_gets_one_at_a_time_in_order(app: TestApp) {
     )
     .await;
     let other = Receiver::start_ok().await;
-    let r = app
-        .post(
-            HOOKS,
-            &admin(),
-            json!({"name": "in order", "url": rx.url, "events": ["repo:updated"], "ordered": true}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    assert_eq!(r.body["ordered"], true);
-    let h = r.body;
+    let h = ordered_hook(&app, &rx.url).await;
     let r = app
         .post(
             HOOKS,

@@ -190,24 +190,16 @@ async fn atlassian_python_api_manages_webhooks(app: TestApp) {
     let (crate::harness::Auth::Bearer(token), _) = app.token(&admin_user, "admin").await else {
         unreachable!()
     };
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/python/bitbucket_webhooks.py"
-    );
-    let out = tokio::process::Command::new(python)
-        .arg(script)
-        .env("JUNCTION_URL", &app.base)
-        .env("TOKEN", token)
-        .env("RECEIVER_URL", &rx.url)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "client failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = crate::interop::run_client(
+        &python,
+        "python/bitbucket_webhooks.py",
+        &[
+            ("JUNCTION_URL", &app.base),
+            ("TOKEN", &token),
+            ("RECEIVER_URL", &rx.url),
+        ],
+    )
+    .await;
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["successes"], 1);
     // The delivery it saw was signed with the secret it set.
