@@ -48,6 +48,21 @@ impl Receiver {
         Self::start(|_, _| ok(), Duration::ZERO).await
     }
 
+    /// Answers the first request 200 and every later one 500.
+    pub async fn start_ok_once() -> Self {
+        Self::start(
+            |_, i| {
+                if i == 0 {
+                    ok()
+                } else {
+                    (500, vec![], "broken".into())
+                }
+            },
+            Duration::ZERO,
+        )
+        .await
+    }
+
     /// `answer(request, index)`; each answer is held `hold` before it is sent (to keep
     /// deliveries in flight).
     pub async fn start(

@@ -598,17 +598,7 @@ async fn every_event_kind_has_its_payload(app: TestApp) {
 
 async fn history_is_kept_for_the_retention_period(app: TestApp) {
     setup(&app).await;
-    let rx = Receiver::start(
-        |_, i| {
-            if i == 0 {
-                ok()
-            } else {
-                (500, vec![], "no".into())
-            }
-        },
-        Duration::ZERO,
-    )
-    .await;
+    let rx = Receiver::start_ok_once().await;
     let h = hook(&app, HOOKS, &rx.url, json!(["repo:updated"]), None).await;
     touch_repo(&app, "kept a while").await;
     newest_in_state(&app, &h, "succeeded").await;

@@ -2,26 +2,15 @@
 //! Center's shape — and atlassian-python-api managing webhooks as it would on Data Center.
 
 use crate::harness::{admin, TestApp};
-use crate::receiver::{eventually, ok, Receiver};
+use crate::receiver::{eventually, Receiver};
 use crate::webhooks::{hook, setup, touch_repo, HOOKS};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 async fn statistics_latest_and_filters(app: TestApp) {
     setup(&app).await;
     // The first delivery succeeds, the second is answered 500.
-    let rx = Receiver::start(
-        |_, i| {
-            if i == 0 {
-                ok()
-            } else {
-                (500, vec![], "broken".into())
-            }
-        },
-        Duration::ZERO,
-    )
-    .await;
+    let rx = Receiver::start_ok_once().await;
     let h = hook(&app, HOOKS, &rx.url, json!(["repo:updated"]), None).await;
     // A second hook at a port nobody listens on: its attempts get no answer at all.
     let closed = {
