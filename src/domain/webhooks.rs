@@ -126,6 +126,13 @@ pub struct RetryPolicy {
     pub max_retry_after: u64,
 }
 
+impl RetryPolicy {
+    /// A receiver's `Retry-After` (ms), as much of it as is honoured.
+    pub fn honoured_retry_after(&self, asked_ms: i64) -> i64 {
+        asked_ms.clamp(0, self.max_retry_after as i64 * 1000)
+    }
+}
+
 /// What a failed attempt means for its delivery: when to retry, or `None` to give up.
 /// `attempt` is the number of the attempt that failed (1 = the first); `roll` is uniform in
 /// [0, 1) and picks the jitter; `retry_after_ms` is what the receiver asked for.
@@ -138,9 +145,7 @@ pub fn next_retry(
 ) -> Option<i64> {
     let wait = *policy.schedule.get(usize::try_from(attempt - 1).ok()?)? as f64 * 1000.0;
     let jittered = wait * (1.0 + policy.jitter * (2.0 * roll - 1.0));
-    let asked = retry_after_ms
-        .unwrap_or(0)
-        .clamp(0, policy.max_retry_after as i64 * 1000);
+    let asked = policy.honoured_retry_after(retry_after_ms.unwrap_or(0));
     Some(now + (jittered as i64).max(asked))
 }
 

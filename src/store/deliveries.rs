@@ -114,12 +114,11 @@ impl Store {
     ) -> StoreResult<(usize, Vec<DueDelivery>)> {
         let now = self.now();
         let lock = self.skip_locked();
-        let settle_lock = self.settle_lock();
         // The per-subscriber count looks at this many of the oldest due deliveries.
         let window = (limit * 4).max(1000);
         let (fanned, claimed): (usize, Vec<Delivery>) = on_writer!(self, p => {
             let mut tx = p.begin_redoable().await?;
-            let fanned = fan_out_in_tx!(tx, now, lock, settle_lock, fan_out);
+            let fanned = fan_out_in_tx!(tx, self, now, fan_out);
             if limit == 0 {
                 tx.commit().await?;
                 return Ok((fanned, Vec::new()));
@@ -233,7 +232,6 @@ impl Store {
         }
         let now = self.now();
         let key_share = self.key_share();
-        let settle_lock = self.settle_lock();
         on_writer!(self, p => {
             let mut tx = p.begin_redoable().await?;
             // A delivery may have gone while it was attempted (its hook or repository deleted):
@@ -323,7 +321,7 @@ impl Store {
                     }
                 }
             }
-            settle_ordered!(tx, &finished_in_order, settle_lock);
+            settle_ordered!(tx, self, &finished_in_order);
             tx.commit().await?;
             Ok(())
         })
@@ -377,16 +375,18 @@ impl Store {
     /// `Duplicate` when it is still queued.
     pub async fn redeliver(&self, kind: &str, subscriber_id: i64, id: i64) -> StoreResult<()> {
         let now = self.now();
-        let settle_lock = self.settle_lock();
         let changed = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
-            let r = sqlx::query(&format!(
+            let ordered: Option<bool> = sqlx::query_scalar(&format!(
                 "UPDATE webhook_deliveries SET state = {QUEUED}, next_attempt_at = $1, completed_at = NULL
-                 WHERE id = $2 AND subscriber_kind = $3 AND subscriber_id = $4 AND state IN ('succeeded', 'failed')"))
-                .bind(now).bind(id).bind(kind).bind(subscriber_id).execute(&mut *tx).await?;
-            settle_ordered!(tx, [(kind, &subscriber_id)], settle_lock);
+                 WHERE id = $2 AND subscriber_kind = $3 AND subscriber_id = $4 AND state IN ('succeeded', 'failed')
+                 RETURNING ordered"))
+                .bind(now).bind(id).bind(kind).bind(subscriber_id).fetch_optional(&mut *tx).await?;
+            if ordered == Some(true) {
+                settle_ordered!(tx, self, [(kind, &subscriber_id)]);
+            }
             tx.commit().await?;
-            r.rows_affected()
+            u64::from(ordered.is_some())
         });
         if changed == 0 {
             return match self.delivery_detail(kind, subscriber_id, id).await? {
@@ -406,16 +406,18 @@ impl Store {
         since: i64,
     ) -> StoreResult<u64> {
         let now = self.now();
-        let settle_lock = self.settle_lock();
         let n = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
-            let n = sqlx::query(&format!(
+            let ordered: Vec<bool> = sqlx::query_scalar(&format!(
                 "UPDATE webhook_deliveries SET state = {QUEUED}, next_attempt_at = $1, completed_at = NULL
-                 WHERE subscriber_kind = $2 AND subscriber_id = $3 AND state = 'failed' AND created_at >= $4"))
-                .bind(now).bind(kind).bind(subscriber_id).bind(since).execute(&mut *tx).await?.rows_affected();
-            settle_ordered!(tx, [(kind, &subscriber_id)], settle_lock);
+                 WHERE subscriber_kind = $2 AND subscriber_id = $3 AND state = 'failed' AND created_at >= $4
+                 RETURNING ordered"))
+                .bind(now).bind(kind).bind(subscriber_id).bind(since).fetch_all(&mut *tx).await?;
+            if ordered.iter().any(|o| *o) {
+                settle_ordered!(tx, self, [(kind, &subscriber_id)]);
+            }
             tx.commit().await?;
-            n
+            ordered.len() as u64
         });
         if n > 0 {
             self.events_written().await;

@@ -97,9 +97,9 @@ macro_rules! repo_in_tx {
 pub(crate) use repo_in_tx;
 
 /// One statement per kind of subscriber: inserts a delivery for every subscriber of that kind
-/// each event matches, `pending` (or `waiting`, for an ordered subscriber: see `ordered.rs`). The ids of the events being fanned out (already marked
-/// dispatched, at the time the deliveries take as theirs) follow, then `)`. App webhook modules
-/// add their statement here.
+/// each event matches, `pending` (`waiting` for an ordered subscriber: see `ordered.rs`). The
+/// ids of the events being fanned out (already marked dispatched, at the time the deliveries
+/// take as theirs) follow, then `)`. App webhook modules add their statement here.
 pub(crate) const FAN_OUT: &[&str] = &[
     "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at, ordered)
      SELECT e.id, 'webhook', w.id, CASE WHEN w.ordered THEN 'waiting' ELSE 'pending' END, 0,
@@ -113,12 +113,12 @@ pub(crate) const FAN_OUT: &[&str] = &[
 /// Inside the caller's transaction: fans out up to `$limit` undispatched events, oldest first,
 /// in three statements whatever their number, marking them dispatched at `$now`. Evaluates to
 /// how many events it took. Several nodes may run this at once: on PostgreSQL each takes
-/// different events (`$lock` is `FOR UPDATE SKIP LOCKED`); SQLite has one writer.
+/// different events (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
 macro_rules! fan_out_in_tx {
-    ($tx:expr, $now:expr, $lock:expr, $settle_lock:expr, $limit:expr) => {{
+    ($tx:expr, $store:expr, $now:expr, $limit:expr) => {{
         let ids: Vec<i64> = sqlx::query_scalar(&format!(
             "SELECT id FROM events WHERE dispatched_at IS NULL ORDER BY id LIMIT $1{}",
-            $lock
+            $store.skip_locked()
         ))
         .bind($limit)
         .fetch_all(&mut *$tx)
@@ -145,7 +145,7 @@ macro_rules! fan_out_in_tx {
                     q.build_query_as().fetch_all(&mut *$tx).await?;
                 ordered.extend(rows.into_iter().filter(|r| r.2).map(|(k, i, _)| (k, i)));
             }
-            $crate::store::ordered::settle_ordered!($tx, &ordered, $settle_lock);
+            $crate::store::ordered::settle_ordered!($tx, $store, &ordered);
         }
         ids.len()
     }};

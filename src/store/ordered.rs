@@ -16,14 +16,15 @@ pub fn lock_key(kind: &str, id: i64) -> i64 {
 
 /// Inside the caller's transaction, for each `(kind, id)` in `$subscribers` (in a fixed order,
 /// so two transactions never wait on each other in a circle): unless a delivery is in flight,
-/// makes the earliest open delivery the pending one and any other pending one wait. `$lock` is
-/// `Store::settle_lock()`: on PostgreSQL two nodes fanning out at once would otherwise each
-/// see only their own new delivery and both make it pending.
+/// makes the earliest open delivery the pending one and any other pending one wait. First it
+/// takes `Store::settle_lock()`: on PostgreSQL two nodes fanning out at once would otherwise
+/// each see only their own new delivery and both make it pending.
 macro_rules! settle_ordered {
-    ($tx:expr, $subscribers:expr, $lock:expr) => {{
+    ($tx:expr, $store:expr, $subscribers:expr) => {{
+        let lock = $store.settle_lock();
         for (kind, id) in $subscribers {
-            if !$lock.is_empty() {
-                sqlx::query($lock)
+            if !lock.is_empty() {
+                sqlx::query(lock)
                     .bind($crate::store::ordered::lock_key(kind, *id))
                     .execute(&mut *$tx)
                     .await?;

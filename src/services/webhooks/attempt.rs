@@ -147,7 +147,7 @@ pub async fn attempt(
             ordered,
         },
         health: (!is_test).then_some(health),
-        retry_after_ms: retry_after.map(|ms| ms.min(cx.policy.max_retry_after as i64 * 1000)),
+        retry_after_ms: retry_after.map(|ms| cx.policy.honoured_retry_after(ms)),
     }
 }
 

@@ -4,11 +4,11 @@
 //! The list's `?statistics=true` adds the same statistics to each webhook.
 
 use super::webhooks::{load_hook, HookPath};
-use crate::domain::webhooks::EVENT_KEYS;
-use crate::store::{AttemptOutcome, Invocation, Store, StoreResult, Webhook};
+use crate::domain::webhooks::check_event_keys;
+use crate::store::{AttemptOutcome, Invocation, OutcomeCount, Store, StoreResult, Webhook};
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
-use crate::web::extract::Query;
+use crate::web::extract::{Path, Query};
 use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -32,17 +32,14 @@ pub fn flag(value: Option<&str>, name: &str) -> ApiResult<bool> {
     }
 }
 
-/// An event key given as a filter: one Junction sends (else the caller would wait forever).
-pub fn event_filter(value: Option<&str>) -> ApiResult<Option<&str>> {
-    match value {
-        None | Some("") => Ok(None),
-        Some(k) if EVENT_KEYS.contains(&k) => Ok(Some(k)),
-        Some(k) => Err(ApiError::bad_request(format!(
-            "'{k}' is not an event Junction sends; use one of: {}.",
-            EVENT_KEYS.join(", ")
-        ))
-        .with_context("event")),
-    }
+/// An event key given as a filter, checked as webhook events are (`*` or nothing: any event).
+pub fn event_filter(value: Option<&str>) -> ApiResult<Option<String>> {
+    let Some(key) = value.filter(|k| !k.is_empty()) else {
+        return Ok(None);
+    };
+    let keys = check_event_keys(&[key.to_string()])
+        .map_err(|m| ApiError::bad_request(m).with_context("event"))?;
+    Ok(keys.into_iter().next())
 }
 
 fn invocation(hook: &Webhook, i: &Invocation) -> Value {
@@ -68,11 +65,18 @@ fn invocation(hook: &Webhook, i: &Invocation) -> Value {
     })
 }
 
-fn counts(successes: i64, failures: i64, errors: i64, now: i64) -> Value {
+/// Attempts per outcome in the window, from the rows of `Store::attempt_counts` given.
+fn counts<'a>(rows: impl Iterator<Item = &'a OutcomeCount> + Clone, now: i64) -> Value {
+    let n = |o: AttemptOutcome| -> i64 {
+        rows.clone()
+            .filter(|r| r.outcome == o.name())
+            .map(|r| r.count)
+            .sum()
+    };
     json!({
-        "successes": successes,
-        "failures": failures,
-        "errors": errors,
+        "successes": n(AttemptOutcome::Success),
+        "failures": n(AttemptOutcome::Failure),
+        "errors": n(AttemptOutcome::Error),
         "window": { "start": now - WINDOW_MS, "duration": WINDOW_MS },
     })
 }
@@ -80,20 +84,7 @@ fn counts(successes: i64, failures: i64, errors: i64, now: i64) -> Value {
 /// The statistics of one hook, as `GET …/statistics` and the list's `?statistics=true` show them.
 pub async fn statistics_of(store: &Store, hook: &Webhook, now: i64) -> StoreResult<Value> {
     let rows = store.attempt_counts(KIND, hook.id, now - WINDOW_MS).await?;
-    let total = |o: AttemptOutcome| -> i64 {
-        rows.iter()
-            .filter(|r| r.outcome == o.name())
-            .map(|r| r.count)
-            .sum()
-    };
-    let mut v = json!({
-        "counts": counts(
-            total(AttemptOutcome::Success),
-            total(AttemptOutcome::Failure),
-            total(AttemptOutcome::Error),
-            now,
-        ),
-    });
+    let mut v = json!({ "counts": counts(rows.iter(), now) });
     for (field, outcome) in [
         ("lastSuccess", AttemptOutcome::Success),
         ("lastFailure", AttemptOutcome::Failure),
@@ -112,7 +103,7 @@ pub async fn statistics_of(store: &Store, hook: &Webhook, now: i64) -> StoreResu
 pub async fn statistics(
     State(state): State<AppState>,
     caller: Caller,
-    crate::web::extract::Path(path): crate::web::extract::Path<HookPath>,
+    Path(path): Path<HookPath>,
 ) -> ApiResult<axum::Json<Value>> {
     let (_, hook) = load_hook(&state, &caller, &path).await?;
     Ok(axum::Json(
@@ -124,7 +115,7 @@ pub async fn statistics(
 pub async fn summary(
     State(state): State<AppState>,
     caller: Caller,
-    crate::web::extract::Path(path): crate::web::extract::Path<HookPath>,
+    Path(path): Path<HookPath>,
 ) -> ApiResult<axum::Json<Value>> {
     let (_, hook) = load_hook(&state, &caller, &path).await?;
     let now = state.clock.now_ms();
@@ -134,19 +125,10 @@ pub async fn summary(
         .await?;
     let mut out = Map::new();
     for key in rows.iter().map(|r| r.event_key.as_str()) {
-        if out.contains_key(key) {
-            continue;
+        if !out.contains_key(key) {
+            let of_key = rows.iter().filter(|r| r.event_key == key);
+            out.insert(key.to_string(), json!({ "counts": counts(of_key, now) }));
         }
-        let n = |o: AttemptOutcome| -> i64 {
-            rows.iter()
-                .filter(|r| r.event_key == key && r.outcome == o.name())
-                .map(|r| r.count)
-                .sum()
-        };
-        out.insert(
-            key.to_string(),
-            json!({ "counts": counts(n(AttemptOutcome::Success), n(AttemptOutcome::Failure), n(AttemptOutcome::Error), now) }),
-        );
     }
     Ok(axum::Json(Value::Object(out)))
 }
@@ -160,7 +142,7 @@ pub struct LatestParams {
 pub async fn latest(
     State(state): State<AppState>,
     caller: Caller,
-    crate::web::extract::Path(path): crate::web::extract::Path<HookPath>,
+    Path(path): Path<HookPath>,
     Query(q): Query<LatestParams>,
 ) -> ApiResult<Response> {
     let (_, hook) = load_hook(&state, &caller, &path).await?;
@@ -177,7 +159,7 @@ pub async fn latest(
     Ok(
         match state
             .store
-            .latest_attempt(KIND, hook.id, event, outcome)
+            .latest_attempt(KIND, hook.id, event.as_deref(), outcome)
             .await?
         {
             Some(i) => axum::Json(invocation(&hook, &i)).into_response(),

@@ -167,7 +167,7 @@ pub async fn list(
     let now = state.clock.now_ms();
     let mut values = Vec::new();
     for h in hooks.iter().filter(|h| {
-        event.is_none_or(|e| {
+        event.as_deref().is_none_or(|e| {
             let keys = h.event_keys();
             keys.is_empty() || keys.iter().any(|k| k == e)
         })
