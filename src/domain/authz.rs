@@ -33,6 +33,11 @@ pub enum Ceiling {
 }
 
 impl Ceiling {
+    /// The person themself (a signed-in session, or their password), as opposed to a token that
+    /// acts for them. Only the person may create credentials (see `Action::creates_credential`).
+    pub fn is_person(self) -> bool {
+        self == Ceiling::Full
+    }
     pub fn of(caps: &[Capability]) -> Self {
         Ceiling::Capped(caps.iter().fold(0, |acc, c| acc | *c as u16))
     }
@@ -136,7 +141,13 @@ pub enum Action {
     AdminRepo,
     DeleteRepo,
     ViewUsers,
+    /// Change one's own profile (display name, e-mail).
     EditOwnAccount,
+    /// Create a personal access token or change one's own password.
+    CreateOwnCredential,
+    /// Create, reset or reveal a credential that acts on its own: an OAuth client's secret, a
+    /// service account, an application link's credentials, another person's password.
+    AdminCredentials,
     /// Call a linked application as oneself (the application links request API). It acts for
     /// the person elsewhere, so it needs a credential that may act for them here too.
     ActThroughLink,
@@ -159,6 +170,17 @@ pub enum Denial {
     /// The user could, but the credential's scope does not allow it.
     BeyondScope(&'static str),
 }
+
+impl Action {
+    /// Actions that make or reveal a credential. Only the person may do them: a token must never
+    /// create a credential wider or longer-lived than itself, and a token's scope (cumulative, so
+    /// `REPO_READ` implies `ACCOUNT_WRITE`) says nothing about which credentials it may mint.
+    pub fn creates_credential(self) -> bool {
+        matches!(self, Action::CreateOwnCredential | Action::AdminCredentials)
+    }
+}
+
+pub const CREDENTIAL_NEEDS_PERSON: &str = "Credentials can only be created, reset or shown to a person who is signed in or gives their password; a token cannot create a credential wider or longer-lived than itself.";
 
 /// Decides one access. `facts` is `None` for actions not about a project or repository.
 pub fn authorize(
@@ -244,6 +266,16 @@ pub fn authorize(
             Some(WriteAccount),
             "Only the signed-in account holder can do this.",
         ),
+        CreateOwnCredential => (
+            signed_in,
+            None,
+            "Only the signed-in account holder can do this.",
+        ),
+        AdminCredentials => (
+            subject.global >= Some(GlobalPermission::Admin),
+            None,
+            "You need the ADMIN permission.",
+        ),
         ActThroughLink => (
             signed_in,
             Some(WriteAccount),
@@ -272,6 +304,9 @@ pub fn authorize(
         } else {
             Denial::Unauthenticated
         });
+    }
+    if action.creates_credential() && !subject.ceiling.is_person() {
+        return Err(Denial::BeyondScope(CREDENTIAL_NEEDS_PERSON));
     }
     if let Some(cap) = needs {
         if !subject.ceiling.allows(cap) {
@@ -412,6 +447,43 @@ mod tests {
         assert!(matches!(
             authorize(&admin_token, Action::EditOwnAccount, None),
             Err(Denial::BeyondScope(_))
+        ));
+    }
+
+    #[test]
+    fn only_the_person_creates_credentials() {
+        // A token with every capability there is still is not the person. (Every OAuth scope
+        // is checked the same way in `oauth2.rs`.)
+        let mut tokens = vec![Ceiling::Capped(u16::MAX)];
+        tokens.extend(
+            [
+                TokenPermission::Read,
+                TokenPermission::Write,
+                TokenPermission::Admin,
+            ]
+            .map(TokenPermission::ceiling),
+        );
+        for action in [Action::CreateOwnCredential, Action::AdminCredentials] {
+            for ceiling in &tokens {
+                let sys = user(GlobalPermission::SysAdmin, *ceiling);
+                assert_eq!(
+                    authorize(&sys, action, None),
+                    Err(Denial::BeyondScope(CREDENTIAL_NEEDS_PERSON)),
+                    "{action:?} with {ceiling:?}"
+                );
+            }
+            let person = user(GlobalPermission::SysAdmin, Ceiling::Full);
+            assert_eq!(authorize(&person, action, None), Ok(()));
+            assert_eq!(
+                authorize(&Subject::ANONYMOUS, action, None),
+                Err(Denial::Unauthenticated)
+            );
+        }
+        let plain = user(GlobalPermission::LicensedUser, Ceiling::Full);
+        assert_eq!(authorize(&plain, Action::CreateOwnCredential, None), Ok(()));
+        assert!(matches!(
+            authorize(&plain, Action::AdminCredentials, None),
+            Err(Denial::Forbidden(_))
         ));
     }
 

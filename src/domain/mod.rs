@@ -5,6 +5,7 @@ pub mod authz;
 pub mod names;
 pub mod oauth2;
 pub mod permission;
+pub mod redirect;
 pub mod pull_request;
 pub mod throttle;
 pub mod webhooks;

@@ -199,6 +199,26 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn no_scope_creates_credentials() {
+        use crate::domain::authz::{authorize, Action, Denial, Subject, CREDENTIAL_NEEDS_PERSON};
+        use crate::domain::GlobalPermission;
+        for scope in Scope::ALL {
+            let sys_admin = Subject {
+                user_id: Some(1),
+                global: Some(GlobalPermission::SysAdmin),
+                ceiling: ScopeSet(scope).ceiling(),
+            };
+            for action in [Action::CreateOwnCredential, Action::AdminCredentials] {
+                assert_eq!(
+                    authorize(&sys_admin, action, None),
+                    Err(Denial::BeyondScope(CREDENTIAL_NEEDS_PERSON)),
+                    "{scope} must not {action:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn rfc7636_appendix_b_vector() {
         // RFC 7636 Appendix B. (../shared/reference/oauth2.md quotes a different challenge,
         // "...URWKJWoPSMBv9gk", which is not SHA-256 of this verifier; the RFC's value is.)

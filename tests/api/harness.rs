@@ -274,6 +274,55 @@ impl TestApp {
         )
     }
 
+    /// An OAuth 2.0 access token of `user` with `scope`, issued by the real token endpoint to a
+    /// new client. (The person's consent is written straight to the store: the consent pages
+    /// have their own tests in `oauth2.rs`.)
+    pub async fn oauth_token(&self, user: &str, scope: &str) -> Auth {
+        let redirect = "http://localhost:8765/callback";
+        let c = self
+            .post("/rest/oauth2/latest/client", &admin(), serde_json::json!({"name": format!("c-{scope}-{}", rand_suffix()), "redirects": [redirect], "scope": scope}))
+            .await;
+        assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+        let client = self
+            .store
+            .find_oauth_client(c.body["clientId"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let account = self.store.find_account(user).await.unwrap().unwrap();
+        let code = format!("code-{}", rand_suffix());
+        self.store
+            .create_grant_with_code(
+                client.id,
+                account.id,
+                scope,
+                &junction::secret::token_hash(&code),
+                redirect,
+                None,
+                i64::MAX,
+            )
+            .await
+            .unwrap();
+        let r = self
+            .client
+            .post(format!("{}/rest/oauth2/latest/token", self.base))
+            .basic_auth(
+                c.body["clientId"].as_str().unwrap(),
+                c.body["clientSecret"].as_str(),
+            )
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let r = Self::read(r).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        Auth::Bearer(r.body["access_token"].as_str().unwrap().to_string())
+    }
+
     pub async fn project(&self, key: &str, public: bool) -> Value {
         let r = self
             .post(

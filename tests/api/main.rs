@@ -7,6 +7,7 @@ mod applinks_oidc;
 mod applinks_pairing;
 mod auth;
 mod cli;
+mod credentials;
 mod health;
 mod interop;
 mod oauth2;

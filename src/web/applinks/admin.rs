@@ -89,6 +89,11 @@ pub async fn update(
     Json(b): Json<LinkBody>,
 ) -> ApiResult<axum::Json<Value>> {
     let link = find(&state, &caller, &id).await?;
+    if b.incoming.is_some() || b.outgoing.is_some() {
+        // Either side's settings are the link's credentials (a new incoming client, a remote
+        // secret Junction acts with).
+        caller.check(Action::AdminCredentials)?;
+    }
     if b.url
         .as_deref()
         .is_some_and(|u| normalize_base_url(u).ok().as_deref() != Some(link.url.as_str()))
@@ -246,6 +251,7 @@ pub async fn credentials(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
+    caller.check(Action::AdminCredentials)?;
     let link = find(&state, &caller, &id).await?;
     let mut v = json!({"id": link.link_id, "name": link.name});
     if let Some(c) = incoming_of(&state, &link).await? {

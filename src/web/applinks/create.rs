@@ -198,7 +198,7 @@ pub async fn create(
     caller: Caller,
     Json(b): Json<LinkBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    caller.check(Action::AdminSystem)?;
+    caller.check(Action::AdminCredentials)?;
     let raw = required(&b.url, "url", "The application's URL")?;
     if b.incoming.is_none() && b.outgoing.is_none() {
         return Err(ApiError::bad_request(

@@ -26,7 +26,7 @@ pub struct PairBody {
 
 /// Starts pairing with the Junction server at `url`; returns where the admin's browser goes.
 pub async fn begin(state: &AppState, caller: &Caller, b: &PairBody) -> ApiResult<(Value, String)> {
-    caller.check(Action::AdminSystem)?;
+    caller.check(Action::AdminCredentials)?;
     let peer = discover_url(state, &b.url).await?;
     let (link, next) = state
         .links

@@ -123,7 +123,7 @@ pub async fn create(
     caller: Caller,
     Json(b): Json<ClientBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    caller.check(Action::AdminSystem)?;
+    caller.check(Action::AdminCredentials)?;
     let c = check(&b, None)?;
     let confidential = b.confidential.unwrap_or(true);
     let client_id = crate::secret::new_client_id();
@@ -195,6 +195,11 @@ pub async fn update(
         .with_context("confidential"));
     }
     let c = check(&b, Some(&client))?;
+    let was = ScopeSet::parse(&client.scope).map_err(ApiError::internal)?;
+    if !was.implies(c.scope) {
+        // A wider scope widens every credential of the client (its secret, a service account's).
+        caller.check(Action::AdminCredentials)?;
+    }
     let updated = match state
         .store
         .update_oauth_client(client.id, c.name.as_str(), &c.redirects, c.scope.as_str())
@@ -238,6 +243,7 @@ pub async fn reset_secret(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
+    caller.check(Action::AdminCredentials)?;
     let client = find(&state, &caller, &id).await?;
     if !client.confidential {
         return Err(ApiError::bad_request("Public clients have no secret."));
@@ -264,6 +270,7 @@ pub async fn credentials(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
+    caller.check(Action::AdminCredentials)?;
     let client = find(&state, &caller, &id).await?;
     let secret = match &client.secret_encrypted {
         Some(enc) => Some(state.master_key.decrypt(enc).map_err(ApiError::internal)?),

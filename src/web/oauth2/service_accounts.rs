@@ -60,7 +60,7 @@ pub async fn create(
     caller: Caller,
     Json(b): Json<ServiceAccountBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    caller.check(Action::AdminSystem)?;
+    caller.check(Action::AdminCredentials)?;
     let slug = Slug::parse("name", b.name.as_deref().unwrap_or(""))?;
     let display = DisplayName::parse(
         "displayName",

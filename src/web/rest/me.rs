@@ -67,7 +67,7 @@ pub async fn change_password(
     caller: Caller,
     Json(b): Json<PasswordBody>,
 ) -> ApiResult<StatusCode> {
-    caller.check(Action::EditOwnAccount)?;
+    caller.check(Action::CreateOwnCredential)?;
     let me = caller.user()?;
     let new = b.password.unwrap_or_default();
     if Some(&new) != b.password_confirm.as_ref() {

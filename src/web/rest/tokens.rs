@@ -25,7 +25,11 @@ pub const MAX_EXPIRY_DAYS: i64 = 3650;
 async fn owner(state: &AppState, caller: &Caller, slug: &str, create: bool) -> ApiResult<Account> {
     let me = caller.user()?;
     if me.slug.eq_ignore_ascii_case(slug) {
-        caller.check(Action::EditOwnAccount)?;
+        caller.check(if create {
+            Action::CreateOwnCredential
+        } else {
+            Action::EditOwnAccount
+        })?;
         return Ok(me.clone());
     }
     if create {
@@ -75,6 +79,7 @@ pub async fn create_token(
     permission: TokenPermission,
     expiry_days: Option<i64>,
 ) -> ApiResult<(AccessToken, String)> {
+    caller.check(Action::CreateOwnCredential)?;
     let name = DisplayName::parse("name", name)?;
     if let Some(d) = expiry_days {
         if !(1..=MAX_EXPIRY_DAYS).contains(&d) {

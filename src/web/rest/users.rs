@@ -178,7 +178,8 @@ pub async fn admin_create(
     caller: Caller,
     Query(p): Query<NewUserParams>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    caller.check(Action::AdminSystem)?;
+    // A new person's password is a credential.
+    caller.check(Action::AdminCredentials)?;
     let new = NewUser::parse(
         p.name.as_deref().unwrap_or(""),
         p.display_name.as_deref(),

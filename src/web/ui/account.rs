@@ -164,9 +164,6 @@ pub async fn create_token(
     CsrfForm(f): CsrfForm<TokenForm>,
 ) -> UiResult {
     let me = caller.user().or_page(&caller)?.clone();
-    caller
-        .check(crate::domain::Action::EditOwnAccount)
-        .or_page(&caller)?;
     let permission = TokenPermission::parse(&f.permission)
         .ok_or_else(|| ApiError::bad_request("Choose read, write or admin."))
         .or_page(&caller)?;

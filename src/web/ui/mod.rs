@@ -321,29 +321,13 @@ pub fn require_user(caller: &Caller, here: &str) -> Result<(), UiError> {
     }
 }
 
-/// Only local paths may be redirect targets (no open redirects).
-pub fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
-        _ => "/".to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redirects_stay_local() {
-        assert_eq!(local_path(Some("/projects/A")), "/projects/A");
-        for bad in [
-            None,
-            Some("https://evil.example"),
-            Some("//evil.example"),
-            Some("/\\evil"),
-            Some("javascript:x"),
-        ] {
-            assert_eq!(local_path(bad), "/");
-        }
-    }
+/// The page to go to next, from a request's `next`: Junction's own origin only
+/// (`domain::redirect`); control characters are a 400.
+pub fn next_target(state: &AppState, caller: &Caller, raw: Option<&str>) -> Result<String, UiError> {
+    crate::domain::redirect::same_origin_target(&state.base_url, raw).map_err(|e| UiError {
+        status: StatusCode::BAD_REQUEST,
+        message: e.to_string(),
+        nav: Box::new(Nav::of(caller)),
+        next: None,
+    })
 }

@@ -2,7 +2,7 @@
 //! cookie (there is no session yet to hold a token); sessions are `HttpOnly`, `SameSite=Lax`, and
 //! `Secure` when Junction is reached over https.
 
-use super::{local_path, render, CsrfForm, Nav, UiError, UiResult};
+use super::{next_target, render, CsrfForm, Nav, UiError, UiResult};
 use crate::secret::{constant_time_eq, new_token, token_hash, TokenKind};
 use crate::services::{audit, sign_in};
 use crate::web::auth::{cookie, Caller, Credential, SESSION_COOKIE};
@@ -72,7 +72,7 @@ pub async fn form(
     caller: Caller,
     Query(q): Query<NextParam>,
 ) -> UiResult {
-    let next = local_path(q.next.as_deref());
+    let next = next_target(&state, &caller, q.next.as_deref())?;
     if caller.user.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
@@ -99,7 +99,7 @@ pub async fn sign_in(
     headers: HeaderMap,
     Form(f): Form<SignInForm>,
 ) -> UiResult {
-    let next = local_path(f.next.as_deref());
+    let next = next_target(&state, &caller, f.next.as_deref())?;
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if expected.is_empty() || !constant_time_eq(expected, &f.csrf) {
         let msg = "The sign-in form expired. Please try again.".to_string();
