@@ -14,6 +14,7 @@ mod oauth2;
 mod permissions;
 mod projects;
 mod pulls;
+mod redirects;
 mod receiver;
 mod remote;
 mod storage;
