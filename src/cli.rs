@@ -111,7 +111,7 @@ pub async fn run() -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\r', '\n']).to_string();
             passwords::check_policy(&password).map_err(anyhow::Error::msg)?;
             let store = open_store(&config, clock).await?;
-            let hash = passwords::hash(password).await?;
+            let hash = passwords::hash_once(password).await?;
             let global = if admin {
                 GlobalPermission::SysAdmin
             } else {

@@ -53,7 +53,14 @@ pub struct SecurityConfig {
     pub master_key: Secret,
     pub session_idle_hours: u32,
     pub max_failed_sign_ins: u32,
+    pub max_failed_sign_ins_per_address: u32,
     pub sign_in_window_minutes: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (CIDR blocks); empty: none.
+    pub trusted_proxies: Vec<String>,
+    pub password_hash_threads: u32,
+    pub password_hash_wait_ms: u32,
+    /// `Strict-Transport-Security` max-age when the base URL is https (0: not sent).
+    pub hsts_max_age_seconds: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -177,8 +184,15 @@ impl Config {
         if self.security.session_idle_hours == 0 {
             bail!("invalid configuration: security.session_idle_hours: must be at least 1");
         }
-        if self.security.max_failed_sign_ins == 0 || self.security.sign_in_window_minutes == 0 {
-            bail!("invalid configuration: security.max_failed_sign_ins and security.sign_in_window_minutes must be at least 1");
+        let s = &self.security;
+        if s.max_failed_sign_ins == 0
+            || s.max_failed_sign_ins_per_address == 0
+            || s.sign_in_window_minutes == 0
+        {
+            bail!("invalid configuration: security.max_failed_sign_ins, security.max_failed_sign_ins_per_address and security.sign_in_window_minutes must be at least 1");
+        }
+        if s.password_hash_threads > 256 || !(1..=60_000).contains(&s.password_hash_wait_ms) {
+            bail!("invalid configuration: security.password_hash_threads must be 0 (one per core) to 256, and security.password_hash_wait_ms 1 to 60000");
         }
         let o = &self.oauth2;
         if !(1..=600).contains(&o.code_ttl_seconds) {

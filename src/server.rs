@@ -124,6 +124,20 @@ impl Server {
             tokio::spawn(async move { axum::serve(l, app).await });
         }
         self.state.webhooks.start();
+        // Sign-in counters that no longer hold anything back are forgotten, so guesses at
+        // names that do not exist cannot grow the table without bound.
+        let (purge_store, security) = (store.clone(), self.state.config.security.clone());
+        let purger = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                if let Err(e) =
+                    crate::services::sign_in::purge_counters(&purge_store, &security).await
+                {
+                    tracing::warn!(error = %e, "purging sign-in counters failed");
+                }
+            }
+        });
         let webhooks = self.state.webhooks.clone();
         let app = web::router(self.state, self.metrics);
         tracing::info!(addr = %self.addr, "Junction is ready");
@@ -133,6 +147,7 @@ impl Server {
         )
         .with_graceful_shutdown(shutdown)
         .await?;
+        purger.abort();
         webhooks.stop().await;
         store.close().await;
         tracing::info!("Junction stopped");
@@ -157,7 +172,7 @@ async fn create_first_admin(store: &Store, bootstrap: &Bootstrap) -> anyhow::Res
             true,
         ),
     };
-    let hash = passwords::hash(password.clone()).await?;
+    let hash = passwords::hash_once(password.clone()).await?;
     match store
         .create_user(
             "admin",

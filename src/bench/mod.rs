@@ -8,6 +8,7 @@
 pub mod applinks;
 pub mod load;
 pub mod oauth2;
+pub mod sign_in;
 pub mod webhooks;
 
 use crate::clock::{SharedClock, SystemClock};
@@ -32,7 +33,8 @@ pub struct BenchArgs {
     /// What to measure: "host" (REST read next to /health), "oauth2" (token endpoint and
     /// bearer reads, next to npm oidc-provider) or "applinks" (the request API through an
     /// outgoing link, next to the same read made directly) or "webhooks" (deliveries per
-    /// second, and commit-to-delivery latency at 1,000 events/s).
+    /// second, and commit-to-delivery latency at 1,000 events/s) or "sign-in" (memory and a
+    /// person's sign-in latency under a flood of bad sign-ins).
     #[arg(long, default_value = "host")]
     pub suite: String,
     /// Database connections in the server's pool.
@@ -112,7 +114,10 @@ pub async fn run(_config: Config, args: BenchArgs) -> anyhow::Result<()> {
         "oauth2" => oauth2::run(args).await,
         "applinks" => applinks::run(args).await,
         "webhooks" => webhooks::run(args).await,
-        other => anyhow::bail!("unknown suite {other:?}; use host, oauth2, applinks or webhooks"),
+        "sign-in" => sign_in::run(args).await,
+        other => anyhow::bail!(
+            "unknown suite {other:?}; use host, oauth2, applinks, webhooks or sign-in"
+        ),
     }
 }
 
@@ -225,7 +230,11 @@ async fn start_binary(
     admin_password: Option<&str>,
 ) -> anyhow::Result<(tokio::process::Child, Duration)> {
     let started = Instant::now();
-    let mut command = tokio::process::Command::new(std::env::current_exe()?);
+    let binary = match std::env::var_os("JUNCTION_BENCH_BINARY") {
+        Some(b) => std::path::PathBuf::from(b),
+        None => std::env::current_exe()?,
+    };
+    let mut command = tokio::process::Command::new(binary);
     command
         .arg("serve")
         .env("JUNCTION_SERVER__LISTEN", format!("127.0.0.1:{port}"))

@@ -5,8 +5,9 @@ pub mod authz;
 pub mod names;
 pub mod oauth2;
 pub mod permission;
-pub mod redirect;
 pub mod pull_request;
+pub mod redirect;
+pub mod sign_in_throttle;
 pub mod throttle;
 pub mod webhooks;
 

@@ -87,7 +87,13 @@ mod tests {
 
     #[test]
     fn control_characters_are_refused() {
-        for bad in ["/\t/evil.example", "/\n/x", "/\r\nSet-Cookie: a=b", "/\u{7f}", "/\0"] {
+        for bad in [
+            "/\t/evil.example",
+            "/\n/x",
+            "/\r\nSet-Cookie: a=b",
+            "/\u{7f}",
+            "/\0",
+        ] {
             assert_eq!(target(bad), Err(RedirectError::ControlCharacter), "{bad:?}");
         }
     }

@@ -1,61 +1,261 @@
-//! Checking a username and password, with throttling of repeated failures. Used by the sign-in
-//! form and by HTTP Basic authentication alike.
+//! Checking a username and password, with throttling. Used by the sign-in form and by HTTP Basic
+//! authentication alike.
+//!
+//! Each attempt is reserved on two counters before the password is checked — the client address,
+//! and the (username, client address) pair — so concurrent guesses cannot slip past the count,
+//! and guesses from one place never lock the person out from another. The rule for a counter is
+//! `domain/sign_in_throttle.rs`; the hashing is `passwords.rs` (bounded, may answer `Busy`).
 
-use super::{audit, passwords};
+use super::passwords::{Busy, Passwords};
 use crate::config::SecurityConfig;
+use crate::domain::sign_in_throttle::{Counter, Decision, Limit, PENDING_TTL_MS};
+use crate::store::sign_in_throttle::CounterWrite;
 use crate::store::{Account, Store, StoreError};
+use std::net::IpAddr;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
-    #[error("Too many failed sign-in attempts for this account. Try again in a few minutes.")]
-    Throttled,
+    #[error("Too many failed sign-in attempts. Try again in {retry_after_seconds} seconds.")]
+    Throttled { retry_after_seconds: u64 },
     #[error("The username or password is incorrect.")]
     Invalid,
+    #[error(transparent)]
+    Busy(#[from] Busy),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
+/// The limits of both counters, from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub address: Limit,
+    pub user_at_address: Limit,
+}
+
+impl Limits {
+    pub fn of(security: &SecurityConfig) -> Self {
+        let window_ms = i64::from(security.sign_in_window_minutes) * 60_000;
+        let limit = |free: u32| Limit {
+            free: i64::from(free),
+            window_ms,
+            max_delay_ms: window_ms,
+        };
+        Self {
+            address: limit(security.max_failed_sign_ins_per_address),
+            user_at_address: limit(security.max_failed_sign_ins),
+        }
+    }
+}
+
+/// Attempts beyond what a counter admits in flight wait this often, this many times, for the
+/// attempts in flight to settle (a burst of right passwords from one script).
+const SETTLE_POLL: Duration = Duration::from_millis(25);
+const SETTLE_POLLS: u32 = 200;
+
 pub async fn check_password(
     store: &Store,
+    passwords: &Passwords,
     security: &SecurityConfig,
     username: &str,
     password: &str,
     ip: &str,
 ) -> Result<Account, SignInError> {
     let username = username.trim().to_ascii_lowercase();
-    let window_ms = i64::from(security.sign_in_window_minutes) * 60_000;
-    if store.sign_in_failures(&username, window_ms).await?
-        >= i64::from(security.max_failed_sign_ins)
-    {
-        return Err(SignInError::Throttled);
-    }
-    let found = store.find_user_credentials(&username).await?;
-    let (account, stored) = match found {
-        Some((a, h)) if a.active => (Some(a), h),
-        _ => (None, None),
+    let limits = Limits::of(security);
+    let address = address_key(ip);
+    let keys = [address.clone(), format!("u:{address}:{username}")];
+    let keys: [&str; 2] = [&keys[0], &keys[1]];
+    let limits = [limits.address, limits.user_at_address];
+    reserve(store, &keys, &limits).await?;
+
+    let found = match store.find_user_credentials(&username).await {
+        Ok(f) => f,
+        Err(e) => {
+            give_back(store, &keys, &limits).await;
+            return Err(e.into());
+        }
     };
-    let ok = passwords::verify(password.to_string(), stored).await;
+    let (account, stored) = match found {
+        Some((a, h)) => (Some(a), h),
+        None => (None, None),
+    };
+    let ok = match passwords.verify(password.to_string(), stored).await {
+        Ok(ok) => ok,
+        Err(busy) => {
+            give_back(store, &keys, &limits).await;
+            return Err(busy.into());
+        }
+    };
     match account {
-        Some(a) if ok => {
-            store.clear_sign_in_failures(&username).await?;
+        Some(a) if ok && a.active => {
+            let now = store.now();
+            store
+                .update_sign_in_counters(&keys, |c| {
+                    let writes = vec![
+                        CounterWrite::Put(limits[0].succeed(c[0], now)),
+                        CounterWrite::Delete,
+                    ];
+                    (writes, ())
+                })
+                .await?;
             Ok(a)
         }
-        _ => {
-            store.record_sign_in_failure(&username, window_ms).await?;
-            let actor = audit::Actor {
-                id: None,
-                name: &username,
-                ip,
-            };
-            audit::record(
-                store,
-                &actor,
-                "auth.sign_in_failed",
-                &format!("user:{username}"),
-                "",
-            )
-            .await;
+        account => {
+            let now = store.now();
+            let newly_blocked = store
+                .update_sign_in_counters(&keys, |c| {
+                    let after: Vec<Counter> = (0..2).map(|i| limits[i].fail(c[i], now)).collect();
+                    let blocked = |c: &Counter| c.blocked_until > now;
+                    let newly = [0, 1].map(|i| blocked(&after[i]) && !blocked(&c[i]));
+                    (after.into_iter().map(CounterWrite::Put).collect(), newly)
+                })
+                .await?;
+            record_failure(store, &username, ip, account.is_some(), newly_blocked).await;
             Err(SignInError::Invalid)
         }
+    }
+}
+
+/// Reserves one attempt on every counter, waiting while attempts in flight use up what they
+/// admit; refuses at once when one is blocked.
+async fn reserve(store: &Store, keys: &[&str; 2], limits: &[Limit; 2]) -> Result<(), SignInError> {
+    for _ in 0..SETTLE_POLLS {
+        let now = store.now();
+        let decision = store
+            .update_sign_in_counters(keys, |c| {
+                let decisions = [0, 1].map(|i| limits[i].decide(c[i], now));
+                let retry = decisions
+                    .iter()
+                    .filter_map(|d| match d {
+                        Decision::Throttled { retry_after_ms } => Some(*retry_after_ms),
+                        _ => None,
+                    })
+                    .max();
+                if let Some(ms) = retry {
+                    return (
+                        vec![CounterWrite::Keep; 2],
+                        Decision::Throttled { retry_after_ms: ms },
+                    );
+                }
+                if decisions.contains(&Decision::Wait) {
+                    return (vec![CounterWrite::Keep; 2], Decision::Wait);
+                }
+                let writes = (0..2)
+                    .map(|i| CounterWrite::Put(limits[i].reserve(c[i], now)))
+                    .collect();
+                (writes, Decision::Proceed)
+            })
+            .await?;
+        match decision {
+            Decision::Proceed => return Ok(()),
+            Decision::Throttled { retry_after_ms } => {
+                return Err(SignInError::Throttled {
+                    retry_after_seconds: ((retry_after_ms + 999) / 1000).max(1) as u64,
+                })
+            }
+            Decision::Wait => tokio::time::sleep(SETTLE_POLL).await,
+        }
+    }
+    Err(SignInError::Throttled {
+        retry_after_seconds: 1,
+    })
+}
+
+/// Returns a reservation that was never decided (the store or the hashing pool failed).
+async fn give_back(store: &Store, keys: &[&str; 2], limits: &[Limit; 2]) {
+    let now = store.now();
+    let result = store
+        .update_sign_in_counters(keys, |c| {
+            let writes = (0..2)
+                .map(|i| CounterWrite::Put(limits[i].succeed(c[i], now)))
+                .collect();
+            (writes, ())
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "a sign-in reservation could not be given back; it lapses by itself");
+    }
+}
+
+/// The audit log gets failures for accounts that exist, and one entry when a counter starts
+/// refusing; guesses at names that do not exist add nothing, so they cannot grow it without
+/// bound.
+async fn record_failure(
+    store: &Store,
+    username: &str,
+    ip: &str,
+    exists: bool,
+    newly_blocked: [bool; 2],
+) {
+    let actor = super::audit::Actor {
+        id: None,
+        name: username,
+        ip,
+    };
+    if exists {
+        super::audit::record(
+            store,
+            &actor,
+            "auth.sign_in_failed",
+            &format!("user:{username}"),
+            "",
+        )
+        .await;
+    }
+    if newly_blocked[0] {
+        super::audit::record(
+            store,
+            &actor,
+            "auth.sign_in_throttled",
+            &format!("address:{ip}"),
+            "",
+        )
+        .await;
+    } else if newly_blocked[1] && exists {
+        super::audit::record(
+            store,
+            &actor,
+            "auth.sign_in_throttled",
+            &format!("user:{username}"),
+            ip,
+        )
+        .await;
+    }
+}
+
+/// The counter key of a client address. An IPv6 client is counted by its /64, the block one
+/// machine usually holds, so rotating through its addresses gains nothing.
+fn address_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("a:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(IpAddr::V6(v6)) => format!("a:{}", v6.to_ipv4_mapped().expect("checked")),
+        Ok(v4) => format!("a:{v4}"),
+        Err(_) => format!("a:{ip}"),
+    }
+}
+
+/// Forgets counters that no longer hold anything back (run periodically by the server).
+pub async fn purge_counters(store: &Store, security: &SecurityConfig) -> Result<u64, StoreError> {
+    let now = store.now();
+    let window_ms = i64::from(security.sign_in_window_minutes) * 60_000;
+    store
+        .purge_sign_in_counters(now, now - window_ms, now - PENDING_TTL_MS)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        assert_eq!(address_key("2001:db8:1:2:3:4:5:6"), "a:2001:db8:1:2::/64");
+        assert_eq!(address_key("2001:db8:1:2:ffff::1"), "a:2001:db8:1:2::/64");
+        assert_eq!(address_key("::ffff:192.0.2.7"), "a:192.0.2.7");
+        assert_eq!(address_key("192.0.2.7"), "a:192.0.2.7");
     }
 }

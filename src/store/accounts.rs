@@ -228,37 +228,4 @@ impl Store {
             Ok(v)
         })
     }
-
-    /// Counts a failed sign-in for `username` and returns the failures in the current window.
-    pub async fn record_sign_in_failure(&self, username: &str, window_ms: i64) -> StoreResult<i64> {
-        let now = self.now();
-        on_writer!(self, p => {
-            let n: i64 = sqlx::query_scalar(
-                "INSERT INTO sign_in_failures (username, failures, window_start) VALUES ($1, 1, $2)
-                 ON CONFLICT (username) DO UPDATE SET
-                   failures = CASE WHEN sign_in_failures.window_start < $3 THEN 1 ELSE sign_in_failures.failures + 1 END,
-                   window_start = CASE WHEN sign_in_failures.window_start < $3 THEN $2 ELSE sign_in_failures.window_start END
-                 RETURNING failures")
-                .bind(username).bind(now).bind(now - window_ms).fetch_one(p).await?;
-            Ok(n)
-        })
-    }
-
-    /// Failures counted for `username` in the window that is still open.
-    pub async fn sign_in_failures(&self, username: &str, window_ms: i64) -> StoreResult<i64> {
-        let since = self.now() - window_ms;
-        on_pool!(self, p => {
-            let n: Option<i64> = sqlx::query_scalar(
-                "SELECT failures FROM sign_in_failures WHERE username = $1 AND window_start >= $2")
-                .bind(username).bind(since).fetch_optional(p).await?;
-            Ok(n.unwrap_or(0))
-        })
-    }
-
-    pub async fn clear_sign_in_failures(&self, username: &str) -> StoreResult<()> {
-        on_writer!(self, p => {
-            sqlx::query("DELETE FROM sign_in_failures WHERE username = $1").bind(username).execute(p).await?;
-            Ok(())
-        })
-    }
 }

@@ -30,6 +30,7 @@ mod pulls;
 mod secrets;
 mod service_accounts;
 mod sessions;
+pub mod sign_in_throttle;
 mod token_batch;
 mod tokens;
 mod webhooks;
@@ -279,6 +280,15 @@ impl Store {
         match self.db {
             Db::Sqlite(..) => "",
             Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// What a read appends to lock the rows it reads until its transaction ends (PostgreSQL;
+    /// SQLite's single writer already serialises writers).
+    fn for_update(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(..) => "",
+            Db::Postgres(_) => " FOR UPDATE",
         }
     }
 

@@ -29,6 +29,8 @@ pub enum Redeemed {
         redirect_uri: String,
         challenge: Option<(String, String)>,
         expired: bool,
+        /// Whether the person who authorized it is active now.
+        user_active: bool,
     },
     /// Used before: the grant has been revoked with every token issued from it.
     Replayed,
@@ -44,6 +46,8 @@ pub enum Rotated {
     },
     /// An already-rotated token: the whole grant has been revoked.
     Reused,
+    /// A live token of a deactivated person: left as it is (reactivation restores it).
+    UserInactive,
     Unknown,
 }
 
@@ -120,13 +124,16 @@ impl Store {
             code_challenge: Option<String>,
             code_challenge_method: Option<String>,
             expires_at: i64,
+            user_active: bool,
         }
         let now = self.now();
         let row: Option<Row> = on_writer!(self, p => {
             sqlx::query_as(
                 "UPDATE oauth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
                  RETURNING grant_id, (SELECT client_id FROM oauth_grants WHERE id = grant_id) AS client_id,
-                           redirect_uri, code_challenge, code_challenge_method, expires_at")
+                           redirect_uri, code_challenge, code_challenge_method, expires_at,
+                           (SELECT a.active FROM oauth_grants g JOIN accounts a ON a.id = g.user_id
+                             WHERE g.id = grant_id) AS user_active")
                 .bind(now).bind(code_hash).fetch_optional(p).await?
         });
         if let Some(r) = row {
@@ -137,6 +144,7 @@ impl Store {
                 redirect_uri: r.redirect_uri,
                 challenge,
                 expired: r.expires_at <= now,
+                user_active: r.user_active,
             });
         }
         let used: Option<i64> = on_pool!(self, p => {
@@ -184,7 +192,8 @@ impl Store {
             let row: Option<Row> = sqlx::query_as(
                 "UPDATE oauth_tokens SET rotated_at = $1
                  WHERE token_hash = $2 AND kind = 'refresh' AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $1
-                   AND grant_id IN (SELECT id FROM oauth_grants WHERE revoked_at IS NULL)
+                   AND grant_id IN (SELECT g.id FROM oauth_grants g JOIN accounts a ON a.id = g.user_id
+                                    WHERE g.revoked_at IS NULL AND a.active)
                  RETURNING grant_id, (SELECT client_id FROM oauth_grants WHERE id = grant_id) AS client_id,
                            (SELECT scope FROM oauth_grants WHERE id = grant_id) AS scope")
                 .bind(now).bind(token_hash).fetch_optional(&mut *tx).await?;
@@ -203,16 +212,20 @@ impl Store {
                 scope: r.scope,
             });
         }
-        let reused: Option<i64> = on_pool!(self, p => {
-            sqlx::query_scalar("SELECT grant_id FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh' AND rotated_at IS NOT NULL")
+        let seen: Option<(i64, bool, bool)> = on_pool!(self, p => {
+            sqlx::query_as(
+                "SELECT t.grant_id, t.rotated_at IS NOT NULL, a.active FROM oauth_tokens t
+                 JOIN oauth_grants g ON g.id = t.grant_id JOIN accounts a ON a.id = g.user_id
+                 WHERE t.token_hash = $1 AND t.kind = 'refresh'")
                 .bind(token_hash).fetch_optional(p).await?
         });
-        match reused {
-            Some(grant) => {
+        match seen {
+            Some((grant, true, _)) => {
                 self.revoke_oauth_grant(grant).await?;
                 Ok(Rotated::Reused)
             }
-            None => Ok(Rotated::Unknown),
+            Some((_, false, false)) => Ok(Rotated::UserInactive),
+            _ => Ok(Rotated::Unknown),
         }
     }
 

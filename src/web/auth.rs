@@ -153,11 +153,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 /// Middleware: resolves the caller, enforces CSRF on cookie-authenticated REST writes, and adds
 /// `X-AUSERNAME` to every authenticated response.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let ip = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
+        .map(|c| c.0.ip());
+    let ip = state.client_address.of(peer, req.headers());
     let caller = match resolve(&state, req.headers(), ip).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
@@ -238,6 +238,7 @@ async fn from_basic(state: &AppState, encoded: &str, ip: String) -> Result<Calle
     }
     match sign_in::check_password(
         &state.store,
+        &state.passwords,
         &state.config.security,
         username,
         password,
@@ -246,13 +247,7 @@ async fn from_basic(state: &AppState, encoded: &str, ip: String) -> Result<Calle
     .await
     {
         Ok(account) => for_user(state, account, Ceiling::Full, Credential::Password, ip).await,
-        Err(sign_in::SignInError::Throttled) => Err(ApiError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "com.atlassian.bitbucket.auth.TooManyFailedLoginAttemptsException",
-            sign_in::SignInError::Throttled.to_string(),
-        )),
-        Err(sign_in::SignInError::Invalid) => Err(invalid_credentials()),
-        Err(sign_in::SignInError::Store(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -16,6 +16,8 @@ pub struct ApiError {
     pub exception: &'static str,
     /// The `WWW-Authenticate` challenge of a 401 (Basic unless a Bearer token was refused).
     pub challenge: &'static str,
+    /// `Retry-After` seconds, for 429 and 503.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -26,7 +28,13 @@ impl ApiError {
             context: None,
             exception,
             challenge: "Basic realm=\"Junction\"",
+            retry_after: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// A refused Bearer token answers with an RFC 6750 challenge.
@@ -123,6 +131,40 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::services::passwords::Busy> for ApiError {
+    fn from(e: crate::services::passwords::Busy) -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVER_BUSY",
+            e.to_string(),
+        )
+        .with_retry_after(crate::services::passwords::Busy::RETRY_AFTER_SECONDS)
+    }
+}
+
+impl From<crate::services::sign_in::SignInError> for ApiError {
+    fn from(e: crate::services::sign_in::SignInError) -> Self {
+        use crate::services::sign_in::SignInError as S;
+        match e {
+            S::Throttled {
+                retry_after_seconds,
+            } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "com.atlassian.bitbucket.auth.TooManyFailedLoginAttemptsException",
+                e.to_string(),
+            )
+            .with_retry_after(retry_after_seconds),
+            S::Invalid => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException",
+                "Authentication failed. Please check your credentials and try again.",
+            ),
+            S::Busy(b) => b.into(),
+            S::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::services::outbound::OutboundError> for ApiError {
     /// A URL that may not or cannot be used is bad input (400); a remote that failed is a bad
     /// gateway (502). The exception name is the failure's stable kind (`CONNECTION_REFUSED`, ...).
@@ -184,6 +226,10 @@ fn capitalise(s: &str) -> String {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (self.status, axum::Json(self.body())).into_response();
+        if let Some(s) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

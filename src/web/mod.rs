@@ -3,6 +3,7 @@
 
 pub mod applinks;
 pub mod auth;
+pub mod client_addr;
 pub mod error;
 pub mod extract;
 pub mod health;

@@ -1,10 +1,12 @@
 //! What every handler can reach. Built once per server; tests build one per test server.
 
+use super::client_addr::ClientAddress;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::MasterKey;
 use crate::services::links::Links;
 use crate::services::outbound::Outbound;
+use crate::services::passwords::Passwords;
 use crate::services::webhooks::payload::CloudPayloads;
 use crate::services::webhooks::Webhooks;
 use crate::store::{Account, Emit, Store};
@@ -24,6 +26,10 @@ pub struct Inner {
     pub links: Links,
     /// Webhook delivery (the dispatcher runs once the server serves).
     pub webhooks: Webhooks,
+    /// Password hashing, bounded (see `services/passwords.rs`).
+    pub passwords: Passwords,
+    /// Who the client is, behind trusted proxies too.
+    pub client_address: ClientAddress,
 }
 
 impl AppState {
@@ -52,7 +58,15 @@ impl AppState {
             config.webhooks.clone(),
             CloudPayloads::new(base_url.clone(), server_id),
         )?;
+        let client_address =
+            ClientAddress::new(&config.security.trusted_proxies).map_err(anyhow::Error::msg)?;
+        let passwords = Passwords::new(
+            config.security.password_hash_threads as usize,
+            std::time::Duration::from_millis(u64::from(config.security.password_hash_wait_ms)),
+        );
         Ok(Self(Arc::new(Inner {
+            passwords,
+            client_address,
             links,
             webhooks,
             store,

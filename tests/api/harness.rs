@@ -129,6 +129,16 @@ impl TestApp {
         .await
     }
 
+    /// A server behind a trusted reverse proxy on loopback: tests choose the client address with
+    /// `X-Forwarded-For`. Ten failures per address before delays start.
+    pub async fn spawn_behind_proxy(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |c| {
+            c.security.trusted_proxies = vec!["127.0.0.1/32".into()];
+            c.security.max_failed_sign_ins_per_address = 10;
+        })
+        .await
+    }
+
     /// Like `spawn_with`, with the manual clock starting at `start_ms`.
     pub async fn spawn_at(
         backend: Backend,
@@ -278,6 +288,39 @@ impl TestApp {
     /// new client. (The person's consent is written straight to the store: the consent pages
     /// have their own tests in `oauth2.rs`.)
     pub async fn oauth_token(&self, user: &str, scope: &str) -> Auth {
+        let (c, code) = self.oauth_code(user, scope).await;
+        let r = self.exchange_code(&c, &code).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        Auth::Bearer(r.body["access_token"].as_str().unwrap().to_string())
+    }
+
+    /// Posts a form to the token endpoint as client `c` (its id and secret in Basic).
+    pub async fn token_endpoint(&self, c: &Value, form: &[(&str, &str)]) -> Response {
+        let r = self
+            .client
+            .post(format!("{}/rest/oauth2/latest/token", self.base))
+            .basic_auth(c["clientId"].as_str().unwrap(), c["clientSecret"].as_str())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        Self::read(r).await
+    }
+
+    pub async fn exchange_code(&self, c: &Value, code: &str) -> Response {
+        self.token_endpoint(
+            c,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", "http://localhost:8765/callback"),
+            ],
+        )
+        .await
+    }
+
+    /// A new confidential client and an authorization code `user` granted it for `scope`.
+    pub async fn oauth_code(&self, user: &str, scope: &str) -> (Value, String) {
         let redirect = "http://localhost:8765/callback";
         let c = self
             .post("/rest/oauth2/latest/client", &admin(), serde_json::json!({"name": format!("c-{scope}-{}", rand_suffix()), "redirects": [redirect], "scope": scope}))
@@ -303,24 +346,7 @@ impl TestApp {
             )
             .await
             .unwrap();
-        let r = self
-            .client
-            .post(format!("{}/rest/oauth2/latest/token", self.base))
-            .basic_auth(
-                c.body["clientId"].as_str().unwrap(),
-                c.body["clientSecret"].as_str(),
-            )
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", redirect),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let r = Self::read(r).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        Auth::Bearer(r.body["access_token"].as_str().unwrap().to_string())
+        (c.body, code)
     }
 
     pub async fn project(&self, key: &str, public: bool) -> Value {

@@ -21,7 +21,13 @@ async fn next_stays_on_this_origin(app: TestApp) {
         ("%2F%5Cevil.example", "/"),
         ("https%3A%2F%2Fevil.example%2F", "/"),
         ("javascript%3Aalert(1)", "/"),
-        (&format!("{}%2Faccount", app.base.replace(':', "%3A").replace('/', "%2F")), "/account"),
+        (
+            &format!(
+                "{}%2Faccount",
+                app.base.replace(':', "%3A").replace('/', "%2F")
+            ),
+            "/account",
+        ),
     ] {
         let r = login_get(&app, next).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{next}");
@@ -30,7 +36,11 @@ async fn next_stays_on_this_origin(app: TestApp) {
 }
 
 async fn control_characters_in_next_are_a_400(app: TestApp) {
-    for next in ["%2F%09%2Fevil.example", "/%0A/x", "/%0D%0ASet-Cookie:%20a=b"] {
+    for next in [
+        "%2F%09%2Fevil.example",
+        "/%0A/x",
+        "/%0D%0ASet-Cookie:%20a=b",
+    ] {
         let r = login_get(&app, next).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{next}");
         assert!(r.headers().get("location").is_none());
@@ -44,13 +54,25 @@ async fn control_characters_in_next_are_a_400(app: TestApp) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let html = b.get(format!("{}/login", app.base)).send().await.unwrap().text().await.unwrap();
+    let html = b
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let marker = "name=\"csrf\" value=\"";
     let start = html.find(marker).unwrap() + marker.len();
     let csrf = html[start..].split('"').next().unwrap();
     let r = b
         .post(format!("{}/login", app.base))
-        .form(&[("csrf", csrf), ("next", "/\t/evil.example"), ("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .form(&[
+            ("csrf", csrf),
+            ("next", "/\t/evil.example"),
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -60,4 +82,7 @@ async fn control_characters_in_next_are_a_400(app: TestApp) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "not signed in");
 }
 
-crate::both_backends!(next_stays_on_this_origin, control_characters_in_next_are_a_400);
+crate::both_backends!(
+    next_stays_on_this_origin,
+    control_characters_in_next_are_a_400
+);

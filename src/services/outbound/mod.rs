@@ -4,7 +4,7 @@
 //! a private address is refused like the address itself. Redirects are never followed, proxies
 //! from the environment are ignored, and every response is cut off at a size and a time limit.
 
-mod guard;
+pub mod guard;
 
 pub use guard::{is_special, AddressPolicy, Cidr};
 

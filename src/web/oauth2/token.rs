@@ -41,6 +41,8 @@ pub fn parse_form(
     Ok(out)
 }
 
+const USER_INACTIVE: &str = "The person who authorized this application is deactivated; nothing is issued until an administrator reactivates them.";
+
 pub fn credentials(form: &HashMap<String, String>) -> PostedCredentials<'_> {
     PostedCredentials {
         client_id: form.get("client_id").map(String::as_str),
@@ -80,7 +82,14 @@ async fn authorization_code(
         .get("redirect_uri")
         .ok_or_else(|| OAuthError::invalid_request("redirect_uri is required."))?;
     let (grant_id, issued_to, expected_redirect, challenge, expired) = match state.store.redeem_code(&token_hash(code)).await? {
-        Redeemed::Fresh { grant_id, client, redirect_uri, challenge, expired } => (grant_id, client, redirect_uri, challenge, expired),
+        Redeemed::Fresh { grant_id, client, redirect_uri, challenge, expired, user_active } => {
+            if !user_active {
+                // Nothing is issued to a deactivated person; the pending code's grant ends.
+                let _ = state.store.revoke_oauth_grant(grant_id).await;
+                return Err(OAuthError::invalid_grant(USER_INACTIVE));
+            }
+            (grant_id, client, redirect_uri, challenge, expired)
+        }
         Redeemed::Replayed => {
             return Err(OAuthError::invalid_grant(
                 "This authorization code was already used; every token issued from it has been revoked.",
@@ -121,24 +130,35 @@ async fn refresh_token(
         .get("refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required."))?;
     let hash = token_hash(presented);
-    // Another client's token is refused without touching it.
+    let requested = match form.get("scope").filter(|s| !s.is_empty()) {
+        Some(s) => Some(ScopeSet::parse(s).map_err(|m| OAuthError::new("invalid_scope", m))?),
+        None => None,
+    };
+    // Another client's token, or a request the token cannot satisfy, is refused without
+    // touching it: rotating first would make the next normal refresh look like a replay.
     if let Some(live) = state.store.find_live_oauth_token(&hash).await? {
         if live.oauth_client_id != client.client_id || live.token_kind != "refresh" {
             return Err(OAuthError::invalid_grant("The refresh token is not valid."));
+        }
+        let granted = ScopeSet::parse(&live.scope).map_err(OAuthError::server_error)?;
+        if requested.is_some_and(|r| !granted.implies(r)) {
+            return Err(OAuthError::new(
+                "invalid_scope",
+                "A refresh cannot widen the scope that was granted.",
+            ));
         }
     }
     let (grant_id, scope) = match state.store.rotate_refresh_token(&hash).await? {
         Rotated::Fresh { grant_id, client: owner, scope } if owner == client.id => (grant_id, scope),
         Rotated::Fresh { .. } | Rotated::Unknown => return Err(OAuthError::invalid_grant("The refresh token is not valid.")),
+        Rotated::UserInactive => return Err(OAuthError::invalid_grant(USER_INACTIVE)),
         Rotated::Reused => {
             return Err(OAuthError::invalid_grant(
                 "This refresh token was already used; the authorization has been revoked. Ask the user to authorize again.",
             ))
         }
     };
-    if let Some(requested) = form.get("scope").filter(|s| !s.is_empty()) {
-        let requested =
-            ScopeSet::parse(requested).map_err(|m| OAuthError::new("invalid_scope", m))?;
+    if let Some(requested) = requested {
         let granted = ScopeSet::parse(&scope).map_err(OAuthError::server_error)?;
         if !granted.implies(requested) {
             return Err(OAuthError::new(

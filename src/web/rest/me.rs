@@ -80,6 +80,7 @@ pub async fn change_password(
     let old = b.old_password.unwrap_or_default();
     match crate::services::sign_in::check_password(
         &state.store,
+        &state.passwords,
         &state.config.security,
         &me.slug,
         &old,
@@ -88,15 +89,22 @@ pub async fn change_password(
     .await
     {
         Ok(_) => {}
-        Err(crate::services::sign_in::SignInError::Store(e)) => return Err(e.into()),
-        Err(e) => {
+        Err(
+            e @ (crate::services::sign_in::SignInError::Invalid
+            | crate::services::sign_in::SignInError::Throttled { .. }),
+        ) => {
             return Err(
                 ApiError::bad_request(format!("The current password is not right. {e}"))
                     .with_context("oldPassword"),
             )
         }
+        Err(e) => return Err(e.into()),
     }
-    let hash = passwords::hash(new).await.map_err(ApiError::internal)?;
+    let hash = state
+        .passwords
+        .hash(new)
+        .await?
+        .map_err(ApiError::internal)?;
     let keep = match caller.credential {
         crate::web::auth::Credential::Session { id, .. } => Some(id),
         _ => None,

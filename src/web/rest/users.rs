@@ -139,8 +139,10 @@ pub async fn create_user(
     new: NewUser,
     global: GlobalPermission,
 ) -> ApiResult<Account> {
-    let hash = passwords::hash(new.password)
-        .await
+    let hash = state
+        .passwords
+        .hash(new.password)
+        .await?
         .map_err(ApiError::internal)?;
     let created = state
         .store

@@ -323,7 +323,11 @@ pub fn require_user(caller: &Caller, here: &str) -> Result<(), UiError> {
 
 /// The page to go to next, from a request's `next`: Junction's own origin only
 /// (`domain::redirect`); control characters are a 400.
-pub fn next_target(state: &AppState, caller: &Caller, raw: Option<&str>) -> Result<String, UiError> {
+pub fn next_target(
+    state: &AppState,
+    caller: &Caller,
+    raw: Option<&str>,
+) -> Result<String, UiError> {
     crate::domain::redirect::same_origin_target(&state.base_url, raw).map_err(|e| UiError {
         status: StatusCode::BAD_REQUEST,
         message: e.to_string(),

@@ -113,6 +113,7 @@ pub async fn sign_in(
     }
     let account = match sign_in::check_password(
         &state.store,
+        &state.passwords,
         &state.config.security,
         &f.username,
         &f.password,
@@ -121,15 +122,6 @@ pub async fn sign_in(
     .await
     {
         Ok(a) => a,
-        Err(e @ sign_in::SignInError::Throttled) => {
-            return Ok(login_page(
-                &state,
-                next,
-                f.username,
-                Some(e.to_string()),
-                StatusCode::TOO_MANY_REQUESTS,
-            ))
-        }
         Err(e @ sign_in::SignInError::Invalid) => {
             return Ok(login_page(
                 &state,
@@ -139,7 +131,18 @@ pub async fn sign_in(
                 StatusCode::UNAUTHORIZED,
             ))
         }
-        Err(sign_in::SignInError::Store(e)) => return Err(UiError::from_api(e.into(), &caller)),
+        Err(e) => {
+            // Throttled or busy: the form again, with the reason and when to retry.
+            let api = crate::web::error::ApiError::from(e);
+            if api.status.is_server_error() && api.retry_after.is_none() {
+                return Err(UiError::from_api(api, &caller));
+            }
+            let mut page = login_page(&state, next, f.username, Some(api.message), api.status);
+            if let Some(s) = api.retry_after {
+                page.headers_mut().insert(header::RETRY_AFTER, s.into());
+            }
+            return Ok(page);
+        }
     };
     let token = new_token(TokenKind::Session);
     let csrf = new_token(TokenKind::Csrf);
