@@ -69,6 +69,8 @@ pub struct OAuth2Config {
     pub code_ttl_seconds: u32,
     pub access_token_minutes: u32,
     pub refresh_token_days: u32,
+    /// PKCE `plain` (RFC 7636) is refused unless this is set; OAuth 2.1 asks for S256 only.
+    pub allow_plain_pkce: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

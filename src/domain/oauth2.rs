@@ -140,6 +140,15 @@ impl ScopeSet {
     }
 }
 
+/// The PKCE methods accepted: S256 only unless `plain` is allowed by configuration.
+pub fn pkce_methods(allow_plain: bool) -> &'static [&'static str] {
+    if allow_plain {
+        &["S256", "plain"]
+    } else {
+        &["S256"]
+    }
+}
+
 /// Verifies a PKCE `code_verifier` against the stored challenge (RFC 7636 §4.6).
 pub fn pkce_matches(verifier: &str, challenge: &str, method: &str) -> bool {
     if !valid_pkce_value(verifier) {

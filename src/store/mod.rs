@@ -176,6 +176,23 @@ impl BeginWrite for PgPool {
     }
 }
 
+/// Creates the SQLite database file readable by its owner only, before SQLite opens it: SQLite
+/// gives its `-wal` and `-shm` files the database file's permissions, so all three are `0600`.
+/// An existing file keeps the permissions its operator gave it.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    if path.as_os_str().is_empty() || path.to_str() == Some(":memory:") || path.exists() {
+        return Ok(());
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// A page request in Bitbucket's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
@@ -211,6 +228,7 @@ impl Store {
             if let Some(parent) = opts.get_filename().parent() {
                 std::fs::create_dir_all(parent)?;
             }
+            create_private(opts.get_filename())?;
             let readers = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .connect_with(opts.clone())

@@ -30,6 +30,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub fn router(state: AppState, metrics: SharedMetrics) -> Router {
     let limit = state.config.server.max_body_bytes;
     let clock = state.clock.clone();
+    let hsts = (state.secure_cookies() && state.config.security.hsts_max_age_seconds > 0)
+        .then(|| format!("max-age={}", state.config.security.hsts_max_age_seconds));
     let app = Router::new()
         .merge(rest::router())
         .merge(ui::router())
@@ -45,7 +47,7 @@ pub fn router(state: AppState, metrics: SharedMetrics) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state);
-    with_clock_date(with_security_headers(app), clock)
+    with_clock_date(with_security_headers(app, hsts), clock)
         .layer(middleware::from_fn_with_state(metrics, observe))
 }
 
@@ -78,10 +80,18 @@ fn with_clock_date(app: Router, clock: crate::clock::SharedClock) -> Router {
     ))
 }
 
-/// Pages must not be framed (clickjacking on consent and admin pages), sniffed or leak referrers.
-fn with_security_headers(app: Router) -> Router {
+/// Pages must not be framed (clickjacking on consent and admin pages), sniffed or leak referrers;
+/// over https, browsers are told to keep to https (`hsts`, the header's value).
+fn with_security_headers(app: Router, hsts: Option<String>) -> Router {
     let set = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    let app = match hsts.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        Some(v) => app.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            v,
+        )),
+        None => app,
     };
     app.layer(set(header::X_FRAME_OPTIONS, "DENY"))
         .layer(set(

@@ -8,6 +8,7 @@ mod applinks_pairing;
 mod auth;
 mod cli;
 mod credentials;
+mod hardening;
 mod health;
 mod interop;
 mod oauth2;

@@ -1094,7 +1094,7 @@ async fn metadata_is_published_twice(app: TestApp) {
         );
         assert_eq!(
             r.body["code_challenge_methods_supported"],
-            json!(["S256", "plain"])
+            json!(["S256"])
         );
         assert_eq!(
             r.body["authorization_response_iss_parameter_supported"],

@@ -3,7 +3,7 @@
 //! `state` (RFC 6749 §4.1.2.1) — except an unknown client or unregistered redirect URI, which get
 //! an error page and never a redirect. Responses carry `iss` (RFC 9207).
 
-use crate::domain::oauth2::{redirect_allowed, valid_pkce_value, Scope, ScopeSet};
+use crate::domain::oauth2::{pkce_methods, redirect_allowed, valid_pkce_value, Scope, ScopeSet};
 use crate::secret::{new_token, token_hash, TokenKind};
 use crate::services::audit;
 use crate::store::OAuthClient;
@@ -104,11 +104,13 @@ async fn validate(state: &AppState, p: &AuthorizeParams) -> Result<Valid, Invali
     }
     let challenge = match p.code_challenge.as_deref() {
         Some(c) => {
+            // RFC 7636 §4.3: no method means plain.
             let method = p.code_challenge_method.as_deref().unwrap_or("plain");
-            if !matches!(method, "S256" | "plain") {
+            let accepted = pkce_methods(state.config.oauth2.allow_plain_pkce);
+            if !accepted.contains(&method) {
                 return Err(back(
                     "invalid_request",
-                    "code_challenge_method must be S256 or plain.".into(),
+                    format!("code_challenge_method must be {}; send the SHA-256 of the verifier as the challenge with code_challenge_method=S256.", accepted.join(" or ")),
                 ));
             }
             if !valid_pkce_value(c) {

@@ -114,7 +114,7 @@ pub async fn metadata(State(state): State<AppState>) -> axum::Json<Value> {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "code_challenge_methods_supported": ["S256", "plain"],
+        "code_challenge_methods_supported": crate::domain::oauth2::pkce_methods(state.config.oauth2.allow_plain_pkce),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

@@ -175,13 +175,31 @@ pub async fn create_user(
     Ok(user)
 }
 
+/// `POST /rest/api/1.0/admin/users`: the fields as query parameters (Bitbucket's way), or in a
+/// JSON body, which keeps the password out of URLs (and proxies' logs). The body wins.
 pub async fn admin_create(
     State(state): State<AppState>,
     caller: Caller,
-    Query(p): Query<NewUserParams>,
+    Query(q): Query<NewUserParams>,
+    body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     // A new person's password is a credential.
     caller.check(Action::AdminCredentials)?;
+    let b: NewUserParams = if body.iter().all(u8::is_ascii_whitespace) {
+        NewUserParams::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|_| {
+            ApiError::bad_request(
+                "The body must be a JSON object with name, password, displayName and emailAddress (all strings).",
+            )
+        })?
+    };
+    let p = NewUserParams {
+        name: b.name.or(q.name),
+        password: b.password.or(q.password),
+        display_name: b.display_name.or(q.display_name),
+        email_address: b.email_address.or(q.email_address),
+    };
     let new = NewUser::parse(
         p.name.as_deref().unwrap_or(""),
         p.display_name.as_deref(),
