@@ -59,6 +59,15 @@ enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Set a user's password (the way back in when no administrator can sign in). Every session
+    /// of theirs ends. On a terminal it prompts twice without echo; otherwise it reads one line.
+    SetPassword {
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (passwords never go on command lines).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -135,8 +144,72 @@ pub async fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::User {
+            command: UserCommand::SetPassword { username, .. },
+        } => {
+            let password = read_new_password(&username)?;
+            passwords::check_policy(&password).map_err(anyhow::Error::msg)?;
+            let store = open_store(&config, clock).await?;
+            let Some((user, _, _)) = store
+                .find_user_credentials(&username.trim().to_ascii_lowercase())
+                .await?
+            else {
+                bail!("there is no user named {username}");
+            };
+            let hash = passwords::hash_once(password).await?;
+            store.set_password(user.id, &hash, None).await?;
+            println!(
+                "Set the password of {}; their sessions have ended.",
+                user.slug
+            );
+            Ok(())
+        }
         Command::Bench(args) => crate::bench::run(config, args).await,
     }
+}
+
+/// The new password: prompted twice without echo on a terminal, else one line of stdin.
+fn read_new_password(username: &str) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+    }
+    let first = prompt_hidden(&format!("New password for {username}: "))?;
+    let again = prompt_hidden("Again: ")?;
+    if first != again {
+        bail!("the two passwords differ; nothing was changed");
+    }
+    Ok(first)
+}
+
+/// Reads a line from the terminal with echo off (restored afterwards, also on error).
+fn prompt_hidden(prompt: &str) -> anyhow::Result<String> {
+    use std::io::Write;
+    eprint!("{prompt}");
+    std::io::stderr().flush()?;
+    let fd = libc::STDIN_FILENO;
+    // SAFETY: termios is plain data; tcgetattr fills it, and it is only used on success.
+    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+    let have_tty = unsafe { libc::tcgetattr(fd, &mut saved) } == 0;
+    if have_tty {
+        let mut quiet = saved;
+        quiet.c_lflag &= !libc::ECHO;
+        // SAFETY: sets attributes read from the same descriptor, with echo cleared.
+        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
+    }
+    let mut line = String::new();
+    let read = std::io::stdin().read_line(&mut line);
+    if have_tty {
+        // SAFETY: restores exactly what tcgetattr returned.
+        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
+    }
+    eprintln!();
+    read.context("cannot read the password")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 fn init_logging(config: &Config) {

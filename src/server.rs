@@ -76,7 +76,6 @@ impl Server {
     ) -> anyhow::Result<Self> {
         let store = open_store(&config, clock.clone()).await?;
         let key = master_key(&config)?;
-        create_first_admin(&store, &bootstrap).await?;
         let listener = TcpListener::bind(config.server.listen)
             .await
             .with_context(|| {
@@ -95,6 +94,9 @@ impl Server {
             .as_ref()
             .map(|l| l.local_addr())
             .transpose()?;
+        // Only once the listeners are bound: a start that fails for a taken port must not have
+        // created (and printed the password of) an administrator nobody can then sign in as.
+        create_first_admin(&store, &bootstrap).await?;
         let base_url = config.base_url(addr);
         let server_id = store.server_id(&crate::secret::new_uuid()).await?;
         let state = AppState::new(store, config, clock, base_url, key, server_id)
@@ -183,6 +185,8 @@ async fn create_first_admin(store: &Store, bootstrap: &Bootstrap) -> anyhow::Res
         )
         .await
     {
+        // A printed password is for one sign-in: the first one replaces it.
+        Ok(admin) if generated => store.require_password_change(admin.id).await?,
         Ok(_) => {}
         // Another node created it first.
         Err(crate::store::StoreError::Duplicate) => return Ok(()),
@@ -190,7 +194,7 @@ async fn create_first_admin(store: &Store, bootstrap: &Bootstrap) -> anyhow::Res
     }
     if generated {
         eprintln!(
-            "\n  First start: an administrator account was created.\n  Sign in as  admin  with this one-time password, then change it:\n\n      {password}\n"
+            "\n  First start: an administrator account was created.\n  Sign in as  admin  with this one-time password; you will choose your own at once:\n\n      {password}\n"
         );
     }
     tracing::info!("created the first administrator account 'admin'");

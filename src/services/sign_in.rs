@@ -20,6 +20,10 @@ pub enum SignInError {
     Throttled { retry_after_seconds: u64 },
     #[error("The username or password is incorrect.")]
     Invalid,
+    /// The password is right, but it was set for one sign-in only: a new one must be chosen
+    /// before it grants anything.
+    #[error("This password was for one sign-in only. Choose your own password to continue.")]
+    PasswordChangeRequired(Account),
     #[error(transparent)]
     Busy(#[from] Busy),
     #[error(transparent)]
@@ -76,9 +80,9 @@ pub async fn check_password(
             return Err(e.into());
         }
     };
-    let (account, stored) = match found {
-        Some((a, h)) => (Some(a), h),
-        None => (None, None),
+    let (account, stored, change_required) = match found {
+        Some((a, h, c)) => (Some(a), h, c),
+        None => (None, None, false),
     };
     let ok = match passwords.verify(password.to_string(), stored).await {
         Ok(ok) => ok,
@@ -99,6 +103,9 @@ pub async fn check_password(
                     (writes, ())
                 })
                 .await?;
+            if change_required {
+                return Err(SignInError::PasswordChangeRequired(a));
+            }
             Ok(a)
         }
         account => {

@@ -103,23 +103,24 @@ impl Store {
         })
     }
 
-    /// The account and its password hash, for signing in. Inactive users are returned too, so
+    /// The account, its password hash and whether that password must be replaced, for signing in. Inactive users are returned too, so
     /// the caller can spend the same time on them as on anyone else.
     pub async fn find_user_credentials(
         &self,
         slug: &str,
-    ) -> StoreResult<Option<(Account, Option<String>)>> {
+    ) -> StoreResult<Option<(Account, Option<String>, bool)>> {
         #[derive(sqlx::FromRow)]
         struct Row {
             #[sqlx(flatten)]
             account: Account,
             password_hash: Option<String>,
+            password_change_required: bool,
         }
         on_pool!(self, p => {
             let r: Option<Row> = sqlx::query_as(&format!(
-                "SELECT {ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE slug = $1 AND kind = 'user'"))
+                "SELECT {ACCOUNT_COLUMNS}, password_hash, password_change_required FROM accounts WHERE slug = $1 AND kind = 'user'"))
                 .bind(slug).fetch_optional(p).await?;
-            Ok(r.map(|r| (r.account, r.password_hash)))
+            Ok(r.map(|r| (r.account, r.password_hash, r.password_change_required)))
         })
     }
 
@@ -168,7 +169,7 @@ impl Store {
         let now = self.now();
         on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
-            let done = sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3 AND kind = 'user'")
+            let done = sqlx::query("UPDATE accounts SET password_hash = $1, password_change_required = FALSE, updated_at = $2 WHERE id = $3 AND kind = 'user'")
                 .bind(hash).bind(now).bind(user_id).execute(&mut *tx).await?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
@@ -179,6 +180,17 @@ impl Store {
             self.invalidate().await;
             Ok(())
         })
+    }
+
+    /// Marks a password as someone else's choice (the first administrator's printed one): the
+    /// next sign-in with it must replace it.
+    pub async fn require_password_change(&self, user_id: i64) -> StoreResult<()> {
+        on_writer!(self, p => {
+            sqlx::query("UPDATE accounts SET password_change_required = TRUE WHERE id = $1")
+                .bind(user_id).execute(p).await?;
+        });
+        self.invalidate().await;
+        Ok(())
     }
 
     /// Activates or deactivates an account. Deactivation ends every session at once; tokens stop

@@ -158,7 +158,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let ip = state.client_address.of(peer, req.headers());
-    let caller = match resolve(&state, req.headers(), ip).await {
+    // The one request a password that must be replaced may make over REST: replacing it.
+    let changing_password =
+        req.method() == Method::PUT && req.uri().path() == "/rest/api/1.0/users/credentials";
+    let caller = match resolve(&state, req.headers(), ip, changing_password).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -190,7 +193,12 @@ fn rest_csrf_ok(headers: &HeaderMap, csrf: &str) -> bool {
         || header("X-CSRF-Token").is_some_and(|v| constant_time_eq(v, csrf))
 }
 
-async fn resolve(state: &AppState, headers: &HeaderMap, ip: String) -> Result<Caller, ApiError> {
+async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: String,
+    changing_password: bool,
+) -> Result<Caller, ApiError> {
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
         let auth = auth.to_str().map_err(|_| invalid_credentials())?;
         let (scheme, value) = auth.split_once(' ').ok_or_else(invalid_credentials)?;
@@ -205,7 +213,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap, ip: String) -> Result<Ca
                 .await
                 .map_err(ApiError::bearer_refused)
         } else if scheme.eq_ignore_ascii_case("basic") {
-            from_basic(state, value.trim(), ip).await
+            from_basic(state, value.trim(), ip, changing_password).await
         } else {
             Err(invalid_credentials())
         };
@@ -227,7 +235,12 @@ async fn resolve(state: &AppState, headers: &HeaderMap, ip: String) -> Result<Ca
     Ok(Caller::anonymous(ip))
 }
 
-async fn from_basic(state: &AppState, encoded: &str, ip: String) -> Result<Caller, ApiError> {
+async fn from_basic(
+    state: &AppState,
+    encoded: &str,
+    ip: String,
+    changing_password: bool,
+) -> Result<Caller, ApiError> {
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .map_err(|_| invalid_credentials())?;
@@ -247,6 +260,9 @@ async fn from_basic(state: &AppState, encoded: &str, ip: String) -> Result<Calle
     .await
     {
         Ok(account) => for_user(state, account, Ceiling::Full, Credential::Password, ip).await,
+        Err(sign_in::SignInError::PasswordChangeRequired(account)) if changing_password => {
+            for_user(state, account, Ceiling::Full, Credential::Password, ip).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -159,6 +159,11 @@ impl From<crate::services::sign_in::SignInError> for ApiError {
                 "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException",
                 "Authentication failed. Please check your credentials and try again.",
             ),
+            S::PasswordChangeRequired(_) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "PASSWORD_CHANGE_REQUIRED",
+                "This password was for one sign-in only: choose your own on the sign-in page, or with PUT /rest/api/1.0/users/credentials, before using it.",
+            ),
             S::Busy(b) => b.into(),
             S::Store(s) => s.into(),
         }

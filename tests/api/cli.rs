@@ -71,7 +71,10 @@ async fn user_create_works_while_the_server_runs(app: TestApp) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8 characters"));
 }
 
-crate::both_backends!(user_create_works_while_the_server_runs);
+crate::both_backends!(
+    user_create_works_while_the_server_runs,
+    set_password_is_the_way_back_in
+);
 
 #[test]
 fn default_config_is_printed_and_valid() {
@@ -126,7 +129,8 @@ fn configuration_errors_name_the_key() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
 
-/// First start prints a one-time admin password; SIGTERM stops the server cleanly.
+/// First start prints a one-time admin password, good for choosing a new one and nothing else;
+/// SIGTERM stops the server cleanly.
 #[test]
 fn first_start_and_graceful_shutdown() {
     let dir = tempfile::tempdir().unwrap();
@@ -166,12 +170,29 @@ fn first_start_and_graceful_shutdown() {
         "the master key file is created on first start"
     );
     let client = reqwest::blocking::Client::new();
+    let get = |password: &str| {
+        client
+            .get(format!("http://{addr}/rest/api/1.0/users/admin"))
+            .basic_auth("admin", Some(password))
+            .send()
+            .unwrap()
+    };
+    let r = get(&password);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = r.json().unwrap();
+    assert_eq!(
+        body["errors"][0]["exceptionName"],
+        "PASSWORD_CHANGE_REQUIRED"
+    );
     let r = client
-        .get(format!("http://{addr}/rest/api/1.0/users/admin"))
+        .put(format!("http://{addr}/rest/api/1.0/users/credentials"))
         .basic_auth("admin", Some(&password))
+        .json(&serde_json::json!({"oldPassword": password, "password": "chosen-password-1", "passwordConfirm": "chosen-password-1"}))
         .send()
         .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(get("chosen-password-1").status(), StatusCode::OK);
+    assert_eq!(get(&password).status(), StatusCode::UNAUTHORIZED);
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -180,4 +201,118 @@ fn first_start_and_graceful_shutdown() {
     let exit = child.wait().unwrap();
     assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
     assert!(lines.any(|l| l.unwrap().contains("Junction stopped")));
+}
+
+/// `serve` on a port that is taken fails before creating the administrator, so the next start
+/// still prints a password (or honours JUNCTION_ADMIN_PASSWORD).
+#[test]
+fn a_start_that_cannot_listen_creates_no_administrator() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let out = junction()
+        .arg("serve")
+        .env(
+            "JUNCTION_SERVER__LISTEN",
+            taken.local_addr().unwrap().to_string(),
+        )
+        .env("JUNCTION_STORAGE__DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot listen on"), "{err}");
+    assert!(!err.contains("one-time password"), "{err}");
+    let mut child = junction()
+        .arg("serve")
+        .env("JUNCTION_SERVER__LISTEN", "127.0.0.1:0")
+        .env("JUNCTION_STORAGE__DATA_DIR", dir.path())
+        .env("JUNCTION_ADMIN_PASSWORD", "automation-password")
+        .env("JUNCTION_LOG__FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut addr = None;
+    // Kept open until the end: the server logs to it.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.contains("Junction is ready") {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            addr = Some(v["fields"]["addr"].as_str().unwrap().to_string());
+            break;
+        }
+    }
+    let r = reqwest::blocking::Client::new()
+        .get(format!("http://{}/rest/api/1.0/users/admin", addr.unwrap()))
+        .basic_auth("admin", Some("automation-password"))
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "a configured password needs no change"
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
+    drop(lines);
+}
+
+async fn set_password_is_the_way_back_in(app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = junction()
+        .args([
+            "user",
+            "set-password",
+            "--username",
+            "admin",
+            "--password-stdin",
+        ])
+        .env("JUNCTION_DATABASE__URL", &app.database_url)
+        .env("JUNCTION_STORAGE__DATA_DIR", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "recovered-password").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Set the password of admin; their sessions have ended."
+    );
+    let r = app
+        .get(
+            "/rest/api/1.0/users/admin",
+            &basic("admin", "recovered-password"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/rest/api/1.0/users/admin", &admin()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Bad input is said plainly and changes nothing.
+    let mut child = junction()
+        .args([
+            "user",
+            "set-password",
+            "--username",
+            "nobody",
+            "--password-stdin",
+        ])
+        .env("JUNCTION_DATABASE__URL", &app.database_url)
+        .env("JUNCTION_STORAGE__DATA_DIR", dir.path())
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "whatever-password").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no user named nobody"));
 }

@@ -25,9 +25,15 @@ async fn hsts_is_sent_only_when_the_base_url_is_https() {
     .await
     .unwrap();
     let r = https.get("/health", &Auth::None).await;
-    assert_eq!(r.header("strict-transport-security"), Some("max-age=31536000"));
+    assert_eq!(
+        r.header("strict-transport-security"),
+        Some("max-age=31536000")
+    );
     let r = https.get("/login", &Auth::None).await;
-    assert_eq!(r.header("strict-transport-security"), Some("max-age=31536000"));
+    assert_eq!(
+        r.header("strict-transport-security"),
+        Some("max-age=31536000")
+    );
     let http = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let r = http.get("/health", &Auth::None).await;
     assert_eq!(r.header("strict-transport-security"), None);
@@ -53,13 +59,24 @@ async fn pkce_plain_is_refused_unless_configured(app: TestApp) {
         let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
         let q: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
         assert_eq!(q["error"], "invalid_request", "{method:?}");
-        assert!(q["error_description"].contains("code_challenge_method must be S256"), "{q:?}");
+        assert!(
+            q["error_description"].contains("code_challenge_method must be S256"),
+            "{q:?}"
+        );
     }
     // S256 goes on to sign-in.
     let r = authorize_with(&app, id, Some("S256")).await;
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?next="));
-    let meta = app.get("/.well-known/oauth-authorization-server", &Auth::None).await;
-    assert_eq!(meta.body["code_challenge_methods_supported"], json!(["S256"]));
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login?next="));
+    let meta = app
+        .get("/.well-known/oauth-authorization-server", &Auth::None)
+        .await;
+    assert_eq!(
+        meta.body["code_challenge_methods_supported"],
+        json!(["S256"])
+    );
 }
 
 #[tokio::test]
@@ -69,9 +86,17 @@ async fn pkce_plain_is_accepted_when_configured() {
         .unwrap();
     let (c, _) = app.oauth_code("admin", "REPO_READ").await;
     let r = authorize_with(&app, c["clientId"].as_str().unwrap(), Some("plain")).await;
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?next="));
-    let meta = app.get("/.well-known/oauth-authorization-server", &Auth::None).await;
-    assert_eq!(meta.body["code_challenge_methods_supported"], json!(["S256", "plain"]));
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login?next="));
+    let meta = app
+        .get("/.well-known/oauth-authorization-server", &Auth::None)
+        .await;
+    assert_eq!(
+        meta.body["code_challenge_methods_supported"],
+        json!(["S256", "plain"])
+    );
 }
 
 async fn a_new_users_password_may_come_in_the_body(app: TestApp) {
@@ -85,14 +110,26 @@ async fn a_new_users_password_may_come_in_the_body(app: TestApp) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.body["displayName"], "Carol");
     let carol = basic("carol", "carol-password");
-    assert_eq!(app.get("/rest/api/1.0/users/carol", &carol).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/rest/api/1.0/users/carol", &carol).await.status,
+        StatusCode::OK
+    );
     let r = app
-        .call(reqwest::Method::POST, "/rest/api/1.0/admin/users", &admin(), Some(json!(["not", "an", "object"])))
+        .call(
+            reqwest::Method::POST,
+            "/rest/api/1.0/admin/users",
+            &admin(),
+            Some(json!(["not", "an", "object"])),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.message().contains("JSON object"), "{}", r.text);
     let r = app
-        .post("/rest/api/1.0/admin/users", &admin(), json!({"name": "dave", "password": "short"}))
+        .post(
+            "/rest/api/1.0/admin/users",
+            &admin(),
+            json!({"name": "dave", "password": "short"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.context(), "password");

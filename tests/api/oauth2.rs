@@ -1092,10 +1092,7 @@ async fn metadata_is_published_twice(app: TestApp) {
             r.body["token_endpoint"],
             format!("{}/rest/oauth2/latest/token", app.base)
         );
-        assert_eq!(
-            r.body["code_challenge_methods_supported"],
-            json!(["S256"])
-        );
+        assert_eq!(r.body["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(
             r.body["authorization_response_iss_parameter_supported"],
             true

@@ -579,3 +579,75 @@ async fn session_cookie_is_secure_behind_https() {
         "links use the public URL"
     );
 }
+
+/// A password someone else chose (the first administrator's printed one) signs in only together
+/// with a new one.
+async fn a_one_time_password_must_be_replaced_at_sign_in(app: TestApp) {
+    app.user("alice").await;
+    let alice = app.store.find_account("alice").await.unwrap().unwrap();
+    app.store.require_password_change(alice.id).await.unwrap();
+    let b = Browser::new(&app);
+    let (status, _, html) = b.sign_in("alice", "alice-password").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        html.contains("This password was for one sign-in only"),
+        "{html}"
+    );
+    assert!(html.contains("name=\"new_password\""), "{html}");
+    let (status, _, _) = b.get("/account").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "no session yet");
+    let (_, _, html) = b.get("/login").await;
+    let csrf = csrf_of(&html);
+    let (status, _, html) = b
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", "alice"),
+                ("password", "alice-password"),
+                ("new_password", "alice-chosen-1"),
+                ("new_password_confirm", "alice-other-1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("differ"), "{html}");
+    let (_, _, html) = b.get("/login").await;
+    let csrf = csrf_of(&html);
+    let (status, headers, _) = b
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("next", "/account"),
+                ("username", "alice"),
+                ("password", "alice-password"),
+                ("new_password", "alice-chosen-1"),
+                ("new_password_confirm", "alice-chosen-1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/account");
+    let (status, _, _) = b.get("/account").await;
+    assert_eq!(status, StatusCode::OK);
+    let r = app
+        .get(
+            "/rest/api/1.0/users/alice",
+            &basic("alice", "alice-chosen-1"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app
+        .get(
+            "/rest/api/1.0/users/alice",
+            &basic("alice", "alice-password"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+mod one_time {
+    crate::both_backends!(a_one_time_password_must_be_replaced_at_sign_in);
+    use super::a_one_time_password_must_be_replaced_at_sign_in;
+}

@@ -88,7 +88,7 @@ pub async fn change_password(
     )
     .await
     {
-        Ok(_) => {}
+        Ok(_) | Err(crate::services::sign_in::SignInError::PasswordChangeRequired(_)) => {}
         Err(
             e @ (crate::services::sign_in::SignInError::Invalid
             | crate::services::sign_in::SignInError::Throttled { .. }),

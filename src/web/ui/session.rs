@@ -24,6 +24,8 @@ struct LoginPage {
     next: String,
     username: String,
     error: Option<String>,
+    /// The password was for one sign-in only: the form asks for a new one as well.
+    change: bool,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +57,17 @@ fn login_page(
     error: Option<String>,
     status: StatusCode,
 ) -> axum::response::Response {
+    form_page(state, next, username, error, status, false)
+}
+
+fn form_page(
+    state: &AppState,
+    next: String,
+    username: String,
+    error: Option<String>,
+    status: StatusCode,
+    change: bool,
+) -> axum::response::Response {
     let csrf = new_token(TokenKind::Csrf);
     let page = LoginPage {
         nav: Nav::default(),
@@ -62,6 +75,7 @@ fn login_page(
         next,
         username,
         error,
+        change,
     };
     let set = cookie_header(state, LOGIN_CSRF_COOKIE, &csrf, Some(3600), "Strict");
     (status, [(header::SET_COOKIE, set)], render(&page)).into_response()
@@ -91,6 +105,9 @@ pub struct SignInForm {
     next: Option<String>,
     username: String,
     password: String,
+    /// Only when the password must be replaced at this sign-in.
+    new_password: Option<String>,
+    new_password_confirm: Option<String>,
 }
 
 pub async fn sign_in(
@@ -122,6 +139,21 @@ pub async fn sign_in(
     .await
     {
         Ok(a) => a,
+        Err(sign_in::SignInError::PasswordChangeRequired(account)) => {
+            match replace_one_time_password(&state, &account, &f, &caller.ip).await {
+                Ok(()) => account,
+                Err((message, status)) => {
+                    return Ok(form_page(
+                        &state,
+                        next,
+                        f.username,
+                        Some(message),
+                        status,
+                        true,
+                    ))
+                }
+            }
+        }
         Err(e @ sign_in::SignInError::Invalid) => {
             return Ok(login_page(
                 &state,
@@ -183,6 +215,59 @@ pub async fn sign_in(
         clear.parse().expect("cookie is a valid header"),
     );
     Ok(resp)
+}
+
+/// The person proved the one-time password; the new one they chose replaces it (and ends every
+/// other session). Errors are shown on the form, which then asks for both passwords again.
+async fn replace_one_time_password(
+    state: &AppState,
+    account: &crate::store::Account,
+    f: &SignInForm,
+    ip: &str,
+) -> Result<(), (String, StatusCode)> {
+    let chosen = f.new_password.as_deref().unwrap_or("");
+    if chosen.is_empty() {
+        let msg = sign_in::SignInError::PasswordChangeRequired(account.clone()).to_string();
+        return Err((msg, StatusCode::FORBIDDEN));
+    }
+    if Some(chosen) != f.new_password_confirm.as_deref() {
+        let msg = "The new password and its confirmation differ.".to_string();
+        return Err((msg, StatusCode::BAD_REQUEST));
+    }
+    if chosen == f.password {
+        let msg = "Choose a password other than the one-time password.".to_string();
+        return Err((msg, StatusCode::BAD_REQUEST));
+    }
+    crate::services::passwords::check_policy(chosen).map_err(|m| (m, StatusCode::BAD_REQUEST))?;
+    let fail = |_| {
+        let msg = "The password could not be changed; try again.".to_string();
+        (msg, StatusCode::SERVICE_UNAVAILABLE)
+    };
+    let hash = state
+        .passwords
+        .hash(chosen.to_string())
+        .await
+        .map_err(|b| (b.to_string(), StatusCode::SERVICE_UNAVAILABLE))?
+        .map_err(|e| fail(e.to_string()))?;
+    state
+        .store
+        .set_password(account.id, &hash, None)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let actor = audit::Actor {
+        id: Some(account.id),
+        name: &account.slug,
+        ip,
+    };
+    audit::record(
+        &state.store,
+        &actor,
+        "user.password_changed",
+        &format!("user:{}", account.slug),
+        "one-time password replaced",
+    )
+    .await;
+    Ok(())
 }
 
 pub async fn sign_out(
