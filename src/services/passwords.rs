@@ -11,10 +11,9 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
-use tokio::sync::Semaphore;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 1024;
@@ -45,13 +44,36 @@ impl Busy {
     pub const RETRY_AFTER_SECONDS: u64 = 2;
 }
 
-type Job = Box<dyn FnOnce() + Send>;
+/// Who is waiting for a hash. People who signed in from the same address before are served
+/// first, so a flood of guesses from elsewhere does not make them wait behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    Known = 0,
+    Other = 1,
+}
 
-/// The hashing pool: `threads` OS threads and a queue that waits at most `wait` for one.
+/// A queued hash: runs with `true` if a thread took it before its deadline, else with `false`
+/// (and only answers `Busy`), so a request that gave up never costs a hash.
+struct Queued {
+    job: Box<dyn FnOnce(bool) + Send>,
+    deadline: Instant,
+}
+
+#[derive(Default)]
+struct Queues {
+    by_priority: [VecDeque<Queued>; 2],
+}
+
+struct Shared {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+}
+
+/// The hashing pool: `threads` OS threads taking queued hashes, known people first; a hash not
+/// started within `wait` answers `Busy`.
 #[derive(Clone)]
 pub struct Passwords {
-    free: Arc<Semaphore>,
-    jobs: mpsc::SyncSender<Job>,
+    shared: Arc<Shared>,
     wait: Duration,
 }
 
@@ -64,57 +86,82 @@ impl Passwords {
         } else {
             threads
         };
-        // Jobs are only sent with a permit, so the channel never holds more than `threads`.
-        let (jobs, queue) = mpsc::sync_channel::<Job>(threads);
-        let queue = Arc::new(Mutex::new(queue));
+        let shared = Arc::new(Shared {
+            queues: Mutex::new(Queues::default()),
+            ready: Condvar::new(),
+        });
         for i in 0..threads {
-            let queue = queue.clone();
+            let shared = shared.clone();
             std::thread::Builder::new()
                 .name(format!("password-hash-{i}"))
-                .spawn(move || loop {
-                    let job = match queue.lock() {
-                        Ok(q) => q.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return, // the pool was dropped
-                    }
-                })
+                .spawn(move || work(&shared, threads))
                 .expect("the OS starts a thread");
         }
-        Self {
-            free: Arc::new(Semaphore::new(threads)),
-            jobs,
-            wait,
-        }
+        Self { shared, wait }
     }
 
     async fn run<R: Send + 'static>(
         &self,
+        priority: Priority,
         f: impl FnOnce() -> R + Send + 'static,
     ) -> Result<R, Busy> {
-        let permit = tokio::time::timeout(self.wait, self.free.clone().acquire_owned())
-            .await
-            .map_err(|_| Busy)?
-            .map_err(|_| Busy)?;
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = tx.send(f());
-            drop(permit);
+        let job = Box::new(move |in_time: bool| {
+            let _ = tx.send(if in_time { Ok(f()) } else { Err(Busy) });
         });
-        self.jobs.send(job).map_err(|_| Busy)?;
-        rx.await.map_err(|_| Busy)
+        let queued = Queued {
+            job,
+            deadline: Instant::now() + self.wait,
+        };
+        {
+            let mut q = self.shared.queues.lock().map_err(|_| Busy)?;
+            q.by_priority[priority as usize].push_back(queued);
+        }
+        self.shared.ready.notify_one();
+        rx.await.map_err(|_| Busy)?
     }
 
+    /// Hashes a new password (someone signed in is choosing it: served first).
     pub async fn hash(&self, password: String) -> Result<anyhow::Result<String>, Busy> {
-        self.run(move || hash_blocking(&password)).await
+        self.run(Priority::Known, move || hash_blocking(&password))
+            .await
     }
 
     /// Verifies `password` against `stored`. With no stored hash (unknown user, no password
     /// set), a dummy hash is checked instead, so the answer takes the same time either way.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, Busy> {
-        self.run(move || verify_blocking(&password, stored)).await
+    pub async fn verify(
+        &self,
+        priority: Priority,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, Busy> {
+        self.run(priority, move || verify_blocking(&password, stored))
+            .await
+    }
+}
+
+/// A hashing thread: takes the next queued hash, known people first, until every `Passwords`
+/// handle is gone (then only the `threads` workers hold `shared`).
+fn work(shared: &Arc<Shared>, threads: usize) {
+    loop {
+        let next = {
+            let Ok(mut q) = shared.queues.lock() else {
+                return;
+            };
+            loop {
+                if let Some(next) = q.by_priority.iter_mut().find_map(VecDeque::pop_front) {
+                    break next;
+                }
+                if Arc::strong_count(shared) <= threads {
+                    return;
+                }
+                q = match shared.ready.wait_timeout(q, Duration::from_secs(5)) {
+                    Ok((q, _)) => q,
+                    Err(_) => return,
+                };
+            }
+        };
+        (next.job)(Instant::now() <= next.deadline);
     }
 }
 
@@ -176,37 +223,88 @@ mod tests {
         let p = Passwords::new(1, Duration::from_secs(30));
         let h = p.hash("correct horse".into()).await.unwrap().unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert_eq!(
-            p.verify("correct horse".into(), Some(h.clone())).await,
-            Ok(true)
-        );
-        assert_eq!(p.verify("wrong horse".into(), Some(h)).await, Ok(false));
-        assert_eq!(p.verify("anything".into(), None).await, Ok(false));
+        let verify = |pw: &str, stored| p.verify(Priority::Other, pw.into(), stored);
+        assert_eq!(verify("correct horse", Some(h.clone())).await, Ok(true));
+        assert_eq!(verify("wrong horse", Some(h)).await, Ok(false));
+        assert_eq!(verify("anything", None).await, Ok(false));
     }
 
-    #[tokio::test]
-    async fn a_full_pool_answers_busy_instead_of_queueing_forever() {
-        let p = Passwords::new(1, Duration::from_millis(1));
+    /// Occupies the pool's one thread until the returned sender is used.
+    async fn occupy(p: &Passwords) -> (std::sync::mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
         let (hold, held) = std::sync::mpsc::channel::<()>();
         let (started, running) = tokio::sync::oneshot::channel();
-        let busy_thread = p.clone();
-        let first = tokio::spawn(async move {
-            busy_thread
-                .run(move || {
+        let pool = p.clone();
+        let task = tokio::spawn(async move {
+            let _ = pool
+                .run(Priority::Other, move || {
                     let _ = started.send(());
                     let _ = held.recv();
                 })
-                .await
+                .await;
         });
         running.await.unwrap();
-        assert_eq!(p.verify("x".into(), None).await, Err(Busy));
+        (hold, task)
+    }
+
+    #[tokio::test]
+    async fn a_hash_not_started_in_time_answers_busy_without_running() {
+        let p = Passwords::new(1, Duration::from_millis(1));
+        let (hold, first) = occupy(&p).await;
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = ran.clone();
+        let pool = p.clone();
+        let late = tokio::spawn(async move {
+            pool.run(Priority::Other, move || {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst)
+            })
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await; // past its deadline
         hold.send(()).unwrap();
-        assert_eq!(first.await.unwrap(), Ok(()));
-        let p = Passwords {
-            wait: Duration::from_secs(30),
-            ..p
-        };
-        assert_eq!(p.verify("x".into(), None).await, Ok(false), "free again");
+        first.await.unwrap();
+        assert_eq!(late.await.unwrap(), Err(Busy));
+        assert!(
+            !ran.load(std::sync::atomic::Ordering::SeqCst),
+            "a late hash costs nothing"
+        );
+    }
+
+    #[tokio::test]
+    async fn known_people_are_served_first() {
+        let p = Passwords::new(1, Duration::from_secs(30));
+        let (hold, first) = occupy(&p).await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut waiting = Vec::new();
+        for (i, priority) in [Priority::Other, Priority::Other, Priority::Known]
+            .into_iter()
+            .enumerate()
+        {
+            let (pool, order) = (p.clone(), order.clone());
+            waiting.push(tokio::spawn(async move {
+                pool.run(priority, move || order.lock().unwrap().push(i))
+                    .await
+            }));
+            tokio::task::yield_now().await;
+            while p
+                .shared
+                .queues
+                .lock()
+                .unwrap()
+                .by_priority
+                .iter()
+                .map(VecDeque::len)
+                .sum::<usize>()
+                <= i
+            {
+                tokio::task::yield_now().await;
+            }
+        }
+        hold.send(()).unwrap();
+        first.await.unwrap();
+        for w in waiting {
+            w.await.unwrap().unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![2, 0, 1]);
     }
 
     #[test]

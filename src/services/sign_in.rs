@@ -6,17 +6,20 @@
 //! and guesses from one place never lock the person out from another. The rule for a counter is
 //! `domain/sign_in_throttle.rs`; the hashing is `passwords.rs` (bounded, may answer `Busy`).
 
-use super::passwords::{Busy, Passwords};
+use super::passwords::{Busy, Passwords, Priority};
 use crate::config::SecurityConfig;
 use crate::domain::sign_in_throttle::{Counter, Decision, Limit, PENDING_TTL_MS};
 use crate::store::sign_in_throttle::CounterWrite;
 use crate::store::{Account, Store, StoreError};
+use std::collections::{HashSet, VecDeque};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
-    #[error("Too many failed sign-in attempts. Try again in {retry_after_seconds} seconds.")]
+    #[error("Too many failed sign-in attempts. Try again in {}.", in_words(*retry_after_seconds))]
     Throttled { retry_after_seconds: u64 },
     #[error("The username or password is incorrect.")]
     Invalid,
@@ -57,15 +60,97 @@ impl Limits {
 const SETTLE_POLL: Duration = Duration::from_millis(25);
 const SETTLE_POLLS: u32 = 200;
 
-pub async fn check_password(
+/// Signing in on this node: the hashing pool, and the (username, address) pairs that signed in
+/// here lately, whose next sign-ins the pool serves first. A flood of guesses from elsewhere then
+/// slows only the guesses.
+#[derive(Clone)]
+pub struct SignIn {
+    passwords: Passwords,
+    known: Arc<Mutex<Known>>,
+}
+
+/// A bounded set of keyed hashes of (username, address); the oldest go first.
+struct Known {
+    hasher: std::collections::hash_map::RandomState,
+    set: HashSet<u64>,
+    order: VecDeque<u64>,
+}
+
+const KNOWN_CAPACITY: usize = 100_000;
+
+impl SignIn {
+    pub fn new(passwords: Passwords) -> Self {
+        Self {
+            passwords,
+            known: Arc::new(Mutex::new(Known {
+                hasher: Default::default(),
+                set: HashSet::new(),
+                order: VecDeque::new(),
+            })),
+        }
+    }
+
+    fn priority(&self, key: &str) -> Priority {
+        let Ok(k) = self.known.lock() else {
+            return Priority::Other;
+        };
+        if k.set.contains(&k.hasher.hash_one(key)) {
+            Priority::Known
+        } else {
+            Priority::Other
+        }
+    }
+
+    fn remember(&self, key: &str) {
+        let Ok(mut k) = self.known.lock() else { return };
+        let h = k.hasher.hash_one(key);
+        if k.set.insert(h) {
+            k.order.push_back(h);
+            if k.order.len() > KNOWN_CAPACITY {
+                if let Some(old) = k.order.pop_front() {
+                    k.set.remove(&old);
+                }
+            }
+        }
+    }
+
+    pub async fn check_password(
+        &self,
+        store: &Store,
+        security: &SecurityConfig,
+        username: &str,
+        password: &str,
+        ip: &str,
+    ) -> Result<Account, SignInError> {
+        let username = username.trim().to_ascii_lowercase();
+        let key = format!("u:{}:{username}", address_key(ip));
+        let result = check(
+            store,
+            &self.passwords,
+            self.priority(&key),
+            security,
+            &username,
+            password,
+            ip,
+        )
+        .await;
+        if matches!(result, Ok(_) | Err(SignInError::PasswordChangeRequired(_))) {
+            self.remember(&key);
+        }
+        result
+    }
+}
+
+async fn check(
     store: &Store,
     passwords: &Passwords,
+    priority: Priority,
     security: &SecurityConfig,
     username: &str,
     password: &str,
     ip: &str,
 ) -> Result<Account, SignInError> {
-    let username = username.trim().to_ascii_lowercase();
+    let username = username.to_string();
     let limits = Limits::of(security);
     let address = address_key(ip);
     let keys = [address.clone(), format!("u:{address}:{username}")];
@@ -84,7 +169,10 @@ pub async fn check_password(
         Some((a, h, c)) => (Some(a), h, c),
         None => (None, None, false),
     };
-    let ok = match passwords.verify(password.to_string(), stored).await {
+    let ok = match passwords
+        .verify(priority, password.to_string(), stored)
+        .await
+    {
         Ok(ok) => ok,
         Err(busy) => {
             give_back(store, &keys, &limits).await;
@@ -231,6 +319,15 @@ async fn record_failure(
     }
 }
 
+/// "1 second", "40 seconds", "3 minutes": how long to wait, as a person reads it.
+fn in_words(seconds: u64) -> String {
+    match seconds {
+        1 => "1 second".into(),
+        s if s < 120 => format!("{s} seconds"),
+        s => format!("{} minutes", s.div_ceil(60)),
+    }
+}
+
 /// The counter key of a client address. An IPv6 client is counted by its /64, the block one
 /// machine usually holds, so rotating through its addresses gains nothing.
 fn address_key(ip: &str) -> String {
@@ -257,6 +354,28 @@ pub async fn purge_counters(store: &Store, security: &SecurityConfig) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_are_said_in_words() {
+        let said = |s| {
+            SignInError::Throttled {
+                retry_after_seconds: s,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            said(1),
+            "Too many failed sign-in attempts. Try again in 1 second."
+        );
+        assert_eq!(
+            said(64),
+            "Too many failed sign-in attempts. Try again in 64 seconds."
+        );
+        assert_eq!(
+            said(900),
+            "Too many failed sign-in attempts. Try again in 15 minutes."
+        );
+    }
 
     #[test]
     fn ipv6_clients_are_counted_by_their_64() {

@@ -249,15 +249,16 @@ async fn from_basic(
     if password.starts_with(TokenKind::Personal.prefix()) {
         return from_token(state, password, Some(username), ip).await;
     }
-    match sign_in::check_password(
-        &state.store,
-        &state.passwords,
-        &state.config.security,
-        username,
-        password,
-        &ip,
-    )
-    .await
+    match state
+        .sign_in
+        .check_password(
+            &state.store,
+            &state.config.security,
+            username,
+            password,
+            &ip,
+        )
+        .await
     {
         Ok(account) => for_user(state, account, Ceiling::Full, Credential::Password, ip).await,
         Err(sign_in::SignInError::PasswordChangeRequired(account)) if changing_password => {

@@ -7,6 +7,7 @@ use crate::crypto::MasterKey;
 use crate::services::links::Links;
 use crate::services::outbound::Outbound;
 use crate::services::passwords::Passwords;
+use crate::services::sign_in::SignIn;
 use crate::services::webhooks::payload::CloudPayloads;
 use crate::services::webhooks::Webhooks;
 use crate::store::{Account, Emit, Store};
@@ -28,6 +29,8 @@ pub struct Inner {
     pub webhooks: Webhooks,
     /// Password hashing, bounded (see `services/passwords.rs`).
     pub passwords: Passwords,
+    /// Checking passwords, known people first (see `services/sign_in.rs`).
+    pub sign_in: SignIn,
     /// Who the client is, behind trusted proxies too.
     pub client_address: ClientAddress,
 }
@@ -65,6 +68,7 @@ impl AppState {
             std::time::Duration::from_millis(u64::from(config.security.password_hash_wait_ms)),
         );
         Ok(Self(Arc::new(Inner {
+            sign_in: SignIn::new(passwords.clone()),
             passwords,
             client_address,
             links,

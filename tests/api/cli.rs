@@ -15,9 +15,18 @@ fn junction() -> Command {
 }
 
 fn user_create(app: &TestApp, args: &[&str], password: &str) -> std::process::Output {
+    user_command(
+        app,
+        &[&["create", "--password-stdin"], args].concat(),
+        password,
+    )
+}
+
+/// `junction user ARGS` against the test server's database, with `password` on stdin.
+fn user_command(app: &TestApp, args: &[&str], password: &str) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let mut child = junction()
-        .args(["user", "create", "--password-stdin"])
+        .arg("user")
         .args(args)
         .env("JUNCTION_DATABASE__URL", &app.database_url)
         .env("JUNCTION_STORAGE__DATA_DIR", dir.path())
@@ -30,21 +39,19 @@ fn user_create(app: &TestApp, args: &[&str], password: &str) -> std::process::Ou
     child.wait_with_output().unwrap()
 }
 
+fn succeeded_saying(out: &std::process::Output, said: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), said);
+}
+
 async fn user_create_works_while_the_server_runs(app: TestApp) {
     let out = user_create(
         &app,
         &["--username", "carol", "--email", "carol@example.com"],
         "carol-password",
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "Created user carol (LICENSED_USER)."
-    );
+    succeeded_saying(&out, "Created user carol (LICENSED_USER).");
     let r = app
         .get(
             "/rest/api/1.0/users/carol",
@@ -258,32 +265,16 @@ fn a_start_that_cannot_listen_creates_no_administrator() {
 }
 
 async fn set_password_is_the_way_back_in(app: TestApp) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = junction()
-        .args([
-            "user",
-            "set-password",
-            "--username",
-            "admin",
-            "--password-stdin",
-        ])
-        .env("JUNCTION_DATABASE__URL", &app.database_url)
-        .env("JUNCTION_STORAGE__DATA_DIR", dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "recovered-password").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "Set the password of admin; their sessions have ended."
+    let set = |user: &'static str, password: &'static str| {
+        user_command(
+            &app,
+            &["set-password", "--username", user, "--password-stdin"],
+            password,
+        )
+    };
+    succeeded_saying(
+        &set("admin", "recovered-password"),
+        "Set the password of admin; their sessions have ended.",
     );
     let r = app
         .get(
@@ -297,22 +288,7 @@ async fn set_password_is_the_way_back_in(app: TestApp) {
         StatusCode::UNAUTHORIZED
     );
     // Bad input is said plainly and changes nothing.
-    let mut child = junction()
-        .args([
-            "user",
-            "set-password",
-            "--username",
-            "nobody",
-            "--password-stdin",
-        ])
-        .env("JUNCTION_DATABASE__URL", &app.database_url)
-        .env("JUNCTION_STORAGE__DATA_DIR", dir.path())
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "whatever-password").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = set("nobody", "whatever-password");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no user named nobody"));
 }

@@ -64,19 +64,18 @@ async fn pkce_plain_is_refused_unless_configured(app: TestApp) {
             "{q:?}"
         );
     }
-    // S256 goes on to sign-in.
-    let r = authorize_with(&app, id, Some("S256")).await;
-    assert!(r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .starts_with("/login?next="));
+    accepted(&app, id, "S256", json!(["S256"])).await;
+}
+
+/// `method` goes on to sign-in, and the metadata lists `advertised`.
+async fn accepted(app: &TestApp, client_id: &str, method: &str, advertised: serde_json::Value) {
+    let r = authorize_with(app, client_id, Some(method)).await;
+    let location = r.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with("/login?next="), "{method}: {location}");
     let meta = app
         .get("/.well-known/oauth-authorization-server", &Auth::None)
         .await;
-    assert_eq!(
-        meta.body["code_challenge_methods_supported"],
-        json!(["S256"])
-    );
+    assert_eq!(meta.body["code_challenge_methods_supported"], advertised);
 }
 
 #[tokio::test]
@@ -85,18 +84,8 @@ async fn pkce_plain_is_accepted_when_configured() {
         .await
         .unwrap();
     let (c, _) = app.oauth_code("admin", "REPO_READ").await;
-    let r = authorize_with(&app, c["clientId"].as_str().unwrap(), Some("plain")).await;
-    assert!(r.headers()["location"]
-        .to_str()
-        .unwrap()
-        .starts_with("/login?next="));
-    let meta = app
-        .get("/.well-known/oauth-authorization-server", &Auth::None)
-        .await;
-    assert_eq!(
-        meta.body["code_challenge_methods_supported"],
-        json!(["S256", "plain"])
-    );
+    let id = c["clientId"].as_str().unwrap();
+    accepted(&app, id, "plain", json!(["S256", "plain"])).await;
 }
 
 async fn a_new_users_password_may_come_in_the_body(app: TestApp) {

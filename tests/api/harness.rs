@@ -96,13 +96,50 @@ pub struct TestApp {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
+/// Something a test needs is missing. That fails the test, unless the opt-out variable named in
+/// the message is set to 1: then it says so loudly and the caller skips.
+pub fn missing(what: &str, opt_out: &str) {
+    if std::env::var(opt_out).as_deref() != Ok("1") || std::env::var("CI").as_deref() == Ok("true")
+    {
+        panic!("{what} (set {opt_out}=1 to skip such tests instead; never in CI)");
+    }
+    eprintln!("\n!!!!! SKIPPING ({opt_out}=1): {what} !!!!!\n");
+}
+
+/// The CSRF token of the first form on a page.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("the page has a CSRF field") + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// A browser-like client (cookies kept, redirects not followed) that has opened the sign-in
+/// form, and the form's CSRF token.
+pub async fn sign_in_form(app: &TestApp) -> (reqwest::Client, String) {
+    let b = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = b
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (b, csrf_of(&html))
+}
+
 pub fn postgres_server() -> String {
     std::env::var("JUNCTION_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 impl TestApp {
-    /// Starts a server; `None` only when PostgreSQL is unreachable outside CI (said loudly).
+    /// Starts a server; `None` only when PostgreSQL is unreachable and
+    /// `JUNCTION_TEST_SKIP_POSTGRES=1` says to skip (said loudly); otherwise that fails.
     pub async fn spawn(backend: Backend) -> Option<Self> {
         Self::spawn_with(backend, |_| {}).await
     }
@@ -160,10 +197,7 @@ impl TestApp {
                 );
                 if let Err(e) = junction::store::create_database(&postgres_server(), &name).await {
                     let msg = format!("PostgreSQL at {} is unreachable: {e:#}", postgres_server());
-                    if std::env::var("CI").as_deref() == Ok("true") {
-                        panic!("{msg} (CI=true: PostgreSQL is required)");
-                    }
-                    eprintln!("\n!!!!! SKIPPING a PostgreSQL test: {msg} !!!!!\n");
+                    missing(&msg, "JUNCTION_TEST_SKIP_POSTGRES");
                     return None;
                 }
                 format!("{}/{}", postgres_server(), name)

@@ -18,23 +18,11 @@ async fn client(app: &TestApp, scope: &str, confidential: bool) -> Value {
 
 /// A signed-in browser for `user`.
 async fn browser(app: &TestApp, user: &str, password: &str) -> reqwest::Client {
-    let b = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let html = b
-        .get(format!("{}/login", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (b, csrf) = sign_in_form(app).await;
     let r = b
         .post(format!("{}/login", app.base))
         .form(&[
-            ("csrf", csrf_of(&html).as_str()),
+            ("csrf", csrf.as_str()),
             ("username", user),
             ("password", password),
         ])
@@ -43,12 +31,6 @@ async fn browser(app: &TestApp, user: &str, password: &str) -> reqwest::Client {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     b
-}
-
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a CSRF field") + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
 }
 
 fn query_of(location: &str) -> std::collections::HashMap<String, String> {
@@ -98,21 +80,8 @@ async fn authorize(
     query_of(r.headers()["location"].to_str().unwrap())
 }
 
-async fn token_request(app: &TestApp, c: &Value, form: &[(&str, &str)]) -> Response {
-    let r = app
-        .client
-        .post(format!("{}/rest/oauth2/latest/token", app.base))
-        .basic_auth(c["clientId"].as_str().unwrap(), c["clientSecret"].as_str())
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    TestApp::read(r).await
-}
-
 async fn exchange(app: &TestApp, c: &Value, code: &str) -> Response {
-    token_request(
-        app,
+    app.token_endpoint(
         c,
         &[
             ("grant_type", "authorization_code"),
@@ -208,12 +177,12 @@ async fn code_flow_with_pkce_caps_scope_and_rotates_refresh(app: TestApp) {
     assert_eq!(r.body["scope"], "REPO_READ");
 
     // Refresh rotates: the old pair dies.
-    let r = token_request(
-        &app,
-        &c,
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let r = app
+        .token_endpoint(
+            &c,
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let access2 = Auth::Bearer(r.body["access_token"].as_str().unwrap().to_string());
     let refresh2 = r.body["refresh_token"].as_str().unwrap().to_string();
@@ -231,12 +200,12 @@ async fn code_flow_with_pkce_caps_scope_and_rotates_refresh(app: TestApp) {
         StatusCode::OK
     );
     // Reusing the rotated refresh token revokes the whole grant.
-    let r = token_request(
-        &app,
-        &c,
-        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-    )
-    .await;
+    let r = app
+        .token_endpoint(
+            &c,
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["error"], "invalid_grant");
     assert_eq!(
@@ -245,15 +214,15 @@ async fn code_flow_with_pkce_caps_scope_and_rotates_refresh(app: TestApp) {
             .status,
         StatusCode::UNAUTHORIZED
     );
-    let r = token_request(
-        &app,
-        &c,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh2),
-        ],
-    )
-    .await;
+    let r = app
+        .token_endpoint(
+            &c,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh2),
+            ],
+        )
+        .await;
     assert_eq!(r.body["error"], "invalid_grant");
 }
 
@@ -296,30 +265,30 @@ async fn codes_are_bound_to_verifier_redirect_and_time(app: TestApp) {
     let b = browser(&app, "alice", "alice-password").await;
     let id = c["clientId"].as_str().unwrap().to_string();
     let code = authorize(&app, &b, &id, "REPO_READ").await["code"].clone();
-    let r = token_request(
-        &app,
-        &c,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &"x".repeat(43)),
-        ],
-    )
-    .await;
+    let r = app
+        .token_endpoint(
+            &c,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &"x".repeat(43)),
+            ],
+        )
+        .await;
     assert_eq!(r.body["error"], "invalid_grant", "wrong verifier");
     let code = authorize(&app, &b, &id, "REPO_READ").await["code"].clone();
-    let r = token_request(
-        &app,
-        &c,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", "http://localhost:8765/other"),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
+    let r = app
+        .token_endpoint(
+            &c,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "http://localhost:8765/other"),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
     assert_eq!(r.body["error"], "invalid_grant", "other redirect_uri");
     let code = authorize(&app, &b, &id, "REPO_READ").await["code"].clone();
     app.clock.advance_ms(61_000);
@@ -366,29 +335,31 @@ async fn token_endpoint_errors_follow_rfc6749(app: TestApp) {
         r.header("www-authenticate").is_none(),
         "no Basic challenge when Basic was not used"
     );
-    let r = token_request(
-        &app,
-        &c,
-        &[
-            ("grant_type", "password"),
-            ("username", "a"),
-            ("password", "b"),
-        ],
-    )
-    .await;
+    let r = app
+        .token_endpoint(
+            &c,
+            &[
+                ("grant_type", "password"),
+                ("username", "a"),
+                ("password", "b"),
+            ],
+        )
+        .await;
     assert_eq!(r.body["error"], "unsupported_grant_type");
-    let r = token_request(&app, &c, &[("grant_type", "authorization_code")]).await;
+    let r = app
+        .token_endpoint(&c, &[("grant_type", "authorization_code")])
+        .await;
     assert_eq!(r.body["error"], "invalid_request");
-    let r = token_request(
-        &app,
-        &c,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", "jct_oac_nope"),
-            ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
+    let r = app
+        .token_endpoint(
+            &c,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "jct_oac_nope"),
+                ("redirect_uri", REDIRECT),
+            ],
+        )
+        .await;
     assert_eq!(r.body["error"], "invalid_grant");
     // client_secret_post works too.
     let r = TestApp::read(
@@ -664,12 +635,12 @@ async fn clients_are_managed_by_admins(app: TestApp) {
         )
         .await;
     assert_ne!(r.body["clientSecret"], c["clientSecret"]);
-    let old = token_request(
-        &app,
-        &c,
-        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
-    )
-    .await;
+    let old = app
+        .token_endpoint(
+            &c,
+            &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+        )
+        .await;
     assert_eq!(
         old.status,
         StatusCode::UNAUTHORIZED,
@@ -780,7 +751,9 @@ async fn service_accounts_use_client_credentials_within_their_restriction(app: T
     let c = r.body["client"].clone();
     app.grant("/rest/api/1.0/projects/P", "ci-bot", "PROJECT_WRITE")
         .await;
-    let t = token_request(&app, &c, &[("grant_type", "client_credentials")]).await;
+    let t = app
+        .token_endpoint(&c, &[("grant_type", "client_credentials")])
+        .await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.text);
     assert_eq!(t.body["scope"], "REPO_WRITE");
     assert!(
@@ -828,12 +801,12 @@ async fn service_accounts_use_client_credentials_within_their_restriction(app: T
         "REPO_WRITE scope and PROJECT_WRITE permission"
     );
     // A narrower token on request.
-    let t = token_request(
-        &app,
-        &c,
-        &[("grant_type", "client_credentials"), ("scope", "REPO_READ")],
-    )
-    .await;
+    let t = app
+        .token_endpoint(
+            &c,
+            &[("grant_type", "client_credentials"), ("scope", "REPO_READ")],
+        )
+        .await;
     let reader = Auth::Bearer(t.body["access_token"].as_str().unwrap().into());
     let pr = app
         .post(
@@ -856,19 +829,21 @@ async fn service_accounts_use_client_credentials_within_their_restriction(app: T
         .status,
         StatusCode::FORBIDDEN
     );
-    let t = token_request(
-        &app,
-        &c,
-        &[
-            ("grant_type", "client_credentials"),
-            ("scope", "PROJECT_ADMIN"),
-        ],
-    )
-    .await;
+    let t = app
+        .token_endpoint(
+            &c,
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "PROJECT_ADMIN"),
+            ],
+        )
+        .await;
     assert_eq!(t.body["error"], "invalid_scope");
     // Ordinary clients cannot use client credentials.
     let ordinary = client(&app, "REPO_READ", true).await;
-    let t = token_request(&app, &ordinary, &[("grant_type", "client_credentials")]).await;
+    let t = app
+        .token_endpoint(&ordinary, &[("grant_type", "client_credentials")])
+        .await;
     assert_eq!(t.body["error"], "unauthorized_client");
     // The service account cannot sign in: it has no password.
     assert_eq!(
@@ -1061,7 +1036,7 @@ async fn concurrent_token_requests_each_get_a_stored_token(app: TestApp) {
     app.grant("/rest/api/1.0/projects/P", "burst", "PROJECT_READ")
         .await;
     let requests: Vec<_> = (0..24)
-        .map(|_| token_request(&app, &c, &[("grant_type", "client_credentials")]))
+        .map(|_| app.token_endpoint(&c, &[("grant_type", "client_credentials")]))
         .collect();
     let mut tokens = Vec::new();
     for r in join_all(requests).await {

@@ -49,22 +49,8 @@ async fn control_characters_in_next_are_a_400(app: TestApp) {
         assert!(html.contains("contains control characters"), "{html}");
     }
     // The same through the sign-in form: nobody is signed in and no session is made.
-    let b = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let html = b
-        .get(format!("{}/login", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).unwrap() + marker.len();
-    let csrf = html[start..].split('"').next().unwrap();
+    let (b, csrf) = sign_in_form(&app).await;
+    let csrf = csrf.as_str();
     let r = b
         .post(format!("{}/login", app.base))
         .form(&[

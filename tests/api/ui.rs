@@ -79,12 +79,6 @@ impl Browser {
     }
 }
 
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("the page has a CSRF field") + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
 async fn sign_in_sets_a_safe_session_and_returns_to_the_page(app: TestApp) {
     app.project("P", false).await;
     let b = Browser::new(&app);
@@ -596,37 +590,26 @@ async fn a_one_time_password_must_be_replaced_at_sign_in(app: TestApp) {
     assert!(html.contains("name=\"new_password\""), "{html}");
     let (status, _, _) = b.get("/account").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "no session yet");
-    let (_, _, html) = b.get("/login").await;
-    let csrf = csrf_of(&html);
-    let (status, _, html) = b
-        .post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("username", "alice"),
-                ("password", "alice-password"),
-                ("new_password", "alice-chosen-1"),
-                ("new_password_confirm", "alice-other-1"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(html.contains("differ"), "{html}");
-    let (_, _, html) = b.get("/login").await;
-    let csrf = csrf_of(&html);
-    let (status, headers, _) = b
-        .post(
-            "/login",
-            &[
-                ("csrf", &csrf),
+    let choose = |new: &'static str, again: &'static str| {
+        let b = &b;
+        async move {
+            let fields = [
                 ("next", "/account"),
                 ("username", "alice"),
                 ("password", "alice-password"),
-                ("new_password", "alice-chosen-1"),
-                ("new_password_confirm", "alice-chosen-1"),
-            ],
-        )
-        .await;
+                ("new_password", new),
+                ("new_password_confirm", again),
+            ];
+            b.submit("/login", "/login", &fields).await
+        }
+    };
+    let (status, _, html) = choose("alice-chosen-1", "alice-other-1").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("differ"), "{html}");
+    let (status, _, html) = choose("alice-password", "alice-password").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("other than the one-time password"), "{html}");
+    let (status, headers, _) = choose("alice-chosen-1", "alice-chosen-1").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers["location"], "/account");
     let (status, _, _) = b.get("/account").await;

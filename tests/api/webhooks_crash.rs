@@ -73,11 +73,10 @@ async fn sigkill_loses_no_event(backend: Backend) {
         Backend::Postgres => {
             let name = format!("junction_test_crash_{}", junction::secret::new_client_id());
             if let Err(e) = junction::store::create_database(&postgres_server(), &name).await {
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "PostgreSQL: {e:#}"
+                crate::harness::missing(
+                    &format!("PostgreSQL is unreachable: {e:#}"),
+                    "JUNCTION_TEST_SKIP_POSTGRES",
                 );
-                eprintln!("\n!!!!! SKIPPING a PostgreSQL test: {e:#} !!!!!\n");
                 return;
             }
             format!("{}/{name}", postgres_server())

@@ -78,15 +78,16 @@ pub async fn change_password(
     }
     passwords::check_policy(&new).map_err(|m| ApiError::bad_request(m).with_context("password"))?;
     let old = b.old_password.unwrap_or_default();
-    match crate::services::sign_in::check_password(
-        &state.store,
-        &state.passwords,
-        &state.config.security,
-        &me.slug,
-        &old,
-        &caller.ip,
-    )
-    .await
+    match state
+        .sign_in
+        .check_password(
+            &state.store,
+            &state.config.security,
+            &me.slug,
+            &old,
+            &caller.ip,
+        )
+        .await
     {
         Ok(_) | Err(crate::services::sign_in::SignInError::PasswordChangeRequired(_)) => {}
         Err(

@@ -128,15 +128,16 @@ pub async fn sign_in(
             StatusCode::FORBIDDEN,
         ));
     }
-    let account = match sign_in::check_password(
-        &state.store,
-        &state.passwords,
-        &state.config.security,
-        &f.username,
-        &f.password,
-        &caller.ip,
-    )
-    .await
+    let account = match state
+        .sign_in
+        .check_password(
+            &state.store,
+            &state.config.security,
+            &f.username,
+            &f.password,
+            &caller.ip,
+        )
+        .await
     {
         Ok(a) => a,
         Err(sign_in::SignInError::PasswordChangeRequired(account)) => {
