@@ -124,7 +124,31 @@ async fn a_new_users_password_may_come_in_the_body(app: TestApp) {
     assert_eq!(r.context(), "password");
 }
 
+/// The SSRF guard end to end: IPv6 spellings of internal addresses are refused like the
+/// addresses they lead to.
+async fn ipv6_forms_of_internal_addresses_are_refused(app: TestApp) {
+    for host in [
+        "[::127.0.0.1]",
+        "[::ffff:127.0.0.1]",
+        "[2002:7f00:1::]",
+        "[fec0::1]",
+        "[2001:0:4136:e378:8000:63bf:80ff:fffe]",
+        "[64:ff9b::a9fe:a9fe]",
+        "[fc00::1]",
+    ] {
+        let r = app
+            .get(
+                &format!("/rest/junction/1.0/applinks/discover?url=http://{host}:8080"),
+                &admin(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{host}: {}", r.text);
+        assert_eq!(r.exception(), "ADDRESS_NOT_ALLOWED", "{host}");
+    }
+}
+
 crate::both_backends!(
     pkce_plain_is_refused_unless_configured,
     a_new_users_password_may_come_in_the_body,
+    ipv6_forms_of_internal_addresses_are_refused,
 );
