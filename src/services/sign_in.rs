@@ -55,10 +55,11 @@ impl Limits {
     }
 }
 
-/// Attempts beyond what a counter admits in flight wait this often, this many times, for the
-/// attempts in flight to settle (a burst of right passwords from one script).
-const SETTLE_POLL: Duration = Duration::from_millis(25);
-const SETTLE_POLLS: u32 = 200;
+/// Attempts beyond what a counter admits in flight wait for the attempts in flight to settle (a
+/// burst of right passwords from one script): woken by this node's settles, and at least this
+/// often for other nodes', for at most `SETTLE_WAIT`.
+const SETTLE_POLL: Duration = Duration::from_millis(100);
+const SETTLE_WAIT: Duration = Duration::from_secs(5);
 
 /// Signing in on this node: the hashing pool, and the (username, address) pairs that signed in
 /// here lately, whose next sign-ins the pool serves first. A flood of guesses from elsewhere then
@@ -67,6 +68,8 @@ const SETTLE_POLLS: u32 = 200;
 pub struct SignIn {
     passwords: Passwords,
     known: Arc<Mutex<Known>>,
+    /// Woken whenever an attempt on this node settles, for attempts waiting their turn.
+    settled: Arc<tokio::sync::Notify>,
 }
 
 /// A bounded set of keyed hashes of (username, address); the oldest go first.
@@ -82,6 +85,7 @@ impl SignIn {
     pub fn new(passwords: Passwords) -> Self {
         Self {
             passwords,
+            settled: Default::default(),
             known: Arc::new(Mutex::new(Known {
                 hasher: Default::default(),
                 set: HashSet::new(),
@@ -125,8 +129,8 @@ impl SignIn {
         let username = username.trim().to_ascii_lowercase();
         let key = format!("u:{}:{username}", address_key(ip));
         let result = check(
+            self,
             store,
-            &self.passwords,
             self.priority(&key),
             security,
             &username,
@@ -134,6 +138,7 @@ impl SignIn {
             ip,
         )
         .await;
+        self.settled.notify_waiters();
         if matches!(result, Ok(_) | Err(SignInError::PasswordChangeRequired(_))) {
             self.remember(&key);
         }
@@ -142,8 +147,8 @@ impl SignIn {
 }
 
 async fn check(
+    sign_in: &SignIn,
     store: &Store,
-    passwords: &Passwords,
     priority: Priority,
     security: &SecurityConfig,
     username: &str,
@@ -156,7 +161,7 @@ async fn check(
     let keys = [address.clone(), format!("u:{address}:{username}")];
     let keys: [&str; 2] = [&keys[0], &keys[1]];
     let limits = [limits.address, limits.user_at_address];
-    reserve(store, &keys, &limits).await?;
+    reserve(store, &keys, &limits, &sign_in.settled).await?;
 
     let found = match store.find_user_credentials(&username).await {
         Ok(f) => f,
@@ -169,7 +174,8 @@ async fn check(
         Some((a, h, c)) => (Some(a), h, c),
         None => (None, None, false),
     };
-    let ok = match passwords
+    let ok = match sign_in
+        .passwords
         .verify(priority, password.to_string(), stored)
         .await
     {
@@ -214,8 +220,18 @@ async fn check(
 
 /// Reserves one attempt on every counter, waiting while attempts in flight use up what they
 /// admit; refuses at once when one is blocked.
-async fn reserve(store: &Store, keys: &[&str; 2], limits: &[Limit; 2]) -> Result<(), SignInError> {
-    for _ in 0..SETTLE_POLLS {
+async fn reserve(
+    store: &Store,
+    keys: &[&str; 2],
+    limits: &[Limit; 2],
+    settled: &tokio::sync::Notify,
+) -> Result<(), SignInError> {
+    let give_up = tokio::time::Instant::now() + SETTLE_WAIT;
+    while tokio::time::Instant::now() < give_up {
+        // Registered before looking, so a settle in between is not missed.
+        let woken = settled.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
         let now = store.now();
         let decision = store
             .update_sign_in_counters(keys, |c| {
@@ -249,7 +265,9 @@ async fn reserve(store: &Store, keys: &[&str; 2], limits: &[Limit; 2]) -> Result
                     retry_after_seconds: ((retry_after_ms + 999) / 1000).max(1) as u64,
                 })
             }
-            Decision::Wait => tokio::time::sleep(SETTLE_POLL).await,
+            Decision::Wait => {
+                let _ = tokio::time::timeout(SETTLE_POLL, woken).await;
+            }
         }
     }
     Err(SignInError::Throttled {
