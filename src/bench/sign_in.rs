@@ -1,7 +1,7 @@
 //! `junction bench --suite sign-in`: what a flood of bad sign-ins does to the real binary.
-//! 200 clients, each from its own loopback address (a distributed guesser, so per-address
-//! throttling does not help and the hashing bound is what is measured), send HTTP Basic
-//! sign-ins with random usernames for `--seconds`, while one person signs in with the right
+//! 200 clients — first each from its own loopback address (a distributed guesser: per-address
+//! throttling does not help and the hashing bound is what is measured), then all from one —
+//! send HTTP Basic sign-ins with random usernames for `--seconds`, while one person signs in with the right
 //! password from 127.0.0.1. Reported: resident memory idle, at its peak and a few seconds after,
 //! and the person's sign-in latency before (the baseline) and during the flood.
 //! `JUNCTION_BENCH_BINARY` names another build to measure (e.g. the previous commit's).
@@ -16,7 +16,14 @@ const CLIENTS: usize = 200;
 const PASSWORD: &str = "bench-password";
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let dir = super::tempfile_dir()?.join("sign-in");
+    // Distributed (each client its own address: hashing is what is left to bound), then all
+    // from one address (what per-address throttling is for), each on a fresh server.
+    flood(&args, CLIENTS).await?;
+    flood(&args, 1).await
+}
+
+async fn flood(args: &BenchArgs, sources: usize) -> anyhow::Result<()> {
+    let dir = super::tempfile_dir()?.join(format!("sign-in-{sources}"));
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -35,6 +42,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut attackers = Vec::new();
     for i in 0..CLIENTS {
         let (stop, statuses, base) = (stop.clone(), statuses.clone(), base.clone());
+        let i = i % sources;
         let from = Ipv4Addr::new(127, 1, (i / 250) as u8, (i % 250) as u8 + 1);
         let client = reqwest::Client::builder()
             .local_address(IpAddr::V4(from))
@@ -89,7 +97,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     let n = |i: usize| statuses[i].load(Ordering::Relaxed);
     println!(
-        "Junction sign-in flood: {CLIENTS} clients with bad passwords for {}s ({} sign-ins: {} x 401, {} x 429, {} x 503, {} other, {} connection errors)",
+        "Junction sign-in flood: {CLIENTS} clients from {sources} address(es) with bad passwords for {}s ({} sign-ins: {} x 401, {} x 429, {} x 503, {} other, {} connection errors)",
         args.seconds,
         (0..6).map(n).sum::<usize>(),
         n(0), n(1), n(2), n(4), n(5)

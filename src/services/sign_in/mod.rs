@@ -4,17 +4,19 @@
 //! Each attempt is reserved on two counters before the password is checked — the client address,
 //! and the (username, client address) pair — so concurrent guesses cannot slip past the count,
 //! and guesses from one place never lock the person out from another. The rule for a counter is
-//! `domain/sign_in_throttle.rs`; the hashing is `passwords.rs` (bounded, may answer `Busy`).
+//! `domain/sign_in_throttle.rs`; the hashing is `passwords.rs` (bounded, may answer `Busy`); what
+//! one node remembers to spare both is `node.rs`.
 
-use super::passwords::{Busy, Passwords, Priority};
+mod node;
+
+use super::passwords::{Busy, Passwords};
 use crate::config::SecurityConfig;
 use crate::domain::sign_in_throttle::{Counter, Decision, Limit, PENDING_TTL_MS};
 use crate::store::sign_in_throttle::CounterWrite;
 use crate::store::{Account, Store, StoreError};
-use std::collections::{HashSet, VecDeque};
-use std::hash::BuildHasher;
+use node::NodeMemory;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -61,60 +63,18 @@ impl Limits {
 const SETTLE_POLL: Duration = Duration::from_millis(100);
 const SETTLE_WAIT: Duration = Duration::from_secs(5);
 
-/// Signing in on this node: the hashing pool, and the (username, address) pairs that signed in
-/// here lately, whose next sign-ins the pool serves first. A flood of guesses from elsewhere then
-/// slows only the guesses.
+/// Signing in on this node: the hashing pool, and what this node remembers (`node.rs`).
 #[derive(Clone)]
 pub struct SignIn {
     passwords: Passwords,
-    known: Arc<Mutex<Known>>,
-    /// Woken whenever an attempt on this node settles, for attempts waiting their turn.
-    settled: Arc<tokio::sync::Notify>,
+    node: Arc<NodeMemory>,
 }
-
-/// A bounded set of keyed hashes of (username, address); the oldest go first.
-struct Known {
-    hasher: std::collections::hash_map::RandomState,
-    set: HashSet<u64>,
-    order: VecDeque<u64>,
-}
-
-const KNOWN_CAPACITY: usize = 100_000;
 
 impl SignIn {
     pub fn new(passwords: Passwords) -> Self {
         Self {
             passwords,
-            settled: Default::default(),
-            known: Arc::new(Mutex::new(Known {
-                hasher: Default::default(),
-                set: HashSet::new(),
-                order: VecDeque::new(),
-            })),
-        }
-    }
-
-    fn priority(&self, key: &str) -> Priority {
-        let Ok(k) = self.known.lock() else {
-            return Priority::Other;
-        };
-        if k.set.contains(&k.hasher.hash_one(key)) {
-            Priority::Known
-        } else {
-            Priority::Other
-        }
-    }
-
-    fn remember(&self, key: &str) {
-        let Ok(mut k) = self.known.lock() else { return };
-        let h = k.hasher.hash_one(key);
-        if k.set.insert(h) {
-            k.order.push_back(h);
-            if k.order.len() > KNOWN_CAPACITY {
-                if let Some(old) = k.order.pop_front() {
-                    k.set.remove(&old);
-                }
-            }
+            node: Default::default(),
         }
     }
 
@@ -127,43 +87,44 @@ impl SignIn {
         ip: &str,
     ) -> Result<Account, SignInError> {
         let username = username.trim().to_ascii_lowercase();
-        let key = format!("u:{}:{username}", address_key(ip));
-        let result = check(
-            self,
-            store,
-            self.priority(&key),
-            security,
-            &username,
-            password,
-            ip,
-        )
-        .await;
-        self.settled.notify_waiters();
+        let address = address_key(ip);
+        let keys = [address.clone(), format!("u:{address}:{username}")];
+        let result = check(self, store, security, &keys, &username, password, ip).await;
+        self.node.settled.notify_waiters();
         if matches!(result, Ok(_) | Err(SignInError::PasswordChangeRequired(_))) {
-            self.remember(&key);
+            self.node.remember_success(&keys[1]);
         }
         result
     }
 }
 
+/// One attempt on the counters `keys` (the address's, then the pair's).
 async fn check(
     sign_in: &SignIn,
     store: &Store,
-    priority: Priority,
     security: &SecurityConfig,
+    keys: &[String; 2],
     username: &str,
     password: &str,
     ip: &str,
 ) -> Result<Account, SignInError> {
-    let username = username.to_string();
-    let limits = Limits::of(security);
-    let address = address_key(ip);
-    let keys = [address.clone(), format!("u:{address}:{username}")];
     let keys: [&str; 2] = [&keys[0], &keys[1]];
+    let limits = Limits::of(security);
     let limits = [limits.address, limits.user_at_address];
-    reserve(store, &keys, &limits, &sign_in.settled).await?;
+    let node = &sign_in.node;
+    if let Some(until) = node.blocked_until(&keys, store.now()) {
+        return Err(throttled(until - store.now()));
+    }
+    if let Err(blocks) = reserve(store, &keys, &limits, &node.settled).await? {
+        let now = store.now();
+        for (key, until) in keys.iter().zip(blocks) {
+            node.remember_block(key, until, now);
+        }
+        let until = blocks.into_iter().max().unwrap_or(now);
+        return Err(throttled(until - now));
+    }
 
-    let found = match store.find_user_credentials(&username).await {
+    let found = match store.find_user_credentials(username).await {
         Ok(f) => f,
         Err(e) => {
             give_back(store, &keys, &limits).await;
@@ -176,7 +137,7 @@ async fn check(
     };
     let ok = match sign_in
         .passwords
-        .verify(priority, password.to_string(), stored)
+        .verify(node.priority(keys[1]), password.to_string(), stored)
         .await
     {
         Ok(ok) => ok,
@@ -204,28 +165,33 @@ async fn check(
         }
         account => {
             let now = store.now();
-            let newly_blocked = store
+            let (blocks, newly_blocked) = store
                 .update_sign_in_counters(&keys, |c| {
                     let after: Vec<Counter> = (0..2).map(|i| limits[i].fail(c[i], now)).collect();
                     let blocked = |c: &Counter| c.blocked_until > now;
                     let newly = [0, 1].map(|i| blocked(&after[i]) && !blocked(&c[i]));
-                    (after.into_iter().map(CounterWrite::Put).collect(), newly)
+                    let blocks = [after[0].blocked_until, after[1].blocked_until];
+                    let writes = after.into_iter().map(CounterWrite::Put).collect();
+                    (writes, (blocks, newly))
                 })
                 .await?;
-            record_failure(store, &username, ip, account.is_some(), newly_blocked).await;
+            for (key, until) in keys.iter().zip(blocks) {
+                node.remember_block(key, until, now);
+            }
+            record_failure(store, username, ip, account.is_some(), newly_blocked).await;
             Err(SignInError::Invalid)
         }
     }
 }
 
 /// Reserves one attempt on every counter, waiting while attempts in flight use up what they
-/// admit; refuses at once when one is blocked.
+/// admit. `Ok(Err(until))` when a counter is blocked: until when, per key (0: not blocked).
 async fn reserve(
     store: &Store,
     keys: &[&str; 2],
     limits: &[Limit; 2],
     settled: &tokio::sync::Notify,
-) -> Result<(), SignInError> {
+) -> Result<Result<(), [i64; 2]>, SignInError> {
     let give_up = tokio::time::Instant::now() + SETTLE_WAIT;
     while tokio::time::Instant::now() < give_up {
         // Registered before looking, so a settle in between is not missed.
@@ -236,43 +202,37 @@ async fn reserve(
         let decision = store
             .update_sign_in_counters(keys, |c| {
                 let decisions = [0, 1].map(|i| limits[i].decide(c[i], now));
-                let retry = decisions
-                    .iter()
-                    .filter_map(|d| match d {
-                        Decision::Throttled { retry_after_ms } => Some(*retry_after_ms),
-                        _ => None,
-                    })
-                    .max();
-                if let Some(ms) = retry {
-                    return (
-                        vec![CounterWrite::Keep; 2],
-                        Decision::Throttled { retry_after_ms: ms },
-                    );
+                let throttled = |d: &Decision| matches!(d, Decision::Throttled { .. });
+                if decisions.iter().any(throttled) {
+                    let until = [0, 1].map(|i| match decisions[i] {
+                        Decision::Throttled { retry_after_ms } => now + retry_after_ms,
+                        _ => 0,
+                    });
+                    return (vec![CounterWrite::Keep; 2], Some(Err(until)));
                 }
                 if decisions.contains(&Decision::Wait) {
-                    return (vec![CounterWrite::Keep; 2], Decision::Wait);
+                    return (vec![CounterWrite::Keep; 2], None);
                 }
                 let writes = (0..2)
                     .map(|i| CounterWrite::Put(limits[i].reserve(c[i], now)))
                     .collect();
-                (writes, Decision::Proceed)
+                (writes, Some(Ok(())))
             })
             .await?;
         match decision {
-            Decision::Proceed => return Ok(()),
-            Decision::Throttled { retry_after_ms } => {
-                return Err(SignInError::Throttled {
-                    retry_after_seconds: ((retry_after_ms + 999) / 1000).max(1) as u64,
-                })
-            }
-            Decision::Wait => {
+            Some(outcome) => return Ok(outcome),
+            None => {
                 let _ = tokio::time::timeout(SETTLE_POLL, woken).await;
             }
         }
     }
-    Err(SignInError::Throttled {
-        retry_after_seconds: 1,
-    })
+    Err(throttled(1_000))
+}
+
+fn throttled(retry_after_ms: i64) -> SignInError {
+    SignInError::Throttled {
+        retry_after_seconds: ((retry_after_ms + 999) / 1000).max(1) as u64,
+    }
 }
 
 /// Returns a reservation that was never decided (the store or the hashing pool failed).
