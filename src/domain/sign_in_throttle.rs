@@ -101,7 +101,7 @@ impl Limit {
     }
 
     /// The counter after a reserved attempt succeeded: its reservation is given back. (The
-    /// (username, address) key is forgotten entirely; see `services/sign_in.rs`.)
+    /// (username, address) key is forgotten entirely; see `services/sign_in/mod.rs`.)
     pub fn succeed(&self, c: Counter, now: i64) -> Counter {
         let c = self.current(c, now);
         Counter {

@@ -1,6 +1,6 @@
 //! Sign-in throttle counters (`sign_in_throttle`). The store only locks, reads and writes them;
 //! what an attempt does to a counter is `domain/sign_in_throttle.rs`, applied by
-//! `services/sign_in.rs` through the closure it passes here, inside the transaction.
+//! `services/sign_in/mod.rs` through the closure it passes here, inside the transaction.
 
 use super::{on_writer, BeginWrite, Store, StoreResult};
 use crate::domain::sign_in_throttle::Counter;

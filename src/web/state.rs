@@ -29,7 +29,7 @@ pub struct Inner {
     pub webhooks: Webhooks,
     /// Password hashing, bounded (see `services/passwords.rs`).
     pub passwords: Passwords,
-    /// Checking passwords, known people first (see `services/sign_in.rs`).
+    /// Checking passwords, known people first (see `services/sign_in/mod.rs`).
     pub sign_in: SignIn,
     /// Who the client is, behind trusted proxies too.
     pub client_address: ClientAddress,
