@@ -124,6 +124,8 @@ pub struct ResourceFacts {
     pub inner_access: bool,
     /// For a project: at least one repository in it is public.
     pub public_inner: bool,
+    /// For a pull request or comment: the principal wrote it.
+    pub author: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +142,14 @@ pub enum Action {
     WriteRepo,
     AdminRepo,
     DeleteRepo,
+    /// Merge a pull request: a writer.
+    MergePullRequest,
+    /// Edit a pull request (title, description, target, reviewers): its author, or a writer.
+    EditPullRequest,
+    /// Decline a pull request: its author, or a writer.
+    DeclinePullRequest,
+    /// Delete a comment on a pull request: its author, or a repository administrator.
+    DeleteComment,
     ViewUsers,
     /// Change one's own profile (display name, e-mail).
     EditOwnAccount,
@@ -197,7 +207,15 @@ pub fn authorize(
     let is_project = matches!(action, ViewProject | AdminProject | DeleteProject);
     let is_repo = matches!(
         action,
-        ViewRepo | ParticipateInRepo | WriteRepo | AdminRepo | DeleteRepo
+        ViewRepo
+            | ParticipateInRepo
+            | WriteRepo
+            | AdminRepo
+            | DeleteRepo
+            | MergePullRequest
+            | EditPullRequest
+            | DeclinePullRequest
+            | DeleteComment
     );
     if is_project || is_repo {
         let sees = facts.public || facts.level >= Level::Read || (is_project && facts.inner_access);
@@ -226,10 +244,31 @@ pub fn authorize(
             Some(ReadRepos),
             "You must be signed in and able to read the repository.",
         ),
-        WriteRepo => (
+        WriteRepo | MergePullRequest => (
             facts.level >= Level::Write,
             Some(WriteRepos),
             "You need write permission on this repository.",
+        ),
+        // The author-or-writer rule: authors act on their own with what lets them take part.
+        EditPullRequest | DeclinePullRequest if facts.author => (
+            signed_in,
+            Some(ReadRepos),
+            "You must be signed in and able to read the repository.",
+        ),
+        EditPullRequest | DeclinePullRequest => (
+            facts.level >= Level::Write,
+            Some(WriteRepos),
+            "You need write permission on this repository.",
+        ),
+        DeleteComment if facts.author => (
+            signed_in,
+            Some(ReadRepos),
+            "You must be signed in and able to read the repository.",
+        ),
+        DeleteComment => (
+            facts.level >= Level::Admin,
+            Some(AdminRepos),
+            "Only the comment's author or a repository administrator can delete it.",
         ),
         AdminRepo => (
             facts.level >= Level::Admin,
@@ -448,6 +487,79 @@ mod tests {
             authorize(&admin_token, Action::EditOwnAccount, None),
             Err(Denial::BeyondScope(_))
         ));
+    }
+
+    #[test]
+    fn authors_edit_and_decline_their_own_pull_requests_writers_any() {
+        let reader = user(GlobalPermission::LicensedUser, Ceiling::Full);
+        let read = |author| ResourceFacts {
+            level: Level::Read,
+            author,
+            ..Default::default()
+        };
+        for action in [Action::EditPullRequest, Action::DeclinePullRequest] {
+            assert_eq!(authorize(&reader, action, Some(&read(true))), Ok(()));
+            assert!(matches!(
+                authorize(&reader, action, Some(&read(false))),
+                Err(Denial::Forbidden(_))
+            ));
+            let write = facts(false, Level::Write);
+            assert_eq!(authorize(&reader, action, Some(&write)), Ok(()));
+            // An author's read token still acts on their own; a writer's read token does not.
+            let read_token = user(
+                GlobalPermission::LicensedUser,
+                TokenPermission::Read.ceiling(),
+            );
+            assert_eq!(authorize(&read_token, action, Some(&read(true))), Ok(()));
+            assert!(matches!(
+                authorize(&read_token, action, Some(&write)),
+                Err(Denial::BeyondScope(_))
+            ));
+        }
+        // Merging is for writers only, authors included.
+        assert!(matches!(
+            authorize(&reader, Action::MergePullRequest, Some(&read(true))),
+            Err(Denial::Forbidden(_))
+        ));
+        assert_eq!(
+            authorize(
+                &reader,
+                Action::MergePullRequest,
+                Some(&facts(false, Level::Write))
+            ),
+            Ok(())
+        );
+        // Comments: their author, or a repository administrator.
+        assert_eq!(
+            authorize(&reader, Action::DeleteComment, Some(&read(true))),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&reader, Action::DeleteComment, Some(&read(false))),
+            Err(Denial::Forbidden(
+                "Only the comment's author or a repository administrator can delete it."
+            ))
+        );
+        assert_eq!(
+            authorize(
+                &reader,
+                Action::DeleteComment,
+                Some(&facts(false, Level::Admin))
+            ),
+            Ok(())
+        );
+        // Nobody sees a pull request of a repository they cannot see.
+        assert_eq!(
+            authorize(
+                &reader,
+                Action::EditPullRequest,
+                Some(&ResourceFacts {
+                    author: true,
+                    ..Default::default()
+                })
+            ),
+            Err(Denial::NotVisible)
+        );
     }
 
     #[test]

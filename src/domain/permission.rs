@@ -187,6 +187,7 @@ pub fn facts_for(
         level,
         inner_access,
         public_inner,
+        author: false,
     }
 }
 

@@ -2,6 +2,7 @@
 //! auditing). Handlers call these; these never see HTTP.
 
 pub mod audit;
+pub mod host;
 pub mod links;
 pub mod outbound;
 pub mod passwords;

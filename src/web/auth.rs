@@ -8,6 +8,7 @@ use crate::domain::{
     self, authorize, Action, Ceiling, ResourceFacts, ScopedGrant, Subject, TokenPermission,
 };
 use crate::secret::{constant_time_eq, token_hash, TokenKind};
+use crate::services::host::Principal;
 use crate::services::{audit, sign_in};
 use crate::store::{Account, Project, Repository};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -60,6 +61,16 @@ impl Caller {
         }
     }
 
+    /// The caller as the host service layer sees it.
+    pub fn principal(&self) -> Principal<'_> {
+        Principal {
+            user: self.user.as_ref(),
+            subject: &self.subject,
+            grants: &self.grants,
+            restriction: self.restriction.as_deref(),
+        }
+    }
+
     pub fn user(&self) -> Result<&Account, ApiError> {
         self.user.as_ref().ok_or_else(ApiError::unauthenticated)
     }
@@ -90,14 +101,7 @@ impl Caller {
     }
 
     pub fn repo_facts(&self, r: &Repository) -> ResourceFacts {
-        domain::facts_for(
-            &self.grants,
-            self.restriction.as_deref(),
-            r.project_id,
-            Some(r.id),
-            r.readable_by_anyone(),
-            false,
-        )
+        self.principal().repo_facts(r)
     }
 
     pub fn can_project(&self, p: &Project, action: Action) -> bool {
@@ -114,8 +118,7 @@ impl Caller {
     }
 
     pub fn check_repo(&self, r: &Repository, action: Action) -> Result<(), ApiError> {
-        authorize(&self.subject, action, Some(&self.repo_facts(r)))
-            .map_err(|d| ApiError::from_denial(d, || no_such_repo(&r.project_key, &r.slug)))
+        Ok(self.principal().check_repo(r, action)?)
     }
 
     /// The CSRF token forms must echo (sessions only).

@@ -131,6 +131,43 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::services::host::HostError> for ApiError {
+    /// The Data Center answer to a host operation's error.
+    fn from(e: crate::services::host::HostError) -> Self {
+        use crate::services::host::{ConflictKind, HostError as H, Missing};
+        let missing = |m: Missing| match m {
+            Missing::Repository(key, slug) => crate::web::auth::no_such_repo(&key, &slug),
+            Missing::PullRequest(n) => ApiError::not_found(
+                "com.atlassian.bitbucket.pull.NoSuchPullRequestException",
+                format!("Pull request {n} does not exist in this repository."),
+            ),
+            Missing::Comment(id) => ApiError::not_found(
+                "com.atlassian.bitbucket.comment.NoSuchCommentException",
+                format!("Comment {id} does not exist on this pull request."),
+            ),
+        };
+        match e {
+            H::Unauthenticated => ApiError::unauthenticated(),
+            H::Denied { denial, missing: m } => ApiError::from_denial(denial, || missing(m)),
+            H::NotFound(m) => missing(m),
+            H::Invalid { field, message } => ApiError::bad_request(message).with_context(field),
+            H::Rule(r) => r.into(),
+            H::Conflict { kind, message } => ApiError::conflict(
+                match kind {
+                    ConflictKind::DuplicatePullRequest => {
+                        "com.atlassian.bitbucket.pull.DuplicatePullRequestException"
+                    }
+                    ConflictKind::CommentOutOfDate => {
+                        "com.atlassian.bitbucket.comment.CommentOutOfDateException"
+                    }
+                },
+                message,
+            ),
+            H::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::services::passwords::Busy> for ApiError {
     fn from(e: crate::services::passwords::Busy) -> Self {
         ApiError::new(

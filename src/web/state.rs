@@ -4,6 +4,7 @@ use super::client_addr::ClientAddress;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::MasterKey;
+use crate::services::host::Host;
 use crate::services::links::Links;
 use crate::services::outbound::Outbound;
 use crate::services::passwords::Passwords;
@@ -79,6 +80,13 @@ impl AppState {
             base_url,
             master_key,
         })))
+    }
+    /// The host service layer, as this server's surfaces call it.
+    pub fn host(&self) -> Host<'_> {
+        Host {
+            store: &self.store,
+            events: self.webhooks.payloads(),
+        }
     }
     /// How a change made by `actor` writes its events.
     pub fn emit<'a>(&'a self, actor: &'a Account) -> Emit<'a> {

@@ -220,7 +220,7 @@ pub async fn authorize(
         .store
         .remembered_consent(valid.client.id, user.id)
         .await
-        .map_err(Into::into)
+        .map_err(ApiError::from)
         .or_page(&caller)?;
     if remembered
         .and_then(|s| ScopeSet::parse(&s).ok())
@@ -318,7 +318,7 @@ async fn issue_code(state: &AppState, caller: &Caller, v: Valid) -> UiResult {
             expires,
         )
         .await
-        .map_err(Into::into)
+        .map_err(ApiError::from)
         .or_page(caller)?;
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = v.state.as_deref() {

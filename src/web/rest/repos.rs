@@ -7,7 +7,7 @@ use crate::domain::pull_request::{branch_ref, valid_ref};
 use crate::domain::{Action, DisplayName, Slug};
 use crate::services::audit;
 use crate::store::{Repository, RepositoryChanges, StoreError};
-use crate::web::auth::{no_such_repo, Caller};
+use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Path;
 use crate::web::extract::Query;
@@ -27,13 +27,11 @@ pub async fn load(
     slug: &str,
     action: Action,
 ) -> ApiResult<Repository> {
-    let repo = state
-        .store
-        .find_repository(key, slug)
-        .await?
-        .ok_or_else(|| no_such_repo(key, slug))?;
-    caller.check_repo(&repo, action)?;
-    Ok(repo)
+    let host = state.host();
+    Ok(
+        crate::services::host::repositories::find(&host, &caller.principal(), key, slug, action)
+            .await?,
+    )
 }
 
 fn repo_taken() -> ApiError {

@@ -34,7 +34,7 @@ pub async fn users(State(state): State<AppState>, caller: Caller) -> UiResult {
         .store
         .list_accounts(AccountKind::User, None)
         .await
-        .map_err(Into::into)
+        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?;
     Ok(render(&UsersPage {
         nav: Nav::of(&caller),
@@ -97,7 +97,7 @@ pub async fn teams(State(state): State<AppState>, caller: Caller) -> UiResult {
         .store
         .list_accounts(AccountKind::Team, None)
         .await
-        .map_err(Into::into)
+        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?;
     Ok(render(&TeamsPage {
         nav: Nav::of(&caller),
@@ -145,7 +145,7 @@ pub async fn team(
         .store
         .team_members(team.id)
         .await
-        .map_err(Into::into)
+        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?;
     Ok(render(&TeamPage {
         nav: Nav::of(&caller),
@@ -205,13 +205,13 @@ pub async fn permissions(State(state): State<AppState>, caller: Caller) -> UiRes
         .store
         .grant_holders(GrantTarget::Global, "user")
         .await
-        .map_err(Into::into)
+        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?;
     let team_grants = state
         .store
         .grant_holders(GrantTarget::Global, "team")
         .await
-        .map_err(Into::into)
+        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?;
     let permissions = GlobalPermission::ALL.iter().map(|p| p.as_str()).collect();
     Ok(render(&PermissionsPage {
@@ -275,7 +275,7 @@ pub async fn audit(
         .store
         .audit_entries(req.start, req.limit, None)
         .await
-        .map_err(Into::into)
+        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?;
     let more = rows.len() as i64 > req.limit;
     rows.truncate(req.limit as usize);

@@ -8,7 +8,7 @@ use crate::store::{Project, Repository};
 use crate::web::auth::Caller;
 use crate::web::extract::{Path, Query};
 use crate::web::json::Json;
-use crate::web::rest::{projects, pulls, repos};
+use crate::web::rest::{projects, repos};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -28,7 +28,7 @@ pub async fn dashboard(State(state): State<AppState>, caller: Caller) -> UiResul
         .store
         .list_projects()
         .await
-        .map_err(Into::into)
+        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?
         .into_iter()
         .filter(|p| caller.can_project(p, Action::ViewProject))
@@ -37,7 +37,7 @@ pub async fn dashboard(State(state): State<AppState>, caller: Caller) -> UiResul
         .store
         .list_repositories(None)
         .await
-        .map_err(Into::into)
+        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?
         .into_iter()
         .filter(|r| caller.can_repo(r, Action::ViewRepo))
@@ -101,7 +101,7 @@ pub async fn project(
         .store
         .list_repositories(Some(project.id))
         .await
-        .map_err(Into::into)
+        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?
         .into_iter()
         .filter(|r| caller.can_repo(r, Action::ViewRepo))
@@ -173,32 +173,26 @@ pub async fn repository(
     Path((key, slug)): Path<(String, String)>,
     Query(q): Query<StateParam>,
 ) -> UiResult {
-    let repo = repos::load(&state, &caller, &key, &slug, Action::ViewRepo)
-        .await
-        .or_page(&caller)?;
     let wanted = q
         .state
         .unwrap_or_else(|| "OPEN".into())
         .to_ascii_uppercase();
-    let params = pulls::ListParams {
-        page: crate::web::paging::PageParams {
-            start: Some(0),
-            limit: Some(1000),
-        },
-        state: Some(wanted.clone()),
+    let filter = match wanted.as_str() {
+        "ALL" => None,
+        s => Some(
+            s.parse::<crate::domain::pull_request::PrState>()
+                .map_err(|m| crate::web::error::ApiError::bad_request(m).with_context("state"))
+                .or_page(&caller)?,
+        ),
     };
-    let axum::Json(list) = pulls::list(
-        State(state.clone()),
-        caller.clone(),
-        Path((key, slug)),
-        Query(params),
-    )
-    .await
-    .or_page(&caller)?;
-    let prs = list["values"]
-        .as_array()
-        .map(|a| a.iter().map(PrView::from_json).collect())
-        .unwrap_or_default();
+    let (repo, listed) =
+        crate::services::host::pulls::list(&state.host(), &caller.principal(), &key, &slug, filter)
+            .await
+            .or_page(&caller)?;
+    let prs = listed
+        .iter()
+        .map(|(pr, people)| PrView::of(pr, people))
+        .collect();
     let can_participate = caller.can_repo(&repo, Action::ParticipateInRepo);
     let can_admin = caller.can_repo(&repo, Action::AdminRepo);
     let hook_troubles = if can_admin {

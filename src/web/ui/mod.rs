@@ -201,6 +201,13 @@ impl<T> OrPage<T> for Result<T, ApiError> {
     }
 }
 
+/// Host operations' errors read on a page as they do over REST.
+impl<T> OrPage<T> for crate::services::host::HostResult<T> {
+    fn or_page(self, caller: &Caller) -> Result<T, UiError> {
+        self.map_err(|e| UiError::from_api(e.into(), caller))
+    }
+}
+
 impl UiError {
     /// A form posted to an action the page does not have.
     pub fn no_such_action(caller: &Caller) -> Self {

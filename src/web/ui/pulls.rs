@@ -1,19 +1,20 @@
-//! Pull request pages: creating one, the review page, and its actions (approve, merge, decline, comment).
+//! Pull request pages: creating one, the review page, and its actions (approve, merge, decline,
+//! comment). Each parses its form, calls `services::host::pulls`, renders from typed values.
 
 use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiError, UiResult};
 use crate::clock::display;
 use crate::domain::pull_request::display_id;
 use crate::domain::Action;
-use crate::store::Repository;
+use crate::services::host::pulls::{
+    self as host_pulls, BranchInput, NewPullRequestInput, PrRef, ReviewStatus,
+};
+use crate::store::{Participant, PullRequest, Repository};
 use crate::web::auth::Caller;
-use crate::web::extract::{Path, Query};
-use crate::web::json::Json;
-use crate::web::rest::{pull_reviews, pulls, repos};
+use crate::web::extract::Path;
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
-use serde_json::Value;
 
 /// A pull request as the list and detail pages show it.
 pub struct PrView {
@@ -31,29 +32,26 @@ pub struct PrView {
 }
 
 impl PrView {
-    pub(super) fn from_json(v: &Value) -> Self {
-        let s = |v: &Value| v.as_str().unwrap_or("").to_string();
-        let people = |list: &Value| {
-            list.as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|p| (s(&p["user"]["displayName"]), s(&p["status"])))
-                        .collect()
-                })
-                .unwrap_or_default()
+    pub(super) fn of(pr: &PullRequest, people: &[Participant]) -> Self {
+        let with_role = |role: &str| {
+            people
+                .iter()
+                .filter(|p| p.role == role)
+                .map(|p| (p.display_name.clone(), p.status.clone()))
+                .collect()
         };
         Self {
-            id: v["id"].as_i64().unwrap_or(0),
-            title: s(&v["title"]),
-            description: s(&v["description"]),
-            state: s(&v["state"]),
-            version: v["version"].as_i64().unwrap_or(0),
-            from: display_id(v["fromRef"]["id"].as_str().unwrap_or("")).to_string(),
-            to: display_id(v["toRef"]["id"].as_str().unwrap_or("")).to_string(),
-            author: s(&v["author"]["user"]["displayName"]),
-            created: display(v["createdDate"].as_i64().unwrap_or(0)),
-            reviewers: people(&v["reviewers"]),
-            participants: people(&v["participants"]),
+            id: pr.number,
+            title: pr.title.clone(),
+            description: pr.description.clone(),
+            state: pr.state.clone(),
+            version: pr.version,
+            from: display_id(&pr.from_ref).to_string(),
+            to: display_id(&pr.to_ref).to_string(),
+            author: pr.author_display_name.clone(),
+            created: display(pr.created_at),
+            reviewers: with_role("REVIEWER"),
+            participants: with_role("PARTICIPANT"),
         }
     }
 }
@@ -75,39 +73,24 @@ pub async fn create_pull_request(
     Path((key, slug)): Path<(String, String)>,
     CsrfForm(f): CsrfForm<PrForm>,
 ) -> UiResult {
-    let branch = |id: String| pulls::RefBody {
-        id: Some(id),
-        repository: None,
-    };
-    let reviewers = f
-        .reviewers
-        .split([',', ' '])
-        .filter(|r| !r.is_empty())
-        .map(|r| pulls::ReviewerBody {
-            user: pulls::ReviewerUser {
-                name: r.to_string(),
-            },
-        })
-        .collect();
-    let body = pulls::PrBody {
-        version: None,
+    let input = NewPullRequestInput {
         title: Some(f.title),
         description: Some(f.description),
-        from_ref: Some(branch(f.from)),
-        to_ref: Some(branch(f.to)),
-        reviewers: Some(reviewers),
+        from: Some(BranchInput::named(f.from)),
+        to: Some(BranchInput::named(f.to)),
+        reviewers: f
+            .reviewers
+            .split([',', ' '])
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect(),
     };
-    let (_, axum::Json(pr)) = pulls::create(
-        State(state),
-        caller.clone(),
-        Path((key.clone(), slug.clone())),
-        Json(body),
-    )
-    .await
-    .or_page(&caller)?;
+    let v = host_pulls::create(&state.host(), &caller.principal(), &key, &slug, input)
+        .await
+        .or_page(&caller)?;
     Ok(see_other(&format!(
         "/projects/{key}/repos/{slug}/pull-requests/{}",
-        pr["id"]
+        v.pr.number
     )))
 }
 
@@ -127,59 +110,35 @@ struct PullRequestPage {
 pub async fn pull_request(
     State(state): State<AppState>,
     caller: Caller,
-    Path(path): Path<(String, String, i64)>,
+    Path((key, slug, number)): Path<(String, String, i64)>,
 ) -> UiResult {
-    let (key, slug, _) = path.clone();
-    let repo = repos::load(&state, &caller, &key, &slug, Action::ViewRepo)
-        .await
-        .or_page(&caller)?;
-    let axum::Json(v) = pulls::get(State(state.clone()), caller.clone(), Path(path.clone()))
-        .await
-        .or_page(&caller)?;
-    let page = crate::web::paging::PageParams {
-        start: Some(0),
-        limit: Some(1000),
+    let at = PrRef {
+        key: &key,
+        slug: &slug,
+        number,
     };
-    let axum::Json(c) =
-        pull_reviews::list_comments(State(state), caller.clone(), Path(path), Query(page))
-            .await
-            .or_page(&caller)?;
-    let comments = c["values"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|c| {
-                    let author = c["author"]["displayName"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string();
-                    (
-                        author,
-                        display(c["createdDate"].as_i64().unwrap_or(0)),
-                        c["text"].as_str().unwrap_or("").to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let me = caller.user.as_ref().map(|u| u.slug.as_str()).unwrap_or("");
-    let is_author = v["author"]["user"]["name"] == me;
-    let my_status = v["reviewers"]
-        .as_array()
+    let (host, who) = (state.host(), caller.principal());
+    let v = host_pulls::get(&host, &who, at).await.or_page(&caller)?;
+    let comments = host_pulls::comments(&host, &who, at)
+        .await
+        .or_page(&caller)?
         .into_iter()
-        .chain(v["participants"].as_array())
-        .flatten()
-        .find(|p| p["user"]["name"] == me)
-        .and_then(|p| p["status"].as_str())
-        .unwrap_or("UNAPPROVED")
+        .map(|c| (c.author_display_name, display(c.created_at), c.text))
+        .collect();
+    let me = caller.user.as_ref().map(|u| u.id);
+    let is_author = me == Some(v.pr.author_id);
+    let my_status = v
+        .participants
+        .iter()
+        .find(|p| Some(p.user_id) == me)
+        .map_or("UNAPPROVED", |p| p.status.as_str())
         .to_string();
-    let pr = PrView::from_json(&v);
     Ok(render(&PullRequestPage {
         nav: Nav::of(&caller),
-        can_participate: caller.can_repo(&repo, Action::ParticipateInRepo),
-        can_merge: caller.can_repo(&repo, Action::WriteRepo),
-        repo,
-        pr,
+        can_participate: who.can_repo(&v.repo, Action::ParticipateInRepo),
+        can_merge: who.can_repo(&v.repo, Action::MergePullRequest),
+        pr: PrView::of(&v.pr, &v.participants),
+        repo: v.repo,
         comments,
         is_author,
         my_status,
@@ -195,44 +154,33 @@ pub struct PrActionForm {
 pub async fn pull_request_action(
     State(state): State<AppState>,
     caller: Caller,
-    Path((key, slug, id, action)): Path<(String, String, i64, String)>,
+    Path((key, slug, number, action)): Path<(String, String, i64, String)>,
     CsrfForm(f): CsrfForm<PrActionForm>,
 ) -> UiResult {
     require_user(&caller, "/")?;
-    let path = (key.clone(), slug.clone(), id);
-    let s = State(state);
-    let c = caller.clone();
+    let at = PrRef {
+        key: &key,
+        slug: &slug,
+        number,
+    };
+    let (host, who) = (state.host(), caller.principal());
+    let review = |status| host_pulls::set_review_status(&host, &who, at, None, status);
     let result = match action.as_str() {
-        "approve" => pull_reviews::approve(s, c, Path(path)).await.map(|_| ()),
-        "unapprove" => pull_reviews::unapprove(s, c, Path(path)).await.map(|_| ()),
-        "merge" => pulls::merge(
-            s,
-            c,
-            Path(path),
-            Query(pulls::VersionParam { version: f.version }),
-        )
-        .await
-        .map(|_| ()),
-        "decline" => pulls::decline(
-            s,
-            c,
-            Path(path),
-            Query(pulls::VersionParam { version: f.version }),
-        )
-        .await
-        .map(|_| ()),
-        "comment" => pull_reviews::add_comment(
-            s,
-            c,
-            Path(path),
-            Json(pull_reviews::CommentBody { text: f.text }),
-        )
-        .await
-        .map(|_| ()),
+        "approve" => review(ReviewStatus::Approved).await.map(|_| ()),
+        "unapprove" => review(ReviewStatus::Unapproved).await.map(|_| ()),
+        "merge" => host_pulls::merge(&host, &who, at, f.version)
+            .await
+            .map(|_| ()),
+        "decline" => host_pulls::decline(&host, &who, at, f.version)
+            .await
+            .map(|_| ()),
+        "comment" => host_pulls::add_comment(&host, &who, at, f.text.as_deref())
+            .await
+            .map(|_| ()),
         _ => return Err(UiError::no_such_action(&caller)),
     };
     result.or_page(&caller)?;
     Ok(see_other(&format!(
-        "/projects/{key}/repos/{slug}/pull-requests/{id}"
+        "/projects/{key}/repos/{slug}/pull-requests/{number}"
     )))
 }

@@ -1,0 +1,159 @@
+//! The host service layer: typed operations on projects, repositories and pull requests that
+//! every surface calls (Data Center REST, the pages, and the coming Cloud 2.0 REST for apps).
+//! Each operation takes the acting `Principal` and typed input, decides access through the one
+//! `authorize()`, calls the store, and returns typed values or one `HostError`. Nothing here
+//! knows HTTP, JSON or templates; `web/error.rs` maps `HostError` to each surface's answer.
+//!
+//! Moved so far: repositories (`repositories.rs`, finding one) and pull requests with reviews
+//! and comments (`pulls.rs`). The other aggregates still live in their REST handlers.
+
+pub mod pulls;
+pub mod repositories;
+
+use crate::domain::pull_request::PrRuleError;
+use crate::domain::{
+    self, authorize, Action, Denial, ResourceFacts, Restriction, ScopedGrant, Subject,
+};
+use crate::store::events::RenderEvent;
+use crate::store::{Account, Emit, Repository, Store, StoreError};
+
+/// Who acts, as far as the host cares: borrowed from the surface's own view of the request.
+#[derive(Clone, Copy)]
+pub struct Principal<'a> {
+    pub user: Option<&'a Account>,
+    pub subject: &'a Subject,
+    pub grants: &'a [ScopedGrant],
+    /// Service accounts may be confined to some projects and repositories.
+    pub restriction: Option<&'a Restriction>,
+}
+
+impl<'a> Principal<'a> {
+    pub fn user(&self) -> Result<&'a Account, HostError> {
+        self.user.ok_or(HostError::Unauthenticated)
+    }
+
+    pub fn repo_facts(&self, r: &Repository) -> ResourceFacts {
+        domain::facts_for(
+            self.grants,
+            self.restriction,
+            r.project_id,
+            Some(r.id),
+            r.readable_by_anyone(),
+            false,
+        )
+    }
+
+    /// Decides `action` on `r` (with `facts` adjusted by `adjust`, e.g. authorship); a principal
+    /// that may not see it is told it does not exist.
+    pub fn check_repo_with(
+        &self,
+        r: &Repository,
+        action: Action,
+        adjust: impl FnOnce(&mut ResourceFacts),
+    ) -> Result<(), HostError> {
+        let mut facts = self.repo_facts(r);
+        adjust(&mut facts);
+        authorize(self.subject, action, Some(&facts)).map_err(|d| HostError::Denied {
+            denial: d,
+            missing: Missing::Repository(r.project_key.clone(), r.slug.clone()),
+        })
+    }
+
+    pub fn check_repo(&self, r: &Repository, action: Action) -> Result<(), HostError> {
+        self.check_repo_with(r, action, |_| {})
+    }
+
+    pub fn can_repo(&self, r: &Repository, action: Action) -> bool {
+        self.check_repo(r, action).is_ok()
+    }
+}
+
+/// What the host needs besides the principal: the store, and how events are rendered.
+#[derive(Clone, Copy)]
+pub struct Host<'a> {
+    pub store: &'a Store,
+    pub events: &'a dyn RenderEvent,
+}
+
+impl<'a> Host<'a> {
+    pub fn emit(&self, actor: &'a Account) -> Emit<'a> {
+        Emit {
+            actor,
+            render: self.events,
+        }
+    }
+}
+
+/// The thing that was not found (or may not be seen), for the surface to name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    Repository(String, String),
+    PullRequest(i64),
+    Comment(i64),
+}
+
+/// Why a conflicting change was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// Another open pull request has the same source and target.
+    DuplicatePullRequest,
+    /// The comment changed since the version given.
+    CommentOutOfDate,
+}
+
+/// The one error of host operations.
+#[derive(Debug)]
+pub enum HostError {
+    /// Nobody is signed in and the operation needs someone.
+    Unauthenticated,
+    /// `authorize()` said no; `missing` is what to call absent when it may not even be seen.
+    Denied {
+        denial: Denial,
+        missing: Missing,
+    },
+    NotFound(Missing),
+    /// Bad input: which field, and a sentence a person understands.
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// A pull request rule (state, version, branches, reviewers).
+    Rule(PrRuleError),
+    Conflict {
+        kind: ConflictKind,
+        message: String,
+    },
+    Store(StoreError),
+}
+
+impl HostError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        HostError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for HostError {
+    fn from(e: StoreError) -> Self {
+        HostError::Store(e)
+    }
+}
+
+impl From<PrRuleError> for HostError {
+    fn from(e: PrRuleError) -> Self {
+        HostError::Rule(e)
+    }
+}
+
+impl From<crate::domain::ValidationError> for HostError {
+    fn from(e: crate::domain::ValidationError) -> Self {
+        HostError::Invalid {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+pub type HostResult<T> = Result<T, HostError>;
