@@ -78,7 +78,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         )
         .await?;
     store
-        .set_grant(GrantTarget::Project(project.id), user.id, "PROJECT_READ")
+        .set_grant(
+            GrantTarget::Project(project.id),
+            user.id,
+            "PROJECT_READ",
+            None,
+        )
         .await?;
     let svc_secret = new_token(TokenKind::ClientSecret);
     store

@@ -16,6 +16,6 @@ pub use authz::{
 };
 pub use names::{DisplayName, Email, ProjectKey, Slug, Username, ValidationError};
 pub use permission::{
-    facts_for, global_of, GlobalPermission, Grant, Level, ProjectPermission, RepoPermission,
-    Restriction, ScopedGrant,
+    facts_for, global_of, leaves_a_sys_admin, GlobalPermission, Grant, Level, ProjectPermission,
+    RepoPermission, Restriction, ScopedGrant,
 };

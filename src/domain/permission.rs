@@ -191,6 +191,14 @@ pub fn facts_for(
     }
 }
 
+/// The system must keep someone to administer it: a change (demotion, revocation,
+/// deactivation) that would take the last active user holding SYS_ADMIN directly away is
+/// refused. The store runs this in the change's own transaction, over the counts before and
+/// after the change.
+pub fn leaves_a_sys_admin(before: i64, after: i64) -> bool {
+    after >= 1 || before == 0
+}
+
 /// The highest global permission among the grants (direct or through teams).
 pub fn global_of(grants: &[ScopedGrant]) -> Option<GlobalPermission> {
     grants

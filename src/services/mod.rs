@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod host;
 pub mod links;
+pub mod oauth2;
 pub mod outbound;
 pub mod passwords;
 pub mod sign_in;

@@ -195,20 +195,32 @@ impl Store {
 
     /// Activates or deactivates an account. Deactivation ends every session at once; tokens stop
     /// working because authentication only accepts active users.
-    pub async fn set_active(&self, id: i64, active: bool) -> StoreResult<Account> {
+    /// With `keep`, as `set_grant`: refused (and not made) unless it accepts what it leaves.
+    pub async fn set_active(
+        &self,
+        id: i64,
+        active: bool,
+        keep: Option<super::SysAdminRule<'_>>,
+    ) -> StoreResult<super::Guarded<Account>> {
+        use super::grants::{commit_if_kept, lock_sys_admins, Guarded};
         let now = self.now();
-        on_writer!(self, p => {
+        let lock = self.for_update();
+        let done = on_writer!(self, p => {
             let mut tx = p.begin_write().await?;
+            let before = if keep.is_some() { lock_sys_admins!(tx, lock) } else { 0 };
             let a: Account = sqlx::query_as(&format!(
                 "UPDATE accounts SET active = $1, updated_at = $2 WHERE id = $3 RETURNING {ACCOUNT_COLUMNS}"))
                 .bind(active).bind(now).bind(id).fetch_one(&mut *tx).await?;
             if !active {
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
             }
-            tx.commit().await?;
-            self.invalidate().await;
-            Ok(a)
-        })
+            match commit_if_kept!(tx, keep, before) {
+                Guarded::Done(()) => Guarded::Done(a),
+                Guarded::Refused => Guarded::Refused,
+            }
+        });
+        self.invalidate().await;
+        Ok(done)
     }
 
     pub async fn set_team_member(&self, team_id: i64, user_id: i64, role: &str) -> StoreResult<()> {

@@ -1,7 +1,61 @@
 //! Permission grants to users and teams, on the whole system, a project or a repository.
 
-use super::{on_pool, on_writer, Store, StoreResult};
+use super::{on_pool, on_writer, BeginWrite, Store, StoreResult};
 use crate::domain::{Grant, ScopedGrant};
+
+/// A rule over the numbers of active users holding SYS_ADMIN directly before and after a change
+/// (`domain::leaves_a_sys_admin`).
+pub type SysAdminRule<'a> = &'a (dyn Fn(i64, i64) -> bool + Sync);
+
+/// A change made, or refused by its `SysAdminRule` (and then not made at all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guarded<T = ()> {
+    Done(T),
+    Refused,
+}
+
+/// Locks the rows that say who holds SYS_ADMIN, so two transactions that each take it from
+/// someone take turns (PostgreSQL; SQLite's single writer already does). A row another
+/// transaction changed meanwhile is re-read, and left out if it no longer holds it.
+macro_rules! lock_sys_admins {
+    ($tx:ident, $lock:expr) => {
+        sqlx::query(&format!(
+            "SELECT g.account_id FROM grants g JOIN accounts a ON a.id = g.account_id
+             WHERE g.scope = 'global' AND g.permission = 'SYS_ADMIN' AND a.kind = 'user' AND a.active{}",
+            $lock
+        ))
+        .fetch_all(&mut *$tx)
+        .await?
+        .len() as i64
+    };
+}
+pub(crate) use lock_sys_admins;
+
+/// Commits `$tx` if `$keep` (an `Option<SysAdminRule>`) accepts what it leaves (`$before`: what
+/// `lock_sys_admins!` counted); otherwise lets it roll back. Evaluates to a `Guarded<()>`.
+macro_rules! commit_if_kept {
+    ($tx:ident, $keep:expr, $before:expr) => {{
+        let kept = match $keep {
+            Some(rule) => {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM grants g JOIN accounts a ON a.id = g.account_id
+                     WHERE g.scope = 'global' AND g.permission = 'SYS_ADMIN' AND a.kind = 'user' AND a.active",
+                )
+                .fetch_one(&mut *$tx)
+                .await?;
+                rule($before, n)
+            }
+            None => true,
+        };
+        if kept {
+            $tx.commit().await?;
+            $crate::store::grants::Guarded::Done(())
+        } else {
+            $crate::store::grants::Guarded::Refused
+        }
+    }};
+}
+pub(crate) use commit_if_kept;
 
 /// Where a grant applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,35 +128,55 @@ impl Store {
         Ok(grants)
     }
 
-    /// Gives `permission` on `target` to an account, replacing what it had there.
+    /// Gives `permission` on `target` to an account, replacing what it had there. With `keep`,
+    /// the change is undone (`Guarded::Refused`) unless `keep` accepts the number of active
+    /// users holding SYS_ADMIN directly that it leaves, decided in the same transaction.
     pub async fn set_grant(
         &self,
         target: GrantTarget,
         account_id: i64,
         permission: &str,
-    ) -> StoreResult<()> {
+        keep: Option<SysAdminRule<'_>>,
+    ) -> StoreResult<Guarded> {
         let (scope, target_id, project_id, repo_id) = target.parts();
-        on_writer!(self, p => {
+        let lock = self.for_update();
+        let done = on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let before = if keep.is_some() { lock_sys_admins!(tx, lock) } else { 0 };
             sqlx::query(
                 "INSERT INTO grants (scope, target_id, project_id, repo_id, account_id, permission)
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (scope, target_id, account_id) DO UPDATE SET permission = excluded.permission")
                 .bind(scope).bind(target_id).bind(project_id).bind(repo_id).bind(account_id).bind(permission)
-                .execute(p).await?;
+                .execute(&mut *tx).await?;
+            commit_if_kept!(tx, keep, before)
         });
         self.invalidate().await;
-        Ok(())
+        Ok(done)
     }
 
-    /// Removes an account's grant on `target`; false if it had none.
-    pub async fn revoke_grant(&self, target: GrantTarget, account_id: i64) -> StoreResult<bool> {
+    /// Removes an account's grant on `target` (`Done(false)` if it had none); `keep` as for
+    /// `set_grant`.
+    pub async fn revoke_grant(
+        &self,
+        target: GrantTarget,
+        account_id: i64,
+        keep: Option<SysAdminRule<'_>>,
+    ) -> StoreResult<Guarded<bool>> {
         let (scope, target_id, _, _) = target.parts();
-        on_writer!(self, p => {
+        let lock = self.for_update();
+        let done = on_writer!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let before = if keep.is_some() { lock_sys_admins!(tx, lock) } else { 0 };
             let r = sqlx::query("DELETE FROM grants WHERE scope = $1 AND target_id = $2 AND account_id = $3")
-                .bind(scope).bind(target_id).bind(account_id).execute(p).await?;
-            self.invalidate().await;
-            Ok(r.rows_affected() > 0)
-        })
+                .bind(scope).bind(target_id).bind(account_id).execute(&mut *tx).await?;
+            match commit_if_kept!(tx, keep, before) {
+                Guarded::Done(()) => Guarded::Done(r.rows_affected() > 0),
+                Guarded::Refused => Guarded::Refused,
+            }
+        });
+        self.invalidate().await;
+        Ok(done)
     }
 
     /// Grants on one target to accounts of `kind` ("user" or "team"), ordered by slug.
@@ -119,17 +193,6 @@ impl Store {
                  WHERE g.scope = $1 AND g.target_id = $2 AND a.kind = $3 ORDER BY a.slug")
                 .bind(scope).bind(target_id).bind(kind).fetch_all(p).await?;
             Ok(v)
-        })
-    }
-
-    /// Active users holding SYS_ADMIN directly: the last one may not lose it.
-    pub async fn count_direct_sys_admins(&self) -> StoreResult<i64> {
-        on_pool!(self, p => {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM grants g JOIN accounts a ON a.id = g.account_id
-                 WHERE g.scope = 'global' AND g.permission = 'SYS_ADMIN' AND a.kind = 'user' AND a.active")
-                .fetch_one(p).await?;
-            Ok(n)
         })
     }
 }

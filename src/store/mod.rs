@@ -42,7 +42,7 @@ pub use deliveries::{
 };
 pub use delivery_stats::{AttemptOutcome, Invocation, OutcomeCount};
 pub use events::{Emit, EventFacts, PullRequestFacts, RenderEvent, StoredEvent};
-pub use grants::{GrantHolder, GrantTarget};
+pub use grants::{GrantHolder, GrantTarget, Guarded, SysAdminRule};
 pub use links::{AppLink, LinkFields, LinkFlow, LinkToken, Outgoing, Pairing};
 pub use oauth::{AuthorizedApp, OAuthToken, Redeemed, Rotated};
 pub use oauth_clients::{ClientGrant, OAuthClient};

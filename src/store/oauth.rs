@@ -32,8 +32,10 @@ pub enum Redeemed {
         /// Whether the person who authorized it is active now.
         user_active: bool,
     },
-    /// Used before: the grant has been revoked with every token issued from it.
-    Replayed,
+    /// Used before (what that costs is `services/oauth2.rs`'s decision).
+    Replayed {
+        grant_id: i64,
+    },
     Unknown,
 }
 
@@ -44,8 +46,10 @@ pub enum Rotated {
         client: i64,
         scope: String,
     },
-    /// An already-rotated token: the whole grant has been revoked.
-    Reused,
+    /// An already-rotated token (what that costs is `services/oauth2.rs`'s decision).
+    Reused {
+        grant_id: i64,
+    },
     /// A live token of a deactivated person: left as it is (reactivation restores it).
     UserInactive,
     Unknown,
@@ -114,7 +118,7 @@ impl Store {
         })
     }
 
-    /// Marks a code used. A second use revokes the grant and every token issued from it.
+    /// Marks a code used; a second use is reported as `Replayed`.
     pub async fn redeem_code(&self, code_hash: &str) -> StoreResult<Redeemed> {
         #[derive(sqlx::FromRow)]
         struct Row {
@@ -150,13 +154,10 @@ impl Store {
         let used: Option<i64> = on_pool!(self, p => {
             sqlx::query_scalar("SELECT grant_id FROM oauth_codes WHERE code_hash = $1").bind(code_hash).fetch_optional(p).await?
         });
-        match used {
-            Some(grant) => {
-                self.revoke_oauth_grant(grant).await?;
-                Ok(Redeemed::Replayed)
-            }
-            None => Ok(Redeemed::Unknown),
-        }
+        Ok(match used {
+            Some(grant_id) => Redeemed::Replayed { grant_id },
+            None => Redeemed::Unknown,
+        })
     }
 
     /// Issues an access token and, optionally, a refresh token on a grant. The rows go through
@@ -177,8 +178,8 @@ impl Store {
         })
     }
 
-    /// Exchanges a refresh token: it and the grant's access tokens die. Presenting a token that
-    /// was already exchanged revokes the whole grant (RFC 9700 §4.14).
+    /// Exchanges a refresh token: it and the grant's access tokens die. A token that was already
+    /// exchanged is reported as `Reused`.
     pub async fn rotate_refresh_token(&self, token_hash: &str) -> StoreResult<Rotated> {
         #[derive(sqlx::FromRow)]
         struct Row {
@@ -220,10 +221,7 @@ impl Store {
                 .bind(token_hash).fetch_optional(p).await?
         });
         match seen {
-            Some((grant, true, _)) => {
-                self.revoke_oauth_grant(grant).await?;
-                Ok(Rotated::Reused)
-            }
+            Some((grant_id, true, _)) => Ok(Rotated::Reused { grant_id }),
             Some((_, false, false)) => Ok(Rotated::UserInactive),
             _ => Ok(Rotated::Unknown),
         }

@@ -140,7 +140,7 @@ impl Store {
     /// Deletes the client (revoking every token) and deactivates the account, keeping its history.
     pub async fn delete_service_account(&self, account_id: i64, client: i64) -> StoreResult<()> {
         self.delete_oauth_client(client).await?;
-        self.set_active(account_id, false).await?;
+        self.set_active(account_id, false, None).await?;
         Ok(())
     }
 }

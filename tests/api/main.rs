@@ -11,6 +11,7 @@ mod credentials;
 mod hardening;
 mod health;
 mod interop;
+mod last_admin;
 mod oauth2;
 mod oauth2_issuance;
 mod permissions;

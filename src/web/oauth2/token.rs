@@ -81,7 +81,7 @@ async fn authorization_code(
     let redirect_uri = form
         .get("redirect_uri")
         .ok_or_else(|| OAuthError::invalid_request("redirect_uri is required."))?;
-    let (grant_id, issued_to, expected_redirect, challenge, expired) = match state.store.redeem_code(&token_hash(code)).await? {
+    let (grant_id, issued_to, expected_redirect, challenge, expired) = match crate::services::oauth2::redeem_code(&state.store, &token_hash(code)).await? {
         Redeemed::Fresh { grant_id, client, redirect_uri, challenge, expired, user_active } => {
             if !user_active {
                 // Nothing is issued to a deactivated person; the pending code's grant ends.
@@ -90,7 +90,7 @@ async fn authorization_code(
             }
             (grant_id, client, redirect_uri, challenge, expired)
         }
-        Redeemed::Replayed => {
+        Redeemed::Replayed { .. } => {
             return Err(OAuthError::invalid_grant(
                 "This authorization code was already used; every token issued from it has been revoked.",
             ))
@@ -148,11 +148,11 @@ async fn refresh_token(
             ));
         }
     }
-    let (grant_id, scope) = match state.store.rotate_refresh_token(&hash).await? {
+    let (grant_id, scope) = match crate::services::oauth2::rotate_refresh_token(&state.store, &hash).await? {
         Rotated::Fresh { grant_id, client: owner, scope } if owner == client.id => (grant_id, scope),
         Rotated::Fresh { .. } | Rotated::Unknown => return Err(OAuthError::invalid_grant("The refresh token is not valid.")),
         Rotated::UserInactive => return Err(OAuthError::invalid_grant(USER_INACTIVE)),
-        Rotated::Reused => {
+        Rotated::Reused { .. } => {
             return Err(OAuthError::invalid_grant(
                 "This refresh token was already used; the authorization has been revoked. Ask the user to authorize again.",
             ))

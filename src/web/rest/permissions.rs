@@ -7,7 +7,7 @@
 use super::{projects, repos, repr, teams, users};
 use crate::domain::{Action, GlobalPermission, ProjectPermission, RepoPermission};
 use crate::services::audit;
-use crate::store::{Account, GrantTarget};
+use crate::store::{Account, GrantTarget, Guarded, SysAdminRule};
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Path;
@@ -162,13 +162,19 @@ async fn set(
         ApiError::bad_request("permission is required.").with_context("permission")
     })?;
     let permission = parse_permission(caller, &target.grant, raw)?;
-    if target.grant == GrantTarget::Global {
-        guard_last_sys_admin(state, caller, &account, Some(&permission)).await?;
-    }
-    state
+    let keep = if target.grant == GrantTarget::Global {
+        guard_sys_admin_change(state, caller, &account, Some(&permission)).await?
+    } else {
+        None
+    };
+    if state
         .store
-        .set_grant(target.grant, account.id, &permission)
-        .await?;
+        .set_grant(target.grant, account.id, &permission, keep)
+        .await?
+        == Guarded::Refused
+    {
+        return Err(last_sys_admin());
+    }
     let details = format!("{}:{} = {permission}", account.kind, account.slug);
     audit::record(
         &state.store,
@@ -189,10 +195,19 @@ async fn revoke(
     q: SetParams,
 ) -> ApiResult<StatusCode> {
     let account = holder(state, holders, q.name.as_deref()).await?;
-    if target.grant == GrantTarget::Global {
-        guard_last_sys_admin(state, caller, &account, None).await?;
+    let keep = if target.grant == GrantTarget::Global {
+        guard_sys_admin_change(state, caller, &account, None).await?
+    } else {
+        None
+    };
+    if state
+        .store
+        .revoke_grant(target.grant, account.id, keep)
+        .await?
+        == Guarded::Refused
+    {
+        return Err(last_sys_admin());
     }
-    state.store.revoke_grant(target.grant, account.id).await?;
     let details = format!("{}:{}", account.kind, account.slug);
     audit::record(
         &state.store,
@@ -205,14 +220,15 @@ async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Changing a SYS_ADMIN's grant needs SYS_ADMIN, and the last one cannot lose it: the system
-/// would have nobody left to administer it.
-async fn guard_last_sys_admin(
+/// Taking SYS_ADMIN from someone needs SYS_ADMIN, and must leave a system administrator
+/// (`domain::leaves_a_sys_admin`, decided by the store in the change's own transaction, so two
+/// demotions at once cannot both pass). Returns the rule for the store, when one applies.
+async fn guard_sys_admin_change(
     state: &AppState,
     caller: &Caller,
     account: &Account,
     new: Option<&str>,
-) -> ApiResult<()> {
+) -> ApiResult<Option<SysAdminRule<'static>>> {
     let holds = state
         .store
         .grant_holders(GrantTarget::Global, &account.kind)
@@ -220,16 +236,17 @@ async fn guard_last_sys_admin(
         .iter()
         .any(|h| h.account_id == account.id && h.permission == GlobalPermission::SysAdmin.as_str());
     if !holds || new == Some(GlobalPermission::SysAdmin.as_str()) {
-        return Ok(());
+        return Ok(None);
     }
     caller.check(Action::SysAdmin)?;
-    if account.kind == "user" && state.store.count_direct_sys_admins().await? <= 1 {
-        return Err(ApiError::conflict(
-            "com.atlassian.bitbucket.permission.LastSysAdminException",
-            "This is the last system administrator; grant SYS_ADMIN to someone else first.",
-        ));
-    }
-    Ok(())
+    Ok(Some(&crate::domain::leaves_a_sys_admin))
+}
+
+pub fn last_sys_admin() -> ApiError {
+    ApiError::conflict(
+        "com.atlassian.bitbucket.permission.LastSysAdminException",
+        "This is the last system administrator; grant SYS_ADMIN to someone else first.",
+    )
 }
 
 pub async fn global_list(

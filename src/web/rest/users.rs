@@ -276,7 +276,13 @@ pub async fn change_active(
     account: &Account,
     active: bool,
 ) -> ApiResult<Account> {
-    let updated = state.store.set_active(account.id, active).await?;
+    // Deactivating must leave a system administrator, decided in the same transaction.
+    let keep: Option<crate::store::SysAdminRule<'_>> =
+        (!active && account.kind == "user").then_some(&crate::domain::leaves_a_sys_admin);
+    let updated = match state.store.set_active(account.id, active, keep).await? {
+        crate::store::Guarded::Done(a) => a,
+        crate::store::Guarded::Refused => return Err(super::permissions::last_sys_admin()),
+    };
     let action = format!(
         "{}.{}",
         account.kind,

@@ -1,0 +1,149 @@
+//! The last system administrator cannot be demoted, revoked or deactivated — decided in the
+//! change's own transaction, so two such changes at once cannot both pass.
+
+use crate::harness::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// Two system administrators: `admin` and `root2`.
+async fn two_sys_admins(app: &TestApp) -> Auth {
+    let root2 = app.user("root2").await;
+    app.grant("/rest/api/1.0/admin", "root2", "SYS_ADMIN").await;
+    root2
+}
+
+/// Active users holding SYS_ADMIN directly, read from the store (whoever is left to ask).
+async fn sys_admins(app: &TestApp) -> Vec<String> {
+    app.store
+        .grant_holders(junction::store::GrantTarget::Global, "user")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.permission == "SYS_ADMIN" && h.active)
+        .map(|h| h.slug)
+        .collect()
+}
+
+/// (succeeded, refused). A refusal is the last-administrator rule (409) when both changes
+/// overlapped, or 403 when the other change finished first and took this caller's permission.
+fn outcomes(rs: &[Response]) -> (usize, usize) {
+    let ok = rs.iter().filter(|r| r.status.is_success()).count();
+    let refused = rs
+        .iter()
+        .filter(|r| {
+            (r.status == StatusCode::CONFLICT
+                && r.exception() == "com.atlassian.bitbucket.permission.LastSysAdminException")
+                || (r.status == StatusCode::FORBIDDEN
+                    && r.exception() == "com.atlassian.bitbucket.AuthorisationException")
+                || r.status == StatusCode::UNAUTHORIZED // deactivated first
+        })
+        .count();
+    (ok, refused)
+}
+
+/// Makes both of them SYS_ADMIN again, for another round.
+async fn restore(app: &TestApp) {
+    for name in ["admin", "root2"] {
+        let id = app.store.find_account(name).await.unwrap().unwrap().id;
+        let global = junction::store::GrantTarget::Global;
+        app.store
+            .set_grant(global, id, "SYS_ADMIN", None)
+            .await
+            .unwrap();
+    }
+}
+
+/// Rounds per race: each overlaps differently; every one must keep a system administrator.
+const ROUNDS: usize = 5;
+
+async fn two_demotions_at_once_leave_one_sys_admin(app: TestApp) {
+    let root2 = two_sys_admins(&app).await;
+    let demote = |who: &'static str, by: Auth| {
+        let app = &app;
+        async move {
+            let path = format!("/rest/api/1.0/admin/permissions/users?name={who}&permission=ADMIN");
+            app.call(Method::PUT, &path, &by, None).await
+        }
+    };
+    for _ in 0..ROUNDS {
+        let rs = join_all(vec![
+            demote("root2", admin()),
+            demote("admin", root2.clone()),
+        ])
+        .await;
+        let texts: Vec<_> = rs.iter().map(|r| &r.text).collect();
+        assert_eq!(outcomes(&rs), (1, 1), "{texts:?}");
+        assert_eq!(sys_admins(&app).await.len(), 1);
+        restore(&app).await;
+    }
+}
+
+async fn two_revocations_at_once_leave_one_sys_admin(app: TestApp) {
+    let root2 = two_sys_admins(&app).await;
+    let revoke = |who: &'static str, by: Auth| {
+        let app = &app;
+        async move {
+            let path = format!("/rest/api/1.0/admin/permissions/users?name={who}");
+            app.call(Method::DELETE, &path, &by, None).await
+        }
+    };
+    for _ in 0..ROUNDS {
+        let rs = join_all(vec![
+            revoke("root2", admin()),
+            revoke("admin", root2.clone()),
+        ])
+        .await;
+        let texts: Vec<_> = rs.iter().map(|r| &r.text).collect();
+        assert_eq!(outcomes(&rs), (1, 1), "{texts:?}");
+        assert_eq!(sys_admins(&app).await.len(), 1);
+        restore(&app).await;
+    }
+}
+
+async fn two_deactivations_at_once_leave_one_sys_admin(app: TestApp) {
+    let root2 = two_sys_admins(&app).await;
+    let deactivate = |who: &'static str, by: Auth| {
+        let app = &app;
+        async move {
+            let path = format!("/rest/junction/1.0/admin/users/{who}/deactivate");
+            app.call(Method::POST, &path, &by, Some(json!({}))).await
+        }
+    };
+    let rs = join_all(vec![
+        deactivate("root2", admin()),
+        deactivate("admin", root2.clone()),
+    ])
+    .await;
+    assert_eq!(
+        outcomes(&rs),
+        (1, 1),
+        "{:?}",
+        rs.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        sys_admins(&app).await.len(),
+        1,
+        "exactly one of them is still active"
+    );
+}
+
+async fn others_can_be_deactivated_when_no_one_holds_sys_admin_directly(app: TestApp) {
+    // Only a team holds SYS_ADMIN (the rule counts direct holders): deactivating a plain user
+    // takes nothing away, so it is allowed.
+    app.user("carol").await;
+    let r = app
+        .post(
+            "/rest/junction/1.0/admin/users/carol/deactivate",
+            &admin(),
+            json!({}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+}
+
+crate::both_backends!(
+    two_demotions_at_once_leave_one_sys_admin,
+    two_revocations_at_once_leave_one_sys_admin,
+    two_deactivations_at_once_leave_one_sys_admin,
+    others_can_be_deactivated_when_no_one_holds_sys_admin_directly,
+);
