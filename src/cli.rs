@@ -187,6 +187,7 @@ fn read_new_password(username: &str) -> anyhow::Result<String> {
 }
 
 /// Reads a line from the terminal with echo off (restored afterwards, also on error).
+#[allow(unsafe_code)]
 fn prompt_hidden(prompt: &str) -> anyhow::Result<String> {
     use std::io::Write;
     eprint!("{prompt}");

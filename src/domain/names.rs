@@ -211,7 +211,7 @@ mod tests {
             if let Ok(slug) = Slug::parse("slug", &s) {
                 prop_assert!(!slug.as_str().contains('/'));
                 prop_assert!(!slug.as_str().starts_with('.'));
-                prop_assert_eq!(Slug::parse("slug", slug.as_str()).unwrap(), slug.clone());
+                prop_assert_eq!(Slug::parse("slug", slug.as_str()).unwrap(), slug);
             }
         }
     }

@@ -200,6 +200,7 @@ fn dummy_hash() -> &'static str {
 /// glibc raises its mmap threshold each time a large block is freed, after which 19 MiB hash
 /// buffers come from per-thread arenas that it never gives back. A fixed threshold keeps every
 /// allocation of 1 MiB and more in its own mapping, returned to the system when freed.
+#[allow(unsafe_code)]
 fn release_memory_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

@@ -75,6 +75,7 @@ mod tests {
         h
     }
 
+    #[allow(clippy::unnecessary_wraps)] // `of` takes what a socket may or may not have
     fn ip(s: &str) -> Option<IpAddr> {
         Some(s.parse().unwrap())
     }

@@ -507,7 +507,7 @@ async fn links_are_for_admins(app: TestApp) {
     let r = app
         .get("/rest/junction/1.0/applinks/connections", &alice)
         .await;
-    assert_eq!((r.status, r.body.clone()), (StatusCode::OK, json!([])));
+    assert_eq!((r.status, r.body), (StatusCode::OK, json!([])));
 }
 
 crate::both_backends!(

@@ -35,7 +35,7 @@ pub async fn test(
     let mut v = serde_json::to_value(&status).map_err(ApiError::internal)?;
     v["success"] = json!(status.working);
     v["message"] = json!(if status.working {
-        status.summary.clone()
+        status.summary
     } else {
         format!("{}: {}", status.summary, status.cause)
     });

@@ -139,9 +139,8 @@ async fn validate(state: &AppState, p: &AuthorizeParams) -> Result<Valid, Invali
 }
 
 fn redirect_to(state: &AppState, uri: &str, params: &[(&str, &str)]) -> Response {
-    let mut url = match url::Url::parse(uri) {
-        Ok(u) => u,
-        Err(_) => return (StatusCode::BAD_REQUEST, "invalid redirect").into_response(),
+    let Ok(mut url) = url::Url::parse(uri) else {
+        return (StatusCode::BAD_REQUEST, "invalid redirect").into_response();
     };
     {
         let mut q = url.query_pairs_mut();
