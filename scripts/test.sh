@@ -20,12 +20,17 @@ except OSError:
 PY
 }
 
+# The databases tests create (each test its own; a test process cannot drop its own on exit):
+# dropped when the run ends, and any an interrupted run left behind before it starts.
+drop_test_databases() {
+  command -v psql >/dev/null || return 0
+  psql "$PG/postgres" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'junction_test_%' OR datname LIKE 'junction_bench_%'" 2>/dev/null |
+    while read -r db; do psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
+}
+
 if pg_ok; then
-  # Databases left by earlier runs (tests cannot drop their own on exit).
-  if command -v psql >/dev/null; then
-    psql "$PG/postgres" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'junction_test_%' OR datname LIKE 'junction_bench_%'" 2>/dev/null |
-      while read -r db; do psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
-  fi
+  drop_test_databases
+  trap drop_test_databases EXIT
 else
   echo "################################################################" >&2
   echo "## PostgreSQL is NOT reachable at $PG" >&2

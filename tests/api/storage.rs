@@ -3,37 +3,94 @@
 use crate::harness::*;
 use junction::crypto::MasterKey;
 
+/// Every text value in every table of the test server's database, read with its own connection
+/// (not through the store), so what is stored is seen as it is.
+async fn raw_text_values(app: &TestApp) -> Vec<String> {
+    use sqlx::Row;
+    let mut out = Vec::new();
+    if app.backend == Backend::Sqlite {
+        let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        for t in tables {
+            let cols = sqlx::query(&format!("PRAGMA table_info(\"{t}\")"))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            for c in cols {
+                let col: String = c.get("name");
+                // As bytes: some columns hold binary data, which is not text.
+                let q = format!("SELECT CAST(\"{col}\" AS BLOB) FROM \"{t}\"");
+                let vals: Vec<Option<Vec<u8>>> =
+                    sqlx::query_scalar(&q).fetch_all(&pool).await.unwrap();
+                out.extend(
+                    vals.into_iter()
+                        .flatten()
+                        .map(|b| String::from_utf8_lossy(&b).into_owned()),
+                );
+            }
+        }
+    } else {
+        let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+        let cols: Vec<(String, String)> = sqlx::query_as(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns WHERE table_schema = 'public'",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        for (t, col) in cols {
+            let q = format!("SELECT \"{col}\"::text FROM \"{t}\"");
+            let vals: Vec<Option<String>> = sqlx::query_scalar(&q).fetch_all(&pool).await.unwrap();
+            out.extend(vals.into_iter().flatten());
+        }
+    }
+    out
+}
+
 async fn secrets_are_stored_only_as_ciphertext(app: TestApp) {
+    // Real secrets made through the API: an OAuth client secret, a personal access token, a
+    // password, a link's outgoing client secret.
+    let c = app
+        .post("/rest/oauth2/latest/client", &admin(), serde_json::json!({"name": "Stored", "redirects": ["http://localhost:1/cb"], "scope": "REPO_READ"}))
+        .await;
+    let client_secret = c.body["clientSecret"].as_str().unwrap().to_string();
+    let (_, token) = app.token(&admin(), "read").await;
+    let pat = token["token"].as_str().unwrap().to_string();
+    app.user("alice").await; // password "alice-password"
     let key = MasterKey::from_base64(&MasterKey::generate_base64()).unwrap();
     app.store
         .put_encrypted_secret("link:1:client_secret", &key.encrypt("s3cr3t-value"))
         .await
         .unwrap();
+    let values = raw_text_values(&app).await;
+    assert!(
+        values.len() > 20,
+        "the dump reads the tables: {}",
+        values.len()
+    );
+    for secret in [
+        client_secret.as_str(),
+        pat.as_str(),
+        "alice-password",
+        ADMIN_PASSWORD,
+        "s3cr3t-value",
+    ] {
+        assert!(
+            !values.iter().any(|v| v.contains(secret)),
+            "{secret} is stored in plain text"
+        );
+    }
+    // And what is stored decrypts back.
     let stored = app
         .store
         .encrypted_secret("link:1:client_secret")
         .await
         .unwrap()
         .unwrap();
-    assert!(!stored.contains("s3cr3t-value"));
     assert_eq!(key.decrypt(&stored).unwrap(), "s3cr3t-value");
-    app.store
-        .put_encrypted_secret("link:1:client_secret", &key.encrypt("rotated"))
-        .await
-        .unwrap();
-    let stored = app
-        .store
-        .encrypted_secret("link:1:client_secret")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(key.decrypt(&stored).unwrap(), "rotated");
-    assert!(app
-        .store
-        .encrypted_secret("missing")
-        .await
-        .unwrap()
-        .is_none());
 }
 
 async fn concurrent_pull_requests_get_distinct_numbers(app: TestApp) {
