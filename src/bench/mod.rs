@@ -48,6 +48,8 @@ pub struct BenchServer {
     pub store: crate::store::Store,
     pub state: crate::web::state::AppState,
     pub dir: std::path::PathBuf,
+    /// The PostgreSQL server and database made for this run, dropped by `stop`.
+    database: Option<(String, String)>,
     stop: tokio::sync::oneshot::Sender<()>,
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -65,12 +67,13 @@ impl BenchServer {
     ) -> anyhow::Result<Self> {
         let dir = tempfile_dir()?.join(name);
         std::fs::create_dir_all(&dir)?;
-        let db_url = if args.database == "sqlite" {
-            format!("sqlite://{}", dir.join("bench.db").display())
+        let (db_url, database) = if args.database == "sqlite" {
+            (format!("sqlite://{}", dir.join("bench.db").display()), None)
         } else {
             let name = format!("junction_bench_{}_{name}", std::process::id());
             crate::store::create_database(&args.database, &name).await?;
-            format!("{}/{}", args.database.trim_end_matches('/'), name)
+            let url = format!("{}/{}", args.database.trim_end_matches('/'), name);
+            (url, Some((args.database.clone(), name)))
         };
         let mut config = Config::for_data_dir(&dir);
         config.server.listen = "127.0.0.1:0".parse()?;
@@ -96,19 +99,34 @@ impl BenchServer {
             store,
             state,
             dir,
+            database,
             stop,
             handle,
         })
     }
 
+    /// Stops the server and removes what it made: its files and its PostgreSQL database.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
         self.handle.await??;
+        if let Some((server, name)) = &self.database {
+            crate::store::drop_database(server, name).await?;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
         Ok(())
     }
 }
 
 pub async fn run(_config: Config, args: BenchArgs) -> anyhow::Result<()> {
+    let result = suite(args).await;
+    // Whatever a suite left in its temporary folder goes, whether it succeeded or not.
+    if let Ok(dir) = tempfile_dir() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+async fn suite(args: BenchArgs) -> anyhow::Result<()> {
     match args.suite.as_str() {
         "host" => host(args).await,
         "oauth2" => oauth2::run(args).await,

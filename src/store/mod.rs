@@ -410,9 +410,10 @@ impl Store {
     /// On PostgreSQL, other nodes' invalidations arrive by `LISTEN`; a lost connection also
     /// invalidates (notifications may have been missed), then the listener reconnects.
     async fn listen_for_invalidations(&self, url: &str) -> anyhow::Result<()> {
-        let Db::Postgres(_) = &self.db else {
+        let Db::Postgres(pool) = &self.db else {
             return Ok(());
         };
+        let pool = pool.clone();
         // Its own connection, not one from the pool: the pool must be able to close.
         let mut listener = sqlx::postgres::PgListener::connect(url).await?;
         listener.listen(cache::CHANNEL).await?;
@@ -423,6 +424,10 @@ impl Store {
         tokio::spawn(async move {
             loop {
                 let received = listener.try_recv().await;
+                // The store closed (or is gone): nothing left to keep fresh.
+                if pool.is_closed() {
+                    break;
+                }
                 let Some(cache) = cache.upgrade() else { break };
                 if let Some(events) = events.upgrade() {
                     // Another node's events (or a reconnect, which may have missed some): look.
@@ -466,6 +471,29 @@ const EVENTS_CHANNEL: &str = "junction_events";
 /// Creates an empty PostgreSQL database `name` on the server at `server_url` (a URL without a
 /// database, or with one to connect through). Used by the test harness and the benchmark.
 pub async fn create_database(server_url: &str, name: &str) -> anyhow::Result<()> {
+    on_server(
+        server_url,
+        name,
+        &[
+            &format!("DROP DATABASE IF EXISTS {name}"),
+            &format!("CREATE DATABASE {name}"),
+        ],
+    )
+    .await
+}
+
+/// Drops a database `create_database` made (benchmarks clean up after themselves).
+pub async fn drop_database(server_url: &str, name: &str) -> anyhow::Result<()> {
+    on_server(
+        server_url,
+        name,
+        &[&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")],
+    )
+    .await
+}
+
+/// Runs statements about database `name` on the PostgreSQL server of `server_url`.
+async fn on_server(server_url: &str, name: &str, statements: &[&str]) -> anyhow::Result<()> {
     use sqlx::{Connection, Executor};
     anyhow::ensure!(
         name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
@@ -474,10 +502,9 @@ pub async fn create_database(server_url: &str, name: &str) -> anyhow::Result<()>
     let mut url = url::Url::parse(server_url)?;
     url.set_path("/postgres");
     let mut conn = sqlx::PgConnection::connect(url.as_str()).await?;
-    conn.execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
-        .await?;
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await?;
+    for s in statements {
+        conn.execute(*s).await?;
+    }
     conn.close().await?;
     Ok(())
 }
