@@ -249,8 +249,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_not_started_in_time_answers_busy_without_running() {
-        let p = Passwords::new(1, Duration::from_millis(1));
+        // The thread is taken by a patient caller; the late one waits 1 ms at most.
+        let p = Passwords::new(1, Duration::from_secs(30));
         let (hold, first) = occupy(&p).await;
+        let p = Passwords {
+            wait: Duration::from_millis(1),
+            ..p.clone()
+        };
         let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = ran.clone();
         let pool = p.clone();

@@ -45,10 +45,20 @@ pub fn router(state: AppState, metrics: SharedMetrics) -> Router {
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state);
     with_clock_date(with_security_headers(app, hsts), clock)
         .layer(middleware::from_fn_with_state(metrics, observe))
+}
+
+/// A route that exists, asked with a method it does not take: the same JSON error shape.
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> error::ApiError {
+    error::ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "com.atlassian.bitbucket.rest.MethodNotAllowedException",
+        format!("{} does not accept {method}.", uri.path()),
+    )
 }
 
 async fn not_found(uri: axum::http::Uri) -> error::ApiError {

@@ -147,8 +147,86 @@ async fn ipv6_forms_of_internal_addresses_are_refused(app: TestApp) {
     }
 }
 
+/// REST errors say what is wrong in a person's words, in one JSON shape, never a framework's.
+async fn rest_errors_never_leak_framework_words(app: TestApp) {
+    app.project("P", false).await;
+    let leaks = [
+        "Failed to deserialize",
+        "expected struct",
+        "to a `",
+        "invalid type",
+        "serde",
+    ];
+    let no_leak = |r: &Response| {
+        for l in leaks {
+            assert!(!r.text.contains(l), "{l}: {}", r.text);
+        }
+    };
+    let r = app
+        .post(
+            "/rest/api/1.0/projects",
+            &admin(),
+            json!({"key": 5, "name": "X"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.message(), "key must be text, not the number 5.");
+    assert_eq!(r.context(), "key");
+    no_leak(&r);
+    let r = app
+        .post("/rest/api/1.0/projects", &admin(), json!(["P"]))
+        .await;
+    assert_eq!(
+        r.message(),
+        "The request body must be an object, not a list."
+    );
+    no_leak(&r);
+    let r = app
+        .get(
+            "/rest/api/1.0/projects/P/repos/r/pull-requests/abc",
+            &admin(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.message(),
+        "The URL has \"abc\" where a whole number belongs."
+    );
+    no_leak(&r);
+    let r = app.get("/rest/api/1.0/projects?limit=many", &admin()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.message(),
+        "The query parameter limit must be a whole number."
+    );
+    assert_eq!(r.context(), "limit");
+    no_leak(&r);
+    // Unknown routes and methods answer the same JSON shape.
+    let r = app
+        .call(
+            reqwest::Method::PATCH,
+            "/rest/api/1.0/projects",
+            &admin(),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        r.exception(),
+        "com.atlassian.bitbucket.rest.MethodNotAllowedException"
+    );
+    assert_eq!(r.message(), "/rest/api/1.0/projects does not accept PATCH.");
+    let r = app.get("/rest/api/1.0/nothing-here", &admin()).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.exception(),
+        "com.atlassian.bitbucket.rest.ResourceNotFoundException"
+    );
+}
+
 crate::both_backends!(
     pkce_plain_is_refused_unless_configured,
     a_new_users_password_may_come_in_the_body,
     ipv6_forms_of_internal_addresses_are_refused,
+    rest_errors_never_leak_framework_words,
 );
