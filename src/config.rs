@@ -2,6 +2,7 @@
 //! `JUNCTION_<SECTION>__<KEY>` environment variables. Loaded and validated once at start; every
 //! error names the key at fault. Unknown keys are errors, so a typo never silently does nothing.
 
+use crate::net::Cidr;
 use crate::secret::Secret;
 use anyhow::{bail, Context};
 use figment::providers::{Env, Format, Toml};
@@ -55,8 +56,8 @@ pub struct SecurityConfig {
     pub max_failed_sign_ins: u32,
     pub max_failed_sign_ins_per_address: u32,
     pub sign_in_window_minutes: u32,
-    /// Reverse proxies whose `X-Forwarded-For` names the client (CIDR blocks); empty: none.
-    pub trusted_proxies: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; empty: none.
+    pub trusted_proxies: Vec<Cidr>,
     pub password_hash_threads: u32,
     pub password_hash_wait_ms: u32,
     /// `Strict-Transport-Security` max-age when the base URL is https (0: not sent).
@@ -76,7 +77,7 @@ pub struct OAuth2Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutboundConfig {
-    pub allow_private: Vec<String>,
+    pub allow_private: Vec<Cidr>,
     pub timeout_seconds: u32,
     pub max_response_bytes: usize,
 }
@@ -95,19 +96,6 @@ pub struct WebhooksConfig {
     pub disable_after_failures: u32,
     pub max_payload_bytes: usize,
     pub retention_days: u32,
-}
-
-impl WebhooksConfig {
-    pub fn retry_policy(&self) -> crate::domain::webhooks::RetryPolicy {
-        crate::domain::webhooks::RetryPolicy {
-            schedule: self.retry_schedule_seconds.clone(),
-            jitter: self.retry_jitter,
-            pause_after: i64::from(self.pause_after_failures),
-            disable_after: i64::from(self.disable_after_failures),
-            max_pause: self.max_pause_seconds,
-            max_retry_after: self.max_retry_after_seconds,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -202,11 +190,6 @@ impl Config {
         }
         if o.access_token_minutes == 0 || o.refresh_token_days == 0 {
             bail!("invalid configuration: oauth2.access_token_minutes and oauth2.refresh_token_days must be at least 1");
-        }
-        for block in &self.outbound.allow_private {
-            crate::services::outbound::Cidr::parse(block).map_err(|m| {
-                anyhow::anyhow!("invalid configuration: outbound.allow_private: {block:?}: {m}")
-            })?;
         }
         if !(1..=300).contains(&self.outbound.timeout_seconds) {
             bail!("invalid configuration: outbound.timeout_seconds: must be between 1 and 300");

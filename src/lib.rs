@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod net;
 pub mod secret;
 pub mod server;
 pub mod services;

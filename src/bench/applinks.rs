@@ -14,7 +14,7 @@ use std::time::Duration;
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let loopback = |c: &mut crate::config::Config| {
-        c.outbound.allow_private = vec!["127.0.0.0/8".into()];
+        c.outbound.allow_private = vec![crate::net::Cidr::parse("127.0.0.0/8").expect("a block")];
         c.log.level = "warn".into();
     };
     let a = BenchServer::start_with(&args, "a", loopback).await?;

@@ -56,7 +56,7 @@ fn sequence(body: &[u8]) -> Option<u64> {
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let server = BenchServer::start_with(&args, "webhooks", |c| {
-        c.outbound.allow_private = vec!["127.0.0.0/8".into()];
+        c.outbound.allow_private = vec![crate::net::Cidr::parse("127.0.0.0/8").expect("a block")];
         c.webhooks.workers = 256;
         c.webhooks.per_endpoint_concurrency = 128;
     })

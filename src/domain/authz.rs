@@ -6,6 +6,7 @@
 //! personal access token those of its permission, and later OAuth 2.0 and app scopes theirs). The
 //! permission side comes from the grants the store folded into `ResourceFacts`.
 
+pub use super::permission::ResourceFacts;
 use super::permission::{GlobalPermission, Level};
 
 /// Capabilities a credential can carry; the lattice both scope vocabularies map onto.
@@ -111,21 +112,6 @@ impl Subject {
         global: None,
         ceiling: Ceiling::Capped(Capability::ReadPublicRepos as u16),
     };
-}
-
-/// What the store knows about the principal and one project or repository.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ResourceFacts {
-    /// Readable by anyone.
-    pub public: bool,
-    /// The principal's folded permission on the resource.
-    pub level: Level,
-    /// For a project: the principal can read at least one repository in it.
-    pub inner_access: bool,
-    /// For a project: at least one repository in it is public.
-    pub public_inner: bool,
-    /// For a pull request or comment: the principal wrote it.
-    pub author: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

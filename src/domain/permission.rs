@@ -151,6 +151,21 @@ impl Restriction {
     }
 }
 
+/// What the store knows about the principal and one project or repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ResourceFacts {
+    /// Readable by anyone.
+    pub public: bool,
+    /// The principal's folded permission on the resource.
+    pub level: Level,
+    /// For a project: the principal can read at least one repository in it.
+    pub inner_access: bool,
+    /// For a project: at least one repository in it is public.
+    pub public_inner: bool,
+    /// For a pull request or comment: the principal wrote it.
+    pub author: bool,
+}
+
 /// Folds a principal's grants into the facts about one project (`repo_id` None) or repository.
 /// `public` says whether the resource is readable by anyone; `has_public_repo` whether a project
 /// holds a public repository (which makes the project visible).
@@ -161,9 +176,9 @@ pub fn facts_for(
     repo_id: Option<i64>,
     public: bool,
     has_public_repo: bool,
-) -> super::authz::ResourceFacts {
+) -> ResourceFacts {
     if restriction.is_some_and(|r| !r.allows(project_id, repo_id)) {
-        return super::authz::ResourceFacts::default();
+        return ResourceFacts::default();
     }
     let applies = |g: &&ScopedGrant| match g.grant {
         Grant::Global(_) => true,
@@ -182,7 +197,7 @@ pub fn facts_for(
                 .iter()
                 .any(|g| matches!(g.grant, Grant::Repo(_)) && g.project_id == Some(project_id)));
     let public_inner = repo_id.is_none() && has_public_repo;
-    super::authz::ResourceFacts {
+    ResourceFacts {
         public,
         level,
         inner_access,
@@ -274,7 +289,7 @@ mod tests {
         );
         assert_eq!(
             facts_for(&grants, Some(&only_repo_20), 1, Some(10), true, false),
-            super::super::authz::ResourceFacts::default()
+            super::ResourceFacts::default()
         );
         assert!(facts_for(&grants, Some(&only_repo_20), 2, None, false, false).inner_access);
         let only_project_1 = Restriction {

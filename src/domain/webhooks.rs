@@ -127,6 +127,20 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The policy the `[webhooks]` settings describe.
+    pub fn of(c: &crate::config::WebhooksConfig) -> Self {
+        Self {
+            schedule: c.retry_schedule_seconds.clone(),
+            jitter: c.retry_jitter,
+            pause_after: i64::from(c.pause_after_failures),
+            disable_after: i64::from(c.disable_after_failures),
+            max_pause: c.max_pause_seconds,
+            max_retry_after: c.max_retry_after_seconds,
+        }
+    }
+}
+
+impl RetryPolicy {
     /// A receiver's `Retry-After` (ms), as much of it as is honoured.
     pub fn honoured_retry_after(&self, asked_ms: i64) -> i64 {
         asked_ms.clamp(0, self.max_retry_after as i64 * 1000)

@@ -2,7 +2,7 @@
 //! (password or access token) or a Bearer access token. Handlers receive the `Caller` and ask it
 //! to authorize; none looks at credentials itself.
 
-use super::error::ApiError;
+use super::error::{no_such_project, ApiError};
 use super::state::AppState;
 use crate::domain::{
     self, authorize, Action, Ceiling, ResourceFacts, ScopedGrant, Subject, TokenPermission,
@@ -128,20 +128,6 @@ impl Caller {
             _ => None,
         }
     }
-}
-
-pub fn no_such_project(key: &str) -> ApiError {
-    ApiError::not_found(
-        "com.atlassian.bitbucket.project.NoSuchProjectException",
-        format!("Project {key} does not exist."),
-    )
-}
-
-pub fn no_such_repo(key: &str, slug: &str) -> ApiError {
-    ApiError::not_found(
-        "com.atlassian.bitbucket.repository.NoSuchRepositoryException",
-        format!("Repository {key}/{slug} does not exist."),
-    )
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

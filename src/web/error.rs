@@ -97,6 +97,20 @@ impl ApiError {
     }
 }
 
+pub fn no_such_project(key: &str) -> ApiError {
+    ApiError::not_found(
+        "com.atlassian.bitbucket.project.NoSuchProjectException",
+        format!("Project {key} does not exist."),
+    )
+}
+
+pub fn no_such_repo(key: &str, slug: &str) -> ApiError {
+    ApiError::not_found(
+        "com.atlassian.bitbucket.repository.NoSuchRepositoryException",
+        format!("Repository {key}/{slug} does not exist."),
+    )
+}
+
 impl From<ValidationError> for ApiError {
     fn from(e: ValidationError) -> Self {
         ApiError::bad_request(e.message).with_context(e.field)
@@ -136,7 +150,7 @@ impl From<crate::services::host::HostError> for ApiError {
     fn from(e: crate::services::host::HostError) -> Self {
         use crate::services::host::{ConflictKind, HostError as H, Missing};
         let missing = |m: Missing| match m {
-            Missing::Repository(key, slug) => crate::web::auth::no_such_repo(&key, &slug),
+            Missing::Repository(key, slug) => no_such_repo(&key, &slug),
             Missing::PullRequest(n) => ApiError::not_found(
                 "com.atlassian.bitbucket.pull.NoSuchPullRequestException",
                 format!("Pull request {n} does not exist in this repository."),

@@ -10,6 +10,7 @@ pub mod health;
 pub mod json;
 pub mod metrics;
 pub mod oauth2;
+pub mod page;
 pub mod paging;
 pub mod rest;
 pub mod state;

@@ -62,8 +62,7 @@ impl AppState {
             config.webhooks.clone(),
             CloudPayloads::new(base_url.clone(), server_id),
         )?;
-        let client_address =
-            ClientAddress::new(&config.security.trusted_proxies).map_err(anyhow::Error::msg)?;
+        let client_address = ClientAddress::new(&config.security.trusted_proxies);
         let passwords = Passwords::new(
             config.security.password_hash_threads as usize,
             std::time::Duration::from_millis(u64::from(config.security.password_hash_wait_ms)),

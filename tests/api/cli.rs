@@ -128,6 +128,26 @@ fn configuration_errors_name_the_key() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("listen_port"));
+    for (var, value, key) in [
+        (
+            "JUNCTION_OUTBOUND__ALLOW_PRIVATE",
+            "[\"10.0.0.0/99\"]",
+            "outbound.allow_private",
+        ),
+        (
+            "JUNCTION_SECURITY__TRUSTED_PROXIES",
+            "[\"nope\"]",
+            "security.trusted_proxies",
+        ),
+    ] {
+        let out = junction().arg("migrate").env(var, value).output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("invalid configuration") && err.contains(key),
+            "{err}"
+        );
+    }
     let out = junction()
         .args(["--config", "/nonexistent/junction.toml", "migrate"])
         .output()

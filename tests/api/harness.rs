@@ -132,6 +132,11 @@ pub async fn sign_in_form(app: &TestApp) -> (reqwest::Client, String) {
     (b, csrf_of(&html))
 }
 
+/// 127.0.0.1 as a block: the loopback proxy the tests' requests come through.
+pub fn loopback_block() -> junction::net::Cidr {
+    junction::net::Cidr::parse("127.0.0.1/32").unwrap()
+}
+
 pub fn postgres_server() -> String {
     std::env::var("JUNCTION_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
@@ -170,7 +175,7 @@ impl TestApp {
     /// `X-Forwarded-For`. Ten failures per address before delays start.
     pub async fn spawn_behind_proxy(backend: Backend) -> Option<Self> {
         Self::spawn_with(backend, |c| {
-            c.security.trusted_proxies = vec!["127.0.0.1/32".into()];
+            c.security.trusted_proxies = vec![loopback_block()];
             c.security.max_failed_sign_ins_per_address = 10;
         })
         .await
@@ -422,7 +427,9 @@ impl TestApp {
 
 /// Lets a test server's outbound client reach other servers on loopback (refused by default).
 pub fn allow_loopback(c: &mut Config) {
-    c.outbound.allow_private = vec!["127.0.0.0/8".into(), "::1/128".into()];
+    c.outbound.allow_private = ["127.0.0.0/8", "::1/128"]
+        .map(|b| junction::net::Cidr::parse(b).unwrap())
+        .to_vec();
 }
 
 /// The real time, for test servers that talk to software with its own clock.

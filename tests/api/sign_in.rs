@@ -196,7 +196,7 @@ mod busy {
 
     pub async fn spawn_one_hash_thread(backend: Backend) -> Option<TestApp> {
         TestApp::spawn_with(backend, |c| {
-            c.security.trusted_proxies = vec!["127.0.0.1/32".into()];
+            c.security.trusted_proxies = vec![loopback_block()];
             c.security.password_hash_threads = 1;
             c.security.password_hash_wait_ms = 1;
         })

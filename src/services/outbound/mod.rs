@@ -125,9 +125,7 @@ impl Resolve for GuardedResolver {
 
 impl Outbound {
     pub fn new(config: &OutboundConfig) -> anyhow::Result<Self> {
-        let policy = Arc::new(
-            AddressPolicy::new(&config.allow_private).map_err(|m| anyhow::anyhow!("{m}"))?,
-        );
+        let policy = Arc::new(AddressPolicy::new(&config.allow_private));
         let timeout = Duration::from_secs(u64::from(config.timeout_seconds));
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

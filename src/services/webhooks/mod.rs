@@ -67,7 +67,7 @@ impl Webhooks {
             timeout_seconds: config.timeout_seconds,
             max_response_bytes: outbound.max_response_bytes,
         })?;
-        let policy = config.retry_policy();
+        let policy = crate::domain::webhooks::RetryPolicy::of(&config);
         let slots = slots::Slots::new(config.per_endpoint_concurrency as usize);
         let hooks: Arc<dyn Subscriber> = Arc::new(WebhookSubscriber {
             store: store.clone(),

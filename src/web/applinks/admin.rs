@@ -3,11 +3,10 @@
 //! credentials. Creating is in `create.rs`, Test connection and status in `status.rs`.
 
 use super::create::{outgoing_from, LinkBody, UrlQuery};
-use super::repr::link_json;
+use super::lookup::{find, incoming_of, json_of, record};
 use crate::domain::applinks::{normalize_base_url, redirect_uri};
 use crate::domain::{Action, DisplayName};
-use crate::services::audit;
-use crate::store::{AppLink, OAuthClient};
+use crate::store::OAuthClient;
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Path;
@@ -16,51 +15,6 @@ use crate::web::oauth2::clients::{self, ClientBody};
 use crate::web::state::AppState;
 use axum::extract::State;
 use serde_json::{json, Value};
-pub fn no_such_link(id: &str) -> ApiError {
-    ApiError::not_found(
-        "com.atlassian.applinks.api.TypeNotInstalledException",
-        format!("There is no application link {id}."),
-    )
-}
-
-pub async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<AppLink> {
-    caller.check(Action::AdminSystem)?;
-    state
-        .store
-        .find_link(id)
-        .await?
-        .ok_or_else(|| no_such_link(id))
-}
-
-pub(super) async fn incoming_of(state: &AppState, l: &AppLink) -> ApiResult<Option<OAuthClient>> {
-    match l.incoming_client {
-        Some(id) => Ok(state.store.find_oauth_client_by_id(id).await?),
-        None => Ok(None),
-    }
-}
-
-pub async fn json_of(state: &AppState, l: &AppLink) -> ApiResult<Value> {
-    let c = incoming_of(state, l).await?;
-    Ok(link_json(l, c.as_ref(), &state.base_url))
-}
-
-pub(super) async fn record(
-    state: &AppState,
-    caller: &Caller,
-    action: &str,
-    l: &AppLink,
-    details: &str,
-) {
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        action,
-        &format!("applink:{}", l.link_id),
-        &format!("{} ({}){details}", l.name, l.url),
-    )
-    .await;
-}
-
 /// `GET /rest/applinks/3.0/applinks`
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<Value>> {
     caller.check(Action::AdminSystem)?;

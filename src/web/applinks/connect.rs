@@ -2,7 +2,7 @@
 //! client), see and end connections, the callback the remote sends the browser back to, the
 //! admin's interactive Test connection, and the request API through a link.
 
-use super::admin::{find, no_such_link};
+use super::lookup::{find, no_such_link};
 use crate::domain::applinks::LinkStatus;
 use crate::domain::Action;
 use crate::services::audit;
@@ -176,7 +176,9 @@ pub async fn callback(
             }
             match (html, connected) {
                 (true, true) => Redirect::to("/account/connected-applications").into_response(),
-                (true, false) => crate::web::ui::message_page(&caller, "Test connection", &message),
+                (true, false) => {
+                    crate::web::page::message_page(&caller, "Test connection", &message)
+                }
                 (false, _) => {
                     axum::Json(json!({"success": true, "message": message})).into_response()
                 }
@@ -186,7 +188,7 @@ pub async fn callback(
             let message = e.message.clone();
             if html {
                 // A page, and after signing in (a session that lapsed mid-flow) back here.
-                let mut page = crate::web::ui::UiError::from_api(e, &caller);
+                let mut page = crate::web::page::UiError::from_api(e, &caller);
                 page.next = Some(uri.to_string());
                 page.into_response()
             } else {

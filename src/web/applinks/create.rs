@@ -2,7 +2,7 @@
 //! will use, and `POST /rest/junction/1.0/applinks` with an incoming side, an outgoing side or
 //! both. The URL is checked and the remote identified first; a failure leaves nothing behind.
 
-use super::admin::{json_of, record};
+use super::lookup::{json_of, record};
 use crate::domain::applinks::{default_link_name, normalize_base_url, preset, redirect_uri};
 use crate::domain::{Action, DisplayName};
 use crate::services::links::discover::Discovery;

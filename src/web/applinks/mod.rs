@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod connect;
 pub mod create;
+pub mod lookup;
 pub mod manifest;
 pub mod pairing;
 pub mod repr;

@@ -1,8 +1,8 @@
 //! The two-way link flow's HTTP ends: an admin starting it over REST, and the signed back
 //! channel the peer calls (`services::links::pairing` has the protocol).
 
-use super::admin::json_of;
 use super::create::discover_url;
+use super::lookup::json_of;
 use crate::domain::Action;
 use crate::services::audit;
 use crate::services::links::pairing::{SIGNATURE_HEADER, TIMESTAMP_HEADER};

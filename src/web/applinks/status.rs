@@ -2,7 +2,7 @@
 //! diagnostics, and Atlassian's `GET /rest/applinks/3.0/status/{id}`. Both keep the result for
 //! the admin page.
 
-use super::admin::{find, json_of};
+use super::lookup::{find, json_of};
 use crate::domain::applinks::LinkStatus;
 use crate::store::AppLink;
 use crate::web::auth::Caller;

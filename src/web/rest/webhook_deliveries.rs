@@ -2,7 +2,7 @@
 //! redeliver one, or redeliver every failed delivery since a time.
 
 use super::repr::{delivery as delivery_json, delivery_detail};
-use super::webhooks::{load_hook, param_id, HookPath};
+use super::webhook_scope::{load_hook, param_id, HookPath};
 use crate::services::audit;
 use crate::store::StoreError;
 use crate::web::auth::Caller;

@@ -3,7 +3,7 @@
 //! event) and `latest` (the latest attempt, optionally of one event and outcome; 204 if none).
 //! The list's `?statistics=true` adds the same statistics to each webhook.
 
-use super::webhooks::{load_hook, HookPath};
+use super::webhook_scope::{load_hook, HookPath};
 use crate::domain::webhooks::check_event_keys;
 use crate::store::{AttemptOutcome, Invocation, OutcomeCount, Store, StoreResult, Webhook};
 use crate::web::auth::Caller;

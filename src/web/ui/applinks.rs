@@ -3,12 +3,11 @@
 //! Every change goes through the REST operations in `web::applinks`.
 
 use super::admin::admin_only;
+use super::link_rows::{row, LinkRow};
 use super::{render, see_other, CsrfForm, Nav, OrPage, UiResult};
-use crate::clock::display;
 use crate::domain::applinks::{redirect_uri, PRESETS};
 use crate::domain::oauth2::Scope;
-use crate::store::AppLink;
-use crate::web::applinks::{admin as rest, create, repr, status};
+use crate::web::applinks::{admin as rest, create, status};
 use crate::web::auth::Caller;
 use crate::web::error::ApiError;
 use crate::web::extract::Path;
@@ -20,69 +19,6 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 const PAGE: &str = "/admin/application-links";
-
-/// One link on the list page.
-pub struct LinkRow {
-    pub id: String,
-    pub name: String,
-    pub application: String,
-    pub url: String,
-    pub direction: &'static str,
-    pub outgoing: bool,
-    /// `ok`, `bad` or `unknown`.
-    pub state: &'static str,
-    pub summary: String,
-    pub cause: String,
-    pub fix: String,
-    pub facts: Vec<(String, String)>,
-    pub checked: String,
-}
-
-pub fn row(l: &AppLink) -> LinkRow {
-    let status = repr::last_status(l);
-    let mut facts = Vec::new();
-    if let Some(s) = &status {
-        let f = &s.facts;
-        if let Some(k) = &s.kind {
-            facts.push((
-                "Type".into(),
-                format!("{} / {k}", s.category.clone().unwrap_or_default()),
-            ));
-        }
-        if let Some(v) = f.http_status {
-            facts.push(("HTTP status".into(), v.to_string()));
-        }
-        if let Some(v) = f.clock_offset_seconds {
-            facts.push(("Clock offset".into(), format!("{v:+} s")));
-        }
-        if let Some(v) = &f.remote_url {
-            facts.push(("Remote reports its URL as".into(), v.clone()));
-        }
-        if let Some(v) = &f.checked_url {
-            facts.push(("Checked".into(), v.clone()));
-        }
-    }
-    LinkRow {
-        id: l.link_id.clone(),
-        name: l.name.clone(),
-        application: repr::application_name(l),
-        url: l.url.clone(),
-        direction: repr::direction(l).label(),
-        outgoing: l.outgoing().is_some(),
-        state: match &status {
-            Some(s) if s.working => "ok",
-            Some(_) => "bad",
-            None => "unknown",
-        },
-        summary: status
-            .as_ref()
-            .map_or("Not tested yet".into(), |s| s.summary.clone()),
-        cause: status.as_ref().map(|s| s.cause.clone()).unwrap_or_default(),
-        fix: status.as_ref().map(|s| s.fix.clone()).unwrap_or_default(),
-        facts,
-        checked: l.last_checked_at.map(display).unwrap_or_default(),
-    }
-}
 
 #[derive(Deserialize)]
 pub struct UrlForm {
@@ -250,7 +186,9 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
-    let l = rest::find(&state, &caller, &id).await.or_page(&caller)?;
+    let l = crate::web::applinks::lookup::find(&state, &caller, &id)
+        .await
+        .or_page(&caller)?;
     let client = match l.incoming_client {
         Some(c) => state
             .store

@@ -35,7 +35,7 @@ struct LinksPage {
     /// Credentials to show once, after creation, reset or an (audited) explicit view.
     shown: Option<(String, String, Option<String>)>,
     base_url: String,
-    app_links: Vec<super::applinks::LinkRow>,
+    app_links: Vec<super::link_rows::LinkRow>,
     flash: Option<String>,
 }
 
@@ -63,7 +63,7 @@ pub async fn page(
         .into_iter()
         .map(|(_, c)| c.id)
         .collect();
-    let app_links = all.iter().map(super::applinks::row).collect();
+    let app_links = all.iter().map(super::link_rows::row).collect();
     let list = state
         .store
         .list_oauth_clients()

@@ -5,7 +5,7 @@ use super::admin::admin_only;
 use super::applinks::scope_choices;
 use super::{render, CsrfForm, Nav, OrPage, UiResult};
 use crate::domain::oauth2::Scope;
-use crate::web::applinks::{admin as rest, create, pairing, status};
+use crate::web::applinks::{create, pairing, status};
 use crate::web::auth::Caller;
 use crate::web::error::ApiError;
 use crate::web::extract::{Path, Query};
@@ -126,7 +126,9 @@ pub async fn paired(
     Path(id): Path<String>,
 ) -> UiResult {
     admin_only(&caller, &format!("{PAGE}/{id}/paired"))?;
-    let l = rest::find(&state, &caller, &id).await.or_page(&caller)?;
+    let l = crate::web::applinks::lookup::find(&state, &caller, &id)
+        .await
+        .or_page(&caller)?;
     let (s, _) = status::run_test(&state, &l).await.or_page(&caller)?;
     let flash = format!(
         "Linked both ways with {}. Test connection: {}",
