@@ -33,7 +33,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             b_admin.id,
             "bench",
             &token_hash(&remote_token),
-            "read",
+            ("read", None),
             None,
         )
         .await?;

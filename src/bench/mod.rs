@@ -160,7 +160,7 @@ async fn host(args: BenchArgs) -> anyhow::Result<()> {
         .expect("bootstrap created admin");
     let token = new_token(TokenKind::Personal);
     store
-        .create_access_token(admin.id, "bench", &token_hash(&token), "read", None)
+        .create_access_token(admin.id, "bench", &token_hash(&token), ("read", None), None)
         .await?;
 
     println!(

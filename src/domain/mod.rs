@@ -1,5 +1,6 @@
 //! The host domain: pure types and rules, no IO. Nothing here knows about HTTP or SQL.
 
+pub mod access_tokens;
 pub mod applinks;
 pub mod authz;
 pub mod names;

@@ -9,6 +9,8 @@ pub struct AccessToken {
     pub user_id: i64,
     pub name: String,
     pub permission: String,
+    /// Data Center's pair when it differs from `permission` on one side.
+    pub scopes: Option<String>,
     #[sqlx(rename = "token_created_at")]
     pub created_at: i64,
     pub expires_at: Option<i64>,
@@ -27,7 +29,7 @@ pub struct TokenOwner {
 /// "Last used" is recorded at most this often, so authenticated reads stay reads.
 const TOUCH_EVERY_MS: i64 = 60_000;
 const TOKEN_COLUMNS: &str =
-    "id AS token_id, user_id, name, permission, created_at AS token_created_at, expires_at, last_used_at";
+    "id AS token_id, user_id, name, permission, scopes, created_at AS token_created_at, expires_at, last_used_at";
 
 impl Store {
     pub async fn create_access_token(
@@ -35,15 +37,15 @@ impl Store {
         user_id: i64,
         name: &str,
         token_hash: &str,
-        permission: &str,
+        (permission, scopes): (&str, Option<&str>),
         expires_at: Option<i64>,
     ) -> StoreResult<AccessToken> {
         let now = self.now();
         on_writer!(self, p => {
             let t: AccessToken = sqlx::query_as(&format!(
-                "INSERT INTO access_tokens (user_id, name, token_hash, permission, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING {TOKEN_COLUMNS}"))
-                .bind(user_id).bind(name).bind(token_hash).bind(permission).bind(now).bind(expires_at)
+                "INSERT INTO access_tokens (user_id, name, token_hash, permission, scopes, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {TOKEN_COLUMNS}"))
+                .bind(user_id).bind(name).bind(token_hash).bind(permission).bind(scopes).bind(now).bind(expires_at)
                 .fetch_one(p).await?;
             Ok(t)
         })
@@ -85,7 +87,7 @@ impl Store {
             None => {
                 let fetched: Option<TokenOwner> = on_pool!(self, p => {
                     sqlx::query_as(
-                        "SELECT t.id AS token_id, t.user_id, t.name, t.permission, t.created_at AS token_created_at, t.expires_at,
+                        "SELECT t.id AS token_id, t.user_id, t.name, t.permission, t.scopes, t.created_at AS token_created_at, t.expires_at,
                                 t.last_used_at, a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
                          FROM access_tokens t JOIN accounts a ON a.id = t.user_id
                          WHERE t.token_hash = $1 AND a.active")

@@ -4,9 +4,7 @@
 
 use super::error::{no_such_project, ApiError};
 use super::state::AppState;
-use crate::domain::{
-    self, authorize, Action, Ceiling, ResourceFacts, ScopedGrant, Subject, TokenPermission,
-};
+use crate::domain::{self, authorize, Action, Ceiling, ResourceFacts, ScopedGrant, Subject};
 use crate::secret::{constant_time_eq, token_hash, TokenKind};
 use crate::services::host::Principal;
 use crate::services::{audit, sign_in};
@@ -272,10 +270,13 @@ async fn from_token(
     if username.is_some_and(|u| !u.eq_ignore_ascii_case(&owner.account.slug)) {
         return Err(invalid_credentials());
     }
-    let permission =
-        TokenPermission::parse(&owner.token.permission).ok_or_else(invalid_credentials)?;
+    let permissions = crate::domain::access_tokens::TokenPermissions::from_stored(
+        &owner.token.permission,
+        owner.token.scopes.as_deref(),
+    )
+    .ok_or_else(invalid_credentials)?;
     let credential = Credential::AccessToken { id: owner.token.id };
-    for_user(state, owner.account, permission.ceiling(), credential, ip).await
+    for_user(state, owner.account, permissions.ceiling(), credential, ip).await
 }
 
 /// An OAuth 2.0 access token: the ceiling is its grant's scope; the user's own permissions

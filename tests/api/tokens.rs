@@ -214,3 +214,53 @@ crate::both_backends!(
     bad_token_requests,
     deactivation_stops_tokens_at_once
 );
+
+/// Data Center's permission pairs are kept as asked, and the token is capped by them.
+async fn permissions_are_kept_as_asked(app: TestApp) {
+    app.project("P", false).await;
+    app.repo("P", "r", false).await;
+    let r = app
+        .put(
+            "/rest/access-tokens/1.0/users/admin",
+            &admin(),
+            serde_json::json!({"name": "ci", "permissions": ["REPO_WRITE", "PROJECT_READ"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        r.body["permissions"],
+        serde_json::json!(["PROJECT_READ", "REPO_WRITE"])
+    );
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let token = Auth::Bearer(r.body["token"].as_str().unwrap().to_string());
+    let again = app
+        .get(
+            &format!("/rest/access-tokens/1.0/users/admin/{id}"),
+            &admin(),
+        )
+        .await;
+    assert_eq!(
+        again.body["permissions"],
+        serde_json::json!(["PROJECT_READ", "REPO_WRITE"])
+    );
+    // It may not administer the project it only reads, though its owner could.
+    let r = app
+        .put(
+            "/rest/api/1.0/projects/P",
+            &token,
+            serde_json::json!({"name": "Renamed"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert_eq!(
+        app.get("/rest/api/1.0/projects/P/repos/r", &token)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+mod as_asked {
+    crate::both_backends!(permissions_are_kept_as_asked);
+    use super::permissions_are_kept_as_asked;
+}

@@ -3,7 +3,8 @@
 //! administrators may list and revoke anyone's.
 
 use super::users::find_user;
-use crate::domain::{Action, DisplayName, TokenPermission};
+use crate::domain::access_tokens::TokenPermissions;
+use crate::domain::{Action, DisplayName};
 use crate::secret::{new_token, token_hash, TokenKind};
 use crate::services::audit;
 use crate::store::{AccessToken, Account, StoreError};
@@ -42,12 +43,13 @@ async fn owner(state: &AppState, caller: &Caller, slug: &str, create: bool) -> A
 }
 
 pub fn token_json(t: &AccessToken, owner: &Account, secret: Option<&str>) -> Value {
+    let perms = TokenPermissions::from_stored(&t.permission, t.scopes.as_deref());
     let mut v = json!({
         "id": t.id.to_string(),
         "name": t.name,
         "createdDate": t.created_at,
-        "permission": t.permission,
-        "permissions": bitbucket_permissions(&t.permission),
+        "permission": perms.map_or("read", TokenPermissions::word),
+        "permissions": perms.map(TokenPermissions::names),
         "user": { "name": owner.slug, "slug": owner.slug, "displayName": owner.display_name, "id": owner.id },
     });
     if let Some(exp) = t.expires_at {
@@ -62,21 +64,13 @@ pub fn token_json(t: &AccessToken, owner: &Account, secret: Option<&str>) -> Val
     v
 }
 
-fn bitbucket_permissions(p: &str) -> Vec<&'static str> {
-    match p {
-        "read" => vec!["PROJECT_READ", "REPO_READ"],
-        "write" => vec!["PROJECT_WRITE", "REPO_WRITE"],
-        _ => vec!["PROJECT_ADMIN", "REPO_ADMIN"],
-    }
-}
-
 /// Creates a token and returns it with the secret, which is never retrievable again.
 pub async fn create_token(
     state: &AppState,
     caller: &Caller,
     owner: &Account,
     name: &str,
-    permission: TokenPermission,
+    permissions: TokenPermissions,
     expiry_days: Option<i64>,
 ) -> ApiResult<(AccessToken, String)> {
     caller.check(Action::CreateOwnCredential)?;
@@ -91,13 +85,17 @@ pub async fn create_token(
     }
     let expires_at = expiry_days.map(|d| state.clock.now_ms() + d * 86_400_000);
     let secret = new_token(TokenKind::Personal);
+    let stored = permissions.to_stored();
     let created = state
         .store
         .create_access_token(
             owner.id,
             name.as_str(),
             &token_hash(&secret),
-            permission.as_str(),
+            {
+                let (word, pair) = &stored;
+                (word, pair.as_deref())
+            },
             expires_at,
         )
         .await;
@@ -111,7 +109,7 @@ pub async fn create_token(
         }
         other => other?,
     };
-    let details = format!("{} ({})", token.name, token.permission);
+    let details = format!("{} ({})", token.name, permissions.names().join(", "));
     audit::record(
         &state.store,
         &caller.actor(),
@@ -159,7 +157,7 @@ pub struct CreateBody {
     pub name: Option<String>,
     /// Junction's form: "read", "write" or "admin".
     pub permission: Option<String>,
-    /// Bitbucket's form: e.g. ["PROJECT_READ", "REPO_WRITE"]; the highest wins.
+    /// Bitbucket's form: e.g. ["PROJECT_READ", "REPO_WRITE"], kept as asked.
     pub permissions: Option<Vec<String>>,
     pub expiry_days: Option<i64>,
 }
@@ -182,23 +180,18 @@ pub async fn create(
                 .with_context("permission"),
         );
     }
-    let mut best = None;
-    for n in &names {
-        let p = TokenPermission::parse(n).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "'{n}' is not a token permission; use read, write or admin."
-            ))
-            .with_context("permission")
-        })?;
-        best = best.max(Some(p));
-    }
-    let permission = best.unwrap_or(TokenPermission::Read);
+    let permissions = TokenPermissions::from_requested(&names).map_err(|n| {
+        ApiError::bad_request(format!(
+            "'{n}' is not a token permission; use PROJECT_READ, PROJECT_WRITE, PROJECT_ADMIN, REPO_READ, REPO_WRITE, REPO_ADMIN (or read, write, admin for both)."
+        ))
+        .with_context("permission")
+    })?;
     let (token, secret) = create_token(
         &state,
         &caller,
         &owner,
         b.name.as_deref().unwrap_or(""),
-        permission,
+        permissions,
         b.expiry_days,
     )
     .await?;

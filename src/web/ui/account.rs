@@ -3,6 +3,7 @@
 
 use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiResult};
 use crate::clock::display;
+use crate::domain::access_tokens::TokenPermissions;
 use crate::domain::TokenPermission;
 use crate::store::Account;
 use crate::web::auth::Caller;
@@ -175,7 +176,8 @@ pub async fn create_token(
                 .or_page(&caller)?,
         ),
     };
-    let (_, secret) = tokens::create_token(&state, &caller, &me, &f.name, permission, expiry)
+    let permissions = TokenPermissions::both(permission);
+    let (_, secret) = tokens::create_token(&state, &caller, &me, &f.name, permissions, expiry)
         .await
         .or_page(&caller)?;
     tokens_page(&state, &caller, Some(secret)).await
