@@ -56,75 +56,49 @@ async fn restore(app: &TestApp) {
 /// Rounds per race: each overlaps differently; every one must keep a system administrator.
 const ROUNDS: usize = 5;
 
-async fn two_demotions_at_once_leave_one_sys_admin(app: TestApp) {
-    let root2 = two_sys_admins(&app).await;
-    let demote = |who: &'static str, by: Auth| {
-        let app = &app;
-        async move {
-            let path = format!("/rest/api/1.0/admin/permissions/users?name={who}&permission=ADMIN");
-            app.call(Method::PUT, &path, &by, None).await
-        }
-    };
-    for _ in 0..ROUNDS {
+/// Each of the two administrators takes SYS_ADMIN from the other at the same moment (`path`
+/// names whom), `rounds` times: every time one change passes and one system administrator is
+/// left.
+async fn race(app: &TestApp, method: Method, path: fn(&str) -> String, rounds: usize) {
+    let root2 = two_sys_admins(app).await;
+    for _ in 0..rounds {
+        let change = |whom: &str, by: Auth| {
+            let (method, path) = (method.clone(), path(whom));
+            async move { app.call(method, &path, &by, Some(json!({}))).await }
+        };
         let rs = join_all(vec![
-            demote("root2", admin()),
-            demote("admin", root2.clone()),
+            change("root2", admin()),
+            change("admin", root2.clone()),
         ])
         .await;
         let texts: Vec<_> = rs.iter().map(|r| &r.text).collect();
         assert_eq!(outcomes(&rs), (1, 1), "{texts:?}");
-        assert_eq!(sys_admins(&app).await.len(), 1);
-        restore(&app).await;
+        assert_eq!(sys_admins(app).await.len(), 1);
+        restore(app).await;
+        if method == Method::POST {
+            // Deactivation: make both active again too.
+            for name in ["admin", "root2"] {
+                let id = app.store.find_account(name).await.unwrap().unwrap().id;
+                app.store.set_active(id, true, None).await.unwrap();
+            }
+        }
     }
+}
+
+async fn two_demotions_at_once_leave_one_sys_admin(app: TestApp) {
+    let path =
+        |whom: &str| format!("/rest/api/1.0/admin/permissions/users?name={whom}&permission=ADMIN");
+    race(&app, Method::PUT, path, ROUNDS).await;
 }
 
 async fn two_revocations_at_once_leave_one_sys_admin(app: TestApp) {
-    let root2 = two_sys_admins(&app).await;
-    let revoke = |who: &'static str, by: Auth| {
-        let app = &app;
-        async move {
-            let path = format!("/rest/api/1.0/admin/permissions/users?name={who}");
-            app.call(Method::DELETE, &path, &by, None).await
-        }
-    };
-    for _ in 0..ROUNDS {
-        let rs = join_all(vec![
-            revoke("root2", admin()),
-            revoke("admin", root2.clone()),
-        ])
-        .await;
-        let texts: Vec<_> = rs.iter().map(|r| &r.text).collect();
-        assert_eq!(outcomes(&rs), (1, 1), "{texts:?}");
-        assert_eq!(sys_admins(&app).await.len(), 1);
-        restore(&app).await;
-    }
+    let path = |whom: &str| format!("/rest/api/1.0/admin/permissions/users?name={whom}");
+    race(&app, Method::DELETE, path, ROUNDS).await;
 }
 
 async fn two_deactivations_at_once_leave_one_sys_admin(app: TestApp) {
-    let root2 = two_sys_admins(&app).await;
-    let deactivate = |who: &'static str, by: Auth| {
-        let app = &app;
-        async move {
-            let path = format!("/rest/junction/1.0/admin/users/{who}/deactivate");
-            app.call(Method::POST, &path, &by, Some(json!({}))).await
-        }
-    };
-    let rs = join_all(vec![
-        deactivate("root2", admin()),
-        deactivate("admin", root2.clone()),
-    ])
-    .await;
-    assert_eq!(
-        outcomes(&rs),
-        (1, 1),
-        "{:?}",
-        rs.iter().map(|r| &r.text).collect::<Vec<_>>()
-    );
-    assert_eq!(
-        sys_admins(&app).await.len(),
-        1,
-        "exactly one of them is still active"
-    );
+    let path = |whom: &str| format!("/rest/junction/1.0/admin/users/{whom}/deactivate");
+    race(&app, Method::POST, path, ROUNDS).await;
 }
 
 async fn others_can_be_deactivated_when_no_one_holds_sys_admin_directly(app: TestApp) {

@@ -1,7 +1,7 @@
 //! The web UI's routes: server-rendered pages (askama, escaping by default), working without
 //! JavaScript. Pages built on the host service layer (`services::host`: pull requests so far)
 //! call its operations and render typed values; the others still call the REST operations
-//! (`web::rest::*`), which issue 13 moves onto the service layer aggregate by aggregate. Every
+//! (`web/rest`), which issue 13 moves onto the service layer aggregate by aggregate. Every
 //! form carries the session's CSRF token, checked by `CsrfForm`; the page kit is `web/page.rs`.
 
 mod account;
