@@ -66,6 +66,7 @@ impl Caller {
             subject: &self.subject,
             grants: &self.grants,
             restriction: self.restriction.as_deref(),
+            ip: &self.ip,
         }
     }
 

@@ -150,6 +150,8 @@ impl From<crate::services::host::HostError> for ApiError {
     fn from(e: crate::services::host::HostError) -> Self {
         use crate::services::host::{ConflictKind, HostError as H, Missing};
         let missing = |m: Missing| match m {
+            Missing::Nothing => ApiError::unauthenticated(),
+            Missing::Project(key) => no_such_project(&key),
             Missing::Repository(key, slug) => no_such_repo(&key, &slug),
             Missing::PullRequest(n) => ApiError::not_found(
                 "com.atlassian.bitbucket.pull.NoSuchPullRequestException",
@@ -166,17 +168,31 @@ impl From<crate::services::host::HostError> for ApiError {
             H::NotFound(m) => missing(m),
             H::Invalid { field, message } => ApiError::bad_request(message).with_context(field),
             H::Rule(r) => r.into(),
-            H::Conflict { kind, message } => ApiError::conflict(
-                match kind {
-                    ConflictKind::DuplicatePullRequest => {
-                        "com.atlassian.bitbucket.pull.DuplicatePullRequestException"
-                    }
-                    ConflictKind::CommentOutOfDate => {
-                        "com.atlassian.bitbucket.comment.CommentOutOfDateException"
-                    }
-                },
-                message,
-            ),
+            H::Conflict { kind, message } => {
+                let (exception, field) = match kind {
+                    ConflictKind::DuplicatePullRequest => (
+                        "com.atlassian.bitbucket.pull.DuplicatePullRequestException",
+                        None,
+                    ),
+                    ConflictKind::CommentOutOfDate => (
+                        "com.atlassian.bitbucket.comment.CommentOutOfDateException",
+                        None,
+                    ),
+                    ConflictKind::ProjectTaken { field } => (
+                        "com.atlassian.bitbucket.project.DuplicateProjectException",
+                        Some(field),
+                    ),
+                    ConflictKind::RepositoryTaken => (
+                        "com.atlassian.bitbucket.repository.DuplicateRepositoryException",
+                        Some("name"),
+                    ),
+                };
+                let e = ApiError::conflict(exception, message);
+                match field {
+                    Some(f) => e.with_context(f),
+                    None => e,
+                }
+            }
             H::Store(s) => s.into(),
         }
     }

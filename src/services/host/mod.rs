@@ -7,6 +7,7 @@
 //! Moved so far: repositories (`repositories.rs`, finding one) and pull requests with reviews
 //! and comments (`pulls.rs`). The other aggregates still live in their REST handlers.
 
+pub mod projects;
 pub mod pulls;
 pub mod repositories;
 
@@ -15,7 +16,7 @@ use crate::domain::{
     self, authorize, Action, Denial, ResourceFacts, Restriction, ScopedGrant, Subject,
 };
 use crate::store::events::RenderEvent;
-use crate::store::{Account, Emit, Repository, Store, StoreError};
+use crate::store::{Account, Emit, Project, Repository, Store, StoreError};
 
 /// Who acts, as far as the host cares: borrowed from the surface's own view of the request.
 #[derive(Clone, Copy)]
@@ -25,11 +26,52 @@ pub struct Principal<'a> {
     pub grants: &'a [ScopedGrant],
     /// Service accounts may be confined to some projects and repositories.
     pub restriction: Option<&'a Restriction>,
+    /// The client's address, for the audit log.
+    pub ip: &'a str,
 }
 
 impl<'a> Principal<'a> {
     pub fn user(&self) -> Result<&'a Account, HostError> {
         self.user.ok_or(HostError::Unauthenticated)
+    }
+
+    /// Who the audit log says acted.
+    pub fn actor(&self) -> crate::services::audit::Actor<'a> {
+        crate::services::audit::Actor {
+            id: self.user.map(|u| u.id),
+            name: self.user.map_or("anonymous", |u| u.slug.as_str()),
+            ip: self.ip,
+        }
+    }
+
+    /// Decides an action not about one project or repository.
+    pub fn check(&self, action: Action) -> Result<(), HostError> {
+        authorize(self.subject, action, None).map_err(|d| match d {
+            Denial::Unauthenticated | Denial::NotVisible => HostError::Unauthenticated,
+            d => HostError::Denied {
+                denial: d,
+                missing: Missing::Nothing,
+            },
+        })
+    }
+
+    pub fn check_project(&self, p: &Project, action: Action) -> Result<(), HostError> {
+        let facts = domain::facts_for(
+            self.grants,
+            self.restriction,
+            p.id,
+            None,
+            p.public,
+            p.has_public_repo,
+        );
+        authorize(self.subject, action, Some(&facts)).map_err(|d| HostError::Denied {
+            denial: d,
+            missing: Missing::Project(p.key.clone()),
+        })
+    }
+
+    pub fn can_project(&self, p: &Project, action: Action) -> bool {
+        self.check_project(p, action).is_ok()
     }
 
     pub fn repo_facts(&self, r: &Repository) -> ResourceFacts {
@@ -87,6 +129,9 @@ impl<'a> Host<'a> {
 /// The thing that was not found (or may not be seen), for the surface to name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Missing {
+    /// Nothing in particular (an action not about one resource).
+    Nothing,
+    Project(String),
     Repository(String, String),
     PullRequest(i64),
     Comment(i64),
@@ -99,6 +144,10 @@ pub enum ConflictKind {
     DuplicatePullRequest,
     /// The comment changed since the version given.
     CommentOutOfDate,
+    /// Another project has this key (`field` "key") or name (`field` "name").
+    ProjectTaken { field: &'static str },
+    /// The project already has a repository with this name or slug.
+    RepositoryTaken,
 }
 
 /// The one error of host operations.
@@ -127,6 +176,13 @@ pub enum HostError {
 }
 
 impl HostError {
+    pub fn repository_taken() -> Self {
+        HostError::Conflict {
+            kind: ConflictKind::RepositoryTaken,
+            message: "This project already contains a repository with that name or slug.".into(),
+        }
+    }
+
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         HostError::Invalid {
             field,

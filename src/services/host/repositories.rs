@@ -1,8 +1,12 @@
-//! Repositories: finding one the principal may act on.
+//! Repositories: finding one the principal may act on, and creating one.
 
+use super::projects::MAX_DESCRIPTION;
 use super::{Host, HostError, HostResult, Missing, Principal};
-use crate::domain::Action;
-use crate::store::Repository;
+use crate::domain::names::bounded_text;
+use crate::domain::pull_request::{branch_ref, valid_ref};
+use crate::domain::{Action, DisplayName, Slug};
+use crate::services::audit;
+use crate::store::{Repository, StoreError};
 
 /// The repository `key`/`slug`, if the principal may do `action` on it. One it may not see is
 /// `NotFound`-like (`Denied` with `NotVisible`), so its existence is not revealed.
@@ -19,5 +23,79 @@ pub async fn find(
         .await?
         .ok_or_else(|| HostError::NotFound(Missing::Repository(key.into(), slug.into())))?;
     who.check_repo(&repo, action)?;
+    Ok(repo)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewRepository {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    pub public: bool,
+    pub default_branch: Option<String>,
+    pub scm_id: Option<String>,
+}
+
+/// A branch name as given, made a full ref (`main` → `refs/heads/main`), or why it is not one.
+pub fn default_branch(raw: Option<&str>) -> HostResult<Option<String>> {
+    raw.map(|b| {
+        let r = branch_ref(b);
+        if valid_ref(&r) {
+            Ok(r)
+        } else {
+            Err(HostError::invalid(
+                "defaultBranch",
+                format!("'{b}' is not a valid branch name."),
+            ))
+        }
+    })
+    .transpose()
+}
+
+/// Creates a repository in project `key` (its administrators may).
+pub async fn create(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    key: &str,
+    new: NewRepository,
+) -> HostResult<Repository> {
+    let project = super::projects::find(host, who, key, Action::AdminProject).await?;
+    if new.scm_id.as_deref().is_some_and(|s| s != "git") {
+        return Err(HostError::invalid(
+            "scmId",
+            "Only git repositories are supported (scmId \"git\").",
+        ));
+    }
+    let name = DisplayName::parse("name", new.name.as_deref().unwrap_or(""))?;
+    let slug = match new.slug.as_deref() {
+        Some(s) => Slug::parse("slug", s)?,
+        None => Slug::from_name("slug", name.as_str())?,
+    };
+    let description = bounded_text(
+        "description",
+        new.description.as_deref().unwrap_or(""),
+        MAX_DESCRIPTION,
+    )?;
+    let branch =
+        default_branch(new.default_branch.as_deref())?.unwrap_or_else(|| "refs/heads/main".into());
+    let me = who.user()?;
+    let created = host
+        .store
+        .create_repository(
+            project.id,
+            slug.as_str(),
+            name.as_str(),
+            &description,
+            new.public,
+            &branch,
+            &host.emit(me),
+        )
+        .await;
+    let repo = match created {
+        Err(StoreError::Duplicate) => return Err(HostError::repository_taken()),
+        other => other?,
+    };
+    let target = format!("repo:{}/{}", repo.project_key, repo.slug);
+    audit::record(host.store, &who.actor(), "repo.created", &target, "").await;
     Ok(repo)
 }

@@ -6,7 +6,6 @@ use crate::domain::{Action, DisplayName, ProjectKey};
 use crate::services::audit;
 use crate::store::{Project, ProjectChanges, StoreError};
 use crate::web::auth::Caller;
-use crate::web::error::no_such_project;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Path;
 use crate::web::extract::Query;
@@ -18,7 +17,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub const MAX_DESCRIPTION: usize = 10_000;
+use crate::services::host::projects as host_projects;
+pub use crate::services::host::projects::MAX_DESCRIPTION;
 
 /// Finds a project and checks the caller may do `action` on it.
 pub async fn load(
@@ -27,13 +27,7 @@ pub async fn load(
     key: &str,
     action: Action,
 ) -> ApiResult<Project> {
-    let project = state
-        .store
-        .find_project(key)
-        .await?
-        .ok_or_else(|| no_such_project(key))?;
-    caller.check_project(&project, action)?;
-    Ok(project)
+    Ok(host_projects::find(&state.host(), &caller.principal(), key, action).await?)
 }
 
 #[derive(Deserialize)]
@@ -87,35 +81,13 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<ProjectBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    caller.check(Action::CreateProject)?;
-    let key = ProjectKey::parse(body.key.as_deref().unwrap_or(""))?;
-    let name = DisplayName::parse("name", body.name.as_deref().unwrap_or(""))?;
-    let description = bounded_text(
-        "description",
-        body.description.as_deref().unwrap_or(""),
-        MAX_DESCRIPTION,
-    )?;
-    let created = state
-        .store
-        .create_project(
-            key.as_str(),
-            name.as_str(),
-            &description,
-            body.public.unwrap_or(false),
-        )
-        .await;
-    let project = match created {
-        Err(StoreError::Duplicate) => return Err(project_taken(&state, Some(key.as_str())).await),
-        other => other?,
+    let new = host_projects::NewProject {
+        key: body.key,
+        name: body.name,
+        description: body.description,
+        public: body.public.unwrap_or(false),
     };
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "project.created",
-        &format!("project:{}", project.key),
-        "",
-    )
-    .await;
+    let project = host_projects::create(&state.host(), &caller.principal(), new).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!(repr::project(&state.base_url, &project))),
@@ -123,28 +95,8 @@ pub async fn create(
 }
 
 /// Says which of key and name is taken.
-/// `new_key` is the key being set, if it is.
 async fn project_taken(state: &AppState, new_key: Option<&str>) -> ApiError {
-    let key_taken = match new_key {
-        Some(k) => matches!(state.store.find_project(k).await, Ok(Some(_))),
-        None => false,
-    };
-    let (field, message) = if key_taken {
-        (
-            "key",
-            format!(
-                "Project key {} is already taken.",
-                new_key.unwrap_or_default()
-            ),
-        )
-    } else {
-        ("name", "Another project already has this name.".to_string())
-    };
-    ApiError::conflict(
-        "com.atlassian.bitbucket.project.DuplicateProjectException",
-        message,
-    )
-    .with_context(field)
+    host_projects::taken(&state.host(), new_key).await.into()
 }
 
 pub async fn update(

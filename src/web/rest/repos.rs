@@ -3,9 +3,9 @@
 use super::projects::{self, MAX_DESCRIPTION};
 use super::repr;
 use crate::domain::names::{bounded_text, parse_optional};
-use crate::domain::pull_request::{branch_ref, valid_ref};
 use crate::domain::{Action, DisplayName, Slug};
 use crate::services::audit;
+use crate::services::host::repositories as host_repos;
 use crate::store::{Repository, RepositoryChanges, StoreError};
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
@@ -32,14 +32,6 @@ pub async fn load(
         crate::services::host::repositories::find(&host, &caller.principal(), key, slug, action)
             .await?,
     )
-}
-
-fn repo_taken() -> ApiError {
-    ApiError::conflict(
-        "com.atlassian.bitbucket.repository.DuplicateRepositoryException",
-        "This project already contains a repository with that name or slug.",
-    )
-    .with_context("name")
 }
 
 pub async fn list_in_project(
@@ -146,19 +138,12 @@ pub struct RepoBody {
     pub scm_id: Option<String>,
 }
 
+fn repo_taken() -> ApiError {
+    crate::services::host::HostError::repository_taken().into()
+}
+
 fn parse_branch(raw: Option<&str>) -> ApiResult<Option<String>> {
-    raw.map(|b| {
-        let r = branch_ref(b);
-        if valid_ref(&r) {
-            Ok(r)
-        } else {
-            Err(
-                ApiError::bad_request(format!("'{b}' is not a valid branch name."))
-                    .with_context("defaultBranch"),
-            )
-        }
-    })
-    .transpose()
+    Ok(host_repos::default_branch(raw)?)
 }
 
 pub async fn create(
@@ -167,43 +152,15 @@ pub async fn create(
     Path(key): Path<String>,
     Json(body): Json<RepoBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let project = projects::load(&state, &caller, &key, Action::AdminProject).await?;
-    if body.scm_id.as_deref().is_some_and(|s| s != "git") {
-        return Err(
-            ApiError::bad_request("Only git repositories are supported (scmId \"git\").")
-                .with_context("scmId"),
-        );
-    }
-    let name = DisplayName::parse("name", body.name.as_deref().unwrap_or(""))?;
-    let slug = match body.slug.as_deref() {
-        Some(s) => Slug::parse("slug", s)?,
-        None => Slug::from_name("slug", name.as_str())?,
+    let new = host_repos::NewRepository {
+        name: body.name,
+        slug: body.slug,
+        description: body.description,
+        public: body.public.unwrap_or(false),
+        default_branch: body.default_branch,
+        scm_id: body.scm_id,
     };
-    let description = bounded_text(
-        "description",
-        body.description.as_deref().unwrap_or(""),
-        MAX_DESCRIPTION,
-    )?;
-    let branch =
-        parse_branch(body.default_branch.as_deref())?.unwrap_or_else(|| "refs/heads/main".into());
-    let created = state
-        .store
-        .create_repository(
-            project.id,
-            slug.as_str(),
-            name.as_str(),
-            &description,
-            body.public.unwrap_or(false),
-            &branch,
-            &state.emit(caller.user()?),
-        )
-        .await;
-    let repo = match created {
-        Err(StoreError::Duplicate) => return Err(repo_taken()),
-        other => other?,
-    };
-    let target = format!("repo:{}/{}", repo.project_key, repo.slug);
-    audit::record(&state.store, &caller.actor(), "repo.created", &target, "").await;
+    let repo = host_repos::create(&state.host(), &caller.principal(), &key, new).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!(repr::repository(&state.base_url, &repo))),

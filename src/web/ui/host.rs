@@ -4,11 +4,10 @@ use super::pulls::PrView;
 use super::{render, see_other, CsrfForm, Nav, OrPage, UiResult};
 use crate::domain::pull_request::display_id;
 use crate::domain::Action;
+use crate::services::host::{projects as host_projects, repositories as host_repos};
 use crate::store::{Project, Repository};
 use crate::web::auth::Caller;
 use crate::web::extract::{Path, Query};
-use crate::web::json::Json;
-use crate::web::rest::{projects, repos};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -65,19 +64,16 @@ pub async fn create_project(
     caller: Caller,
     CsrfForm(f): CsrfForm<ProjectForm>,
 ) -> UiResult {
-    let body = projects::ProjectBody {
+    let new = host_projects::NewProject {
         key: Some(f.key),
         name: Some(f.name),
         description: Some(f.description),
-        public: Some(f.public.is_some()),
+        public: f.public.is_some(),
     };
-    let (_, axum::Json(p)) = projects::create(State(state), caller.clone(), Json(body))
+    let p = host_projects::create(&state.host(), &caller.principal(), new)
         .await
         .or_page(&caller)?;
-    Ok(see_other(&format!(
-        "/projects/{}",
-        p["key"].as_str().unwrap_or("")
-    )))
+    Ok(see_other(&format!("/projects/{}", p.key)))
 }
 
 #[derive(Template)]
@@ -94,9 +90,14 @@ pub async fn project(
     caller: Caller,
     Path(key): Path<String>,
 ) -> UiResult {
-    let project = projects::load(&state, &caller, &key, Action::ViewProject)
-        .await
-        .or_page(&caller)?;
+    let project = host_projects::find(
+        &state.host(),
+        &caller.principal(),
+        &key,
+        Action::ViewProject,
+    )
+    .await
+    .or_page(&caller)?;
     let repos = state
         .store
         .list_repositories(Some(project.id))
@@ -129,22 +130,18 @@ pub async fn create_repo(
     Path(key): Path<String>,
     CsrfForm(f): CsrfForm<RepoForm>,
 ) -> UiResult {
-    let body = repos::RepoBody {
+    let new = host_repos::NewRepository {
         name: Some(f.name),
-        slug: None,
         description: Some(f.description),
-        public: Some(f.public.is_some()),
-        default_branch: None,
-        scm_id: None,
+        public: f.public.is_some(),
+        ..Default::default()
     };
-    let (_, axum::Json(r)) =
-        repos::create(State(state), caller.clone(), Path(key.clone()), Json(body))
-            .await
-            .or_page(&caller)?;
+    let r = host_repos::create(&state.host(), &caller.principal(), &key, new)
+        .await
+        .or_page(&caller)?;
     Ok(see_other(&format!(
         "/projects/{}/repos/{}",
-        r["project"]["key"].as_str().unwrap_or(""),
-        r["slug"].as_str().unwrap_or("")
+        r.project_key, r.slug
     )))
 }
 

@@ -1,0 +1,78 @@
+//! Projects: finding one the principal may act on, and creating one.
+
+use super::{ConflictKind, Host, HostError, HostResult, Missing, Principal};
+use crate::domain::names::bounded_text;
+use crate::domain::{Action, DisplayName, ProjectKey};
+use crate::services::audit;
+use crate::store::{Project, StoreError};
+
+pub const MAX_DESCRIPTION: usize = 10_000;
+
+/// The project `key`, if the principal may do `action` on it (one it may not see is "not found").
+pub async fn find(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    key: &str,
+    action: Action,
+) -> HostResult<Project> {
+    let project = host
+        .store
+        .find_project(key)
+        .await?
+        .ok_or_else(|| HostError::NotFound(Missing::Project(key.into())))?;
+    who.check_project(&project, action)?;
+    Ok(project)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewProject {
+    pub key: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub public: bool,
+}
+
+pub async fn create(host: &Host<'_>, who: &Principal<'_>, new: NewProject) -> HostResult<Project> {
+    who.check(Action::CreateProject)?;
+    let key = ProjectKey::parse(new.key.as_deref().unwrap_or(""))?;
+    let name = DisplayName::parse("name", new.name.as_deref().unwrap_or(""))?;
+    let description = bounded_text(
+        "description",
+        new.description.as_deref().unwrap_or(""),
+        MAX_DESCRIPTION,
+    )?;
+    let created = host
+        .store
+        .create_project(key.as_str(), name.as_str(), &description, new.public)
+        .await;
+    let project = match created {
+        Err(StoreError::Duplicate) => return Err(taken(host, Some(key.as_str())).await),
+        other => other?,
+    };
+    let target = format!("project:{}", project.key);
+    audit::record(host.store, &who.actor(), "project.created", &target, "").await;
+    Ok(project)
+}
+
+/// Says which of key and name is taken; `new_key` is the key being set, if it is.
+pub async fn taken(host: &Host<'_>, new_key: Option<&str>) -> HostError {
+    let key_taken = match new_key {
+        Some(k) => matches!(host.store.find_project(k).await, Ok(Some(_))),
+        None => false,
+    };
+    let (field, message) = if key_taken {
+        (
+            "key",
+            format!(
+                "Project key {} is already taken.",
+                new_key.unwrap_or_default()
+            ),
+        )
+    } else {
+        ("name", "Another project already has this name.".to_string())
+    };
+    HostError::Conflict {
+        kind: ConflictKind::ProjectTaken { field },
+        message,
+    }
+}
