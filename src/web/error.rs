@@ -153,6 +153,10 @@ impl From<crate::services::host::HostError> for ApiError {
             Missing::Nothing => ApiError::unauthenticated(),
             Missing::Project(key) => no_such_project(&key),
             Missing::Repository(key, slug) => no_such_repo(&key, &slug),
+            Missing::AccessToken => ApiError::not_found(
+                "com.atlassian.bitbucket.auth.NoSuchAccessTokenException",
+                "There is no such access token.",
+            ),
             Missing::PullRequest(n) => ApiError::not_found(
                 "com.atlassian.bitbucket.pull.NoSuchPullRequestException",
                 format!("Pull request {n} does not exist in this repository."),
@@ -186,6 +190,10 @@ impl From<crate::services::host::HostError> for ApiError {
                         "com.atlassian.bitbucket.repository.DuplicateRepositoryException",
                         Some("name"),
                     ),
+                    ConflictKind::TokenNameTaken => (
+                        "com.atlassian.bitbucket.DuplicateEntityException",
+                        Some("name"),
+                    ),
                 };
                 let e = ApiError::conflict(exception, message);
                 match field {
@@ -193,6 +201,9 @@ impl From<crate::services::host::HostError> for ApiError {
                     None => e,
                 }
             }
+            H::Internal(m) => ApiError::internal(m),
+            H::Busy(b) => b.into(),
+            H::SignIn(s) => s.into(),
             H::Store(s) => s.into(),
         }
     }

@@ -85,6 +85,9 @@ impl AppState {
         Host {
             store: &self.store,
             events: self.webhooks.payloads(),
+            sign_in: &self.sign_in,
+            passwords: &self.passwords,
+            security: &self.config.security,
         }
     }
     /// How a change made by `actor` writes its events.

@@ -7,6 +7,8 @@
 //! Moved so far: projects and repositories (finding and creating one) and pull requests with
 //! reviews and comments. The other aggregates still live in their REST handlers.
 
+pub mod access_tokens;
+pub mod accounts;
 pub mod projects;
 pub mod pulls;
 pub mod repositories;
@@ -110,11 +112,15 @@ impl<'a> Principal<'a> {
     }
 }
 
-/// What the host needs besides the principal: the store, and how events are rendered.
+/// What the host needs besides the principal: the store, how events are rendered, and how
+/// passwords are checked and hashed.
 #[derive(Clone, Copy)]
 pub struct Host<'a> {
     pub store: &'a Store,
     pub events: &'a dyn RenderEvent,
+    pub sign_in: &'a crate::services::sign_in::SignIn,
+    pub passwords: &'a crate::services::passwords::Passwords,
+    pub security: &'a crate::config::SecurityConfig,
 }
 
 impl<'a> Host<'a> {
@@ -133,6 +139,7 @@ pub enum Missing {
     Nothing,
     Project(String),
     Repository(String, String),
+    AccessToken,
     PullRequest(i64),
     Comment(i64),
 }
@@ -148,6 +155,8 @@ pub enum ConflictKind {
     ProjectTaken { field: &'static str },
     /// The project already has a repository with this name or slug.
     RepositoryTaken,
+    /// The owner already has an access token with this name.
+    TokenNameTaken,
 }
 
 /// The one error of host operations.
@@ -172,6 +181,12 @@ pub enum HostError {
         kind: ConflictKind,
         message: String,
     },
+    /// Something that should not fail did (logged, never shown).
+    Internal(String),
+    /// Password hashing is saturated: try again shortly.
+    Busy(crate::services::passwords::Busy),
+    /// Checking a password failed for a reason other than the password (throttled, busy).
+    SignIn(crate::services::sign_in::SignInError),
     Store(StoreError),
 }
 
@@ -194,6 +209,12 @@ impl HostError {
 impl From<StoreError> for HostError {
     fn from(e: StoreError) -> Self {
         HostError::Store(e)
+    }
+}
+
+impl From<crate::services::passwords::Busy> for HostError {
+    fn from(e: crate::services::passwords::Busy) -> Self {
+        HostError::Busy(e)
     }
 }
 

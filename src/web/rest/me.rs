@@ -2,10 +2,10 @@
 //! `PUT /rest/api/1.0/users/credentials` (password).
 
 use super::repr;
-use crate::domain::{Action, DisplayName, Email};
-use crate::services::{audit, passwords};
+
+use crate::services::host::accounts::{self, PasswordChange, ProfileChange};
 use crate::web::auth::Caller;
-use crate::web::error::{ApiError, ApiResult};
+use crate::web::error::ApiResult;
 use crate::web::json::Json;
 use crate::web::state::AppState;
 use axum::extract::State;
@@ -26,29 +26,11 @@ pub async fn update_me(
     caller: Caller,
     Json(b): Json<MeBody>,
 ) -> ApiResult<axum::Json<Value>> {
-    caller.check(Action::EditOwnAccount)?;
-    let me = caller.user()?;
-    let display = match b.display_name.as_deref() {
-        Some(d) => DisplayName::parse("displayName", d)?.to_string(),
-        None => me.display_name.clone(),
+    let change = ProfileChange {
+        display_name: b.display_name,
+        email: b.email,
     };
-    let email = match b.email.as_deref().map(str::trim) {
-        Some("") => None,
-        Some(e) => Some(Email::parse(e)?.to_string()),
-        None => me.email.clone(),
-    };
-    let updated = state
-        .store
-        .update_account(me.id, &display, email.as_deref())
-        .await?;
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "user.profile_updated",
-        &format!("user:{}", me.slug),
-        "",
-    )
-    .await;
+    let updated = accounts::update_profile(&state.host(), &caller.principal(), change).await?;
     Ok(axum::Json(repr::account(&state.base_url, &updated)))
 }
 
@@ -67,57 +49,15 @@ pub async fn change_password(
     caller: Caller,
     Json(b): Json<PasswordBody>,
 ) -> ApiResult<StatusCode> {
-    caller.check(Action::CreateOwnCredential)?;
-    let me = caller.user()?;
-    let new = b.password.unwrap_or_default();
-    if Some(&new) != b.password_confirm.as_ref() {
-        return Err(
-            ApiError::bad_request("The new password and its confirmation differ.")
-                .with_context("passwordConfirm"),
-        );
-    }
-    passwords::check_policy(&new).map_err(|m| ApiError::bad_request(m).with_context("password"))?;
-    let old = b.old_password.unwrap_or_default();
-    match state
-        .sign_in
-        .check_password(
-            &state.store,
-            &state.config.security,
-            &me.slug,
-            &old,
-            &caller.ip,
-        )
-        .await
-    {
-        Ok(_) | Err(crate::services::sign_in::SignInError::PasswordChangeRequired(_)) => {}
-        Err(
-            e @ (crate::services::sign_in::SignInError::Invalid
-            | crate::services::sign_in::SignInError::Throttled { .. }),
-        ) => {
-            return Err(
-                ApiError::bad_request(format!("The current password is not right. {e}"))
-                    .with_context("oldPassword"),
-            )
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let hash = state
-        .passwords
-        .hash(new)
-        .await?
-        .map_err(ApiError::internal)?;
+    let change = PasswordChange {
+        old: b.old_password.unwrap_or_default(),
+        new: b.password.unwrap_or_default(),
+        confirm: b.password_confirm.unwrap_or_default(),
+    };
     let keep = match caller.credential {
         crate::web::auth::Credential::Session { id, .. } => Some(id),
         _ => None,
     };
-    state.store.set_password(me.id, &hash, keep).await?;
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "user.password_changed",
-        &format!("user:{}", me.slug),
-        "",
-    )
-    .await;
+    accounts::change_password(&state.host(), &caller.principal(), change, keep).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,10 +4,8 @@
 
 use super::users::find_user;
 use crate::domain::access_tokens::TokenPermissions;
-use crate::domain::{Action, DisplayName};
-use crate::secret::{new_token, token_hash, TokenKind};
-use crate::services::audit;
-use crate::store::{AccessToken, Account, StoreError};
+use crate::domain::Action;
+use crate::store::{AccessToken, Account};
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Path;
@@ -20,7 +18,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub const MAX_EXPIRY_DAYS: i64 = 3650;
+use crate::services::host::access_tokens::{self as host_tokens, NewAccessToken};
 
 /// The account whose tokens are addressed, if the caller may manage them.
 async fn owner(state: &AppState, caller: &Caller, slug: &str, create: bool) -> ApiResult<Account> {
@@ -64,91 +62,9 @@ pub fn token_json(t: &AccessToken, owner: &Account, secret: Option<&str>) -> Val
     v
 }
 
-/// Creates a token and returns it with the secret, which is never retrievable again.
-pub async fn create_token(
-    state: &AppState,
-    caller: &Caller,
-    owner: &Account,
-    name: &str,
-    permissions: TokenPermissions,
-    expiry_days: Option<i64>,
-) -> ApiResult<(AccessToken, String)> {
-    caller.check(Action::CreateOwnCredential)?;
-    let name = DisplayName::parse("name", name)?;
-    if let Some(d) = expiry_days {
-        if !(1..=MAX_EXPIRY_DAYS).contains(&d) {
-            return Err(ApiError::bad_request(format!(
-                "expiryDays must be between 1 and {MAX_EXPIRY_DAYS}."
-            ))
-            .with_context("expiryDays"));
-        }
-    }
-    let expires_at = expiry_days.map(|d| state.clock.now_ms() + d * 86_400_000);
-    let secret = new_token(TokenKind::Personal);
-    let stored = permissions.to_stored();
-    let created = state
-        .store
-        .create_access_token(
-            owner.id,
-            name.as_str(),
-            &token_hash(&secret),
-            {
-                let (word, pair) = &stored;
-                (word, pair.as_deref())
-            },
-            expires_at,
-        )
-        .await;
-    let token = match created {
-        Err(StoreError::Duplicate) => {
-            return Err(ApiError::conflict(
-                "com.atlassian.bitbucket.DuplicateEntityException",
-                "You already have a token with this name.",
-            )
-            .with_context("name"))
-        }
-        other => other?,
-    };
-    let details = format!("{} ({})", token.name, permissions.names().join(", "));
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "token.created",
-        &format!("user:{}", owner.slug),
-        &details,
-    )
-    .await;
-    Ok((token, secret))
-}
-
-pub async fn revoke_token(
-    state: &AppState,
-    caller: &Caller,
-    owner: &Account,
-    id: i64,
-) -> ApiResult<()> {
-    let token = state
-        .store
-        .find_access_token(owner.id, id)
-        .await?
-        .ok_or_else(no_such_token)?;
-    state.store.delete_access_token(owner.id, id).await?;
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "token.revoked",
-        &format!("user:{}", owner.slug),
-        &token.name,
-    )
-    .await;
-    Ok(())
-}
-
 fn no_such_token() -> ApiError {
-    ApiError::not_found(
-        "com.atlassian.bitbucket.auth.NoSuchAccessTokenException",
-        "There is no such access token.",
-    )
+    use crate::services::host::{HostError, Missing};
+    HostError::NotFound(Missing::AccessToken).into()
 }
 
 #[derive(Deserialize)]
@@ -186,15 +102,13 @@ pub async fn create(
         ))
         .with_context("permission")
     })?;
-    let (token, secret) = create_token(
-        &state,
-        &caller,
-        &owner,
-        b.name.as_deref().unwrap_or(""),
+    let new = NewAccessToken {
+        name: b.name.unwrap_or_default(),
         permissions,
-        b.expiry_days,
-    )
-    .await?;
+        expiry_days: b.expiry_days,
+    };
+    let (token, secret) =
+        host_tokens::create(&state.host(), &caller.principal(), &owner, new).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(token_json(&token, &owner, Some(&secret))),
@@ -236,6 +150,6 @@ pub async fn delete(
     Path((slug, id)): Path<(String, i64)>,
 ) -> ApiResult<StatusCode> {
     let owner = owner(&state, &caller, &slug, false).await?;
-    revoke_token(&state, &caller, &owner, id).await?;
+    host_tokens::revoke(&state.host(), &caller.principal(), &owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,12 +5,11 @@ use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiResult};
 use crate::clock::display;
 use crate::domain::access_tokens::TokenPermissions;
 use crate::domain::TokenPermission;
+use crate::services::host::{access_tokens as host_tokens, accounts};
 use crate::store::Account;
 use crate::web::auth::Caller;
 use crate::web::error::ApiError;
 use crate::web::extract::Path;
-use crate::web::json::Json;
-use crate::web::rest::{me, tokens};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -51,11 +50,11 @@ pub async fn update_profile(
     caller: Caller,
     CsrfForm(f): CsrfForm<ProfileForm>,
 ) -> UiResult {
-    let body = me::MeBody {
+    let change = accounts::ProfileChange {
         display_name: Some(f.display_name),
         email: Some(f.email),
     };
-    let _updated = me::update_me(State(state), caller.clone(), Json(body))
+    accounts::update_profile(&state.host(), &caller.principal(), change)
         .await
         .or_page(&caller)?;
     Ok(see_other("/account"))
@@ -86,12 +85,16 @@ pub async fn change_password(
     caller: Caller,
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> UiResult {
-    let body = me::PasswordBody {
-        old_password: Some(f.old_password),
-        password: Some(f.password),
-        password_confirm: Some(f.password_confirm),
+    let change = accounts::PasswordChange {
+        old: f.old_password,
+        new: f.password,
+        confirm: f.password_confirm,
     };
-    me::change_password(State(state), caller.clone(), Json(body))
+    let keep = match caller.credential {
+        crate::web::auth::Credential::Session { id, .. } => Some(id),
+        _ => None,
+    };
+    accounts::change_password(&state.host(), &caller.principal(), change, keep)
         .await
         .or_page(&caller)?;
     let mut nav = Nav::of(&caller);
@@ -176,8 +179,12 @@ pub async fn create_token(
                 .or_page(&caller)?,
         ),
     };
-    let permissions = TokenPermissions::both(permission);
-    let (_, secret) = tokens::create_token(&state, &caller, &me, &f.name, permissions, expiry)
+    let new = host_tokens::NewAccessToken {
+        name: f.name,
+        permissions: TokenPermissions::both(permission),
+        expiry_days: expiry,
+    };
+    let (_, secret) = host_tokens::create(&state.host(), &caller.principal(), &me, new)
         .await
         .or_page(&caller)?;
     tokens_page(&state, &caller, Some(secret)).await
@@ -193,7 +200,7 @@ pub async fn revoke_token(
     caller
         .check(crate::domain::Action::EditOwnAccount)
         .or_page(&caller)?;
-    tokens::revoke_token(&state, &caller, &me, id)
+    host_tokens::revoke(&state.host(), &caller.principal(), &me, id)
         .await
         .or_page(&caller)?;
     Ok(see_other("/account/tokens"))

@@ -1,0 +1,89 @@
+//! Personal access tokens: created by their owner only (never through a token), shown once,
+//! stored as a hash; revoked by their owner (or an administrator, decided by the surface that
+//! addresses someone else's tokens).
+
+use super::{ConflictKind, Host, HostError, HostResult, Missing, Principal};
+use crate::domain::access_tokens::TokenPermissions;
+use crate::domain::{Action, DisplayName};
+use crate::secret::{new_token, token_hash, TokenKind};
+use crate::services::audit;
+use crate::store::{AccessToken, Account, StoreError};
+
+pub const MAX_EXPIRY_DAYS: i64 = 3650;
+
+#[derive(Debug, Clone)]
+pub struct NewAccessToken {
+    pub name: String,
+    pub permissions: TokenPermissions,
+    pub expiry_days: Option<i64>,
+}
+
+/// Creates a token for `owner` and returns it with the secret, which is never shown again.
+pub async fn create(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    owner: &Account,
+    new: NewAccessToken,
+) -> HostResult<(AccessToken, String)> {
+    who.check(Action::CreateOwnCredential)?;
+    let name = DisplayName::parse("name", &new.name)?;
+    if let Some(d) = new.expiry_days {
+        if !(1..=MAX_EXPIRY_DAYS).contains(&d) {
+            return Err(HostError::invalid(
+                "expiryDays",
+                format!("expiryDays must be between 1 and {MAX_EXPIRY_DAYS}."),
+            ));
+        }
+    }
+    let expires_at = new.expiry_days.map(|d| host.store.now() + d * 86_400_000);
+    let secret = new_token(TokenKind::Personal);
+    let (word, pair) = new.permissions.to_stored();
+    let created = host
+        .store
+        .create_access_token(
+            owner.id,
+            name.as_str(),
+            &token_hash(&secret),
+            (word, pair.as_deref()),
+            expires_at,
+        )
+        .await;
+    let token = match created {
+        Err(StoreError::Duplicate) => {
+            return Err(HostError::Conflict {
+                kind: ConflictKind::TokenNameTaken,
+                message: "You already have a token with this name.".into(),
+            })
+        }
+        other => other?,
+    };
+    let details = format!("{} ({})", token.name, new.permissions.names().join(", "));
+    let target = format!("user:{}", owner.slug);
+    audit::record(host.store, &who.actor(), "token.created", &target, &details).await;
+    Ok((token, secret))
+}
+
+/// Revokes `owner`'s token `id` (the surface has decided the principal may).
+pub async fn revoke(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    owner: &Account,
+    id: i64,
+) -> HostResult<()> {
+    let token = host
+        .store
+        .find_access_token(owner.id, id)
+        .await?
+        .ok_or(HostError::NotFound(Missing::AccessToken))?;
+    host.store.delete_access_token(owner.id, id).await?;
+    let target = format!("user:{}", owner.slug);
+    audit::record(
+        host.store,
+        &who.actor(),
+        "token.revoked",
+        &target,
+        &token.name,
+    )
+    .await;
+    Ok(())
+}

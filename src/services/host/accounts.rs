@@ -1,0 +1,102 @@
+//! The signed-in person's own account: profile and password.
+
+use super::{Host, HostError, HostResult, Principal};
+use crate::domain::{Action, DisplayName, Email};
+use crate::services::sign_in::SignInError;
+use crate::services::{audit, passwords};
+use crate::store::Account;
+
+/// New profile values; `None` keeps what is there, an empty e-mail removes it.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChange {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+}
+
+pub async fn update_profile(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    change: ProfileChange,
+) -> HostResult<Account> {
+    who.check(Action::EditOwnAccount)?;
+    let me = who.user()?;
+    let display = match change.display_name.as_deref() {
+        Some(d) => DisplayName::parse("displayName", d)?.to_string(),
+        None => me.display_name.clone(),
+    };
+    let email = match change.email.as_deref().map(str::trim) {
+        Some("") => None,
+        Some(e) => Some(Email::parse(e)?.to_string()),
+        None => me.email.clone(),
+    };
+    let updated = host
+        .store
+        .update_account(me.id, &display, email.as_deref())
+        .await?;
+    let target = format!("user:{}", me.slug);
+    audit::record(
+        host.store,
+        &who.actor(),
+        "user.profile_updated",
+        &target,
+        "",
+    )
+    .await;
+    Ok(updated)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PasswordChange {
+    pub old: String,
+    pub new: String,
+    pub confirm: String,
+}
+
+/// Changes the person's own password (only the person may: `CreateOwnCredential`). Every
+/// session but `keep_session` ends.
+pub async fn change_password(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    change: PasswordChange,
+    keep_session: Option<i64>,
+) -> HostResult<()> {
+    who.check(Action::CreateOwnCredential)?;
+    let me = who.user()?;
+    if change.new != change.confirm {
+        return Err(HostError::invalid(
+            "passwordConfirm",
+            "The new password and its confirmation differ.",
+        ));
+    }
+    passwords::check_policy(&change.new).map_err(|m| HostError::invalid("password", m))?;
+    let checked = host
+        .sign_in
+        .check_password(host.store, host.security, &me.slug, &change.old, who.ip)
+        .await;
+    match checked {
+        Ok(_) | Err(SignInError::PasswordChangeRequired(_)) => {}
+        Err(e @ (SignInError::Invalid | SignInError::Throttled { .. })) => {
+            return Err(HostError::invalid(
+                "oldPassword",
+                format!("The current password is not right. {e}"),
+            ))
+        }
+        Err(e) => return Err(HostError::SignIn(e)),
+    }
+    let hash = host
+        .passwords
+        .hash(change.new)
+        .await?
+        .map_err(|e| HostError::Internal(e.to_string()))?;
+    host.store.set_password(me.id, &hash, keep_session).await?;
+    let target = format!("user:{}", me.slug);
+    audit::record(
+        host.store,
+        &who.actor(),
+        "user.password_changed",
+        &target,
+        "",
+    )
+    .await;
+    Ok(())
+}
