@@ -4,8 +4,9 @@
 //! `authorize()`, calls the store, and returns typed values or one `HostError`. Nothing here
 //! knows HTTP, JSON or templates; `web/error.rs` maps `HostError` to each surface's answer.
 //!
-//! Moved so far: projects and repositories (finding and creating one) and pull requests with
-//! reviews and comments. The other aggregates still live in their REST handlers.
+//! Moved so far: projects and repositories (finding and creating one), pull requests with
+//! reviews and comments, the person's own account, personal access tokens. The other aggregates
+//! still live in their REST handlers.
 
 pub mod access_tokens;
 pub mod accounts;
