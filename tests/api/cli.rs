@@ -78,7 +78,49 @@ async fn user_create_works_while_the_server_runs(app: TestApp) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8 characters"));
 }
 
+/// On a terminal, `set-password` prompts twice and never echoes what is typed.
+async fn set_password_prompts_without_echo_on_a_terminal(app: TestApp) {
+    let Some(python) = crate::interop::python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/tty_password.py");
+    let out = Command::new(python)
+        .args([
+            script,
+            env!("CARGO_BIN_EXE_junction"),
+            "admin",
+            "typed-at-a-tty-1",
+        ])
+        .env("JUNCTION_DATABASE__URL", &app.database_url)
+        .env("JUNCTION_STORAGE__DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{shown} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        shown.contains("New password for admin:") && shown.contains("Again:"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("typed-at-a-tty-1"),
+        "the password was echoed: {shown}"
+    );
+    let r = app
+        .get(
+            "/rest/api/1.0/users/admin",
+            &basic("admin", "typed-at-a-tty-1"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
 crate::both_backends!(
+    set_password_prompts_without_echo_on_a_terminal,
     user_create_works_while_the_server_runs,
     set_password_is_the_way_back_in
 );
