@@ -186,12 +186,11 @@ fn read_new_password(username: &str) -> anyhow::Result<String> {
     Ok(first)
 }
 
-/// Reads a line from the terminal with echo off (restored afterwards, also on error).
+/// Reads a line from the terminal with echo off (restored afterwards, also on error), turned off
+/// before the prompt appears.
 #[allow(unsafe_code)]
 fn prompt_hidden(prompt: &str) -> anyhow::Result<String> {
     use std::io::Write;
-    eprint!("{prompt}");
-    std::io::stderr().flush()?;
     let fd = libc::STDIN_FILENO;
     // SAFETY: termios is plain data; tcgetattr fills it, and it is only used on success.
     let mut saved: libc::termios = unsafe { std::mem::zeroed() };
@@ -202,6 +201,9 @@ fn prompt_hidden(prompt: &str) -> anyhow::Result<String> {
         // SAFETY: sets attributes read from the same descriptor, with echo cleared.
         unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
     }
+    // Only now the prompt: whatever is typed once it shows is never echoed.
+    eprint!("{prompt}");
+    std::io::stderr().flush()?;
     let mut line = String::new();
     let read = std::io::stdin().read_line(&mut line);
     if have_tty {
