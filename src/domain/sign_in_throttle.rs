@@ -116,12 +116,6 @@ impl Limit {
             .saturating_mul(1i64 << over.clamp(0, 40))
             .min(self.max_delay_ms)
     }
-
-    /// Whether a stored row says nothing any more and may be deleted.
-    pub fn is_spent(&self, c: Counter, now: i64) -> bool {
-        let c = self.current(c, now);
-        c.failures == 0 && c.pending == 0 && c.blocked_until <= now
-    }
 }
 
 #[cfg(test)]
@@ -201,10 +195,12 @@ mod tests {
             c = L.fail(L.reserve(c, now), now);
         }
         c = L.reserve(c, now);
-        assert!(!L.is_spent(c, now));
+        assert_eq!(
+            (L.current(c, now).failures, L.current(c, now).pending),
+            (2, 1)
+        );
         let later = now + L.window_ms + PENDING_TTL_MS + 1;
         assert_eq!(L.current(c, later).failures, 0);
         assert_eq!(L.current(c, later).pending, 0);
-        assert!(L.is_spent(c, later));
     }
 }

@@ -14,14 +14,18 @@ pub enum Guarded<T = ()> {
     Refused,
 }
 
+/// The rows of active users holding SYS_ADMIN directly: what the last-administrator rule counts.
+pub(crate) const DIRECT_SYS_ADMINS: &str = "FROM grants g JOIN accounts a ON a.id = g.account_id
+     WHERE g.scope = 'global' AND g.permission = 'SYS_ADMIN' AND a.kind = 'user' AND a.active";
+
 /// Locks the rows that say who holds SYS_ADMIN, so two transactions that each take it from
 /// someone take turns (PostgreSQL; SQLite's single writer already does). A row another
 /// transaction changed meanwhile is re-read, and left out if it no longer holds it.
 macro_rules! lock_sys_admins {
     ($tx:ident, $lock:expr) => {
         sqlx::query(&format!(
-            "SELECT g.account_id FROM grants g JOIN accounts a ON a.id = g.account_id
-             WHERE g.scope = 'global' AND g.permission = 'SYS_ADMIN' AND a.kind = 'user' AND a.active{}",
+            "SELECT g.account_id {}{}",
+            $crate::store::grants::DIRECT_SYS_ADMINS,
             $lock
         ))
         .fetch_all(&mut *$tx)
@@ -37,10 +41,10 @@ macro_rules! commit_if_kept {
     ($tx:ident, $keep:expr, $before:expr) => {{
         let kept = match $keep {
             Some(rule) => {
-                let n: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM grants g JOIN accounts a ON a.id = g.account_id
-                     WHERE g.scope = 'global' AND g.permission = 'SYS_ADMIN' AND a.kind = 'user' AND a.active",
-                )
+                let n: i64 = sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) {}",
+                    $crate::store::grants::DIRECT_SYS_ADMINS
+                ))
                 .fetch_one(&mut *$tx)
                 .await?;
                 rule($before, n)

@@ -2,7 +2,7 @@
 //! (password or access token) or a Bearer access token. Handlers receive the `Caller` and ask it
 //! to authorize; none looks at credentials itself.
 
-use super::error::{no_such_project, ApiError};
+use super::error::ApiError;
 use super::state::AppState;
 use crate::domain::{self, authorize, Action, Ceiling, ResourceFacts, ScopedGrant, Subject};
 use crate::secret::{constant_time_eq, token_hash, TokenKind};
@@ -89,14 +89,7 @@ impl Caller {
     }
 
     pub fn project_facts(&self, p: &Project) -> ResourceFacts {
-        domain::facts_for(
-            &self.grants,
-            self.restriction.as_deref(),
-            p.id,
-            None,
-            p.public,
-            p.has_public_repo,
-        )
+        self.principal().project_facts(p)
     }
 
     pub fn repo_facts(&self, r: &Repository) -> ResourceFacts {
@@ -104,20 +97,27 @@ impl Caller {
     }
 
     pub fn can_project(&self, p: &Project, action: Action) -> bool {
-        authorize(&self.subject, action, Some(&self.project_facts(p))).is_ok()
+        self.principal().can_project(p, action)
     }
 
     pub fn can_repo(&self, r: &Repository, action: Action) -> bool {
-        authorize(&self.subject, action, Some(&self.repo_facts(r))).is_ok()
+        self.principal().can_repo(r, action)
     }
 
     pub fn check_project(&self, p: &Project, action: Action) -> Result<(), ApiError> {
-        authorize(&self.subject, action, Some(&self.project_facts(p)))
-            .map_err(|d| ApiError::from_denial(d, || no_such_project(&p.key)))
+        Ok(self.principal().check_project(p, action)?)
     }
 
     pub fn check_repo(&self, r: &Repository, action: Action) -> Result<(), ApiError> {
         Ok(self.principal().check_repo(r, action)?)
+    }
+
+    /// The session the request came with, if any (a password change keeps it).
+    pub fn session_id(&self) -> Option<i64> {
+        match self.credential {
+            Credential::Session { id, .. } => Some(id),
+            _ => None,
+        }
     }
 
     /// The CSRF token forms must echo (sessions only).

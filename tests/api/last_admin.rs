@@ -102,8 +102,33 @@ async fn two_deactivations_at_once_leave_one_sys_admin(app: TestApp) {
 }
 
 async fn others_can_be_deactivated_when_no_one_holds_sys_admin_directly(app: TestApp) {
-    // Only a team holds SYS_ADMIN (the rule counts direct holders): deactivating a plain user
-    // takes nothing away, so it is allowed.
+    // Only a team holds SYS_ADMIN: admin is one through the team, and its direct grant is gone
+    // (taken in the store: through the API the rule would keep it). The rule counts direct
+    // holders, so before and after are both 0: deactivating someone takes nothing away.
+    let r = app
+        .call(
+            Method::POST,
+            "/rest/api/1.0/admin/groups?name=ops",
+            &admin(),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = app
+        .put(
+            "/rest/junction/1.0/teams/ops/members",
+            &admin(),
+            json!({"user": "admin"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let path = "/rest/api/1.0/admin/permissions/groups?name=ops&permission=SYS_ADMIN";
+    let r = app.call(Method::PUT, path, &admin(), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let id = app.store.find_account("admin").await.unwrap().unwrap().id;
+    let global = junction::store::GrantTarget::Global;
+    app.store.revoke_grant(global, id, None).await.unwrap();
+    assert!(sys_admins(&app).await.is_empty());
     app.user("carol").await;
     let r = app
         .post(
@@ -113,6 +138,8 @@ async fn others_can_be_deactivated_when_no_one_holds_sys_admin_directly(app: Tes
         )
         .await;
     assert!(r.status.is_success(), "{}", r.text);
+    let carol = app.store.find_account("carol").await.unwrap().unwrap();
+    assert!(!carol.active);
 }
 
 crate::both_backends!(

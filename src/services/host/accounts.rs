@@ -52,8 +52,8 @@ pub struct PasswordChange {
     pub confirm: String,
 }
 
-/// Changes the person's own password (only the person may: `CreateOwnCredential`). Every
-/// session but `keep_session` ends.
+/// Changes the person's own password (only the person may: `CreateOwnCredential`), proven by
+/// the current one. Every session but `keep_session` ends.
 pub async fn change_password(
     host: &Host<'_>,
     who: &Principal<'_>,
@@ -62,13 +62,8 @@ pub async fn change_password(
 ) -> HostResult<()> {
     who.check(Action::CreateOwnCredential)?;
     let me = who.user()?;
-    if change.new != change.confirm {
-        return Err(HostError::invalid(
-            "passwordConfirm",
-            "The new password and its confirmation differ.",
-        ));
-    }
-    passwords::check_policy(&change.new).map_err(|m| HostError::invalid("password", m))?;
+    // Judged before the current password, so a mistake in the new one costs no sign-in attempt.
+    check_new_password(&change.new, &change.confirm)?;
     let checked = host
         .sign_in
         .check_password(host.store, host.security, &me.slug, &change.old, who.ip)
@@ -83,19 +78,48 @@ pub async fn change_password(
         }
         Err(e) => return Err(HostError::SignIn(e)),
     }
+    store_password(host, me, who.ip, change.new, keep_session, "").await
+}
+
+/// A new password must match its confirmation and meet the policy.
+pub fn check_new_password(new: &str, confirm: &str) -> HostResult<()> {
+    if new != confirm {
+        return Err(HostError::invalid(
+            "passwordConfirm",
+            "The new password and its confirmation differ.",
+        ));
+    }
+    passwords::check_policy(new).map_err(|m| HostError::invalid("password", m))
+}
+
+/// Stores `me`'s new password (already checked, the person already proven) and audits it; every
+/// session but `keep_session` ends.
+pub async fn store_password(
+    host: &Host<'_>,
+    me: &Account,
+    ip: &str,
+    new: String,
+    keep_session: Option<i64>,
+    details: &str,
+) -> HostResult<()> {
     let hash = host
         .passwords
-        .hash(change.new)
+        .hash(new)
         .await?
         .map_err(|e| HostError::Internal(e.to_string()))?;
     host.store.set_password(me.id, &hash, keep_session).await?;
+    let actor = audit::Actor {
+        id: Some(me.id),
+        name: &me.slug,
+        ip,
+    };
     let target = format!("user:{}", me.slug);
     audit::record(
         host.store,
-        &who.actor(),
+        &actor,
         "user.password_changed",
         &target,
-        "",
+        details,
     )
     .await;
     Ok(())

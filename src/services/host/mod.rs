@@ -49,27 +49,29 @@ impl<'a> Principal<'a> {
 
     /// Decides an action not about one project or repository.
     pub fn check(&self, action: Action) -> Result<(), HostError> {
-        authorize(self.subject, action, None).map_err(|d| match d {
-            Denial::Unauthenticated | Denial::NotVisible => HostError::Unauthenticated,
-            d => HostError::Denied {
-                denial: d,
-                missing: Missing::Nothing,
-            },
+        authorize(self.subject, action, None).map_err(|denial| HostError::Denied {
+            denial,
+            missing: Missing::Nothing,
         })
     }
 
-    pub fn check_project(&self, p: &Project, action: Action) -> Result<(), HostError> {
-        let facts = domain::facts_for(
+    pub fn project_facts(&self, p: &Project) -> ResourceFacts {
+        domain::facts_for(
             self.grants,
             self.restriction,
             p.id,
             None,
             p.public,
             p.has_public_repo,
-        );
-        authorize(self.subject, action, Some(&facts)).map_err(|d| HostError::Denied {
-            denial: d,
-            missing: Missing::Project(p.key.clone()),
+        )
+    }
+
+    pub fn check_project(&self, p: &Project, action: Action) -> Result<(), HostError> {
+        authorize(self.subject, action, Some(&self.project_facts(p))).map_err(|d| {
+            HostError::Denied {
+                denial: d,
+                missing: Missing::Project(p.key.clone()),
+            }
         })
     }
 
@@ -136,7 +138,7 @@ impl<'a> Host<'a> {
 /// The thing that was not found (or may not be seen), for the surface to name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Missing {
-    /// Nothing in particular (an action not about one resource).
+    /// Nothing in particular (an action not about one resource, which is never invisible).
     Nothing,
     Project(String),
     Repository(String, String),

@@ -7,6 +7,7 @@ use crate::domain::{self, authorize, Action, Ceiling, Subject};
 use crate::store::{
     Comment, NewPullRequest, Participant, PullRequest, PullRequestEdit, Repository, StoreError,
 };
+use std::collections::HashMap;
 
 const MAX_TITLE: usize = 255;
 pub const MAX_TEXT: usize = 32_768;
@@ -130,12 +131,14 @@ pub async fn list(
         .store
         .list_pull_requests(repo.id, state.map(PrState::as_str))
         .await?;
-    let mut people = host.store.participants_of_repo(repo.id).await?;
+    let mut people: HashMap<i64, Vec<Participant>> = HashMap::new();
+    for p in host.store.participants_of_repo(repo.id).await? {
+        people.entry(p.pr_id).or_default().push(p);
+    }
     let listed = prs
         .into_iter()
         .map(|pr| {
-            let (mine, rest) = people.drain(..).partition(|p| p.pr_id == pr.id);
-            people = rest;
+            let mine = people.remove(&pr.id).unwrap_or_default();
             (pr, mine)
         })
         .collect();
@@ -348,9 +351,7 @@ async fn close(
         PrState::Merged => Action::MergePullRequest,
         _ => Action::DeclinePullRequest,
     };
-    let (repo, pr) = find(host, who, at, Action::ParticipateInRepo).await?;
-    let author = who.user.is_some_and(|u| u.id == pr.author_id);
-    who.check_repo_with(&repo, action, |f| f.author = author)?;
+    let (repo, pr) = find(host, who, at, action).await?;
     check_change(pr_state(&pr), pr.version, version)?;
     let expected = version.unwrap_or(pr.version);
     let me = who.user()?;
@@ -425,6 +426,17 @@ pub async fn comments(
 ) -> HostResult<Vec<Comment>> {
     let (_, pr) = find(host, who, at, Action::ViewRepo).await?;
     Ok(host.store.comments(pr.id).await?)
+}
+
+/// A pull request with its comments, as its review page shows it (one lookup for both).
+pub async fn get_with_comments(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    at: PrRef<'_>,
+) -> HostResult<(PullRequestView, Vec<Comment>)> {
+    let (repo, pr) = find(host, who, at, Action::ViewRepo).await?;
+    let comments = host.store.comments(pr.id).await?;
+    Ok((view(host, repo, pr).await?, comments))
 }
 
 pub async fn add_comment(

@@ -35,26 +35,30 @@ pub enum SignInError {
     Store(#[from] StoreError),
 }
 
-/// The limits of both counters, from configuration.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub address: Limit,
-    pub user_at_address: Limit,
+/// The limits of the two counters, in the order of their keys: the address's, then the
+/// (username, address) pair's.
+fn limits(security: &SecurityConfig) -> [Limit; 2] {
+    let window_ms = i64::from(security.sign_in_window_minutes) * 60_000;
+    [
+        security.max_failed_sign_ins_per_address,
+        security.max_failed_sign_ins,
+    ]
+    .map(|free| Limit {
+        free: i64::from(free),
+        window_ms,
+        max_delay_ms: window_ms,
+    })
 }
 
-impl Limits {
-    pub fn of(security: &SecurityConfig) -> Self {
-        let window_ms = i64::from(security.sign_in_window_minutes) * 60_000;
-        let limit = |free: u32| Limit {
-            free: i64::from(free),
-            window_ms,
-            max_delay_ms: window_ms,
-        };
-        Self {
-            address: limit(security.max_failed_sign_ins_per_address),
-            user_at_address: limit(security.max_failed_sign_ins),
-        }
-    }
+/// Applies one counter rule to both counters, as the writes that store the results.
+fn put_each(
+    limits: &[Limit; 2],
+    counters: &[Counter],
+    rule: impl Fn(&Limit, Counter) -> Counter,
+) -> Vec<CounterWrite> {
+    (0..2)
+        .map(|i| CounterWrite::Put(rule(&limits[i], counters[i])))
+        .collect()
 }
 
 /// Attempts beyond what a counter admits in flight wait for the attempts in flight to settle (a
@@ -109,8 +113,7 @@ async fn check(
     ip: &str,
 ) -> Result<Account, SignInError> {
     let keys: [&str; 2] = [&keys[0], &keys[1]];
-    let limits = Limits::of(security);
-    let limits = [limits.address, limits.user_at_address];
+    let limits = limits(security);
     let node = &sign_in.node;
     if let Some(until) = node.blocked_until(&keys, store.now()) {
         return Err(throttled(until - store.now()));
@@ -167,12 +170,11 @@ async fn check(
             let now = store.now();
             let (blocks, newly_blocked) = store
                 .update_sign_in_counters(&keys, |c| {
-                    let after: Vec<Counter> = (0..2).map(|i| limits[i].fail(c[i], now)).collect();
+                    let after = [0, 1].map(|i| limits[i].fail(c[i], now));
                     let blocked = |c: &Counter| c.blocked_until > now;
                     let newly = [0, 1].map(|i| blocked(&after[i]) && !blocked(&c[i]));
-                    let blocks = [after[0].blocked_until, after[1].blocked_until];
-                    let writes = after.into_iter().map(CounterWrite::Put).collect();
-                    (writes, (blocks, newly))
+                    let blocks = after.map(|a| a.blocked_until);
+                    (after.map(CounterWrite::Put).to_vec(), (blocks, newly))
                 })
                 .await?;
             for (key, until) in keys.iter().zip(blocks) {
@@ -213,10 +215,7 @@ async fn reserve(
                 if decisions.contains(&Decision::Wait) {
                     return (vec![CounterWrite::Keep; 2], None);
                 }
-                let writes = (0..2)
-                    .map(|i| CounterWrite::Put(limits[i].reserve(c[i], now)))
-                    .collect();
-                (writes, Some(Ok(())))
+                (put_each(limits, c, |l, c| l.reserve(c, now)), Some(Ok(())))
             })
             .await?;
         match decision {
@@ -240,10 +239,7 @@ async fn give_back(store: &Store, keys: &[&str; 2], limits: &[Limit; 2]) {
     let now = store.now();
     let result = store
         .update_sign_in_counters(keys, |c| {
-            let writes = (0..2)
-                .map(|i| CounterWrite::Put(limits[i].succeed(c[i], now)))
-                .collect();
-            (writes, ())
+            (put_each(limits, c, |l, c| l.succeed(c, now)), ())
         })
         .await;
     if let Err(e) = result {

@@ -54,10 +54,12 @@ pub async fn change_password(
         new: b.password.unwrap_or_default(),
         confirm: b.password_confirm.unwrap_or_default(),
     };
-    let keep = match caller.credential {
-        crate::web::auth::Credential::Session { id, .. } => Some(id),
-        _ => None,
-    };
-    accounts::change_password(&state.host(), &caller.principal(), change, keep).await?;
+    accounts::change_password(
+        &state.host(),
+        &caller.principal(),
+        change,
+        caller.session_id(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

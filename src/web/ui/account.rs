@@ -90,13 +90,14 @@ pub async fn change_password(
         new: f.password,
         confirm: f.password_confirm,
     };
-    let keep = match caller.credential {
-        crate::web::auth::Credential::Session { id, .. } => Some(id),
-        _ => None,
-    };
-    accounts::change_password(&state.host(), &caller.principal(), change, keep)
-        .await
-        .or_page(&caller)?;
+    accounts::change_password(
+        &state.host(),
+        &caller.principal(),
+        change,
+        caller.session_id(),
+    )
+    .await
+    .or_page(&caller)?;
     let mut nav = Nav::of(&caller);
     nav.flash = Some("Your password was changed. Your other sessions were signed out.".into());
     Ok(render(&PasswordPage { nav }))

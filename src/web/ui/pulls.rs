@@ -118,10 +118,10 @@ pub async fn pull_request(
         number,
     };
     let (host, who) = (state.host(), caller.principal());
-    let v = host_pulls::get(&host, &who, at).await.or_page(&caller)?;
-    let comments = host_pulls::comments(&host, &who, at)
+    let (v, comments) = host_pulls::get_with_comments(&host, &who, at)
         .await
-        .or_page(&caller)?
+        .or_page(&caller)?;
+    let comments = comments
         .into_iter()
         .map(|c| (c.author_display_name, display(c.created_at), c.text))
         .collect();

@@ -226,49 +226,25 @@ async fn replace_one_time_password(
     f: &SignInForm,
     ip: &str,
 ) -> Result<(), (String, StatusCode)> {
-    let chosen = f.new_password.as_deref().unwrap_or("");
+    use crate::services::host::accounts::{check_new_password, store_password};
+    let said = |e: crate::services::host::HostError| {
+        let e = crate::web::error::ApiError::from(e);
+        (e.message, e.status)
+    };
+    let chosen = f.new_password.clone().unwrap_or_default();
     if chosen.is_empty() {
         let msg = sign_in::SignInError::PasswordChangeRequired(account.clone()).to_string();
         return Err((msg, StatusCode::FORBIDDEN));
     }
-    if Some(chosen) != f.new_password_confirm.as_deref() {
-        let msg = "The new password and its confirmation differ.".to_string();
-        return Err((msg, StatusCode::BAD_REQUEST));
-    }
+    check_new_password(&chosen, f.new_password_confirm.as_deref().unwrap_or("")).map_err(said)?;
     if chosen == f.password {
         let msg = "Choose a password other than the one-time password.".to_string();
         return Err((msg, StatusCode::BAD_REQUEST));
     }
-    crate::services::passwords::check_policy(chosen).map_err(|m| (m, StatusCode::BAD_REQUEST))?;
-    let fail = |_| {
-        let msg = "The password could not be changed; try again.".to_string();
-        (msg, StatusCode::SERVICE_UNAVAILABLE)
-    };
-    let hash = state
-        .passwords
-        .hash(chosen.to_string())
+    let details = "one-time password replaced";
+    store_password(&state.host(), account, ip, chosen, None, details)
         .await
-        .map_err(|b| (b.to_string(), StatusCode::SERVICE_UNAVAILABLE))?
-        .map_err(|e| fail(e.to_string()))?;
-    state
-        .store
-        .set_password(account.id, &hash, None)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-    let actor = audit::Actor {
-        id: Some(account.id),
-        name: &account.slug,
-        ip,
-    };
-    audit::record(
-        &state.store,
-        &actor,
-        "user.password_changed",
-        &format!("user:{}", account.slug),
-        "one-time password replaced",
-    )
-    .await;
-    Ok(())
+        .map_err(said)
 }
 
 pub async fn sign_out(
