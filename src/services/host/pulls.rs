@@ -396,18 +396,15 @@ pub fn check_own_review(who: &Principal<'_>, at: PrRef<'_>, user: &str) -> HostR
     })
 }
 
-/// The principal's own review status (`for_user`: see `check_own_review`).
+/// The principal's own review status. A surface that names whose status it sets checks that
+/// name first with `check_own_review`.
 pub async fn set_review_status(
     host: &Host<'_>,
     who: &Principal<'_>,
     at: PrRef<'_>,
-    for_user: Option<&str>,
     status: ReviewStatus,
 ) -> HostResult<Participant> {
     let me = who.user()?;
-    if let Some(user) = for_user {
-        check_own_review(who, at, user)?;
-    }
     let (_, pr) = find(host, who, at, Action::ParticipateInRepo).await?;
     if me.id == pr.author_id {
         return Err(PrRuleError::AuthorIsReviewer.into());

@@ -20,17 +20,10 @@ async fn set_status(
     state: &AppState,
     caller: &Caller,
     path: &PrPath,
-    for_user: Option<&str>,
     status: ReviewStatus,
 ) -> ApiResult<axum::Json<Value>> {
-    let p = host_pulls::set_review_status(
-        &state.host(),
-        &caller.principal(),
-        at(path),
-        for_user,
-        status,
-    )
-    .await?;
+    let p =
+        host_pulls::set_review_status(&state.host(), &caller.principal(), at(path), status).await?;
     Ok(axum::Json(repr::participant(&state.base_url, &p)))
 }
 
@@ -40,7 +33,7 @@ pub async fn approve(
     caller: Caller,
     Path(path): Path<PrPath>,
 ) -> ApiResult<axum::Json<Value>> {
-    set_status(&state, &caller, &path, None, ReviewStatus::Approved).await
+    set_status(&state, &caller, &path, ReviewStatus::Approved).await
 }
 
 /// Legacy `DELETE .../approve`.
@@ -49,7 +42,7 @@ pub async fn unapprove(
     caller: Caller,
     Path(path): Path<PrPath>,
 ) -> ApiResult<axum::Json<Value>> {
-    set_status(&state, &caller, &path, None, ReviewStatus::Unapproved).await
+    set_status(&state, &caller, &path, ReviewStatus::Unapproved).await
 }
 
 #[derive(Deserialize)]
@@ -82,7 +75,7 @@ pub async fn set_participant_status(
             return Err(ApiError::bad_request("status is required.").with_context("status"))
         }
     };
-    set_status(&state, &caller, &path, Some(&user_slug), status).await
+    set_status(&state, &caller, &path, status).await
 }
 
 pub async fn list_comments(

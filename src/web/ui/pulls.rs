@@ -164,7 +164,7 @@ pub async fn pull_request_action(
         number,
     };
     let (host, who) = (state.host(), caller.principal());
-    let review = |status| host_pulls::set_review_status(&host, &who, at, None, status);
+    let review = |status| host_pulls::set_review_status(&host, &who, at, status);
     let result = match action.as_str() {
         "approve" => review(ReviewStatus::Approved).await.map(|_| ()),
         "unapprove" => review(ReviewStatus::Unapproved).await.map(|_| ()),
