@@ -165,11 +165,24 @@ impl From<crate::services::host::HostError> for ApiError {
                 "com.atlassian.bitbucket.comment.NoSuchCommentException",
                 format!("Comment {id} does not exist on this pull request."),
             ),
+            Missing::User(slug) => ApiError::not_found(
+                "com.atlassian.bitbucket.user.NoSuchUserException",
+                format!("User {slug} does not exist."),
+            ),
+            Missing::Team(slug) => ApiError::not_found(
+                "com.atlassian.bitbucket.user.NoSuchGroupException",
+                format!("Team {slug} does not exist."),
+            ),
+            Missing::TeamMember { user, team } => ApiError::not_found(
+                "com.atlassian.bitbucket.NoSuchEntityException",
+                format!("{user} is not a member of {team}."),
+            ),
         };
         match e {
             H::Unauthenticated => ApiError::unauthenticated(),
             H::Denied { denial, missing: m } => ApiError::from_denial(denial, || missing(m)),
             H::NotFound(m) => missing(m),
+            H::Forbidden(m) => ApiError::forbidden(m),
             H::Invalid { field, message } => ApiError::bad_request(message).with_context(field),
             H::Rule(r) => r.into(),
             H::Conflict { kind, message } => {
@@ -193,6 +206,18 @@ impl From<crate::services::host::HostError> for ApiError {
                     ConflictKind::TokenNameTaken => (
                         "com.atlassian.bitbucket.DuplicateEntityException",
                         Some("name"),
+                    ),
+                    ConflictKind::AccountNameTaken(crate::store::AccountKind::User) => (
+                        "com.atlassian.bitbucket.user.DuplicateUserException",
+                        Some("name"),
+                    ),
+                    ConflictKind::AccountNameTaken(crate::store::AccountKind::Team) => (
+                        "com.atlassian.bitbucket.user.DuplicateGroupException",
+                        Some("name"),
+                    ),
+                    ConflictKind::LastSysAdmin => (
+                        "com.atlassian.bitbucket.permission.LastSysAdminException",
+                        None,
                     ),
                 };
                 let e = ApiError::conflict(exception, message);

@@ -1,6 +1,5 @@
 //! Personal access tokens: created by their owner only (never through a token), shown once,
-//! stored as a hash; revoked by their owner (or an administrator, decided by the surface that
-//! addresses someone else's tokens).
+//! stored as a hash; listed and revoked by their owner or a system administrator.
 
 use super::{ConflictKind, Host, HostError, HostResult, Missing, Principal};
 use crate::domain::access_tokens::TokenPermissions;
@@ -10,6 +9,52 @@ use crate::services::audit;
 use crate::store::{AccessToken, Account, StoreError};
 
 pub const MAX_EXPIRY_DAYS: i64 = 3650;
+
+/// What the principal means to do with someone's tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// Create one: the owner only, and only as a person (`CreateOwnCredential`).
+    Create,
+    /// See or revoke them: the owner, or a system administrator.
+    Manage,
+}
+
+/// The account `slug` whose tokens are addressed, if the principal may `purpose` them.
+pub async fn owner(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    slug: &str,
+    purpose: Use,
+) -> HostResult<Account> {
+    let me = who.user()?;
+    if me.slug.eq_ignore_ascii_case(slug) {
+        who.check(match purpose {
+            Use::Create => Action::CreateOwnCredential,
+            Use::Manage => Action::EditOwnAccount,
+        })?;
+        return Ok(me.clone());
+    }
+    if purpose == Use::Create {
+        return Err(HostError::Forbidden(
+            "Access tokens can only be created by their owner.".into(),
+        ));
+    }
+    who.check(Action::AdminSystem)?;
+    super::users::find(host, slug).await
+}
+
+/// `owner`'s tokens (the principal got `owner` from `owner()`).
+pub async fn list(host: &Host<'_>, owner: &Account) -> HostResult<Vec<AccessToken>> {
+    Ok(host.store.list_access_tokens(owner.id).await?)
+}
+
+/// `owner`'s token `id`.
+pub async fn get(host: &Host<'_>, owner: &Account, id: i64) -> HostResult<AccessToken> {
+    host.store
+        .find_access_token(owner.id, id)
+        .await?
+        .ok_or(HostError::NotFound(Missing::AccessToken))
+}
 
 #[derive(Debug, Clone)]
 pub struct NewAccessToken {
@@ -63,18 +108,14 @@ pub async fn create(
     Ok((token, secret))
 }
 
-/// Revokes `owner`'s token `id` (the surface has decided the principal may).
+/// Revokes `owner`'s token `id` (the principal got `owner` from `owner()`).
 pub async fn revoke(
     host: &Host<'_>,
     who: &Principal<'_>,
     owner: &Account,
     id: i64,
 ) -> HostResult<()> {
-    let token = host
-        .store
-        .find_access_token(owner.id, id)
-        .await?
-        .ok_or(HostError::NotFound(Missing::AccessToken))?;
+    let token = get(host, owner, id).await?;
     host.store.delete_access_token(owner.id, id).await?;
     let target = format!("user:{}", owner.slug);
     audit::record(

@@ -5,14 +5,17 @@
 //! knows HTTP, JSON or templates; `web/error.rs` maps `HostError` to each surface's answer.
 //!
 //! Moved so far: projects and repositories (finding and creating one), pull requests with
-//! reviews and comments, the person's own account, personal access tokens. The other aggregates
-//! still live in their REST handlers.
+//! reviews and comments, users and teams, permission grants, the person's own account, personal
+//! access tokens.
 
 pub mod access_tokens;
 pub mod accounts;
+pub mod permissions;
 pub mod projects;
 pub mod pulls;
 pub mod repositories;
+pub mod teams;
+pub mod users;
 
 use crate::domain::pull_request::PrRuleError;
 use crate::domain::{
@@ -145,6 +148,12 @@ pub enum Missing {
     AccessToken,
     PullRequest(i64),
     Comment(i64),
+    User(String),
+    Team(String),
+    TeamMember {
+        user: String,
+        team: String,
+    },
 }
 
 /// Why a conflicting change was refused.
@@ -160,6 +169,11 @@ pub enum ConflictKind {
     RepositoryTaken,
     /// The owner already has an access token with this name.
     TokenNameTaken,
+    /// A user or team already has this name (users and teams share one namespace); what was
+    /// being created.
+    AccountNameTaken(crate::store::AccountKind),
+    /// The change would leave no system administrator.
+    LastSysAdmin,
 }
 
 /// The one error of host operations.
@@ -173,6 +187,8 @@ pub enum HostError {
         missing: Missing,
     },
     NotFound(Missing),
+    /// Refused for a reason `authorize()` does not model, said in a sentence.
+    Forbidden(String),
     /// Bad input: which field, and a sentence a person understands.
     Invalid {
         field: &'static str,

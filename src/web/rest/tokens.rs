@@ -2,9 +2,7 @@
 //! The owner manages their own (with a session or password, never with a token); system
 //! administrators may list and revoke anyone's.
 
-use super::users::find_user;
 use crate::domain::access_tokens::TokenPermissions;
-use crate::domain::Action;
 use crate::store::{AccessToken, Account};
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
@@ -18,26 +16,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::services::host::access_tokens::{self as host_tokens, NewAccessToken};
+use crate::services::host::access_tokens::{self as host_tokens, NewAccessToken, Use};
 
-/// The account whose tokens are addressed, if the caller may manage them.
-async fn owner(state: &AppState, caller: &Caller, slug: &str, create: bool) -> ApiResult<Account> {
-    let me = caller.user()?;
-    if me.slug.eq_ignore_ascii_case(slug) {
-        caller.check(if create {
-            Action::CreateOwnCredential
-        } else {
-            Action::EditOwnAccount
-        })?;
-        return Ok(me.clone());
-    }
-    if create {
-        return Err(ApiError::forbidden(
-            "Access tokens can only be created by their owner.",
-        ));
-    }
-    caller.check(Action::AdminSystem)?;
-    find_user(state, slug).await
+/// The account whose tokens are addressed, if the caller may use them so.
+async fn owner(state: &AppState, caller: &Caller, slug: &str, purpose: Use) -> ApiResult<Account> {
+    Ok(host_tokens::owner(&state.host(), &caller.principal(), slug, purpose).await?)
 }
 
 pub fn token_json(t: &AccessToken, owner: &Account, secret: Option<&str>) -> Value {
@@ -62,11 +45,6 @@ pub fn token_json(t: &AccessToken, owner: &Account, secret: Option<&str>) -> Val
     v
 }
 
-fn no_such_token() -> ApiError {
-    use crate::services::host::{HostError, Missing};
-    HostError::NotFound(Missing::AccessToken).into()
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateBody {
@@ -84,7 +62,7 @@ pub async fn create(
     Path(slug): Path<String>,
     Json(b): Json<CreateBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let owner = owner(&state, &caller, &slug, true).await?;
+    let owner = owner(&state, &caller, &slug, Use::Create).await?;
     let names: Vec<String> = b
         .permission
         .into_iter()
@@ -122,8 +100,8 @@ pub async fn list(
     Query(q): Query<PageParams>,
 ) -> ApiResult<axum::Json<Value>> {
     let req = q.request()?;
-    let owner = owner(&state, &caller, &slug, false).await?;
-    let tokens = state.store.list_access_tokens(owner.id).await?;
+    let owner = owner(&state, &caller, &slug, Use::Manage).await?;
+    let tokens = host_tokens::list(&state.host(), &owner).await?;
     Ok(axum::Json(page(
         req,
         tokens.iter().map(|t| token_json(t, &owner, None)).collect(),
@@ -135,12 +113,8 @@ pub async fn get(
     caller: Caller,
     Path((slug, id)): Path<(String, i64)>,
 ) -> ApiResult<axum::Json<Value>> {
-    let owner = owner(&state, &caller, &slug, false).await?;
-    let token = state
-        .store
-        .find_access_token(owner.id, id)
-        .await?
-        .ok_or_else(no_such_token)?;
+    let owner = owner(&state, &caller, &slug, Use::Manage).await?;
+    let token = host_tokens::get(&state.host(), &owner, id).await?;
     Ok(axum::Json(token_json(&token, &owner, None)))
 }
 
@@ -149,7 +123,7 @@ pub async fn delete(
     caller: Caller,
     Path((slug, id)): Path<(String, i64)>,
 ) -> ApiResult<StatusCode> {
-    let owner = owner(&state, &caller, &slug, false).await?;
+    let owner = owner(&state, &caller, &slug, Use::Manage).await?;
     host_tokens::revoke(&state.host(), &caller.principal(), &owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,12 +4,13 @@
 use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiError, UiResult};
 use crate::clock::display;
 use crate::domain::{Action, GlobalPermission};
-use crate::store::{Account, AccountKind, AuditEntry, GrantHolder, GrantTarget, TeamMember};
+use crate::services::host::permissions::{self as host_permissions, TargetRef};
+use crate::services::host::teams as host_teams;
+use crate::services::host::users::{self as host_users, Audience, NewUser};
+use crate::store::{Account, AccountKind, AuditEntry, GrantHolder, TeamMember};
 use crate::web::auth::Caller;
 use crate::web::extract::{Path, Query};
-use crate::web::json::Json;
 use crate::web::paging::PageParams;
-use crate::web::rest::{permissions, teams, users};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -30,12 +31,14 @@ struct UsersPage {
 
 pub async fn users(State(state): State<AppState>, caller: Caller) -> UiResult {
     admin_only(&caller, "/admin/users")?;
-    let users = state
-        .store
-        .list_accounts(AccountKind::User, None)
-        .await
-        .map_err(crate::web::error::ApiError::from)
-        .or_page(&caller)?;
+    let users = host_users::list(
+        &state.host(),
+        &caller.principal(),
+        None,
+        Audience::Administrators,
+    )
+    .await
+    .or_page(&caller)?;
     Ok(render(&UsersPage {
         nav: Nav::of(&caller),
         users,
@@ -58,9 +61,9 @@ pub async fn create_user(
     CsrfForm(f): CsrfForm<NewUserForm>,
 ) -> UiResult {
     admin_only(&caller, "/admin/users")?;
-    let new = users::NewUser::parse(&f.name, Some(&f.display_name), Some(&f.email), &f.password)
+    let new = NewUser::parse(&f.name, Some(&f.display_name), Some(&f.email), &f.password)
         .or_page(&caller)?;
-    users::create_user(&state, &caller, new, GlobalPermission::LicensedUser)
+    host_users::create(&state.host(), &caller.principal(), new)
         .await
         .or_page(&caller)?;
     Ok(see_other("/admin/users"))
@@ -78,7 +81,7 @@ pub async fn user_action(
         "deactivate" => false,
         _ => return Err(UiError::no_such_action(&caller)),
     };
-    users::set_active(&state, &caller, &slug, active)
+    host_users::set_active(&state.host(), &caller.principal(), &slug, active)
         .await
         .or_page(&caller)?;
     Ok(see_other("/admin/users"))
@@ -93,11 +96,8 @@ struct TeamsPage {
 
 pub async fn teams(State(state): State<AppState>, caller: Caller) -> UiResult {
     admin_only(&caller, "/admin/teams")?;
-    let teams = state
-        .store
-        .list_accounts(AccountKind::Team, None)
+    let teams = host_teams::list(&state.host(), &caller.principal(), None)
         .await
-        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?;
     Ok(render(&TeamsPage {
         nav: Nav::of(&caller),
@@ -116,14 +116,10 @@ pub async fn create_team(
     CsrfForm(f): CsrfForm<NameForm>,
 ) -> UiResult {
     admin_only(&caller, "/admin/teams")?;
-    let q = teams::NameParam { name: Some(f.name) };
-    let (_, axum::Json(team)) = teams::admin_create_team(State(state), caller.clone(), Query(q))
+    let team = host_teams::create(&state.host(), &caller.principal(), &f.name)
         .await
         .or_page(&caller)?;
-    Ok(see_other(&format!(
-        "/admin/teams/{}",
-        team["name"].as_str().unwrap_or("")
-    )))
+    Ok(see_other(&format!("/admin/teams/{}", team.slug)))
 }
 
 #[derive(Template)]
@@ -140,12 +136,8 @@ pub async fn team(
     Path(slug): Path<String>,
 ) -> UiResult {
     admin_only(&caller, "/admin/teams")?;
-    let team = teams::find_team(&state, &slug).await.or_page(&caller)?;
-    let members = state
-        .store
-        .team_members(team.id)
+    let (team, members) = host_teams::members(&state.host(), &caller.principal(), &slug)
         .await
-        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?;
     Ok(render(&TeamPage {
         nav: Nav::of(&caller),
@@ -169,24 +161,23 @@ pub async fn team_member(
     CsrfForm(f): CsrfForm<MemberForm>,
 ) -> UiResult {
     admin_only(&caller, "/admin/teams")?;
-    let s = State(state);
-    if f.op == "activate" || f.op == "deactivate" {
-        teams::set_team_active(&s.0, &caller, &slug, f.op == "activate")
-            .await
-            .or_page(&caller)?;
-    } else if f.op == "remove" {
-        teams::remove_team_member(s, caller.clone(), Path((slug.clone(), f.user)))
-            .await
-            .or_page(&caller)?;
-    } else {
-        let body = teams::MemberBody {
-            user: Some(f.user),
-            role: f.role,
-        };
-        let _members = teams::set_team_member(s, caller.clone(), Path(slug.clone()), Json(body))
-            .await
-            .or_page(&caller)?;
+    let (host, who) = (state.host(), caller.principal());
+    match f.op.as_str() {
+        "activate" | "deactivate" => {
+            let active = f.op == "activate";
+            host_teams::set_active(&host, &who, &slug, active)
+                .await
+                .map(drop)
+        }
+        "remove" => host_teams::remove_member(&host, &who, &slug, &f.user).await,
+        _ => {
+            let role = f.role.as_deref().unwrap_or("member");
+            host_teams::set_member(&host, &who, &slug, &f.user, role)
+                .await
+                .map(drop)
+        }
     }
+    .or_page(&caller)?;
     Ok(see_other(&format!("/admin/teams/{slug}")))
 }
 
@@ -201,17 +192,13 @@ struct PermissionsPage {
 
 pub async fn permissions(State(state): State<AppState>, caller: Caller) -> UiResult {
     admin_only(&caller, "/admin/permissions")?;
-    let user_grants = state
-        .store
-        .grant_holders(GrantTarget::Global, "user")
+    let (host, who) = (state.host(), caller.principal());
+    let global = TargetRef::Global;
+    let user_grants = host_permissions::list(&host, &who, global, AccountKind::User, None)
         .await
-        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?;
-    let team_grants = state
-        .store
-        .grant_holders(GrantTarget::Global, "team")
+    let team_grants = host_permissions::list(&host, &who, global, AccountKind::Team, None)
         .await
-        .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?;
     let permissions = GlobalPermission::ALL.iter().map(|p| p.as_str()).collect();
     Ok(render(&PermissionsPage {
@@ -236,17 +223,20 @@ pub async fn set_permission(
     CsrfForm(f): CsrfForm<PermissionForm>,
 ) -> UiResult {
     admin_only(&caller, "/admin/permissions")?;
-    let q = permissions::SetParams {
-        name: Some(f.name),
-        permission: Some(f.permission.clone()),
+    let kind = match f.kind.as_str() {
+        "users" => AccountKind::User,
+        "groups" => AccountKind::Team,
+        _ => return Err(UiError::no_such_action(&caller)),
     };
-    let s = State(state);
-    let result = if f.permission == "NONE" {
-        permissions::global_revoke(s, caller.clone(), Path(f.kind), Query(q)).await
+    let (host, who) = (state.host(), caller.principal());
+    let (global, name) = (TargetRef::Global, Some(f.name.as_str()));
+    if f.permission == "NONE" {
+        host_permissions::revoke(&host, &who, global, kind, name).await
     } else {
-        permissions::global_set(s, caller.clone(), Path(f.kind), Query(q)).await
-    };
-    result.or_page(&caller)?;
+        let permission = Some(f.permission.as_str());
+        host_permissions::grant(&host, &who, global, kind, name, permission).await
+    }
+    .or_page(&caller)?;
     Ok(see_other("/admin/permissions"))
 }
 
