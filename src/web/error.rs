@@ -149,7 +149,8 @@ impl From<crate::services::host::HostError> for ApiError {
     /// The Data Center answer to a host operation's error.
     fn from(e: crate::services::host::HostError) -> Self {
         use crate::services::host::{ConflictKind, HostError as H, Missing};
-        let missing = |m: Missing| match m {
+        let missing = |m: Missing| {
+            match m {
             Missing::Nothing => ApiError::unauthenticated(),
             Missing::Project(key) => no_such_project(&key),
             Missing::Repository(key, slug) => no_such_repo(&key, &slug),
@@ -173,10 +174,19 @@ impl From<crate::services::host::HostError> for ApiError {
                 "com.atlassian.bitbucket.user.NoSuchGroupException",
                 format!("Team {slug} does not exist."),
             ),
+            Missing::Webhook(id) => ApiError::not_found(
+                "com.atlassian.bitbucket.webhook.NoSuchWebhookException",
+                format!("Webhook {id} does not exist here."),
+            ),
+            Missing::Delivery(id) => ApiError::not_found(
+                "com.atlassian.bitbucket.webhook.NoSuchDeliveryException",
+                format!("Delivery {id} does not exist for this webhook (it may be older than the retention period)."),
+            ),
             Missing::TeamMember { user, team } => ApiError::not_found(
                 "com.atlassian.bitbucket.NoSuchEntityException",
                 format!("{user} is not a member of {team}."),
             ),
+        }
         };
         match e {
             H::Unauthenticated => ApiError::unauthenticated(),
@@ -214,6 +224,10 @@ impl From<crate::services::host::HostError> for ApiError {
                     ConflictKind::AccountNameTaken(crate::store::AccountKind::Team) => (
                         "com.atlassian.bitbucket.user.DuplicateGroupException",
                         Some("name"),
+                    ),
+                    ConflictKind::DeliveryQueued => (
+                        "com.atlassian.bitbucket.webhook.DeliveryQueuedException",
+                        None,
                     ),
                     ConflictKind::LastSysAdmin => (
                         "com.atlassian.bitbucket.permission.LastSysAdminException",

@@ -7,6 +7,7 @@ pub mod client_addr;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod hook_path;
 pub mod json;
 pub mod metrics;
 pub mod oauth2;

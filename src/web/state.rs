@@ -88,6 +88,7 @@ impl AppState {
             sign_in: &self.sign_in,
             passwords: &self.passwords,
             security: &self.config.security,
+            webhooks: &self.webhooks,
         }
     }
     /// How a change made by `actor` writes its events.

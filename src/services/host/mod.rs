@@ -5,7 +5,7 @@
 //! knows HTTP, JSON or templates; `web/error.rs` maps `HostError` to each surface's answer.
 //!
 //! Moved so far: projects and repositories (finding and creating one), pull requests with
-//! reviews and comments, users and teams, permission grants, the person's own account, personal
+//! reviews and comments, users and teams, permission grants, webhooks and their deliveries, the person's own account, personal
 //! access tokens.
 
 pub mod access_tokens;
@@ -16,6 +16,8 @@ pub mod pulls;
 pub mod repositories;
 pub mod teams;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhooks;
 
 use crate::domain::pull_request::PrRuleError;
 use crate::domain::{
@@ -127,6 +129,7 @@ pub struct Host<'a> {
     pub sign_in: &'a crate::services::sign_in::SignIn,
     pub passwords: &'a crate::services::passwords::Passwords,
     pub security: &'a crate::config::SecurityConfig,
+    pub webhooks: &'a crate::services::webhooks::Webhooks,
 }
 
 impl<'a> Host<'a> {
@@ -154,6 +157,8 @@ pub enum Missing {
         user: String,
         team: String,
     },
+    Webhook(i64),
+    Delivery(i64),
 }
 
 /// Why a conflicting change was refused.
@@ -174,6 +179,8 @@ pub enum ConflictKind {
     AccountNameTaken(crate::store::AccountKind),
     /// The change would leave no system administrator.
     LastSysAdmin,
+    /// The delivery is already queued.
+    DeliveryQueued,
 }
 
 /// The one error of host operations.

@@ -13,7 +13,6 @@ pub mod teams;
 pub mod tokens;
 pub mod users;
 pub mod webhook_deliveries;
-pub mod webhook_scope;
 pub mod webhook_stats;
 pub mod webhooks;
 

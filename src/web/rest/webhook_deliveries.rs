@@ -1,21 +1,21 @@
 //! A webhook's delivery history: list (`?state=`, `?since=`), open one with every attempt,
-//! redeliver one, or redeliver every failed delivery since a time.
+//! redeliver one, or redeliver every failed delivery since a time. Each handler parses, calls
+//! `services::host::webhook_deliveries`, and renders the answer.
 
 use super::repr::{delivery as delivery_json, delivery_detail};
-use super::webhook_scope::{load_hook, param_id, HookPath};
-use crate::services::audit;
-use crate::store::StoreError;
+use crate::services::host::webhook_deliveries::{
+    self as host_deliveries, parse_since, DeliveryFilter, DeliveryState,
+};
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{Path, Query};
+use crate::web::hook_path::{param_id, scope_ref, HookPath};
 use crate::web::paging::{page_of, PageParams};
 use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-const KIND: &str = "webhook";
 
 #[derive(Deserialize)]
 pub struct ListParams {
@@ -25,39 +25,6 @@ pub struct ListParams {
     pub since: Option<String>,
 }
 
-/// `since` as Unix milliseconds or an ISO 8601 / RFC 3339 time.
-pub fn parse_since(text: &str) -> Result<i64, ApiError> {
-    let t = text.trim();
-    if let Ok(ms) = t.parse::<i64>() {
-        return Ok(ms);
-    }
-    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-        .map(|d| (d.unix_timestamp_nanos() / 1_000_000) as i64)
-        .map_err(|_| {
-            ApiError::bad_request(format!(
-                "'{t}' is not a time: give Unix milliseconds or an ISO 8601 time like 2026-12-04T10:00:00Z."
-            ))
-            .with_context("since")
-        })
-}
-
-fn parse_state(s: Option<&str>) -> Result<Option<&'static str>, ApiError> {
-    match s.map(|s| s.to_ascii_lowercase()) {
-        None => Ok(None),
-        Some(s) => match s.as_str() {
-            "waiting" => Ok(Some("waiting")),
-            "pending" => Ok(Some("pending")),
-            "sending" => Ok(Some("sending")),
-            "succeeded" => Ok(Some("succeeded")),
-            "failed" => Ok(Some("failed")),
-            other => Err(ApiError::bad_request(format!(
-                "'{other}' is not a delivery state; use waiting, pending, sending, succeeded or failed."
-            ))
-            .with_context("state")),
-        },
-    }
-}
-
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -65,13 +32,16 @@ pub async fn list(
     Query(q): Query<ListParams>,
 ) -> ApiResult<axum::Json<Value>> {
     let req = q.page.request()?;
-    let filter = parse_state(q.state.as_deref())?;
-    let since = q.since.as_deref().map(parse_since).transpose()?;
-    let (_, hook) = load_hook(&state, &caller, &path).await?;
-    let mut rows = state
-        .store
-        .deliveries_of(KIND, hook.id, filter, since, req.start, req.limit + 1)
-        .await?;
+    let filter = DeliveryFilter {
+        state: q.state.as_deref().map(DeliveryState::parse).transpose()?,
+        since: q.since.as_deref().map(parse_since).transpose()?,
+        start: req.start,
+        limit: req.limit + 1,
+    };
+    let id = param_id(&path, "webhookId")?;
+    let at = scope_ref(&path);
+    let mut rows =
+        host_deliveries::list(&state.host(), &caller.principal(), at, id, filter).await?;
     let more = rows.len() as i64 > req.limit;
     rows.truncate(req.limit as usize);
     let values: Vec<Value> = rows.iter().map(delivery_json).collect();
@@ -83,21 +53,15 @@ pub async fn get(
     caller: Caller,
     Path(path): Path<HookPath>,
 ) -> ApiResult<axum::Json<Value>> {
-    let (_, hook) = load_hook(&state, &caller, &path).await?;
+    let hook = param_id(&path, "webhookId")?;
     let id = param_id(&path, "deliveryId")?;
-    let (d, body, attempts) = state
-        .store
-        .delivery_detail(KIND, hook.id, id)
-        .await?
-        .ok_or_else(|| no_such_delivery(id))?;
-    Ok(axum::Json(delivery_detail(&d, &body, &attempts)))
-}
-
-fn no_such_delivery(id: i64) -> ApiError {
-    ApiError::not_found(
-        "com.atlassian.bitbucket.webhook.NoSuchDeliveryException",
-        format!("Delivery {id} does not exist for this webhook (it may be older than the retention period)."),
-    )
+    let at = scope_ref(&path);
+    let d = host_deliveries::get(&state.host(), &caller.principal(), at, hook, id).await?;
+    Ok(axum::Json(delivery_detail(
+        &d.delivery,
+        &d.body,
+        &d.attempts,
+    )))
 }
 
 /// Queues one delivery again (same `webhook-id`, the next attempt number).
@@ -106,32 +70,10 @@ pub async fn redeliver(
     caller: Caller,
     Path(path): Path<HookPath>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let (scope, hook) = load_hook(&state, &caller, &path).await?;
+    let hook = param_id(&path, "webhookId")?;
     let id = param_id(&path, "deliveryId")?;
-    match state.store.redeliver(KIND, hook.id, id).await {
-        Err(StoreError::NotFound) => return Err(no_such_delivery(id)),
-        Err(StoreError::Duplicate) => {
-            return Err(ApiError::conflict(
-                "com.atlassian.bitbucket.webhook.DeliveryQueuedException",
-                format!("Delivery {id} is already queued; it will be attempted shortly."),
-            ))
-        }
-        other => other?,
-    }
-    let details = format!("{}: delivery {id}", hook.name);
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "webhook.redelivered",
-        &scope.audit_target(),
-        &details,
-    )
-    .await;
-    let (d, _, _) = state
-        .store
-        .delivery_detail(KIND, hook.id, id)
-        .await?
-        .ok_or_else(|| no_such_delivery(id))?;
+    let at = scope_ref(&path);
+    let d = host_deliveries::redeliver(&state.host(), &caller.principal(), at, hook, id).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(delivery_json(&d))))
 }
 
@@ -148,7 +90,11 @@ pub async fn redeliver_failed(
     Query(q): Query<std::collections::HashMap<String, String>>,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let (scope, hook) = load_hook(&state, &caller, &path).await?;
+    let hook = param_id(&path, "webhookId")?;
+    let at = scope_ref(&path);
+    let (host, who) = (state.host(), caller.principal());
+    // Whether the caller may is known before the body is judged.
+    crate::services::host::webhooks::find(&host, &who, at, hook).await?;
     let body: Option<SinceBody> = if body.is_empty() {
         None
     } else {
@@ -168,19 +114,7 @@ pub async fn redeliver_failed(
         }
     };
     let since = parse_since(&given)?;
-    let n = state
-        .store
-        .redeliver_failed_since(KIND, hook.id, since)
-        .await?;
-    let details = format!("{}: {n} failed deliveries since {since}", hook.name);
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "webhook.redelivered",
-        &scope.audit_target(),
-        &details,
-    )
-    .await;
+    let n = host_deliveries::redeliver_failed(&host, &who, at, hook, since).await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(json!({ "redelivered": n, "since": since })),

@@ -3,22 +3,18 @@
 //! event) and `latest` (the latest attempt, optionally of one event and outcome; 204 if none).
 //! The list's `?statistics=true` adds the same statistics to each webhook.
 
-use super::webhook_scope::{load_hook, HookPath};
-use crate::domain::webhooks::check_event_keys;
-use crate::store::{AttemptOutcome, Invocation, OutcomeCount, Store, StoreResult, Webhook};
+use crate::services::host::webhook_deliveries::{self as host_deliveries, Counts, Statistics};
+use crate::store::{AttemptOutcome, Invocation, Webhook};
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{Path, Query};
+use crate::web::hook_path::{param_id, scope_ref, HookPath};
 use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-
-const KIND: &str = "webhook";
-/// The counts cover this much time before now.
-pub const WINDOW_MS: i64 = 86_400_000;
 
 /// A flag in a query string: `true`/`false` in any case (clients send `True`), or absent.
 pub fn flag(value: Option<&str>, name: &str) -> ApiResult<bool> {
@@ -30,16 +26,6 @@ pub fn flag(value: Option<&str>, name: &str) -> ApiResult<bool> {
         ))
         .with_context(name.to_string())),
     }
-}
-
-/// An event key given as a filter, checked as webhook events are (`*` or nothing: any event).
-pub fn event_filter(value: Option<&str>) -> ApiResult<Option<String>> {
-    let Some(key) = value.filter(|k| !k.is_empty()) else {
-        return Ok(None);
-    };
-    let keys = check_event_keys(&[key.to_string()])
-        .map_err(|m| ApiError::bad_request(m).with_context("event"))?;
-    Ok(keys.into_iter().next())
 }
 
 fn invocation(hook: &Webhook, i: &Invocation) -> Value {
@@ -65,39 +51,28 @@ fn invocation(hook: &Webhook, i: &Invocation) -> Value {
     })
 }
 
-/// Attempts per outcome in the window, from the rows of `Store::attempt_counts` given.
-fn counts<'a>(rows: impl Iterator<Item = &'a OutcomeCount> + Clone, now: i64) -> Value {
-    let n = |o: AttemptOutcome| -> i64 {
-        rows.clone()
-            .filter(|r| r.outcome == o.name())
-            .map(|r| r.count)
-            .sum()
-    };
+fn counts_json(c: Counts, window_start: i64) -> Value {
     json!({
-        "successes": n(AttemptOutcome::Success),
-        "failures": n(AttemptOutcome::Failure),
-        "errors": n(AttemptOutcome::Error),
-        "window": { "start": now - WINDOW_MS, "duration": WINDOW_MS },
+        "successes": c.successes,
+        "failures": c.failures,
+        "errors": c.errors,
+        "window": { "start": window_start, "duration": host_deliveries::WINDOW_MS },
     })
 }
 
 /// The statistics of one hook, as `GET …/statistics` and the list's `?statistics=true` show them.
-pub async fn statistics_of(store: &Store, hook: &Webhook, now: i64) -> StoreResult<Value> {
-    let rows = store.attempt_counts(KIND, hook.id, now - WINDOW_MS).await?;
-    let mut v = json!({ "counts": counts(rows.iter(), now) });
-    for (field, outcome) in [
-        ("lastSuccess", AttemptOutcome::Success),
-        ("lastFailure", AttemptOutcome::Failure),
-        ("lastError", AttemptOutcome::Error),
+pub fn statistics_json(hook: &Webhook, s: &Statistics) -> Value {
+    let mut v = json!({ "counts": counts_json(s.counts, s.window_start) });
+    for (field, last) in [
+        ("lastSuccess", &s.last_success),
+        ("lastFailure", &s.last_failure),
+        ("lastError", &s.last_error),
     ] {
-        if let Some(i) = store
-            .latest_attempt(KIND, hook.id, None, Some(outcome))
-            .await?
-        {
-            v[field] = invocation(hook, &i);
+        if let Some(i) = last {
+            v[field] = invocation(hook, i);
         }
     }
-    Ok(v)
+    v
 }
 
 pub async fn statistics(
@@ -105,10 +80,11 @@ pub async fn statistics(
     caller: Caller,
     Path(path): Path<HookPath>,
 ) -> ApiResult<axum::Json<Value>> {
-    let (_, hook) = load_hook(&state, &caller, &path).await?;
-    Ok(axum::Json(
-        statistics_of(&state.store, &hook, state.clock.now_ms()).await?,
-    ))
+    let id = param_id(&path, "webhookId")?;
+    let at = scope_ref(&path);
+    let (hook, stats) =
+        host_deliveries::statistics(&state.host(), &caller.principal(), at, id).await?;
+    Ok(axum::Json(statistics_json(&hook, &stats)))
 }
 
 /// Counts per event key the hook received in the window (events without attempts left out).
@@ -117,18 +93,13 @@ pub async fn summary(
     caller: Caller,
     Path(path): Path<HookPath>,
 ) -> ApiResult<axum::Json<Value>> {
-    let (_, hook) = load_hook(&state, &caller, &path).await?;
-    let now = state.clock.now_ms();
-    let rows = state
-        .store
-        .attempt_counts(KIND, hook.id, now - WINDOW_MS)
-        .await?;
+    let id = param_id(&path, "webhookId")?;
+    let at = scope_ref(&path);
+    let (start, per_event) =
+        host_deliveries::summary(&state.host(), &caller.principal(), at, id).await?;
     let mut out = Map::new();
-    for key in rows.iter().map(|r| r.event_key.as_str()) {
-        if !out.contains_key(key) {
-            let of_key = rows.iter().filter(|r| r.event_key == key);
-            out.insert(key.to_string(), json!({ "counts": counts(of_key, now) }));
-        }
+    for (key, counts) in per_event {
+        out.insert(key, json!({ "counts": counts_json(counts, start) }));
     }
     Ok(axum::Json(Value::Object(out)))
 }
@@ -145,8 +116,7 @@ pub async fn latest(
     Path(path): Path<HookPath>,
     Query(q): Query<LatestParams>,
 ) -> ApiResult<Response> {
-    let (_, hook) = load_hook(&state, &caller, &path).await?;
-    let event = event_filter(q.event.as_deref())?;
+    let id = param_id(&path, "webhookId")?;
     let outcome = match q.outcome.as_deref() {
         None | Some("") => None,
         Some(o) => Some(AttemptOutcome::parse(o).ok_or_else(|| {
@@ -156,14 +126,11 @@ pub async fn latest(
             .with_context("outcome")
         })?),
     };
-    Ok(
-        match state
-            .store
-            .latest_attempt(KIND, hook.id, event.as_deref(), outcome)
-            .await?
-        {
-            Some(i) => axum::Json(invocation(&hook, &i)).into_response(),
-            None => StatusCode::NO_CONTENT.into_response(),
-        },
-    )
+    let (at, event) = (scope_ref(&path), q.event.as_deref());
+    let (hook, found) =
+        host_deliveries::latest(&state.host(), &caller.principal(), at, id, event, outcome).await?;
+    Ok(match found {
+        Some(i) => axum::Json(invocation(&hook, &i)).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
 }

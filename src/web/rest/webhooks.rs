@@ -4,25 +4,19 @@
 //! Managing a repository's hooks needs REPO_ADMIN; a project's, PROJECT_ADMIN.
 
 use super::repr::webhook as webhook_json;
-use super::webhook_scope::{load_hook, load_scope, HookPath};
 use super::webhook_stats;
-use crate::services::audit;
-use crate::services::webhooks::manage::{FieldError, HookInput};
+use crate::services::host::webhooks as host_hooks;
+use crate::services::webhooks::manage::HookInput;
 use crate::web::auth::Caller;
-use crate::web::error::{ApiError, ApiResult};
+use crate::web::error::ApiResult;
 use crate::web::extract::{Path, Query};
+use crate::web::hook_path::{param_id, scope_ref, HookPath};
 use crate::web::json::Json;
 use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
-
-impl From<FieldError> for ApiError {
-    fn from(e: FieldError) -> Self {
-        ApiError::bad_request(e.message).with_context(e.field)
-    }
-}
 
 #[derive(Deserialize, Default)]
 pub struct HookBody {
@@ -75,24 +69,17 @@ pub async fn list(
     Path(path): Path<HookPath>,
     Query(q): Query<ListParams>,
 ) -> ApiResult<axum::Json<Value>> {
-    let scope = load_scope(&state, &caller, &path).await?;
-    let event = webhook_stats::event_filter(q.event.as_deref())?;
+    let (host, who) = (state.host(), caller.principal());
+    let at = scope_ref(&path);
+    let hooks = host_hooks::list(&host, &who, at, q.event.as_deref()).await?;
     let with_statistics = webhook_stats::flag(q.statistics.as_deref(), "statistics")?;
-    let hooks = state
-        .store
-        .webhooks_of(scope.project.id, scope.repo_id())
-        .await?;
     let now = state.clock.now_ms();
     let mut values = Vec::new();
-    for h in hooks.iter().filter(|h| {
-        event.as_deref().is_none_or(|e| {
-            let keys = h.event_keys();
-            keys.is_empty() || keys.iter().any(|k| k == e)
-        })
-    }) {
+    for h in &hooks {
         let mut v = webhook_json(h, now);
         if with_statistics {
-            v["statistics"] = webhook_stats::statistics_of(&state.store, h, now).await?;
+            let stats = crate::services::host::webhook_deliveries::statistics_of(&host, h).await?;
+            v["statistics"] = webhook_stats::statistics_json(h, &stats);
         }
         values.push(v);
     }
@@ -109,27 +96,11 @@ pub async fn create(
     Path(path): Path<HookPath>,
     Json(body): Json<HookBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let scope = load_scope(&state, &caller, &path).await?;
-    let me = caller.user()?;
-    let fields = state.webhooks.fields(&body.into(), None)?;
-    let hook = state
-        .store
-        .create_webhook(scope.project.id, scope.repo_id(), &fields, me.id)
-        .await?;
-    let target = scope.audit_target();
-    let details = format!("{} → {}", hook.name, hook.url);
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "webhook.created",
-        &target,
-        &details,
-    )
-    .await;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(webhook_json(&hook, state.clock.now_ms())),
-    ))
+    let input = HookInput::from(body);
+    let at = scope_ref(&path);
+    let hook = host_hooks::create(&state.host(), &caller.principal(), at, &input).await?;
+    let v = webhook_json(&hook, state.clock.now_ms());
+    Ok((StatusCode::CREATED, axum::Json(v)))
 }
 
 pub async fn get(
@@ -137,7 +108,9 @@ pub async fn get(
     caller: Caller,
     Path(path): Path<HookPath>,
 ) -> ApiResult<axum::Json<Value>> {
-    let (_, hook) = load_hook(&state, &caller, &path).await?;
+    let id = param_id(&path, "webhookId")?;
+    let at = scope_ref(&path);
+    let (_, hook) = host_hooks::find(&state.host(), &caller.principal(), at, id).await?;
     Ok(axum::Json(webhook_json(&hook, state.clock.now_ms())))
 }
 
@@ -148,18 +121,10 @@ pub async fn update(
     Path(path): Path<HookPath>,
     Json(body): Json<HookBody>,
 ) -> ApiResult<axum::Json<Value>> {
-    let (scope, hook) = load_hook(&state, &caller, &path).await?;
-    let fields = state.webhooks.fields(&body.into(), Some(&hook))?;
-    let hook = state.store.update_webhook(hook.id, &fields).await?;
-    let details = format!("{} → {}", hook.name, hook.url);
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "webhook.updated",
-        &scope.audit_target(),
-        &details,
-    )
-    .await;
+    let id = param_id(&path, "webhookId")?;
+    let input = HookInput::from(body);
+    let at = scope_ref(&path);
+    let hook = host_hooks::update(&state.host(), &caller.principal(), at, id, &input).await?;
     Ok(axum::Json(webhook_json(&hook, state.clock.now_ms())))
 }
 
@@ -168,16 +133,9 @@ pub async fn delete(
     caller: Caller,
     Path(path): Path<HookPath>,
 ) -> ApiResult<StatusCode> {
-    let (scope, hook) = load_hook(&state, &caller, &path).await?;
-    state.store.delete_webhook(hook.id).await?;
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "webhook.deleted",
-        &scope.audit_target(),
-        &hook.name,
-    )
-    .await;
+    let id = param_id(&path, "webhookId")?;
+    let at = scope_ref(&path);
+    host_hooks::delete(&state.host(), &caller.principal(), at, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -187,17 +145,9 @@ pub async fn enable(
     caller: Caller,
     Path(path): Path<HookPath>,
 ) -> ApiResult<axum::Json<Value>> {
-    let (scope, hook) = load_hook(&state, &caller, &path).await?;
-    let hook = state.store.enable_webhook(hook.id).await?;
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "webhook.enabled",
-        &scope.audit_target(),
-        &hook.name,
-    )
-    .await;
-    state.webhooks.wake();
+    let id = param_id(&path, "webhookId")?;
+    let at = scope_ref(&path);
+    let hook = host_hooks::enable(&state.host(), &caller.principal(), at, id).await?;
     Ok(axum::Json(webhook_json(&hook, state.clock.now_ms())))
 }
 
@@ -207,22 +157,12 @@ pub async fn test(
     caller: Caller,
     Path(path): Path<HookPath>,
 ) -> ApiResult<axum::Json<Value>> {
-    let (scope, hook) = load_hook(&state, &caller, &path).await?;
-    let id = state.webhooks.send_test(&hook, caller.user()?).await?;
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "webhook.tested",
-        &scope.audit_target(),
-        &hook.name,
-    )
-    .await;
-    let (d, body, attempts) = state
-        .store
-        .delivery_detail("webhook", hook.id, id)
-        .await?
-        .ok_or_else(|| ApiError::internal("the test delivery vanished"))?;
+    let id = param_id(&path, "webhookId")?;
+    let at = scope_ref(&path);
+    let d = host_hooks::test(&state.host(), &caller.principal(), at, id).await?;
     Ok(axum::Json(super::repr::delivery_detail(
-        &d, &body, &attempts,
+        &d.delivery,
+        &d.body,
+        &d.attempts,
     )))
 }

@@ -1,18 +1,23 @@
 //! Webhook pages for a repository (`/projects/{key}/repos/{slug}/settings/hooks`) and a project
 //! (`/projects/{key}/settings/hooks`): list and create, one hook (health notice with one-click
 //! enable, edit, send test event, delete, its deliveries, redeliver failed since a time), and one
-//! delivery with every attempt. Every change goes through the REST handlers.
+//! delivery with every attempt. Every read and change is an operation of
+//! `services::host::{webhooks, webhook_deliveries}`, the same the REST handlers call.
 
 use super::{render, see_other, CsrfForm, Nav, OrPage, UiError, UiResult};
 use crate::clock::display;
 use crate::domain::webhooks::{new_secret, standard_secret, EVENT_KEYS};
+use crate::services::host::webhook_deliveries::{
+    self as host_deliveries, parse_since, DeliveryFilter, DeliveryState,
+};
+use crate::services::host::webhooks::{self as host_hooks, HookStatus};
+use crate::services::host::HostError;
+use crate::services::webhooks::manage::HookInput;
+use crate::store::{Attempt, Delivery, Webhook};
 use crate::web::auth::Caller;
+use crate::web::error::ApiError;
 use crate::web::extract::{Path, Query};
-use crate::web::json::Json;
-use crate::web::rest::webhook_deliveries as rest_deliveries;
-use crate::web::rest::webhook_scope::HookPath;
-use crate::web::rest::webhook_stats as rest_stats;
-use crate::web::rest::webhooks::{self as rest, HookBody, HookConfiguration};
+use crate::web::hook_path::{param_id, scope_ref, HookPath};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -42,44 +47,36 @@ pub struct HookView {
 }
 
 impl HookView {
-    fn from_json(v: &Value) -> Self {
-        let events: Vec<String> = v["events"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| e.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let all_events = events.iter().any(|e| e == "*");
-        let status = v["status"].as_str().unwrap_or("").to_string();
-        let notice = match status.as_str() {
-            "disabled" => Some(format!(
-                "Junction disabled this webhook on {}: {} Fix the receiver, then enable it again.",
-                v["disabledDate"].as_i64().map(display).unwrap_or_default(),
-                v["disabledReason"].as_str().unwrap_or("")
+    fn of(h: &Webhook, now: i64) -> Self {
+        let events = h.event_keys();
+        let all_events = events.is_empty();
+        let status = HookStatus::of(h, now);
+        let notice = match &status {
+            HookStatus::Disabled { at, reason } => Some(format!(
+                "Junction disabled this webhook on {}: {reason} Fix the receiver, then enable it again.",
+                display(*at)
             )),
-            "paused" => Some(format!(
+            HookStatus::Paused { until } => Some(format!(
                 "Paused after {} failed deliveries in a row; deliveries resume at {}. Enable it to resume now.",
-                v["consecutiveFailures"],
-                v["pausedUntil"].as_i64().map(display).unwrap_or_default()
+                h.consecutive_failures,
+                display(*until)
             )),
-            _ => None,
+            HookStatus::Enabled | HookStatus::Inactive => None,
         };
         Self {
-            id: v["id"].as_i64().unwrap_or_default(),
-            name: v["name"].as_str().unwrap_or("").to_string(),
-            url: v["url"].as_str().unwrap_or("").to_string(),
+            id: h.id,
+            name: h.name.clone(),
+            url: h.url.clone(),
             events: if all_events {
                 "All events".into()
             } else {
                 events.join(", ")
             },
-            status,
+            status: status.as_str().to_string(),
             notice,
-            has_secret: v["hasSecret"].as_bool().unwrap_or(false),
-            active: v["active"].as_bool().unwrap_or(false),
-            ordered: v["ordered"].as_bool().unwrap_or(false),
+            has_secret: h.secret_encrypted.is_some(),
+            active: h.active,
+            ordered: h.ordered,
             subscribed: EVENT_KEYS
                 .iter()
                 .map(|k| EventBox {
@@ -97,15 +94,13 @@ impl HookView {
 pub async fn troubles(
     state: &AppState,
     repo: &crate::store::Repository,
-) -> Result<Vec<(String, String)>, crate::store::StoreError> {
+) -> Result<Vec<(String, String)>, HostError> {
     let now = state.clock.now_ms();
-    Ok(state
-        .store
-        .troubled_webhooks(repo.project_id, Some(repo.id))
+    Ok(host_hooks::troubled(&state.host(), repo)
         .await?
         .iter()
         .map(|h| {
-            let view = HookView::from_json(&crate::web::rest::repr::webhook(h, now));
+            let view = HookView::of(h, now);
             let href = match h.repo_id {
                 Some(_) => format!(
                     "/projects/{}/repos/{}/settings/hooks/{}",
@@ -167,23 +162,12 @@ async fn list_page(
     error: Option<String>,
     created_secret: Option<(String, String)>,
 ) -> UiResult {
-    let all = rest::ListParams {
-        event: None,
-        statistics: None,
-    };
-    let axum::Json(list) = rest::list(
-        State(state.clone()),
-        caller.clone(),
-        Path(path.clone()),
-        crate::web::extract::Query(all),
-    )
-    .await
-    .or_page(caller)?;
+    let hooks = host_hooks::list(&state.host(), &caller.principal(), scope_ref(path), None)
+        .await
+        .or_page(caller)?;
+    let now = state.clock.now_ms();
+    let hooks = hooks.iter().map(|h| HookView::of(h, now)).collect();
     let (base, scope) = scope_of(path);
-    let hooks = list["values"]
-        .as_array()
-        .map(|a| a.iter().map(HookView::from_json).collect())
-        .unwrap_or_default();
     Ok(render(&ListPage {
         nav: Nav::of(caller),
         base,
@@ -203,7 +187,7 @@ async fn list_page(
 }
 
 /// The hook form's fields: checkboxes repeat `events`, so the form is read as pairs.
-fn hook_body(fields: &[(String, String)]) -> (HookBody, Option<String>) {
+fn hook_input(fields: &[(String, String)]) -> (HookInput, Option<String>) {
     let get = |k: &str| {
         fields
             .iter()
@@ -226,13 +210,13 @@ fn hook_body(fields: &[(String, String)]) -> (HookBody, Option<String>) {
         _ => None,
     };
     (
-        HookBody {
+        HookInput {
             name: get("name"),
             url: get("url"),
             events: Some(events),
             active: Some(get("active").is_some()),
             ordered: Some(get("ordered").is_some()),
-            configuration: Some(HookConfiguration { secret }),
+            secret,
         },
         generated,
     )
@@ -244,20 +228,11 @@ pub async fn create(
     Path(path): Path<HookPath>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> UiResult {
-    let (body, generated) = hook_body(&fields);
-    let typed = body
-        .configuration
-        .as_ref()
-        .and_then(|c| c.secret.clone())
-        .flatten();
-    match rest::create(
-        State(state.clone()),
-        caller.clone(),
-        Path(path.clone()),
-        Json(body),
-    )
-    .await
-    {
+    let (input, generated) = hook_input(&fields);
+    let typed = input.secret.clone().flatten();
+    let (host, who, at) = (state.host(), caller.principal(), scope_ref(&path));
+    let created = host_hooks::create(&host, &who, at, &input).await;
+    match created.map_err(ApiError::from) {
         Ok(_) => {
             // A secret is shown once, with its Standard Webhooks (whsec_) form.
             let shown = generated.or(typed).map(|s| {
@@ -294,18 +269,18 @@ pub struct DeliveryRow {
 }
 
 impl DeliveryRow {
-    fn from_json(v: &Value) -> Self {
-        let outcome = match (v["lastStatus"].as_i64(), v["lastError"].as_str()) {
-            (_, Some(e)) => e.to_string(),
+    fn of(d: &Delivery) -> Self {
+        let outcome = match (d.last_status, &d.last_error) {
+            (_, Some(e)) => e.clone(),
             (Some(s), None) => format!("HTTP {s}"),
             (None, None) => String::new(),
         };
         Self {
-            id: v["id"].as_i64().unwrap_or_default(),
-            event: v["eventKey"].as_str().unwrap_or("").to_string(),
-            state: v["state"].as_str().unwrap_or("").to_string(),
-            attempts: v["attempts"].as_i64().unwrap_or_default(),
-            created: v["createdDate"].as_i64().map(display).unwrap_or_default(),
+            id: d.id,
+            event: d.event_key.clone(),
+            state: d.state.clone(),
+            attempts: d.attempts,
+            created: display(d.created_at),
             outcome,
         }
     }
@@ -348,41 +323,33 @@ async fn hook_page(
     filter: Option<String>,
     error: Option<String>,
 ) -> UiResult {
-    let axum::Json(h) = rest::get(State(state.clone()), caller.clone(), Path(path.clone()))
+    let (host, who, at) = (state.host(), caller.principal(), scope_ref(path));
+    let id = param_id(path, "webhookId").or_page(caller)?;
+    let state_filter = filter.as_deref().filter(|s| !s.is_empty());
+    let listed = DeliveryFilter {
+        state: state_filter
+            .map(DeliveryState::parse)
+            .transpose()
+            .or_page(caller)?,
+        since: None,
+        start: 0,
+        limit: 100,
+    };
+    let (h, stats) = host_deliveries::statistics(&host, &who, at, id)
         .await
         .or_page(caller)?;
-    let params = rest_deliveries::ListParams {
-        page: crate::web::paging::PageParams {
-            start: Some(0),
-            limit: Some(100),
-        },
-        state: filter.clone().filter(|s| !s.is_empty()),
-        since: None,
-    };
-    let axum::Json(list) = rest_deliveries::list(
-        State(state.clone()),
-        caller.clone(),
-        Path(path.clone()),
-        Query(params),
-    )
-    .await
-    .or_page(caller)?;
-    let axum::Json(stats) =
-        rest_stats::statistics(State(state.clone()), caller.clone(), Path(path.clone()))
-            .await
-            .or_page(caller)?;
-    let count = |k: &str| stats["counts"][k].as_i64().unwrap_or_default();
+    let deliveries = host_deliveries::list(&host, &who, at, id, listed)
+        .await
+        .or_page(caller)?;
+    let now = state.clock.now_ms();
     let (base, scope) = scope_of(path);
     Ok(render(&HookPage {
         nav: Nav::of(caller),
         base,
         scope,
-        hook: HookView::from_json(&h),
-        form: HookView::from_json(&h),
-        deliveries: list["values"]
-            .as_array()
-            .map(|a| a.iter().map(DeliveryRow::from_json).collect())
-            .unwrap_or_default(),
+        hook: HookView::of(&h, now),
+        form: HookView::of(&h, now),
+        deliveries: deliveries.iter().map(DeliveryRow::of).collect(),
         tabs: [
             ("", "All"),
             ("failed", "Failed"),
@@ -392,7 +359,11 @@ async fn hook_page(
         .into_iter()
         .map(|(s, label)| (s, label, filter.as_deref().unwrap_or("") == s))
         .collect(),
-        last_day: (count("successes"), count("failures"), count("errors")),
+        last_day: (
+            stats.counts.successes,
+            stats.counts.failures,
+            stats.counts.errors,
+        ),
         error,
     }))
 }
@@ -407,19 +378,19 @@ pub async fn action(
     let (base, _) = scope_of(&path);
     let id = path.get("webhookId").cloned().unwrap_or_default();
     let here = format!("{base}/{id}");
-    let st = || State(state.clone());
-    let p = || Path(path.clone());
-    let outcome = match path.get("action").map(String::as_str) {
+    let hook_id = param_id(&path, "webhookId").or_page(&caller)?;
+    let (host, who, at) = (state.host(), caller.principal(), scope_ref(&path));
+    let outcome: Result<(), HostError> = match path.get("action").map(String::as_str) {
         Some("update") => {
-            let (body, _) = hook_body(&fields);
-            rest::update(st(), caller.clone(), p(), Json(body))
+            let (input, _) = hook_input(&fields);
+            host_hooks::update(&host, &who, at, hook_id, &input)
                 .await
-                .map(|_| ())
+                .map(drop)
         }
-        Some("enable") => rest::enable(st(), caller.clone(), p()).await.map(|_| ()),
-        Some("test") => rest::test(st(), caller.clone(), p()).await.map(|_| ()),
+        Some("enable") => host_hooks::enable(&host, &who, at, hook_id).await.map(drop),
+        Some("test") => host_hooks::test(&host, &who, at, hook_id).await.map(drop),
         Some("delete") => {
-            rest::delete(st(), caller.clone(), p())
+            host_hooks::delete(&host, &who, at, hook_id)
                 .await
                 .or_page(&caller)?;
             return Ok(see_other(&base));
@@ -436,20 +407,16 @@ pub async fn action(
             } else {
                 since
             };
-            let mut q = std::collections::HashMap::new();
-            q.insert("since".to_string(), since);
-            rest_deliveries::redeliver_failed(
-                st(),
-                caller.clone(),
-                p(),
-                Query(q),
-                Default::default(),
-            )
-            .await
-            .map(|_| ())
+            match parse_since(&since) {
+                Ok(t) => host_deliveries::redeliver_failed(&host, &who, at, hook_id, t)
+                    .await
+                    .map(drop),
+                Err(e) => Err(e),
+            }
         }
         _ => return Err(UiError::no_such_action(&caller)),
     };
+    let outcome = outcome.map_err(ApiError::from);
     match outcome {
         Ok(()) => Ok(see_other(&here)),
         Err(e) if on_the_form(&e) => {
@@ -472,11 +439,33 @@ pub struct AttemptView {
     pub response_body: String,
 }
 
-fn header_list(v: &Value) -> Vec<(String, String)> {
-    v.as_object()
+impl AttemptView {
+    fn of(a: &Attempt) -> Self {
+        Self {
+            number: a.number,
+            started: display(a.started_at),
+            duration_ms: a.duration_ms,
+            status: a
+                .response_status
+                .map_or_else(|| "no response".into(), |s| s.to_string()),
+            error: a.error.clone().unwrap_or_default(),
+            request_headers: header_list(&a.request_headers),
+            response_headers: a
+                .response_headers
+                .as_deref()
+                .map(header_list)
+                .unwrap_or_default(),
+            response_body: a.response_body.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// Headers as stored: a JSON object of names to values.
+fn header_list(stored: &str) -> Vec<(String, String)> {
+    serde_json::from_str::<serde_json::Map<String, Value>>(stored)
         .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+            m.into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or("").to_string()))
                 .collect()
         })
         .unwrap_or_default()
@@ -500,45 +489,26 @@ pub async fn delivery(
     caller: Caller,
     Path(path): Path<HookPath>,
 ) -> UiResult {
-    let axum::Json(d) =
-        rest_deliveries::get(State(state.clone()), caller.clone(), Path(path.clone()))
-            .await
-            .or_page(&caller)?;
+    let hook_id = param_id(&path, "webhookId").or_page(&caller)?;
+    let id = param_id(&path, "deliveryId").or_page(&caller)?;
+    let at = scope_ref(&path);
+    let d = host_deliveries::get(&state.host(), &caller.principal(), at, hook_id, id)
+        .await
+        .or_page(&caller)?;
     let (base, scope) = scope_of(&path);
-    let id = path.get("webhookId").cloned().unwrap_or_default();
-    let body = d["body"].as_str().unwrap_or("");
-    let body = serde_json::from_str::<Value>(body)
+    let body = serde_json::from_str::<Value>(&d.body)
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| body.to_string());
-    let attempts = d["attemptList"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|t| AttemptView {
-                    number: t["number"].as_i64().unwrap_or_default(),
-                    started: t["startedDate"].as_i64().map(display).unwrap_or_default(),
-                    duration_ms: t["durationMs"].as_i64().unwrap_or_default(),
-                    status: t["responseStatus"]
-                        .as_i64()
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "no response".into()),
-                    error: t["error"].as_str().unwrap_or("").to_string(),
-                    request_headers: header_list(&t["requestHeaders"]),
-                    response_headers: header_list(&t["responseHeaders"]),
-                    response_body: t["responseBody"].as_str().unwrap_or("").to_string(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let row = DeliveryRow::from_json(&d);
+        .unwrap_or_else(|| d.body.clone());
+    let attempts = d.attempts.iter().map(AttemptView::of).collect();
+    let row = DeliveryRow::of(&d.delivery);
     Ok(render(&DeliveryPage {
         nav: Nav::of(&caller),
-        hook_url: format!("{base}/{id}"),
+        hook_url: format!("{base}/{hook_id}"),
         scope,
         can_redeliver: matches!(row.state.as_str(), "succeeded" | "failed"),
         delivery: row,
-        message_id: d["webhookId"].as_str().unwrap_or("").to_string(),
+        message_id: d.delivery.event_uuid,
         body,
         attempts,
     }))
@@ -550,9 +520,11 @@ pub async fn redeliver(
     Path(path): Path<HookPath>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> UiResult {
-    rest_deliveries::redeliver(State(state.clone()), caller.clone(), Path(path.clone()))
+    let hook_id = param_id(&path, "webhookId").or_page(&caller)?;
+    let id = param_id(&path, "deliveryId").or_page(&caller)?;
+    let at = scope_ref(&path);
+    host_deliveries::redeliver(&state.host(), &caller.principal(), at, hook_id, id)
         .await
-        .map(|_| ())
         .or_page(&caller)?;
     let (base, _) = scope_of(&path);
     let id = path.get("webhookId").cloned().unwrap_or_default();
