@@ -10,6 +10,7 @@ pub mod pull_request;
 pub mod redirect;
 pub mod sign_in_throttle;
 pub mod throttle;
+pub mod visibility;
 pub mod webhooks;
 
 pub use authz::{

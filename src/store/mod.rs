@@ -33,6 +33,7 @@ mod sessions;
 pub mod sign_in_throttle;
 mod token_batch;
 mod tokens;
+mod visible;
 mod webhooks;
 
 pub use accounts::{Account, AccountKind, TeamMember};
@@ -52,6 +53,7 @@ pub use pulls::{Comment, NewPullRequest, Participant, PullRequest, PullRequestEd
 pub use service_accounts::NewServiceAccount;
 pub use sessions::Session;
 pub use tokens::{AccessToken, TokenOwner};
+pub use visible::{RepoFilter, Window};
 pub use webhooks::{events_column, Webhook, WebhookFields};
 
 #[derive(Debug, thiserror::Error)]

@@ -56,7 +56,8 @@ pub struct RepositoryChanges {
     pub default_branch: Option<String>,
 }
 
-const PROJECT_SELECT: &str = "SELECT p.id, p.key, p.name, p.description, p.public, p.created_at,
+pub(crate) const PROJECT_SELECT: &str =
+    "SELECT p.id, p.key, p.name, p.description, p.public, p.created_at,
     EXISTS (SELECT 1 FROM repositories r WHERE r.project_id = p.id AND r.public) AS has_public_repo
     FROM projects p";
 

@@ -53,6 +53,25 @@ impl PageParams {
     }
 }
 
+/// The rows to ask the store for: the page, and one more to learn whether more follow.
+pub fn window(req: PageRequest) -> crate::store::Window {
+    crate::store::Window {
+        start: req.start,
+        limit: req.limit + 1,
+    }
+}
+
+/// Builds the page body from the rows fetched for `window(req)`, each rendered by `show`.
+pub fn page_of_window<T, V: Serialize>(
+    req: PageRequest,
+    mut rows: Vec<T>,
+    show: impl Fn(&T) -> V,
+) -> Value {
+    let more = rows.len() as i64 > req.limit;
+    rows.truncate(req.limit as usize);
+    page_of(req, rows.iter().map(show).collect(), more)
+}
+
 /// Pages an already filtered list.
 pub fn page<T: Serialize>(req: PageRequest, items: Vec<T>) -> Value {
     let (values, more) = req.slice(items);

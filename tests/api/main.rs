@@ -25,6 +25,7 @@ mod storage;
 mod tokens;
 mod ui;
 mod users;
+mod visibility;
 mod webhooks;
 mod webhooks_crash;
 mod webhooks_interop;

@@ -20,6 +20,7 @@ pub mod webhook_deliveries;
 pub mod webhooks;
 
 use crate::domain::pull_request::PrRuleError;
+use crate::domain::visibility::{ProjectVisibility, RepoVisibility};
 use crate::domain::{
     self, authorize, Action, Denial, ResourceFacts, Restriction, ScopedGrant, Subject,
 };
@@ -117,6 +118,16 @@ impl<'a> Principal<'a> {
 
     pub fn can_repo(&self, r: &Repository, action: Action) -> bool {
         self.check_repo(r, action).is_ok()
+    }
+
+    /// The repositories this principal may do `action` on, as sets for a query.
+    pub fn repo_visibility(&self, action: Action) -> RepoVisibility {
+        RepoVisibility::of(self.subject, self.grants, self.restriction, action)
+    }
+
+    /// The projects this principal may see, as sets for a query.
+    pub fn project_visibility(&self) -> ProjectVisibility {
+        ProjectVisibility::of(self.subject, self.grants, self.restriction)
     }
 }
 

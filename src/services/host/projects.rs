@@ -4,7 +4,7 @@ use super::{ConflictKind, Host, HostError, HostResult, Missing, Principal};
 use crate::domain::names::bounded_text;
 use crate::domain::{Action, DisplayName, ProjectKey};
 use crate::services::audit;
-use crate::store::{Project, StoreError};
+use crate::store::{Project, StoreError, Window};
 
 pub const MAX_DESCRIPTION: usize = 10_000;
 
@@ -22,6 +22,18 @@ pub async fn find(
         .ok_or_else(|| HostError::NotFound(Missing::Project(key.into())))?;
     who.check_project(&project, action)?;
     Ok(project)
+}
+
+/// The projects the principal may see whose name contains `name` (any case), by key, one
+/// window of them; filtered and paged in the database.
+pub async fn list(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    name: Option<&str>,
+    window: Window,
+) -> HostResult<Vec<Project>> {
+    let visible = who.project_visibility();
+    Ok(host.store.visible_projects(&visible, name, window).await?)
 }
 
 #[derive(Debug, Clone, Default)]

@@ -6,7 +6,7 @@ use crate::domain::names::bounded_text;
 use crate::domain::pull_request::{branch_ref, valid_ref};
 use crate::domain::{Action, DisplayName, Slug};
 use crate::services::audit;
-use crate::store::{Repository, StoreError};
+use crate::store::{RepoFilter, Repository, StoreError, Window};
 
 /// The repository `key`/`slug`, if the principal may do `action` on it. One it may not see is
 /// `NotFound`-like (`Denied` with `NotVisible`), so its existence is not revealed.
@@ -98,4 +98,39 @@ pub async fn create(
     let target = format!("repo:{}/{}", repo.project_key, repo.slug);
     audit::record(host.store, &who.actor(), "repo.created", &target, "").await;
     Ok(repo)
+}
+
+/// What a repository list may ask to be able to do with each one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Needed {
+    #[default]
+    Read,
+    Write,
+    Admin,
+}
+
+impl Needed {
+    fn action(self) -> Action {
+        match self {
+            Needed::Read => Action::ViewRepo,
+            Needed::Write => Action::WriteRepo,
+            Needed::Admin => Action::AdminRepo,
+        }
+    }
+}
+
+/// The repositories the principal may `needed` that match `filter`, by project key and slug,
+/// one window of them; filtered and paged in the database.
+pub async fn list(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    needed: Needed,
+    filter: &RepoFilter<'_>,
+    window: Window,
+) -> HostResult<Vec<Repository>> {
+    let visible = who.repo_visibility(needed.action());
+    Ok(host
+        .store
+        .visible_repositories(&visible, filter, window)
+        .await?)
 }

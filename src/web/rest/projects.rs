@@ -10,7 +10,7 @@ use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Path;
 use crate::web::extract::Query;
 use crate::web::json::Json;
-use crate::web::paging::{page, PageParams};
+use crate::web::paging::{page_of_window, window, PageParams};
 use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -43,20 +43,11 @@ pub async fn list(
     Query(q): Query<ListParams>,
 ) -> ApiResult<axum::Json<Value>> {
     let req = q.page.request()?;
-    let name = q.name.map(|n| n.to_lowercase());
-    let visible: Vec<Value> = state
-        .store
-        .list_projects()
-        .await?
-        .iter()
-        .filter(|p| caller.can_project(p, Action::ViewProject))
-        .filter(|p| {
-            name.as_ref()
-                .is_none_or(|n| p.name.to_lowercase().contains(n))
-        })
-        .map(|p| json!(repr::project(&state.base_url, p)))
-        .collect();
-    Ok(axum::Json(page(req, visible)))
+    let name = q.name.as_deref();
+    let found = host_projects::list(&state.host(), &caller.principal(), name, window(req)).await?;
+    Ok(axum::Json(page_of_window(req, found, |p| {
+        json!(repr::project(&state.base_url, p))
+    })))
 }
 
 pub async fn get(

@@ -5,14 +5,14 @@ use super::repr;
 use crate::domain::names::{bounded_text, parse_optional};
 use crate::domain::{Action, DisplayName, Slug};
 use crate::services::audit;
-use crate::services::host::repositories as host_repos;
-use crate::store::{Repository, RepositoryChanges, StoreError};
+use crate::services::host::repositories::{self as host_repos, Needed};
+use crate::store::{RepoFilter, Repository, RepositoryChanges, StoreError};
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Path;
 use crate::web::extract::Query;
 use crate::web::json::Json;
-use crate::web::paging::{page, PageParams};
+use crate::web::paging::{page_of_window, window, PageParams};
 use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -42,15 +42,15 @@ pub async fn list_in_project(
 ) -> ApiResult<axum::Json<Value>> {
     let req = q.request()?;
     let project = projects::load(&state, &caller, &key, Action::ViewProject).await?;
-    let visible: Vec<Value> = state
-        .store
-        .list_repositories(Some(project.id))
-        .await?
-        .iter()
-        .filter(|r| caller.can_repo(r, Action::ViewRepo))
-        .map(|r| json!(repr::repository(&state.base_url, r)))
-        .collect();
-    Ok(axum::Json(page(req, visible)))
+    let filter = RepoFilter {
+        project_id: Some(project.id),
+        ..RepoFilter::default()
+    };
+    let (host, who) = (state.host(), caller.principal());
+    let found = host_repos::list(&host, &who, Needed::Read, &filter, window(req)).await?;
+    Ok(axum::Json(page_of_window(req, found, |r| {
+        json!(repr::repository(&state.base_url, r))
+    })))
 }
 
 #[derive(Deserialize)]
@@ -71,9 +71,9 @@ pub async fn search(
 ) -> ApiResult<axum::Json<Value>> {
     let req = q.page.request()?;
     let needed = match q.permission.as_deref() {
-        None | Some("REPO_READ") => Action::ViewRepo,
-        Some("REPO_WRITE") => Action::WriteRepo,
-        Some("REPO_ADMIN") => Action::AdminRepo,
+        None | Some("REPO_READ") => Needed::Read,
+        Some("REPO_WRITE") => Needed::Write,
+        Some("REPO_ADMIN") => Needed::Admin,
         Some(other) => {
             return Err(ApiError::bad_request(format!(
             "'{other}' is not a repository permission; use REPO_READ, REPO_WRITE or REPO_ADMIN."
@@ -81,7 +81,7 @@ pub async fn search(
             .with_context("permission"))
         }
     };
-    let visibility = match q.visibility.as_deref() {
+    let public = match q.visibility.as_deref() {
         None => None,
         Some("public") => Some(true),
         Some("private") => Some(false),
@@ -92,27 +92,17 @@ pub async fn search(
             .with_context("visibility"))
         }
     };
-    let name = q.name.map(|n| n.to_lowercase());
-    let project_name = q.projectname.map(|n| n.to_lowercase());
-    let found: Vec<Value> = state
-        .store
-        .list_repositories(None)
-        .await?
-        .iter()
-        .filter(|r| caller.can_repo(r, needed))
-        .filter(|r| {
-            name.as_ref()
-                .is_none_or(|n| r.name.to_lowercase().contains(n))
-        })
-        .filter(|r| {
-            project_name
-                .as_ref()
-                .is_none_or(|n| r.project_name.to_lowercase().contains(n))
-        })
-        .filter(|r| visibility.is_none_or(|v| r.readable_by_anyone() == v))
-        .map(|r| json!(repr::repository(&state.base_url, r)))
-        .collect();
-    Ok(axum::Json(page(req, found)))
+    let filter = RepoFilter {
+        project_id: None,
+        name: q.name.as_deref(),
+        project_name: q.projectname.as_deref(),
+        public,
+    };
+    let (host, who) = (state.host(), caller.principal());
+    let found = host_repos::list(&host, &who, needed, &filter, window(req)).await?;
+    Ok(axum::Json(page_of_window(req, found, |r| {
+        json!(repr::repository(&state.base_url, r))
+    })))
 }
 
 /// The hottest read: serialized straight from the typed representation.

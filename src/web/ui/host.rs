@@ -4,8 +4,9 @@ use super::pulls::PrView;
 use super::{render, see_other, CsrfForm, Nav, OrPage, UiResult};
 use crate::domain::pull_request::display_id;
 use crate::domain::Action;
+use crate::services::host::repositories::Needed;
 use crate::services::host::{projects as host_projects, repositories as host_repos};
-use crate::store::{Project, Repository};
+use crate::store::{Project, RepoFilter, Repository, Window};
 use crate::web::auth::Caller;
 use crate::web::extract::{Path, Query};
 use crate::web::state::AppState;
@@ -13,39 +14,76 @@ use askama::Template;
 use axum::extract::State;
 use serde::Deserialize;
 
+/// Rows per list on the pages.
+const PAGE_ROWS: i64 = 50;
+
+/// Links to the previous and next rows of a list on a page (`?{param}=start`).
+#[derive(Clone, Copy)]
+pub struct Pager {
+    pub param: &'static str,
+    pub prev: Option<i64>,
+    pub next: Option<i64>,
+}
+
+/// One page of rows fetched with `page_window(start)`, and its pager.
+fn paged<T>(mut rows: Vec<T>, start: i64, param: &'static str) -> (Vec<T>, Pager) {
+    let more = rows.len() as i64 > PAGE_ROWS;
+    rows.truncate(PAGE_ROWS as usize);
+    let pager = Pager {
+        param,
+        prev: (start > 0).then(|| (start - PAGE_ROWS).max(0)),
+        next: more.then_some(start + PAGE_ROWS),
+    };
+    (rows, pager)
+}
+
+fn page_window(start: Option<i64>) -> Window {
+    Window {
+        start: start.unwrap_or(0).max(0),
+        limit: PAGE_ROWS + 1,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct Dashboard {
     nav: Nav,
     projects: Vec<Project>,
+    projects_pager: Pager,
     repos: Vec<Repository>,
+    repos_pager: Pager,
     can_create: bool,
 }
 
-pub async fn dashboard(State(state): State<AppState>, caller: Caller) -> UiResult {
-    let projects: Vec<Project> = state
-        .store
-        .list_projects()
+#[derive(Deserialize)]
+pub struct DashboardQuery {
+    projects: Option<i64>,
+    repos: Option<i64>,
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<DashboardQuery>,
+) -> UiResult {
+    let (host, who) = (state.host(), caller.principal());
+    let (pw, rw) = (page_window(q.projects), page_window(q.repos));
+    let projects = host_projects::list(&host, &who, None, pw)
         .await
-        .map_err(crate::web::error::ApiError::from)
-        .or_page(&caller)?
-        .into_iter()
-        .filter(|p| caller.can_project(p, Action::ViewProject))
-        .collect();
-    let repos: Vec<Repository> = state
-        .store
-        .list_repositories(None)
+        .or_page(&caller)?;
+    let (projects, projects_pager) = paged(projects, pw.start, "projects");
+    let all = RepoFilter::default();
+    let repos = host_repos::list(&host, &who, Needed::Read, &all, rw)
         .await
-        .map_err(crate::web::error::ApiError::from)
-        .or_page(&caller)?
-        .into_iter()
-        .filter(|r| caller.can_repo(r, Action::ViewRepo))
-        .collect();
+        .or_page(&caller)?;
+    let (repos, repos_pager) = paged(repos, rw.start, "repos");
     let can_create = caller.check(Action::CreateProject).is_ok();
     Ok(render(&Dashboard {
         nav: Nav::of(&caller),
         projects,
+        projects_pager,
         repos,
+        repos_pager,
         can_create,
     }))
 }
@@ -82,13 +120,20 @@ struct ProjectPage {
     nav: Nav,
     project: Project,
     repos: Vec<Repository>,
+    repos_pager: Pager,
     can_admin: bool,
+}
+
+#[derive(Deserialize)]
+pub struct ProjectQuery {
+    repos: Option<i64>,
 }
 
 pub async fn project(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
+    Query(q): Query<ProjectQuery>,
 ) -> UiResult {
     let project = host_projects::find(
         &state.host(),
@@ -98,20 +143,27 @@ pub async fn project(
     )
     .await
     .or_page(&caller)?;
-    let repos = state
-        .store
-        .list_repositories(Some(project.id))
-        .await
-        .map_err(crate::web::error::ApiError::from)
-        .or_page(&caller)?
-        .into_iter()
-        .filter(|r| caller.can_repo(r, Action::ViewRepo))
-        .collect();
+    let filter = RepoFilter {
+        project_id: Some(project.id),
+        ..RepoFilter::default()
+    };
+    let rw = page_window(q.repos);
+    let repos = host_repos::list(
+        &state.host(),
+        &caller.principal(),
+        Needed::Read,
+        &filter,
+        rw,
+    )
+    .await
+    .or_page(&caller)?;
+    let (repos, repos_pager) = paged(repos, rw.start, "repos");
     let can_admin = caller.can_project(&project, Action::AdminProject);
     Ok(render(&ProjectPage {
         nav: Nav::of(&caller),
         project,
         repos,
+        repos_pager,
         can_admin,
     }))
 }
