@@ -6,6 +6,7 @@
 //! Not a test: nothing here asserts a time.
 
 pub mod applinks;
+pub mod listing;
 pub mod load;
 pub mod oauth2;
 pub mod sign_in;
@@ -34,7 +35,8 @@ pub struct BenchArgs {
     /// bearer reads, next to npm oidc-provider) or "applinks" (the request API through an
     /// outgoing link, next to the same read made directly) or "webhooks" (deliveries per
     /// second, and commit-to-delivery latency at 1,000 events/s) or "sign-in" (memory and a
-    /// person's sign-in latency under a flood of bad sign-ins).
+    /// person's sign-in latency under a flood of bad sign-ins) or "listing" (lists and
+    /// repository creation at 100 to 20,000 repositories).
     #[arg(long, default_value = "host")]
     pub suite: String,
     /// Database connections in the server's pool.
@@ -131,10 +133,11 @@ async fn suite(args: BenchArgs) -> anyhow::Result<()> {
         "host" => host(args).await,
         "oauth2" => oauth2::run(args).await,
         "applinks" => applinks::run(args).await,
+        "listing" => listing::run(args).await,
         "webhooks" => webhooks::run(args).await,
         "sign-in" => sign_in::run(args).await,
         other => anyhow::bail!(
-            "unknown suite {other:?}; use host, oauth2, applinks, webhooks or sign-in"
+            "unknown suite {other:?}; use host, listing, oauth2, applinks, webhooks or sign-in"
         ),
     }
 }

@@ -61,10 +61,21 @@ pub(crate) const PROJECT_SELECT: &str =
     EXISTS (SELECT 1 FROM repositories r WHERE r.project_id = p.id AND r.public) AS has_public_repo
     FROM projects p";
 
-pub(crate) const REPO_SELECT: &str = "SELECT r.id, r.project_id, r.slug, r.name, r.description, r.public, r.default_branch,
+/// A repository row's columns, over `repositories r` and its `projects p`.
+macro_rules! repo_columns {
+    () => {
+        "r.id, r.project_id, r.slug, r.name, r.description, r.public, r.default_branch,
     r.created_at, p.key AS project_key, p.name AS project_name, p.description AS project_description,
-    p.public AS project_public
-    FROM repositories r JOIN projects p ON p.id = r.project_id";
+    p.public AS project_public"
+    };
+}
+pub(crate) use repo_columns;
+
+pub(crate) const REPO_SELECT: &str = concat!(
+    "SELECT ",
+    repo_columns!(),
+    " FROM repositories r JOIN projects p ON p.id = r.project_id"
+);
 
 impl Store {
     pub async fn create_project(

@@ -61,15 +61,47 @@ pub fn window(req: PageRequest) -> crate::store::Window {
     }
 }
 
-/// Builds the page body from the rows fetched for `window(req)`, each rendered by `show`.
-pub fn page_of_window<T, V: Serialize>(
+/// A page, serialized straight from typed values (lists are hot: no `Value` in between).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TypedPage<V> {
+    size: i64,
+    limit: i64,
+    is_last_page: bool,
+    values: Vec<V>,
+    start: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page_start: Option<i64>,
+}
+
+/// The rows fetched for `window(req)`, cut to the page, and whether more follow.
+pub struct Paged<T> {
+    pub rows: Vec<T>,
     req: PageRequest,
-    mut rows: Vec<T>,
-    show: impl Fn(&T) -> V,
-) -> Value {
+    more: bool,
+}
+
+pub fn paged<T>(req: PageRequest, mut rows: Vec<T>) -> Paged<T> {
     let more = rows.len() as i64 > req.limit;
     rows.truncate(req.limit as usize);
-    page_of(req, rows.iter().map(show).collect(), more)
+    Paged { rows, req, more }
+}
+
+impl<T> Paged<T> {
+    /// The JSON answer, with `values` rendered from `rows` in order.
+    pub fn respond<V: Serialize>(&self, values: Vec<V>) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let size = values.len() as i64;
+        let page = TypedPage {
+            size,
+            limit: self.req.limit,
+            is_last_page: !self.more,
+            values,
+            start: self.req.start,
+            next_page_start: self.more.then_some(self.req.start + size),
+        };
+        axum::Json(page).into_response()
+    }
 }
 
 /// Pages an already filtered list.

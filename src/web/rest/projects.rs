@@ -10,7 +10,7 @@ use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Path;
 use crate::web::extract::Query;
 use crate::web::json::Json;
-use crate::web::paging::{page_of_window, window, PageParams};
+use crate::web::paging::{paged, window, PageParams};
 use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -41,13 +41,13 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<ListParams>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::response::Response> {
     let req = q.page.request()?;
     let name = q.name.as_deref();
     let found = host_projects::list(&state.host(), &caller.principal(), name, window(req)).await?;
-    Ok(axum::Json(page_of_window(req, found, |p| {
-        json!(repr::project(&state.base_url, p))
-    })))
+    let page = paged(req, found);
+    let base = &state.base_url;
+    Ok(page.respond(page.rows.iter().map(|p| repr::project(base, p)).collect()))
 }
 
 pub async fn get(

@@ -12,7 +12,7 @@ use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Path;
 use crate::web::extract::Query;
 use crate::web::json::Json;
-use crate::web::paging::{page_of_window, window, PageParams};
+use crate::web::paging::{paged, window, PageParams};
 use crate::web::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -39,7 +39,7 @@ pub async fn list_in_project(
     caller: Caller,
     Path(key): Path<String>,
     Query(q): Query<PageParams>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::response::Response> {
     let req = q.request()?;
     let project = projects::load(&state, &caller, &key, Action::ViewProject).await?;
     let filter = RepoFilter {
@@ -48,9 +48,14 @@ pub async fn list_in_project(
     };
     let (host, who) = (state.host(), caller.principal());
     let found = host_repos::list(&host, &who, Needed::Read, &filter, window(req)).await?;
-    Ok(axum::Json(page_of_window(req, found, |r| {
-        json!(repr::repository(&state.base_url, r))
-    })))
+    let page = paged(req, found);
+    let base = &state.base_url;
+    Ok(page.respond(
+        page.rows
+            .iter()
+            .map(|r| repr::repository(base, r))
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -68,7 +73,7 @@ pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<SearchParams>,
-) -> ApiResult<axum::Json<Value>> {
+) -> ApiResult<axum::response::Response> {
     let req = q.page.request()?;
     let needed = match q.permission.as_deref() {
         None | Some("REPO_READ") => Needed::Read,
@@ -100,9 +105,14 @@ pub async fn search(
     };
     let (host, who) = (state.host(), caller.principal());
     let found = host_repos::list(&host, &who, needed, &filter, window(req)).await?;
-    Ok(axum::Json(page_of_window(req, found, |r| {
-        json!(repr::repository(&state.base_url, r))
-    })))
+    let page = paged(req, found);
+    let base = &state.base_url;
+    Ok(page.respond(
+        page.rows
+            .iter()
+            .map(|r| repr::repository(base, r))
+            .collect(),
+    ))
 }
 
 /// The hottest read: serialized straight from the typed representation.
