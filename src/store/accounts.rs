@@ -42,8 +42,10 @@ const ACCOUNT_COLUMNS: &str = "id, kind, slug, display_name, email, active, crea
 
 impl Store {
     pub async fn count_users(&self) -> StoreResult<i64> {
-        on_pool!(self, p => {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE kind = 'user'").fetch_one(p).await?;
+        on_pool!(self, |p| {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE kind = 'user'")
+                .fetch_one(p)
+                .await?;
             Ok(n)
         })
     }
@@ -58,7 +60,7 @@ impl Store {
         global: Option<GlobalPermission>,
     ) -> StoreResult<Account> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let account: Account = sqlx::query_as(&format!(
                 "INSERT INTO accounts (kind, slug, display_name, email, password_hash, active, created_at, updated_at)
@@ -81,24 +83,37 @@ impl Store {
         first_admin: i64,
     ) -> StoreResult<Account> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let account: Account = sqlx::query_as(&format!(
                 "INSERT INTO accounts (kind, slug, display_name, active, created_at, updated_at)
-                 VALUES ('team', $1, $2, TRUE, $3, $3) RETURNING {ACCOUNT_COLUMNS}"))
-                .bind(slug).bind(display_name).bind(now)
-                .fetch_one(&mut *tx).await?;
-            sqlx::query("INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, 'admin')")
-                .bind(account.id).bind(first_admin).execute(&mut *tx).await?;
+                 VALUES ('team', $1, $2, TRUE, $3, $3) RETURNING {ACCOUNT_COLUMNS}"
+            ))
+            .bind(slug)
+            .bind(display_name)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, 'admin')",
+            )
+            .bind(account.id)
+            .bind(first_admin)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok(account)
         })
     }
 
     pub async fn find_account(&self, slug: &str) -> StoreResult<Option<Account>> {
-        on_pool!(self, p => {
-            let a: Option<Account> = sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE slug = $1"))
-                .bind(slug).fetch_optional(p).await?;
+        on_pool!(self, |p| {
+            let a: Option<Account> = sqlx::query_as(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE slug = $1"
+            ))
+            .bind(slug)
+            .fetch_optional(p)
+            .await?;
             Ok(a)
         })
     }
@@ -116,7 +131,7 @@ impl Store {
             password_hash: Option<String>,
             password_change_required: bool,
         }
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let r: Option<Row> = sqlx::query_as(&format!(
                 "SELECT {ACCOUNT_COLUMNS}, password_hash, password_change_required FROM accounts WHERE slug = $1 AND kind = 'user'"))
                 .bind(slug).fetch_optional(p).await?;
@@ -134,11 +149,15 @@ impl Store {
             "%{}%",
             filter.unwrap_or("").to_lowercase().replace(['%', '_'], "")
         );
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Vec<Account> = sqlx::query_as(&format!(
                 "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE kind = $1
-                 AND (LOWER(slug) LIKE $2 OR LOWER(display_name) LIKE $2) ORDER BY slug"))
-                .bind(kind.as_str()).bind(pattern).fetch_all(p).await?;
+                 AND (LOWER(slug) LIKE $2 OR LOWER(display_name) LIKE $2) ORDER BY slug"
+            ))
+            .bind(kind.as_str())
+            .bind(pattern)
+            .fetch_all(p)
+            .await?;
             Ok(v)
         })
     }
@@ -150,7 +169,7 @@ impl Store {
         email: Option<&str>,
     ) -> StoreResult<Account> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let a: Account = sqlx::query_as(&format!(
                 "UPDATE accounts SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4 RETURNING {ACCOUNT_COLUMNS}"))
                 .bind(display_name).bind(email).bind(now).bind(id).fetch_one(p).await?;
@@ -167,7 +186,7 @@ impl Store {
         keep_session: Option<i64>,
     ) -> StoreResult<()> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let done = sqlx::query("UPDATE accounts SET password_hash = $1, password_change_required = FALSE, updated_at = $2 WHERE id = $3 AND kind = 'user'")
                 .bind(hash).bind(now).bind(user_id).execute(&mut *tx).await?;
@@ -175,7 +194,10 @@ impl Store {
                 return Err(StoreError::NotFound);
             }
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-                .bind(user_id).bind(keep_session.unwrap_or(0)).execute(&mut *tx).await?;
+                .bind(user_id)
+                .bind(keep_session.unwrap_or(0))
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             self.invalidate().await;
             Ok(())
@@ -185,9 +207,11 @@ impl Store {
     /// Marks a password as someone else's choice (the first administrator's printed one): the
     /// next sign-in with it must replace it.
     pub async fn require_password_change(&self, user_id: i64) -> StoreResult<()> {
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             sqlx::query("UPDATE accounts SET password_change_required = TRUE WHERE id = $1")
-                .bind(user_id).execute(p).await?;
+                .bind(user_id)
+                .execute(p)
+                .await?;
         });
         self.invalidate().await;
         Ok(())
@@ -205,14 +229,21 @@ impl Store {
         use super::grants::{commit_if_kept, lock_sys_admins, Guarded};
         let now = self.now();
         let lock = self.for_update();
-        let done = on_writer!(self, p => {
+        let done = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
-            let before = if keep.is_some() { lock_sys_admins!(tx, lock) } else { 0 };
+            let before = if keep.is_some() {
+                lock_sys_admins!(tx, lock)
+            } else {
+                0
+            };
             let a: Account = sqlx::query_as(&format!(
                 "UPDATE accounts SET active = $1, updated_at = $2 WHERE id = $3 RETURNING {ACCOUNT_COLUMNS}"))
                 .bind(active).bind(now).bind(id).fetch_one(&mut *tx).await?;
             if !active {
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             match commit_if_kept!(tx, keep, before) {
                 Guarded::Done(()) => Guarded::Done(a),
@@ -224,31 +255,42 @@ impl Store {
     }
 
     pub async fn set_team_member(&self, team_id: i64, user_id: i64, role: &str) -> StoreResult<()> {
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             sqlx::query(
                 "INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, $3)
-                 ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role")
-                .bind(team_id).bind(user_id).bind(role).execute(p).await?;
+                 ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
+            )
+            .bind(team_id)
+            .bind(user_id)
+            .bind(role)
+            .execute(p)
+            .await?;
             self.invalidate().await;
             Ok(())
         })
     }
 
     pub async fn remove_team_member(&self, team_id: i64, user_id: i64) -> StoreResult<bool> {
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let r = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
-                .bind(team_id).bind(user_id).execute(p).await?;
+                .bind(team_id)
+                .bind(user_id)
+                .execute(p)
+                .await?;
             self.invalidate().await;
             Ok(r.rows_affected() > 0)
         })
     }
 
     pub async fn team_members(&self, team_id: i64) -> StoreResult<Vec<TeamMember>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Vec<TeamMember> = sqlx::query_as(
                 "SELECT a.id AS user_id, a.slug, a.display_name, m.role FROM team_members m
-                 JOIN accounts a ON a.id = m.user_id WHERE m.team_id = $1 ORDER BY a.slug")
-                .bind(team_id).fetch_all(p).await?;
+                 JOIN accounts a ON a.id = m.user_id WHERE m.team_id = $1 ORDER BY a.slug",
+            )
+            .bind(team_id)
+            .fetch_all(p)
+            .await?;
             Ok(v)
         })
     }

@@ -29,7 +29,7 @@ pub struct NewAudit<'a> {
 impl Store {
     pub async fn record_audit(&self, e: &NewAudit<'_>) -> StoreResult<()> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             sqlx::query(
                 "INSERT INTO audit_log (at, actor_id, actor_name, action, target, details, source_ip)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -46,7 +46,7 @@ impl Store {
         limit: i64,
         action: Option<&str>,
     ) -> StoreResult<Vec<AuditEntry>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Vec<AuditEntry> = sqlx::query_as(
                 "SELECT id, at, actor_id, actor_name, action, target, details, source_ip FROM audit_log
                  WHERE ($1 IS NULL OR action = $1) ORDER BY id DESC LIMIT $2 OFFSET $3")

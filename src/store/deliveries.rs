@@ -116,7 +116,7 @@ impl Store {
         let lock = self.skip_locked();
         // The per-subscriber count looks at this many of the oldest due deliveries.
         let window = (limit * 4).max(1000);
-        let (fanned, claimed): (usize, Vec<Delivery>) = on_writer!(self, p => {
+        let (fanned, claimed): (usize, Vec<Delivery>) = on_writer!(self, |p| {
             let mut tx = p.begin_redoable().await?;
             let fanned = fan_out_in_tx!(tx, self, now, fan_out);
             if limit == 0 {
@@ -144,12 +144,16 @@ impl Store {
             }
             // An ordered subscriber's pending delivery is its earliest fanned out; it goes once
             // every earlier event has been fanned out too (another node may be at it still).
-            q.push(" AND (NOT d.ordered OR NOT EXISTS (SELECT 1 FROM events x
-                WHERE x.dispatched_at IS NULL AND x.id < d.event_id))");
+            q.push(
+                " AND (NOT d.ordered OR NOT EXISTS (SELECT 1 FROM events x
+                WHERE x.dispatched_at IS NULL AND x.id < d.event_id))",
+            );
             q.push(" ORDER BY d.next_attempt_at, d.id LIMIT ");
             q.push_bind(window);
             q.push("), ranked AS (SELECT id, next_attempt_at, k, ROW_NUMBER() OVER (PARTITION BY k ORDER BY next_attempt_at, id) AS rn FROM due) ");
-            q.push(format!("{DELIVERY_SELECT} WHERE d.id IN (SELECT r.id FROM ranked r "));
+            q.push(format!(
+                "{DELIVERY_SELECT} WHERE d.id IN (SELECT r.id FROM ranked r "
+            ));
             if room.is_empty() {
                 q.push("WHERE r.rn <= ");
                 q.push_bind(per_subscriber);
@@ -171,7 +175,9 @@ impl Store {
             }
             let rows: Vec<Delivery> = q.build_query_as().fetch_all(&mut *tx).await?;
             if !rows.is_empty() {
-                let mut u = sqlx::QueryBuilder::new("UPDATE webhook_deliveries SET state = 'sending', next_attempt_at = ");
+                let mut u = sqlx::QueryBuilder::new(
+                    "UPDATE webhook_deliveries SET state = 'sending', next_attempt_at = ",
+                );
                 u.push_bind(lease_until);
                 u.push(" WHERE id IN (");
                 let mut list = u.separated(", ");
@@ -208,7 +214,7 @@ impl Store {
         let mut ids: Vec<i64> = events.collect();
         ids.sort_unstable();
         ids.dedup();
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let mut q = sqlx::QueryBuilder::new("SELECT id, payload FROM events WHERE id IN (");
             let mut list = q.separated(", ");
             for id in &ids {
@@ -216,7 +222,10 @@ impl Store {
             }
             q.push(")");
             let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(p).await?;
-            Ok(rows.into_iter().map(|(id, body)| (id, Arc::from(body))).collect())
+            Ok(rows
+                .into_iter()
+                .map(|(id, body)| (id, Arc::from(body)))
+                .collect())
         })
     }
 
@@ -232,14 +241,15 @@ impl Store {
         }
         let now = self.now();
         let key_share = self.key_share();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let mut tx = p.begin_redoable().await?;
             // A delivery may have gone while it was attempted (its hook or repository deleted):
             // its attempt is not recorded, and the rest of the batch is.
             let attempts: Vec<&AttemptRecord> = if attempts.is_empty() {
                 Vec::new()
             } else {
-                let mut q = sqlx::QueryBuilder::new("SELECT id FROM webhook_deliveries WHERE id IN (");
+                let mut q =
+                    sqlx::QueryBuilder::new("SELECT id FROM webhook_deliveries WHERE id IN (");
                 let mut list = q.separated(", ");
                 for a in attempts {
                     list.push_bind(a.attempt.delivery_id);
@@ -247,19 +257,32 @@ impl Store {
                 q.push(")");
                 // On PostgreSQL, held until commit: a delete waits instead of breaking the insert.
                 q.push(key_share);
-                let live: std::collections::HashSet<i64> =
-                    q.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
-                attempts.iter().filter(|a| live.contains(&a.attempt.delivery_id)).collect()
+                let live: std::collections::HashSet<i64> = q
+                    .build_query_scalar()
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .collect();
+                attempts
+                    .iter()
+                    .filter(|a| live.contains(&a.attempt.delivery_id))
+                    .collect()
             };
             if !attempts.is_empty() {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO webhook_attempts (delivery_id, number, request_uuid, started_at, duration_ms,
                      request_headers, response_status, response_headers, response_body, error) ");
                 q.push_values(attempts.iter().map(|r| &r.attempt), |mut row, a| {
-                    row.push_bind(a.delivery_id).push_bind(a.number).push_bind(&a.request_uuid)
-                        .push_bind(a.started_at).push_bind(a.duration_ms).push_bind(&a.request_headers)
-                        .push_bind(a.response_status).push_bind(&a.response_headers)
-                        .push_bind(&a.response_body).push_bind(&a.error);
+                    row.push_bind(a.delivery_id)
+                        .push_bind(a.number)
+                        .push_bind(&a.request_uuid)
+                        .push_bind(a.started_at)
+                        .push_bind(a.duration_ms)
+                        .push_bind(&a.request_headers)
+                        .push_bind(a.response_status)
+                        .push_bind(&a.response_headers)
+                        .push_bind(&a.response_body)
+                        .push_bind(&a.error);
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -270,7 +293,8 @@ impl Store {
                 .filter_map(|r| r.ordered.clone())
                 .collect();
             // Successes with the same status (nearly all of them) are one statement.
-            let mut succeeded: std::collections::BTreeMap<Option<i64>, Vec<&Attempt>> = Default::default();
+            let mut succeeded: std::collections::BTreeMap<Option<i64>, Vec<&Attempt>> =
+                Default::default();
             for r in &attempts {
                 let a = &r.attempt;
                 let (state, next, completed) = match r.outcome {
@@ -284,10 +308,17 @@ impl Store {
                 };
                 sqlx::query(
                     "UPDATE webhook_deliveries SET state = $1, attempts = $2, next_attempt_at = $3,
-                     completed_at = $4, last_status = $5, last_error = $6 WHERE id = $7")
-                    .bind(state).bind(a.number).bind(next).bind(completed)
-                    .bind(a.response_status).bind(&a.error).bind(a.delivery_id)
-                    .execute(&mut *tx).await?;
+                     completed_at = $4, last_status = $5, last_error = $6 WHERE id = $7",
+                )
+                .bind(state)
+                .bind(a.number)
+                .bind(next)
+                .bind(completed)
+                .bind(a.response_status)
+                .bind(&a.error)
+                .bind(a.delivery_id)
+                .execute(&mut *tx)
+                .await?;
             }
             for (status, group) in succeeded {
                 let mut q = sqlx::QueryBuilder::new(
@@ -311,7 +342,10 @@ impl Store {
                         sqlx::query("UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = $1 WHERE id = $2")
                             .bind(*at).bind(*delivery_id).execute(&mut *tx).await?;
                     }
-                    Skipped::GiveUp { delivery_id, reason } => {
+                    Skipped::GiveUp {
+                        delivery_id,
+                        reason,
+                    } => {
                         let ordered: Option<(String, i64)> = sqlx::query_as(
                             "UPDATE webhook_deliveries SET state = 'failed', completed_at = $1, last_error = $2 WHERE id = $3
                              RETURNING subscriber_kind, subscriber_id, ordered")
@@ -337,13 +371,20 @@ impl Store {
         start: i64,
         limit: i64,
     ) -> StoreResult<Vec<Delivery>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Vec<Delivery> = sqlx::query_as(&format!(
                 "{DELIVERY_SELECT} WHERE d.subscriber_kind = $1 AND d.subscriber_id = $2
                  AND ($3 IS NULL OR d.state = $3) AND ($4 IS NULL OR d.created_at >= $4)
-                 ORDER BY d.id DESC LIMIT $5 OFFSET $6"))
-                .bind(kind).bind(subscriber_id).bind(state).bind(since).bind(limit).bind(start)
-                .fetch_all(p).await?;
+                 ORDER BY d.id DESC LIMIT $5 OFFSET $6"
+            ))
+            .bind(kind)
+            .bind(subscriber_id)
+            .bind(state)
+            .bind(since)
+            .bind(limit)
+            .bind(start)
+            .fetch_all(p)
+            .await?;
             Ok(v)
         })
     }
@@ -355,13 +396,15 @@ impl Store {
         subscriber_id: i64,
         id: i64,
     ) -> StoreResult<Option<(Delivery, String, Vec<Attempt>)>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let d: Option<Delivery> = sqlx::query_as(&format!(
                 "{DELIVERY_SELECT} WHERE d.id = $1 AND d.subscriber_kind = $2 AND d.subscriber_id = $3"))
                 .bind(id).bind(kind).bind(subscriber_id).fetch_optional(p).await?;
             let Some(d) = d else { return Ok(None) };
             let payload: String = sqlx::query_scalar("SELECT payload FROM events WHERE id = $1")
-                .bind(d.event_id).fetch_one(p).await?;
+                .bind(d.event_id)
+                .fetch_one(p)
+                .await?;
             let attempts: Vec<Attempt> = sqlx::query_as(
                 "SELECT delivery_id, number, request_uuid, started_at, duration_ms, request_headers,
                  response_status, response_headers, response_body, error
@@ -375,7 +418,7 @@ impl Store {
     /// `Duplicate` when it is still queued.
     pub async fn redeliver(&self, kind: &str, subscriber_id: i64, id: i64) -> StoreResult<()> {
         let now = self.now();
-        let changed = on_writer!(self, p => {
+        let changed = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let ordered: Option<bool> = sqlx::query_scalar(&format!(
                 "UPDATE webhook_deliveries SET state = {QUEUED}, next_attempt_at = $1, completed_at = NULL
@@ -406,7 +449,7 @@ impl Store {
         since: i64,
     ) -> StoreResult<u64> {
         let now = self.now();
-        let n = on_writer!(self, p => {
+        let n = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let ordered: Vec<bool> = sqlx::query_scalar(&format!(
                 "UPDATE webhook_deliveries SET state = {QUEUED}, next_attempt_at = $1, completed_at = NULL
@@ -428,7 +471,7 @@ impl Store {
     /// Forgets finished deliveries (with their attempts) and dispatched events older than
     /// `before`. Queued deliveries and their events are kept whatever their age.
     pub async fn purge_delivery_history(&self, before: i64) -> StoreResult<(u64, u64)> {
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             sqlx::query(
                 "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries
@@ -439,8 +482,12 @@ impl Store {
                 .bind(before).execute(&mut *tx).await?.rows_affected();
             let e = sqlx::query(
                 "DELETE FROM events WHERE dispatched_at IS NOT NULL AND at < $1
-                 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = events.id)")
-                .bind(before).execute(&mut *tx).await?.rows_affected();
+                 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = events.id)",
+            )
+            .bind(before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             tx.commit().await?;
             Ok((d, e))
         })
@@ -448,7 +495,7 @@ impl Store {
 
     /// How many deliveries are queued (waiting, pending or being sent): for tests and the benchmark.
     pub async fn queued_deliveries(&self) -> StoreResult<i64> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let n: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM webhook_deliveries WHERE state IN ('waiting', 'pending', 'sending')")
                 .fetch_one(p).await?;

@@ -76,14 +76,19 @@ impl Store {
         subscriber_id: i64,
         since: i64,
     ) -> StoreResult<Vec<OutcomeCount>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let rows: Vec<OutcomeCount> = sqlx::query_as(&format!(
                 "SELECT e.event_key, {OUTCOME_SQL} AS outcome, COUNT(*) AS count
                  FROM webhook_deliveries d JOIN webhook_attempts a ON a.delivery_id = d.id
                  JOIN events e ON e.id = d.event_id
                  WHERE d.subscriber_kind = $1 AND d.subscriber_id = $2 AND a.started_at >= $3
-                 GROUP BY e.event_key, {OUTCOME_SQL} ORDER BY e.event_key"))
-                .bind(kind).bind(subscriber_id).bind(since).fetch_all(p).await?;
+                 GROUP BY e.event_key, {OUTCOME_SQL} ORDER BY e.event_key"
+            ))
+            .bind(kind)
+            .bind(subscriber_id)
+            .bind(since)
+            .fetch_all(p)
+            .await?;
             Ok(rows)
         })
     }
@@ -109,9 +114,13 @@ impl Store {
         }
         // Attempts are written as they finish: the highest id is the latest.
         sql.push_str(" ORDER BY a.id DESC LIMIT 1");
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let row: Option<Invocation> = sqlx::query_as(&sql)
-                .bind(kind).bind(subscriber_id).bind(event_key).fetch_optional(p).await?;
+                .bind(kind)
+                .bind(subscriber_id)
+                .bind(event_key)
+                .fetch_optional(p)
+                .await?;
             Ok(row)
         })
     }

@@ -172,7 +172,7 @@ impl Store {
         lease_until: i64,
     ) -> StoreResult<super::DueDelivery> {
         let now = self.now();
-        let id = on_writer!(self, p => {
+        let id = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let event: i64 = sqlx::query_scalar(
                 "INSERT INTO events (uuid, at, event_key, payload, dispatched_at) VALUES ($1, $2, $3, $4, $2) RETURNING id")
@@ -205,13 +205,19 @@ impl Store {
         n: usize,
     ) -> StoreResult<()> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO events (uuid, at, event_key, project_id, repo_id, payload) ");
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO events (uuid, at, event_key, project_id, repo_id, payload) ",
+                );
                 q.push_values(chunk, |mut row, _| {
-                    row.push_bind(new_event_id()).push_bind(now).push_bind(key)
-                        .push_bind(project_id).push_bind(repo_id).push_bind(payload);
+                    row.push_bind(new_event_id())
+                        .push_bind(now)
+                        .push_bind(key)
+                        .push_bind(project_id)
+                        .push_bind(repo_id)
+                        .push_bind(payload);
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -223,10 +229,13 @@ impl Store {
 
     /// Events of one repository, oldest first (tests and diagnostics).
     pub async fn events_of_repository(&self, repo_id: i64) -> StoreResult<Vec<StoredEvent>> {
-        super::on_pool!(self, p => {
+        super::on_pool!(self, |p| {
             let rows: Vec<StoredEvent> = sqlx::query_as(
-                "SELECT uuid, event_key, payload FROM events WHERE repo_id = $1 ORDER BY id")
-                .bind(repo_id).fetch_all(p).await?;
+                "SELECT uuid, event_key, payload FROM events WHERE repo_id = $1 ORDER BY id",
+            )
+            .bind(repo_id)
+            .fetch_all(p)
+            .await?;
             Ok(rows)
         })
     }

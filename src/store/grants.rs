@@ -112,7 +112,7 @@ impl Store {
         if let Some(hit) = self.cache.grants.get(&user_id, generation, now) {
             return Ok(hit);
         }
-        let grants: Vec<ScopedGrant> = on_pool!(self, p => {
+        let grants: Vec<ScopedGrant> = on_pool!(self, |p| {
             let rows: Vec<Row> = sqlx::query_as(
                 "SELECT scope, permission, project_id, repo_id FROM grants
                  WHERE account_id = $1
@@ -121,8 +121,11 @@ impl Store {
                 .bind(user_id).fetch_all(p).await?;
             rows.into_iter()
                 .filter_map(|r| {
-                    Grant::parse(&r.scope, &r.permission)
-                        .map(|grant| ScopedGrant { grant, project_id: r.project_id, repo_id: r.repo_id })
+                    Grant::parse(&r.scope, &r.permission).map(|grant| ScopedGrant {
+                        grant,
+                        project_id: r.project_id,
+                        repo_id: r.repo_id,
+                    })
                 })
                 .collect()
         });
@@ -144,9 +147,13 @@ impl Store {
     ) -> StoreResult<Guarded> {
         let (scope, target_id, project_id, repo_id) = target.parts();
         let lock = self.for_update();
-        let done = on_writer!(self, p => {
+        let done = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
-            let before = if keep.is_some() { lock_sys_admins!(tx, lock) } else { 0 };
+            let before = if keep.is_some() {
+                lock_sys_admins!(tx, lock)
+            } else {
+                0
+            };
             sqlx::query(
                 "INSERT INTO grants (scope, target_id, project_id, repo_id, account_id, permission)
                  VALUES ($1, $2, $3, $4, $5, $6)
@@ -169,11 +176,21 @@ impl Store {
     ) -> StoreResult<Guarded<bool>> {
         let (scope, target_id, _, _) = target.parts();
         let lock = self.for_update();
-        let done = on_writer!(self, p => {
+        let done = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
-            let before = if keep.is_some() { lock_sys_admins!(tx, lock) } else { 0 };
-            let r = sqlx::query("DELETE FROM grants WHERE scope = $1 AND target_id = $2 AND account_id = $3")
-                .bind(scope).bind(target_id).bind(account_id).execute(&mut *tx).await?;
+            let before = if keep.is_some() {
+                lock_sys_admins!(tx, lock)
+            } else {
+                0
+            };
+            let r = sqlx::query(
+                "DELETE FROM grants WHERE scope = $1 AND target_id = $2 AND account_id = $3",
+            )
+            .bind(scope)
+            .bind(target_id)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
             match commit_if_kept!(tx, keep, before) {
                 Guarded::Done(()) => Guarded::Done(r.rows_affected() > 0),
                 Guarded::Refused => Guarded::Refused,
@@ -190,7 +207,7 @@ impl Store {
         kind: &str,
     ) -> StoreResult<Vec<GrantHolder>> {
         let (scope, target_id, _, _) = target.parts();
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Vec<GrantHolder> = sqlx::query_as(
                 "SELECT a.id AS account_id, a.kind, a.slug, a.display_name, a.email, a.active, g.permission
                  FROM grants g JOIN accounts a ON a.id = g.account_id

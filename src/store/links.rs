@@ -112,11 +112,13 @@ const TOKEN_COLUMNS: &str = "link_id, user_id, access_encrypted, refresh_encrypt
 impl Store {
     /// This server's stable identity in its manifest, created on first use.
     pub async fn server_id(&self, fresh: &str) -> StoreResult<String> {
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             sqlx::query("INSERT INTO server_settings (name, value) VALUES ('server_id', $1) ON CONFLICT (name) DO NOTHING")
                 .bind(fresh).execute(p).await?;
-            let v: String = sqlx::query_scalar("SELECT value FROM server_settings WHERE name = 'server_id'")
-                .fetch_one(p).await?;
+            let v: String =
+                sqlx::query_scalar("SELECT value FROM server_settings WHERE name = 'server_id'")
+                    .fetch_one(p)
+                    .await?;
             Ok(v)
         })
     }
@@ -126,7 +128,7 @@ impl Store {
         let o = f.outgoing.clone().unwrap_or_default();
         let has_out = f.outgoing.is_some();
         let opt = |s: &str| has_out.then(|| s.to_string());
-        let r = on_writer!(self, p => {
+        let r = on_writer!(self, |p| {
             let l: AppLink = sqlx::query_as(&format!(
                 "INSERT INTO app_links (link_id, name, url, type_id, app_name, app_version, incoming_client, out_preset, out_client_id, out_secret_encrypted, out_authorize_url, out_token_url, out_scopes, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING {LINK_COLUMNS}"))
@@ -145,7 +147,7 @@ impl Store {
         let o = f.outgoing.clone().unwrap_or_default();
         let has_out = f.outgoing.is_some();
         let opt = |s: &str| has_out.then(|| s.to_string());
-        let r = on_writer!(self, p => {
+        let r = on_writer!(self, |p| {
             let l: AppLink = sqlx::query_as(&format!(
                 "UPDATE app_links SET name = $1, url = $2, type_id = $3, app_name = $4, app_version = $5, incoming_client = $6,
                    out_preset = $7, out_client_id = $8, out_secret_encrypted = $9, out_authorize_url = $10, out_token_url = $11, out_scopes = $12,
@@ -161,17 +163,24 @@ impl Store {
     }
 
     pub async fn list_links(&self) -> StoreResult<Vec<AppLink>> {
-        on_pool!(self, p => {
-            let v: Vec<AppLink> = sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM app_links ORDER BY name"))
-                .fetch_all(p).await?;
+        on_pool!(self, |p| {
+            let v: Vec<AppLink> = sqlx::query_as(&format!(
+                "SELECT {LINK_COLUMNS} FROM app_links ORDER BY name"
+            ))
+            .fetch_all(p)
+            .await?;
             Ok(v)
         })
     }
 
     pub async fn find_link(&self, link_id: &str) -> StoreResult<Option<AppLink>> {
-        on_pool!(self, p => {
-            let v: Option<AppLink> = sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM app_links WHERE link_id = $1"))
-                .bind(link_id).fetch_optional(p).await?;
+        on_pool!(self, |p| {
+            let v: Option<AppLink> = sqlx::query_as(&format!(
+                "SELECT {LINK_COLUMNS} FROM app_links WHERE link_id = $1"
+            ))
+            .bind(link_id)
+            .fetch_optional(p)
+            .await?;
             Ok(v)
         })
     }
@@ -190,9 +199,13 @@ impl Store {
     }
 
     pub async fn find_link_by_id(&self, id: i64) -> StoreResult<Option<AppLink>> {
-        on_pool!(self, p => {
-            let v: Option<AppLink> = sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM app_links WHERE id = $1"))
-                .bind(id).fetch_optional(p).await?;
+        on_pool!(self, |p| {
+            let v: Option<AppLink> = sqlx::query_as(&format!(
+                "SELECT {LINK_COLUMNS} FROM app_links WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(p)
+            .await?;
             Ok(v)
         })
     }
@@ -200,7 +213,7 @@ impl Store {
     /// Keeps the result of a Test connection; returns the link as it now is.
     pub async fn set_link_status(&self, id: i64, status_json: &str) -> StoreResult<AppLink> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let l: AppLink = sqlx::query_as(&format!(
                 "UPDATE app_links SET last_status = $1, last_checked_at = $2 WHERE id = $3 RETURNING {LINK_COLUMNS}"))
                 .bind(status_json).bind(now).bind(id).fetch_one(p).await?;
@@ -212,13 +225,22 @@ impl Store {
     /// every user's tokens at the remote, in one transaction. Returns how many users had
     /// connected their account through it.
     pub async fn delete_link(&self, link: &AppLink) -> StoreResult<i64> {
-        let connected = on_writer!(self, p => {
+        let connected = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_link_tokens WHERE link_id = $1")
-                .bind(link.id).fetch_one(&mut *tx).await?;
-            sqlx::query("DELETE FROM app_links WHERE id = $1").bind(link.id).execute(&mut *tx).await?;
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM app_link_tokens WHERE link_id = $1")
+                    .bind(link.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            sqlx::query("DELETE FROM app_links WHERE id = $1")
+                .bind(link.id)
+                .execute(&mut *tx)
+                .await?;
             if let Some(c) = link.incoming_client {
-                sqlx::query("DELETE FROM oauth_clients WHERE id = $1").bind(c).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM oauth_clients WHERE id = $1")
+                    .bind(c)
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             n
@@ -237,7 +259,7 @@ impl Store {
         scope: Option<&str>,
     ) -> StoreResult<()> {
         let now = self.now();
-        let r = on_writer!(self, p => {
+        let r = on_writer!(self, |p| {
             sqlx::query(
                 "INSERT INTO app_link_tokens (link_id, user_id, access_encrypted, refresh_encrypted, expires_at, scope, status, connected_at)
                  VALUES ($1, $2, $3, $4, $5, $6, 'connected', $7)
@@ -262,7 +284,7 @@ impl Store {
         expires_at: Option<i64>,
     ) -> StoreResult<()> {
         let now = self.now();
-        let r = on_writer!(self, p => {
+        let r = on_writer!(self, |p| {
             sqlx::query(
                 "UPDATE app_link_tokens SET access_encrypted = $1, refresh_encrypted = COALESCE($2, refresh_encrypted),
                    expires_at = $3, refreshed_at = $4, status = 'connected' WHERE link_id = $5 AND user_id = $6")
@@ -275,9 +297,14 @@ impl Store {
     }
 
     pub async fn mark_link_token_revoked(&self, link: i64, user: i64) -> StoreResult<()> {
-        let r = on_writer!(self, p => {
-            sqlx::query("UPDATE app_link_tokens SET status = 'revoked' WHERE link_id = $1 AND user_id = $2")
-                .bind(link).bind(user).execute(p).await?;
+        let r = on_writer!(self, |p| {
+            sqlx::query(
+                "UPDATE app_link_tokens SET status = 'revoked' WHERE link_id = $1 AND user_id = $2",
+            )
+            .bind(link)
+            .bind(user)
+            .execute(p)
+            .await?;
             Ok(())
         });
         self.invalidate().await;
@@ -285,9 +312,12 @@ impl Store {
     }
 
     pub async fn delete_link_token(&self, link: i64, user: i64) -> StoreResult<bool> {
-        let r = on_writer!(self, p => {
+        let r = on_writer!(self, |p| {
             let r = sqlx::query("DELETE FROM app_link_tokens WHERE link_id = $1 AND user_id = $2")
-                .bind(link).bind(user).execute(p).await?;
+                .bind(link)
+                .bind(user)
+                .execute(p)
+                .await?;
             Ok(r.rows_affected() > 0)
         });
         self.invalidate().await;
@@ -300,9 +330,14 @@ impl Store {
         if let Some(hit) = self.cache.link_tokens.get(&(link, user), generation, now) {
             return Ok(hit);
         }
-        let found: Option<LinkToken> = on_pool!(self, p => {
-            sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE link_id = $1 AND user_id = $2"))
-                .bind(link).bind(user).fetch_optional(p).await?
+        let found: Option<LinkToken> = on_pool!(self, |p| {
+            sqlx::query_as(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE link_id = $1 AND user_id = $2"
+            ))
+            .bind(link)
+            .bind(user)
+            .fetch_optional(p)
+            .await?
         });
         self.cache
             .link_tokens
@@ -312,17 +347,25 @@ impl Store {
 
     /// Everyone's tokens at one link's remote.
     pub async fn link_tokens_of(&self, link: i64) -> StoreResult<Vec<LinkToken>> {
-        on_pool!(self, p => {
-            let v: Vec<LinkToken> = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE link_id = $1"))
-                .bind(link).fetch_all(p).await?;
+        on_pool!(self, |p| {
+            let v: Vec<LinkToken> = sqlx::query_as(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE link_id = $1"
+            ))
+            .bind(link)
+            .fetch_all(p)
+            .await?;
             Ok(v)
         })
     }
 
     pub async fn user_link_tokens(&self, user: i64) -> StoreResult<Vec<LinkToken>> {
-        on_pool!(self, p => {
-            let v: Vec<LinkToken> = sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE user_id = $1"))
-                .bind(user).fetch_all(p).await?;
+        on_pool!(self, |p| {
+            let v: Vec<LinkToken> = sqlx::query_as(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE user_id = $1"
+            ))
+            .bind(user)
+            .fetch_all(p)
+            .await?;
             Ok(v)
         })
     }
@@ -334,8 +377,11 @@ impl Store {
         expires_at: i64,
     ) -> StoreResult<()> {
         let now = self.now();
-        on_writer!(self, p => {
-            sqlx::query("DELETE FROM app_link_flows WHERE expires_at < $1").bind(now).execute(p).await?;
+        on_writer!(self, |p| {
+            sqlx::query("DELETE FROM app_link_flows WHERE expires_at < $1")
+                .bind(now)
+                .execute(p)
+                .await?;
             sqlx::query("INSERT INTO app_link_flows (state_hash, link_id, user_id, purpose, verifier_encrypted, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(state_hash).bind(f.link_id).bind(f.user_id).bind(&f.purpose).bind(&f.verifier_encrypted).bind(expires_at)
                 .execute(p).await?;
@@ -346,7 +392,7 @@ impl Store {
     /// Takes a pending flow: single use, and only while it has not expired.
     pub async fn take_link_flow(&self, state_hash: &str) -> StoreResult<Option<LinkFlow>> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let v: Option<LinkFlow> = sqlx::query_as(
                 "DELETE FROM app_link_flows WHERE state_hash = $1 AND expires_at >= $2 RETURNING link_id, user_id, purpose, verifier_encrypted")
                 .bind(state_hash).bind(now).fetch_optional(p).await?;
@@ -355,7 +401,7 @@ impl Store {
     }
 
     pub async fn create_pairing(&self, p_: &Pairing) -> StoreResult<()> {
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             sqlx::query("INSERT INTO app_link_pairings (pairing_id, secret_encrypted, link_id, peer_url, scope, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(&p_.pairing_id).bind(&p_.secret_encrypted).bind(p_.link_id).bind(&p_.peer_url).bind(&p_.scope).bind(p_.expires_at)
                 .execute(p).await?;
@@ -364,7 +410,7 @@ impl Store {
     }
 
     pub async fn find_pairing(&self, pairing_id: &str) -> StoreResult<Option<Pairing>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Option<Pairing> = sqlx::query_as(
                 "SELECT pairing_id, secret_encrypted, link_id, peer_url, scope, expires_at, used_at FROM app_link_pairings WHERE pairing_id = $1")
                 .bind(pairing_id).fetch_optional(p).await?;
@@ -375,7 +421,7 @@ impl Store {
     /// Marks a pairing used; `false` when it was already used or has expired (single use).
     pub async fn use_pairing(&self, pairing_id: &str) -> StoreResult<bool> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let r = sqlx::query("UPDATE app_link_pairings SET used_at = $1 WHERE pairing_id = $2 AND used_at IS NULL AND expires_at >= $1")
                 .bind(now).bind(pairing_id).execute(p).await?;
             Ok(r.rows_affected() == 1)

@@ -117,7 +117,7 @@ type AuthCache = cache::Cache<
 
 /// Runs `$body` with `$p` bound to the concrete pool; the body is compiled once per backend.
 macro_rules! on_pool {
-    ($store:expr, $p:ident => $body:expr) => {
+    ($store:expr, |$p:ident| $body:expr) => {
         match &$store.db {
             $crate::store::Db::Sqlite($p, _) => $body,
             $crate::store::Db::Postgres($p) => $body,
@@ -128,7 +128,7 @@ pub(crate) use on_pool;
 
 /// Like `on_pool!`, for bodies that write: on SQLite they run on the single writer connection.
 macro_rules! on_writer {
-    ($store:expr, $p:ident => $body:expr) => {
+    ($store:expr, |$p:ident| $body:expr) => {
         match &$store.db {
             $crate::store::Db::Sqlite(_, $p) => $body,
             $crate::store::Db::Postgres($p) => $body,
@@ -284,14 +284,18 @@ impl Store {
 
     /// Readiness: the database answers.
     pub async fn ping(&self) -> StoreResult<()> {
-        on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()).map_err(Into::into))
+        on_pool!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|_| ())
+            .map_err(Into::into))
     }
 
     pub async fn close(&self) {
         if let Db::Sqlite(_, w) = &self.db {
             w.close().await;
         }
-        on_pool!(self, p => p.close().await)
+        on_pool!(self, |p| p.close().await)
     }
 
     /// What a claim query appends to lock the rows it picks and skip those another node holds.

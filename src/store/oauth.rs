@@ -79,9 +79,14 @@ impl Store {
         client: i64,
         user_id: i64,
     ) -> StoreResult<Option<String>> {
-        on_pool!(self, p => {
-            let v: Option<String> = sqlx::query_scalar("SELECT scope FROM oauth_consents WHERE client_id = $1 AND user_id = $2")
-                .bind(client).bind(user_id).fetch_optional(p).await?;
+        on_pool!(self, |p| {
+            let v: Option<String> = sqlx::query_scalar(
+                "SELECT scope FROM oauth_consents WHERE client_id = $1 AND user_id = $2",
+            )
+            .bind(client)
+            .bind(user_id)
+            .fetch_optional(p)
+            .await?;
             Ok(v)
         })
     }
@@ -99,7 +104,7 @@ impl Store {
         expires_at: i64,
     ) -> StoreResult<i64> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let grant: i64 = sqlx::query_scalar(
                 "INSERT INTO oauth_grants (client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
@@ -131,7 +136,7 @@ impl Store {
             user_active: bool,
         }
         let now = self.now();
-        let row: Option<Row> = on_writer!(self, p => {
+        let row: Option<Row> = on_writer!(self, |p| {
             sqlx::query_as(
                 "UPDATE oauth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL
                  RETURNING grant_id, (SELECT client_id FROM oauth_grants WHERE id = grant_id) AS client_id,
@@ -151,8 +156,11 @@ impl Store {
                 user_active: r.user_active,
             });
         }
-        let used: Option<i64> = on_pool!(self, p => {
-            sqlx::query_scalar("SELECT grant_id FROM oauth_codes WHERE code_hash = $1").bind(code_hash).fetch_optional(p).await?
+        let used: Option<i64> = on_pool!(self, |p| {
+            sqlx::query_scalar("SELECT grant_id FROM oauth_codes WHERE code_hash = $1")
+                .bind(code_hash)
+                .fetch_optional(p)
+                .await?
         });
         Ok(match used {
             Some(grant_id) => Redeemed::Replayed { grant_id },
@@ -188,7 +196,7 @@ impl Store {
             scope: String,
         }
         let now = self.now();
-        let fresh: Option<Row> = on_writer!(self, p => {
+        let fresh: Option<Row> = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let row: Option<Row> = sqlx::query_as(
                 "UPDATE oauth_tokens SET rotated_at = $1
@@ -213,12 +221,15 @@ impl Store {
                 scope: r.scope,
             });
         }
-        let seen: Option<(i64, bool, bool)> = on_pool!(self, p => {
+        let seen: Option<(i64, bool, bool)> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT t.grant_id, t.rotated_at IS NOT NULL, a.active FROM oauth_tokens t
                  JOIN oauth_grants g ON g.id = t.grant_id JOIN accounts a ON a.id = g.user_id
-                 WHERE t.token_hash = $1 AND t.kind = 'refresh'")
-                .bind(token_hash).fetch_optional(p).await?
+                 WHERE t.token_hash = $1 AND t.kind = 'refresh'",
+            )
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await?
         });
         match seen {
             Some((grant_id, true, _)) => Ok(Rotated::Reused { grant_id }),
@@ -230,10 +241,15 @@ impl Store {
     /// Ends a grant and every token issued on it.
     pub async fn revoke_oauth_grant(&self, grant_id: i64) -> StoreResult<()> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
-            sqlx::query("UPDATE oauth_grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now).bind(grant_id).execute(&mut *tx).await?;
+            sqlx::query(
+                "UPDATE oauth_grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(grant_id)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("UPDATE oauth_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL")
                 .bind(now).bind(grant_id).execute(&mut *tx).await?;
             tx.commit().await?;
@@ -244,9 +260,14 @@ impl Store {
 
     pub async fn revoke_oauth_token(&self, token_id: i64) -> StoreResult<()> {
         let now = self.now();
-        on_writer!(self, p => {
-            sqlx::query("UPDATE oauth_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now).bind(token_id).execute(p).await?;
+        on_writer!(self, |p| {
+            sqlx::query(
+                "UPDATE oauth_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(token_id)
+            .execute(p)
+            .await?;
         });
         self.invalidate().await;
         Ok(())
@@ -265,7 +286,7 @@ impl Store {
             Some(hit) => hit,
             None => {
                 let targeted = self.cache.targeted();
-                let fetched: Option<OAuthToken> = on_pool!(self, p => {
+                let fetched: Option<OAuthToken> = on_pool!(self, |p| {
                     sqlx::query_as(&format!(
                         "{TOKEN_SELECT} WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.rotated_at IS NULL
                          AND g.revoked_at IS NULL AND a.active"))
@@ -304,8 +325,12 @@ impl Store {
             }
             touched.insert(grant_id, now);
         }
-        on_writer!(self, p => {
-            sqlx::query("UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2").bind(now).bind(grant_id).execute(p).await?;
+        on_writer!(self, |p| {
+            sqlx::query("UPDATE oauth_grants SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(grant_id)
+                .execute(p)
+                .await?;
             Ok(())
         })
     }
@@ -313,7 +338,7 @@ impl Store {
     /// The applications a user has authorized and not revoked, one row per client.
     pub async fn authorized_apps(&self, user_id: i64) -> StoreResult<Vec<AuthorizedApp>> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Vec<AuthorizedApp> = sqlx::query_as(
                 "SELECT c.client_id, c.name, MAX(g.scope) AS scope, MIN(g.created_at) AS granted_at, MAX(g.last_used_at) AS last_used_at
                  FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_id
@@ -329,7 +354,7 @@ impl Store {
     /// Revokes everything a user granted a client, and forgets the consent.
     pub async fn revoke_client_for_user(&self, client: i64, user_id: i64) -> StoreResult<u64> {
         let now = self.now();
-        let n = on_writer!(self, p => {
+        let n = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let r = sqlx::query("UPDATE oauth_grants SET revoked_at = $1 WHERE client_id = $2 AND user_id = $3 AND revoked_at IS NULL")
                 .bind(now).bind(client).bind(user_id).execute(&mut *tx).await?;
@@ -338,7 +363,10 @@ impl Store {
                  AND grant_id IN (SELECT id FROM oauth_grants WHERE client_id = $2 AND user_id = $3)")
                 .bind(now).bind(client).bind(user_id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM oauth_consents WHERE client_id = $1 AND user_id = $2")
-                .bind(client).bind(user_id).execute(&mut *tx).await?;
+                .bind(client)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             r.rows_affected()
         });
@@ -349,8 +377,11 @@ impl Store {
 
 impl Store {
     pub async fn grant_scope(&self, grant_id: i64) -> StoreResult<String> {
-        on_pool!(self, p => {
-            let s: String = sqlx::query_scalar("SELECT scope FROM oauth_grants WHERE id = $1").bind(grant_id).fetch_one(p).await?;
+        on_pool!(self, |p| {
+            let s: String = sqlx::query_scalar("SELECT scope FROM oauth_grants WHERE id = $1")
+                .bind(grant_id)
+                .fetch_one(p)
+                .await?;
             Ok(s)
         })
     }

@@ -37,7 +37,7 @@ impl Store {
         scope: &str,
     ) -> StoreResult<OAuthClient> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let c: OAuthClient = sqlx::query_as(&format!(
                 "INSERT INTO oauth_clients (client_id, name, confidential, secret_hash, secret_encrypted, redirects, scope, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {CLIENT_COLUMNS}"))
@@ -48,9 +48,12 @@ impl Store {
     }
 
     pub async fn list_oauth_clients(&self) -> StoreResult<Vec<OAuthClient>> {
-        on_pool!(self, p => {
-            let v: Vec<OAuthClient> = sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients ORDER BY name"))
-                .fetch_all(p).await?;
+        on_pool!(self, |p| {
+            let v: Vec<OAuthClient> = sqlx::query_as(&format!(
+                "SELECT {CLIENT_COLUMNS} FROM oauth_clients ORDER BY name"
+            ))
+            .fetch_all(p)
+            .await?;
             Ok(v)
         })
     }
@@ -65,9 +68,13 @@ impl Store {
         {
             return Ok(hit);
         }
-        let found: Option<OAuthClient> = on_pool!(self, p => {
-            sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1"))
-                .bind(client_id).fetch_optional(p).await?
+        let found: Option<OAuthClient> = on_pool!(self, |p| {
+            sqlx::query_as(&format!(
+                "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE client_id = $1"
+            ))
+            .bind(client_id)
+            .fetch_optional(p)
+            .await?
         });
         self.cache
             .clients
@@ -76,9 +83,13 @@ impl Store {
     }
 
     pub async fn find_oauth_client_by_id(&self, id: i64) -> StoreResult<Option<OAuthClient>> {
-        on_pool!(self, p => {
-            let v: Option<OAuthClient> = sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = $1"))
-                .bind(id).fetch_optional(p).await?;
+        on_pool!(self, |p| {
+            let v: Option<OAuthClient> = sqlx::query_as(&format!(
+                "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(p)
+            .await?;
             Ok(v)
         })
     }
@@ -91,7 +102,7 @@ impl Store {
         scope: &str,
     ) -> StoreResult<OAuthClient> {
         let now = self.now();
-        let c = on_writer!(self, p => {
+        let c = on_writer!(self, |p| {
             let c: OAuthClient = sqlx::query_as(&format!(
                 "UPDATE oauth_clients SET name = $1, redirects = $2, scope = $3, updated_at = $4 WHERE id = $5 RETURNING {CLIENT_COLUMNS}"))
                 .bind(name).bind(redirects.join("\n")).bind(scope).bind(now).bind(id).fetch_one(p).await?;
@@ -109,7 +120,7 @@ impl Store {
         secret_encrypted: &str,
     ) -> StoreResult<OAuthClient> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let c: OAuthClient = sqlx::query_as(&format!(
                 "UPDATE oauth_clients SET secret_hash = $1, secret_encrypted = $2, updated_at = $3 WHERE id = $4 AND confidential
                  RETURNING {CLIENT_COLUMNS}"))
@@ -121,8 +132,11 @@ impl Store {
 
     /// Deletes a client with every grant, code and token it holds.
     pub async fn delete_oauth_client(&self, id: i64) -> StoreResult<bool> {
-        let deleted = on_writer!(self, p => {
-            let r = sqlx::query("DELETE FROM oauth_clients WHERE id = $1").bind(id).execute(p).await?;
+        let deleted = on_writer!(self, |p| {
+            let r = sqlx::query("DELETE FROM oauth_clients WHERE id = $1")
+                .bind(id)
+                .execute(p)
+                .await?;
             r.rows_affected() > 0
         });
         self.invalidate().await;
@@ -144,7 +158,7 @@ impl Store {
     /// Users holding live tokens of a client.
     pub async fn client_grants(&self, client: i64) -> StoreResult<Vec<ClientGrant>> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Vec<ClientGrant> = sqlx::query_as(
                 "SELECT a.slug, a.display_name, MAX(g.scope) AS scope, MIN(g.created_at) AS granted_at, MAX(g.last_used_at) AS last_used_at
                  FROM oauth_grants g JOIN accounts a ON a.id = g.user_id
@@ -160,13 +174,16 @@ impl Store {
     /// Revokes every grant of a client, for every user; consents are forgotten too.
     pub async fn revoke_client_grants(&self, client: i64) -> StoreResult<()> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE oauth_grants SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
                 .bind(now).bind(client).execute(&mut *tx).await?;
             sqlx::query("UPDATE oauth_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM oauth_grants WHERE client_id = $2)")
                 .bind(now).bind(client).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM oauth_consents WHERE client_id = $1").bind(client).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM oauth_consents WHERE client_id = $1")
+                .bind(client)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
         });
         self.invalidate().await;

@@ -86,51 +86,67 @@ impl Store {
         public: bool,
     ) -> StoreResult<Project> {
         let now = self.now();
-        let id = on_writer!(self, p => {
+        let id = on_writer!(self, |p| {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO projects (key, name, description, public, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING id")
-                .bind(key).bind(name).bind(description).bind(public).bind(now).fetch_one(p).await?;
+                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            )
+            .bind(key)
+            .bind(name)
+            .bind(description)
+            .bind(public)
+            .bind(now)
+            .fetch_one(p)
+            .await?;
             id
         });
         self.project_by_id(id).await
     }
 
     async fn project_by_id(&self, id: i64) -> StoreResult<Project> {
-        on_pool!(self, p => {
-            let v: Project = sqlx::query_as(&format!("{PROJECT_SELECT} WHERE p.id = $1")).bind(id).fetch_one(p).await?;
+        on_pool!(self, |p| {
+            let v: Project = sqlx::query_as(&format!("{PROJECT_SELECT} WHERE p.id = $1"))
+                .bind(id)
+                .fetch_one(p)
+                .await?;
             Ok(v)
         })
     }
 
     /// Looks a project up by key, case-insensitively (keys are stored upper-case).
     pub async fn find_project(&self, key: &str) -> StoreResult<Option<Project>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Option<Project> = sqlx::query_as(&format!("{PROJECT_SELECT} WHERE p.key = $1"))
-                .bind(key.to_ascii_uppercase()).fetch_optional(p).await?;
+                .bind(key.to_ascii_uppercase())
+                .fetch_optional(p)
+                .await?;
             Ok(v)
         })
     }
 
     pub async fn find_project_by_name(&self, name: &str) -> StoreResult<Option<Project>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Option<Project> = sqlx::query_as(&format!("{PROJECT_SELECT} WHERE p.name = $1"))
-                .bind(name).fetch_optional(p).await?;
+                .bind(name)
+                .fetch_optional(p)
+                .await?;
             Ok(v)
         })
     }
 
     /// Every project, ordered by key. Callers filter by what the principal may see.
     pub async fn list_projects(&self) -> StoreResult<Vec<Project>> {
-        on_pool!(self, p => {
-            let v: Vec<Project> = sqlx::query_as(&format!("{PROJECT_SELECT} ORDER BY p.key")).fetch_all(p).await?;
+        on_pool!(self, |p| {
+            let v: Vec<Project> = sqlx::query_as(&format!("{PROJECT_SELECT} ORDER BY p.key"))
+                .fetch_all(p)
+                .await?;
             Ok(v)
         })
     }
 
     pub async fn update_project(&self, id: i64, c: &ProjectChanges) -> StoreResult<Project> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let r = sqlx::query(
                 "UPDATE projects SET key = COALESCE($1, key), name = COALESCE($2, name),
                  description = COALESCE($3, description), public = COALESCE($4, public), updated_at = $5
@@ -147,7 +163,7 @@ impl Store {
 
     /// Deletes a project that holds no repositories. Returns false if it still has some.
     pub async fn delete_empty_project(&self, id: i64) -> StoreResult<bool> {
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let r = sqlx::query(
                 "DELETE FROM projects WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM repositories WHERE project_id = $1)")
                 .bind(id).execute(p).await?;
@@ -169,7 +185,7 @@ impl Store {
         emit: &Emit<'_>,
     ) -> StoreResult<Repository> {
         let now = self.now();
-        let repo = on_writer!(self, p => {
+        let repo = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO repositories (project_id, slug, name, description, public, default_branch, created_at, updated_at)
@@ -186,8 +202,11 @@ impl Store {
     }
 
     pub async fn repository_by_id(&self, id: i64) -> StoreResult<Repository> {
-        on_pool!(self, p => {
-            let v: Repository = sqlx::query_as(&format!("{REPO_SELECT} WHERE r.id = $1")).bind(id).fetch_one(p).await?;
+        on_pool!(self, |p| {
+            let v: Repository = sqlx::query_as(&format!("{REPO_SELECT} WHERE r.id = $1"))
+                .bind(id)
+                .fetch_one(p)
+                .await?;
             Ok(v)
         })
     }
@@ -202,9 +221,12 @@ impl Store {
         if let Some(hit) = self.cache.repos.get(&key, generation, now) {
             return Ok(Some(hit));
         }
-        let found: Option<Repository> = on_pool!(self, p => {
+        let found: Option<Repository> = on_pool!(self, |p| {
             sqlx::query_as(&format!("{REPO_SELECT} WHERE p.key = $1 AND r.slug = $2"))
-                .bind(&key.0).bind(&key.1).fetch_optional(p).await?
+                .bind(&key.0)
+                .bind(&key.1)
+                .fetch_optional(p)
+                .await?
         });
         // Only hits are cached: a repository created a moment later must be found at once.
         if let Some(repo) = &found {
@@ -215,11 +237,21 @@ impl Store {
 
     /// Repositories of one project, or of all projects, ordered by project key and slug.
     pub async fn list_repositories(&self, project_id: Option<i64>) -> StoreResult<Vec<Repository>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Vec<Repository> = match project_id {
-                Some(id) => sqlx::query_as(&format!("{REPO_SELECT} WHERE r.project_id = $1 ORDER BY r.slug"))
-                    .bind(id).fetch_all(p).await?,
-                None => sqlx::query_as(&format!("{REPO_SELECT} ORDER BY p.key, r.slug")).fetch_all(p).await?,
+                Some(id) => {
+                    sqlx::query_as(&format!(
+                        "{REPO_SELECT} WHERE r.project_id = $1 ORDER BY r.slug"
+                    ))
+                    .bind(id)
+                    .fetch_all(p)
+                    .await?
+                }
+                None => {
+                    sqlx::query_as(&format!("{REPO_SELECT} ORDER BY p.key, r.slug"))
+                        .fetch_all(p)
+                        .await?
+                }
             };
             Ok(v)
         })
@@ -233,22 +265,39 @@ impl Store {
         emit: &Emit<'_>,
     ) -> StoreResult<Repository> {
         let now = self.now();
-        let repo = on_writer!(self, p => {
+        let repo = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
-            let before: Option<Repository> = sqlx::query_as(&format!("{REPO_SELECT} WHERE r.id = $1"))
-                .bind(id).fetch_optional(&mut *tx).await?;
-            let Some(before) = before else { return Err(StoreError::NotFound) };
+            let before: Option<Repository> =
+                sqlx::query_as(&format!("{REPO_SELECT} WHERE r.id = $1"))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(before) = before else {
+                return Err(StoreError::NotFound);
+            };
             sqlx::query(
                 "UPDATE repositories SET slug = COALESCE($1, slug), name = COALESCE($2, name),
                  description = COALESCE($3, description), public = COALESCE($4, public),
-                 default_branch = COALESCE($5, default_branch), updated_at = $6 WHERE id = $7")
-                .bind(c.slug.as_deref()).bind(c.name.as_deref()).bind(c.description.as_deref()).bind(c.public)
-                .bind(c.default_branch.as_deref()).bind(now).bind(id).execute(&mut *tx).await?;
+                 default_branch = COALESCE($5, default_branch), updated_at = $6 WHERE id = $7",
+            )
+            .bind(c.slug.as_deref())
+            .bind(c.name.as_deref())
+            .bind(c.description.as_deref())
+            .bind(c.public)
+            .bind(c.default_branch.as_deref())
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             let after = repo_in_tx!(tx, id);
-            write_event!(tx, emit, EventFacts {
-                previous_repo: Some(&before),
-                ..EventFacts::repo("repo:updated", emit, now, &after)
-            });
+            write_event!(
+                tx,
+                emit,
+                EventFacts {
+                    previous_repo: Some(&before),
+                    ..EventFacts::repo("repo:updated", emit, now, &after)
+                }
+            );
             tx.commit().await?;
             after
         });
@@ -261,16 +310,32 @@ impl Store {
     /// `repo:deleted` event (which reaches project webhooks: the repository's own go with it).
     pub async fn delete_repository(&self, id: i64, emit: &Emit<'_>) -> StoreResult<bool> {
         let now = self.now();
-        let deleted = on_writer!(self, p => {
+        let deleted = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
-            let before: Option<Repository> = sqlx::query_as(&format!("{REPO_SELECT} WHERE r.id = $1"))
-                .bind(id).fetch_optional(&mut *tx).await?;
-            let Some(before) = before else { return Ok(false) };
-            sqlx::query("DELETE FROM webhook_deliveries WHERE subscriber_kind = 'webhook'
-                         AND subscriber_id IN (SELECT id FROM webhooks WHERE repo_id = $1)")
-                .bind(id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM repositories WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            write_event!(tx, emit, EventFacts::repo("repo:deleted", emit, now, &before));
+            let before: Option<Repository> =
+                sqlx::query_as(&format!("{REPO_SELECT} WHERE r.id = $1"))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(before) = before else {
+                return Ok(false);
+            };
+            sqlx::query(
+                "DELETE FROM webhook_deliveries WHERE subscriber_kind = 'webhook'
+                         AND subscriber_id IN (SELECT id FROM webhooks WHERE repo_id = $1)",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM repositories WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            write_event!(
+                tx,
+                emit,
+                EventFacts::repo("repo:deleted", emit, now, &before)
+            );
             tx.commit().await?;
             true
         });

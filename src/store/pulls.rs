@@ -122,7 +122,7 @@ impl Store {
         emit: &Emit<'_>,
     ) -> StoreResult<PullRequest> {
         let now = self.now();
-        let pr = on_writer!(self, p => {
+        let pr = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let number: i64 = sqlx::query_scalar(
                 "UPDATE repositories SET next_pr_number = next_pr_number + 1 WHERE id = $1 RETURNING next_pr_number")
@@ -151,8 +151,11 @@ impl Store {
     }
 
     pub async fn pull_request_by_id(&self, id: i64) -> StoreResult<PullRequest> {
-        on_pool!(self, p => {
-            let v: PullRequest = sqlx::query_as(&format!("{PR_SELECT} WHERE pr.id = $1")).bind(id).fetch_one(p).await?;
+        on_pool!(self, |p| {
+            let v: PullRequest = sqlx::query_as(&format!("{PR_SELECT} WHERE pr.id = $1"))
+                .bind(id)
+                .fetch_one(p)
+                .await?;
             Ok(v)
         })
     }
@@ -162,9 +165,14 @@ impl Store {
         repo_id: i64,
         number: i64,
     ) -> StoreResult<Option<PullRequest>> {
-        on_pool!(self, p => {
-            let v: Option<PullRequest> = sqlx::query_as(&format!("{PR_SELECT} WHERE pr.repo_id = $1 AND pr.number = $2"))
-                .bind(repo_id).bind(number).fetch_optional(p).await?;
+        on_pool!(self, |p| {
+            let v: Option<PullRequest> = sqlx::query_as(&format!(
+                "{PR_SELECT} WHERE pr.repo_id = $1 AND pr.number = $2"
+            ))
+            .bind(repo_id)
+            .bind(number)
+            .fetch_optional(p)
+            .await?;
             Ok(v)
         })
     }
@@ -175,7 +183,7 @@ impl Store {
         repo_id: i64,
         state: Option<&str>,
     ) -> StoreResult<Vec<PullRequest>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Vec<PullRequest> = sqlx::query_as(&format!(
                 "{PR_SELECT} WHERE pr.repo_id = $1 AND ($2 IS NULL OR pr.state = $2) ORDER BY pr.number DESC"))
                 .bind(repo_id).bind(state).fetch_all(p).await?;
@@ -185,7 +193,7 @@ impl Store {
 
     /// Participants of the given pull requests.
     pub async fn participants_of_repo(&self, repo_id: i64) -> StoreResult<Vec<Participant>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Vec<Participant> = sqlx::query_as(&format!(
                 "{PARTICIPANT_SELECT} JOIN pull_requests pr ON pr.id = pp.pr_id WHERE pr.repo_id = $1 ORDER BY a.slug"))
                 .bind(repo_id).fetch_all(p).await?;
@@ -194,9 +202,13 @@ impl Store {
     }
 
     pub async fn participants(&self, pr_id: i64) -> StoreResult<Vec<Participant>> {
-        on_pool!(self, p => {
-            let v: Vec<Participant> = sqlx::query_as(&format!("{PARTICIPANT_SELECT} WHERE pp.pr_id = $1 ORDER BY a.slug"))
-                .bind(pr_id).fetch_all(p).await?;
+        on_pool!(self, |p| {
+            let v: Vec<Participant> = sqlx::query_as(&format!(
+                "{PARTICIPANT_SELECT} WHERE pp.pr_id = $1 ORDER BY a.slug"
+            ))
+            .bind(pr_id)
+            .fetch_all(p)
+            .await?;
             Ok(v)
         })
     }
@@ -218,7 +230,7 @@ impl Store {
             reviewers,
         } = *edit;
         let now = self.now();
-        let done = on_writer!(self, p => {
+        let done = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let r = sqlx::query(
                 "UPDATE pull_requests SET title = $1, description = $2, to_ref = $3, version = version + 1, updated_at = $4
@@ -262,7 +274,7 @@ impl Store {
         } else {
             "pullrequest:rejected"
         };
-        let done = on_writer!(self, p => {
+        let done = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let r = sqlx::query(
                 "UPDATE pull_requests SET state = $1, version = version + 1, updated_at = $2, closed_at = $2
@@ -290,18 +302,31 @@ impl Store {
         emit: &Emit<'_>,
     ) -> StoreResult<Participant> {
         let now = self.now();
-        let participant = on_writer!(self, p => {
+        let participant = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
-            let before: Option<String> = sqlx::query_scalar("SELECT status FROM pr_participants WHERE pr_id = $1 AND user_id = $2")
-                .bind(pr_id).bind(user_id).fetch_optional(&mut *tx).await?;
+            let before: Option<String> = sqlx::query_scalar(
+                "SELECT status FROM pr_participants WHERE pr_id = $1 AND user_id = $2",
+            )
+            .bind(pr_id)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
             sqlx::query(
                 "INSERT INTO pr_participants (pr_id, user_id, role, status) VALUES ($1, $2, 'PARTICIPANT', $3)
                  ON CONFLICT (pr_id, user_id) DO UPDATE SET status = excluded.status")
                 .bind(pr_id).bind(user_id).bind(status).execute(&mut *tx).await?;
-            let v: Participant = sqlx::query_as(&format!("{PARTICIPANT_SELECT} WHERE pp.pr_id = $1 AND pp.user_id = $2"))
-                .bind(pr_id).bind(user_id).fetch_one(&mut *tx).await?;
+            let v: Participant = sqlx::query_as(&format!(
+                "{PARTICIPANT_SELECT} WHERE pp.pr_id = $1 AND pp.user_id = $2"
+            ))
+            .bind(pr_id)
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
             if let Some(key) = review_event(before.as_deref().unwrap_or("UNAPPROVED"), status) {
-                write_pr_event!(tx, emit, key, now, pr_id, |f| EventFacts { participant: Some(&v), ..f });
+                write_pr_event!(tx, emit, key, now, pr_id, |f| EventFacts {
+                    participant: Some(&v),
+                    ..f
+                });
             }
             tx.commit().await?;
             v
@@ -319,17 +344,26 @@ impl Store {
         emit: &Emit<'_>,
     ) -> StoreResult<Comment> {
         let now = self.now();
-        let comment = on_writer!(self, p => {
-            let mut tx = p.begin_write().await?;
-            let id: i64 = sqlx::query_scalar(
+        let comment =
+            on_writer!(self, |p| {
+                let mut tx = p.begin_write().await?;
+                let id: i64 = sqlx::query_scalar(
                 "INSERT INTO pr_comments (pr_id, author_id, text, version, created_at, updated_at)
                  VALUES ($1, $2, $3, 0, $4, $4) RETURNING id")
                 .bind(pr_id).bind(author_id).bind(text).bind(now).fetch_one(&mut *tx).await?;
-            let c: Comment = sqlx::query_as(&format!("{COMMENT_SELECT} WHERE c.id = $1")).bind(id).fetch_one(&mut *tx).await?;
-            write_pr_event!(tx, emit, "pullrequest:comment_created", now, pr_id, |f| EventFacts { comment: Some(&c), ..f });
-            tx.commit().await?;
-            c
-        });
+                let c: Comment = sqlx::query_as(&format!("{COMMENT_SELECT} WHERE c.id = $1"))
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                write_pr_event!(tx, emit, "pullrequest:comment_created", now, pr_id, |f| {
+                    EventFacts {
+                        comment: Some(&c),
+                        ..f
+                    }
+                });
+                tx.commit().await?;
+                c
+            });
         self.events_written().await;
         Ok(comment)
     }
@@ -344,16 +378,31 @@ impl Store {
         emit: &Emit<'_>,
     ) -> StoreResult<bool> {
         let now = self.now();
-        let done = on_writer!(self, p => {
+        let done = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
-            let c: Option<Comment> = sqlx::query_as(&format!("{COMMENT_SELECT} WHERE c.id = $1 AND c.pr_id = $2"))
-                .bind(comment_id).bind(pr_id).fetch_optional(&mut *tx).await?;
-            let Some(c) = c else { return Err(StoreError::NotFound) };
+            let c: Option<Comment> = sqlx::query_as(&format!(
+                "{COMMENT_SELECT} WHERE c.id = $1 AND c.pr_id = $2"
+            ))
+            .bind(comment_id)
+            .bind(pr_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(c) = c else {
+                return Err(StoreError::NotFound);
+            };
             if c.version != version {
                 return Ok(false);
             }
-            sqlx::query("DELETE FROM pr_comments WHERE id = $1").bind(comment_id).execute(&mut *tx).await?;
-            write_pr_event!(tx, emit, "pullrequest:comment_deleted", now, pr_id, |f| EventFacts { comment: Some(&c), ..f });
+            sqlx::query("DELETE FROM pr_comments WHERE id = $1")
+                .bind(comment_id)
+                .execute(&mut *tx)
+                .await?;
+            write_pr_event!(tx, emit, "pullrequest:comment_deleted", now, pr_id, |f| {
+                EventFacts {
+                    comment: Some(&c),
+                    ..f
+                }
+            });
             tx.commit().await?;
             true
         });
@@ -362,17 +411,26 @@ impl Store {
     }
 
     pub async fn comment(&self, pr_id: i64, comment_id: i64) -> StoreResult<Option<Comment>> {
-        on_pool!(self, p => {
-            let c: Option<Comment> = sqlx::query_as(&format!("{COMMENT_SELECT} WHERE c.id = $1 AND c.pr_id = $2"))
-                .bind(comment_id).bind(pr_id).fetch_optional(p).await?;
+        on_pool!(self, |p| {
+            let c: Option<Comment> = sqlx::query_as(&format!(
+                "{COMMENT_SELECT} WHERE c.id = $1 AND c.pr_id = $2"
+            ))
+            .bind(comment_id)
+            .bind(pr_id)
+            .fetch_optional(p)
+            .await?;
             Ok(c)
         })
     }
 
     pub async fn comments(&self, pr_id: i64) -> StoreResult<Vec<Comment>> {
-        on_pool!(self, p => {
-            let v: Vec<Comment> = sqlx::query_as(&format!("{COMMENT_SELECT} WHERE c.pr_id = $1 ORDER BY c.id"))
-                .bind(pr_id).fetch_all(p).await?;
+        on_pool!(self, |p| {
+            let v: Vec<Comment> = sqlx::query_as(&format!(
+                "{COMMENT_SELECT} WHERE c.pr_id = $1 ORDER BY c.id"
+            ))
+            .bind(pr_id)
+            .fetch_all(p)
+            .await?;
             Ok(v)
         })
     }

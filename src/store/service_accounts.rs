@@ -19,12 +19,17 @@ impl Store {
     /// Creates the account, its client and its restriction in one transaction.
     pub async fn create_service_account(&self, n: &NewServiceAccount<'_>) -> StoreResult<()> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let account: i64 = sqlx::query_scalar(
                 "INSERT INTO accounts (kind, slug, display_name, active, created_at, updated_at)
-                 VALUES ('user', $1, $2, TRUE, $3, $3) RETURNING id")
-                .bind(n.slug).bind(n.display_name).bind(now).fetch_one(&mut *tx).await?;
+                 VALUES ('user', $1, $2, TRUE, $3, $3) RETURNING id",
+            )
+            .bind(n.slug)
+            .bind(n.display_name)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
             sqlx::query("INSERT INTO grants (scope, target_id, account_id, permission) VALUES ('global', 0, $1, $2)")
                 .bind(account).bind(GlobalPermission::LicensedUser.as_str()).execute(&mut *tx).await?;
             let client: i64 = sqlx::query_scalar(
@@ -55,7 +60,7 @@ impl Store {
         if let Some(hit) = self.cache.service_accounts.get(&client, generation, now) {
             return Ok(hit);
         }
-        let found: Option<Account> = on_pool!(self, p => {
+        let found: Option<Account> = on_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
                  FROM service_accounts s JOIN accounts a ON a.id = s.account_id WHERE s.oauth_client_id = $1")
@@ -77,9 +82,13 @@ impl Store {
             project_id: Option<i64>,
             repo_id: Option<i64>,
         }
-        let rows: Vec<Row> = on_pool!(self, p => {
-            sqlx::query_as("SELECT project_id, repo_id FROM service_account_resources WHERE account_id = $1")
-                .bind(account_id).fetch_all(p).await?
+        let rows: Vec<Row> = on_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT project_id, repo_id FROM service_account_resources WHERE account_id = $1",
+            )
+            .bind(account_id)
+            .fetch_all(p)
+            .await?
         });
         if rows.is_empty() {
             return Ok(None);
@@ -119,14 +128,14 @@ impl Store {
         if let Some(hit) = self.cache.service_grants.get(&key, generation, now) {
             return Ok(hit);
         }
-        let existing: Option<i64> = on_pool!(self, p => {
+        let existing: Option<i64> = on_pool!(self, |p| {
             sqlx::query_scalar(
                 "SELECT id FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND scope = $3 AND revoked_at IS NULL ORDER BY id LIMIT 1")
                 .bind(client).bind(account_id).bind(scope).fetch_optional(p).await?
         });
         let id = match existing {
             Some(id) => id,
-            None => on_writer!(self, p => {
+            None => on_writer!(self, |p| {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO oauth_grants (client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
                     .bind(client).bind(account_id).bind(scope).bind(now).fetch_one(p).await?;

@@ -25,7 +25,7 @@ impl Store {
         idle_ms: i64,
     ) -> StoreResult<Session> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let s: Session = sqlx::query_as(
                 "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
                  VALUES ($1, $2, $3, $4, $4, $5) RETURNING id AS session_id, user_id, csrf_token, last_seen_at, expires_at")
@@ -48,27 +48,35 @@ impl Store {
             account: Account,
         }
         let now = self.now();
-        let row: Option<Row> = on_pool!(self, p => {
-            sqlx::query_as(
+        let row: Option<Row> =
+            on_pool!(self, |p| {
+                sqlx::query_as(
                 "SELECT s.id AS session_id, s.user_id, s.csrf_token, s.last_seen_at, s.expires_at,
                         a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
                  FROM sessions s JOIN accounts a ON a.id = s.user_id
                  WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.active")
                 .bind(token_hash).bind(now).fetch_optional(p).await?
-        });
+            });
         let Some(row) = row else { return Ok(None) };
         if now - row.session.last_seen_at > TOUCH_EVERY_MS {
-            on_writer!(self, p => {
+            on_writer!(self, |p| {
                 sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
-                    .bind(now).bind(now + idle_ms).bind(row.session.id).execute(p).await?;
+                    .bind(now)
+                    .bind(now + idle_ms)
+                    .bind(row.session.id)
+                    .execute(p)
+                    .await?;
             });
         }
         Ok(Some((row.session, row.account)))
     }
 
     pub async fn delete_session(&self, session_id: i64) -> StoreResult<()> {
-        on_writer!(self, p => {
-            sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(p).await?;
+        on_writer!(self, |p| {
+            sqlx::query("DELETE FROM sessions WHERE id = $1")
+                .bind(session_id)
+                .execute(p)
+                .await?;
             Ok(())
         })
     }

@@ -33,7 +33,7 @@ impl Store {
         decide: impl FnOnce(&[Counter]) -> (Vec<CounterWrite>, R),
     ) -> StoreResult<R> {
         let lock = self.for_update();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let mut counters = Vec::with_capacity(keys.len());
             for key in keys {
@@ -45,8 +45,11 @@ impl Store {
                     .bind(key).execute(&mut *tx).await?;
                 let row: Option<Row> = sqlx::query_as(&format!(
                     "SELECT failures, last_failure_at, blocked_until, pending, pending_at
-                     FROM sign_in_throttle WHERE key = $1{lock}"))
-                    .bind(key).fetch_optional(&mut *tx).await?;
+                     FROM sign_in_throttle WHERE key = $1{lock}"
+                ))
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
                 counters.push(row.map_or_else(Counter::default, |r| Counter {
                     failures: r.failures,
                     last_failure_at: r.last_failure_at,
@@ -64,7 +67,9 @@ impl Store {
                     CounterWrite::Keep => {}
                     CounterWrite::Delete => {
                         sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1")
-                            .bind(key).execute(&mut *tx).await?;
+                            .bind(key)
+                            .execute(&mut *tx)
+                            .await?;
                     }
                     CounterWrite::Put(c) => {
                         sqlx::query(
@@ -91,19 +96,26 @@ impl Store {
         failures_since: i64,
         pending_since: i64,
     ) -> StoreResult<u64> {
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let r = sqlx::query(
                 "DELETE FROM sign_in_throttle WHERE last_failure_at < $1 AND blocked_until <= $2
-                   AND (pending = 0 OR pending_at < $3)")
-                .bind(failures_since).bind(now).bind(pending_since).execute(p).await?;
+                   AND (pending = 0 OR pending_at < $3)",
+            )
+            .bind(failures_since)
+            .bind(now)
+            .bind(pending_since)
+            .execute(p)
+            .await?;
             Ok(r.rows_affected())
         })
     }
 
     /// How many counters are stored (for tests and metrics: the table must stay bounded).
     pub async fn count_sign_in_counters(&self) -> StoreResult<i64> {
-        super::on_pool!(self, p => {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_throttle").fetch_one(p).await?;
+        super::on_pool!(self, |p| {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_throttle")
+                .fetch_one(p)
+                .await?;
             Ok(n)
         })
     }

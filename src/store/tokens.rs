@@ -41,7 +41,7 @@ impl Store {
         expires_at: Option<i64>,
     ) -> StoreResult<AccessToken> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let t: AccessToken = sqlx::query_as(&format!(
                 "INSERT INTO access_tokens (user_id, name, token_hash, permission, scopes, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {TOKEN_COLUMNS}"))
@@ -52,7 +52,7 @@ impl Store {
     }
 
     pub async fn list_access_tokens(&self, user_id: i64) -> StoreResult<Vec<AccessToken>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Vec<AccessToken> = sqlx::query_as(&format!(
                 "SELECT {TOKEN_COLUMNS} FROM access_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC"))
                 .bind(user_id).fetch_all(p).await?;
@@ -65,10 +65,14 @@ impl Store {
         user_id: i64,
         token_id: i64,
     ) -> StoreResult<Option<AccessToken>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let v: Option<AccessToken> = sqlx::query_as(&format!(
-                "SELECT {TOKEN_COLUMNS} FROM access_tokens WHERE user_id = $1 AND id = $2"))
-                .bind(user_id).bind(token_id).fetch_optional(p).await?;
+                "SELECT {TOKEN_COLUMNS} FROM access_tokens WHERE user_id = $1 AND id = $2"
+            ))
+            .bind(user_id)
+            .bind(token_id)
+            .fetch_optional(p)
+            .await?;
             Ok(v)
         })
     }
@@ -85,7 +89,7 @@ impl Store {
         {
             Some(hit) => hit,
             None => {
-                let fetched: Option<TokenOwner> = on_pool!(self, p => {
+                let fetched: Option<TokenOwner> = on_pool!(self, |p| {
                     sqlx::query_as(
                         "SELECT t.id AS token_id, t.user_id, t.name, t.permission, t.scopes, t.created_at AS token_created_at, t.expires_at,
                                 t.last_used_at, a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
@@ -110,9 +114,12 @@ impl Store {
             .last_used_at
             .is_none_or(|t| now - t > TOUCH_EVERY_MS)
         {
-            on_writer!(self, p => {
+            on_writer!(self, |p| {
                 sqlx::query("UPDATE access_tokens SET last_used_at = $1 WHERE id = $2")
-                    .bind(now).bind(owner.token.id).execute(p).await?;
+                    .bind(now)
+                    .bind(owner.token.id)
+                    .execute(p)
+                    .await?;
             });
             owner.token.last_used_at = Some(now);
             self.cache
@@ -123,9 +130,12 @@ impl Store {
     }
 
     pub async fn delete_access_token(&self, user_id: i64, token_id: i64) -> StoreResult<bool> {
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let r = sqlx::query("DELETE FROM access_tokens WHERE user_id = $1 AND id = $2")
-                .bind(user_id).bind(token_id).execute(p).await?;
+                .bind(user_id)
+                .bind(token_id)
+                .execute(p)
+                .await?;
             self.invalidate().await;
             Ok(r.rows_affected() > 0)
         })

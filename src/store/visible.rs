@@ -324,7 +324,7 @@ impl Store {
         if let super::Db::Sqlite(p, _) = &self.db {
             return sqlite_page(p, &sql, &binds).await;
         }
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let mut q = sqlx::query_as(&sql);
             for b in &binds {
                 q = q.bind(b);
@@ -342,7 +342,7 @@ impl Store {
         w: Window,
     ) -> StoreResult<Vec<Project>> {
         let (sql, binds) = project_query(v, name, w);
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let mut q = sqlx::query_as(&sql);
             for b in &binds {
                 q = q.bind(b);

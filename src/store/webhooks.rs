@@ -72,7 +72,7 @@ impl Store {
     ) -> StoreResult<Webhook> {
         let now = self.now();
         let secret = f.secret_encrypted.clone().flatten();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let w: Webhook = sqlx::query_as(&format!(
                 "INSERT INTO webhooks (uuid, project_id, repo_id, name, url, events, active, secret_encrypted, created_by, created_at, updated_at, ordered)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING {COLUMNS}"))
@@ -90,7 +90,7 @@ impl Store {
             None => (true, None),
             Some(s) => (false, s.clone()),
         };
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let w: Option<Webhook> = sqlx::query_as(&format!(
                 "UPDATE webhooks SET name = $1, url = $2, events = $3, active = $4,
                  secret_encrypted = CASE WHEN $5 THEN secret_encrypted ELSE $6 END, updated_at = $7,
@@ -106,7 +106,7 @@ impl Store {
     /// One click after Junction disabled or paused a hook: active again, health reset.
     pub async fn enable_webhook(&self, id: i64) -> StoreResult<Webhook> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let w: Option<Webhook> = sqlx::query_as(&format!(
                 "UPDATE webhooks SET active = TRUE, consecutive_failures = 0, paused_until = NULL,
                  disabled_at = NULL, disabled_reason = NULL, updated_at = $1 WHERE id = $2 RETURNING {COLUMNS}"))
@@ -117,18 +117,24 @@ impl Store {
 
     /// Deletes a hook with its delivery history.
     pub async fn delete_webhook(&self, id: i64) -> StoreResult<bool> {
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             sqlx::query("DELETE FROM webhook_deliveries WHERE subscriber_kind = 'webhook' AND subscriber_id = $1")
                 .bind(id).execute(p).await?;
-            let r = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(p).await?;
+            let r = sqlx::query("DELETE FROM webhooks WHERE id = $1")
+                .bind(id)
+                .execute(p)
+                .await?;
             Ok(r.rows_affected() > 0)
         })
     }
 
     pub async fn webhook(&self, id: i64) -> StoreResult<Option<Webhook>> {
-        on_pool!(self, p => {
-            let w: Option<Webhook> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1"))
-                .bind(id).fetch_optional(p).await?;
+        on_pool!(self, |p| {
+            let w: Option<Webhook> =
+                sqlx::query_as(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(p)
+                    .await?;
             Ok(w)
         })
     }
@@ -139,11 +145,15 @@ impl Store {
         project_id: i64,
         repo_id: Option<i64>,
     ) -> StoreResult<Vec<Webhook>> {
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let w: Vec<Webhook> = sqlx::query_as(&format!(
                 "SELECT {COLUMNS} FROM webhooks WHERE project_id = $1
-                 AND (($2 IS NULL AND repo_id IS NULL) OR repo_id = $2) ORDER BY id"))
-                .bind(project_id).bind(repo_id).fetch_all(p).await?;
+                 AND (($2 IS NULL AND repo_id IS NULL) OR repo_id = $2) ORDER BY id"
+            ))
+            .bind(project_id)
+            .bind(repo_id)
+            .fetch_all(p)
+            .await?;
             Ok(w)
         })
     }
@@ -156,33 +166,45 @@ impl Store {
         repo_id: Option<i64>,
     ) -> StoreResult<Vec<Webhook>> {
         let now = self.now();
-        on_pool!(self, p => {
+        on_pool!(self, |p| {
             let w: Vec<Webhook> = sqlx::query_as(&format!(
                 "SELECT {COLUMNS} FROM webhooks WHERE project_id = $1
                  AND (repo_id IS NULL OR repo_id = $2)
-                 AND (disabled_at IS NOT NULL OR paused_until > $3) ORDER BY id"))
-                .bind(project_id).bind(repo_id).bind(now).fetch_all(p).await?;
+                 AND (disabled_at IS NOT NULL OR paused_until > $3) ORDER BY id"
+            ))
+            .bind(project_id)
+            .bind(repo_id)
+            .bind(now)
+            .fetch_all(p)
+            .await?;
             Ok(w)
         })
     }
 
     /// A successful attempt: the failure count and any pause are cleared.
     pub async fn webhook_succeeded(&self, id: i64) -> StoreResult<()> {
-        on_writer!(self, p => {
-            sqlx::query("UPDATE webhooks SET consecutive_failures = 0, paused_until = NULL
-                         WHERE id = $1 AND (consecutive_failures <> 0 OR paused_until IS NOT NULL)")
-                .bind(id).execute(p).await?;
+        on_writer!(self, |p| {
+            sqlx::query(
+                "UPDATE webhooks SET consecutive_failures = 0, paused_until = NULL
+                         WHERE id = $1 AND (consecutive_failures <> 0 OR paused_until IS NOT NULL)",
+            )
+            .bind(id)
+            .execute(p)
+            .await?;
             Ok(())
         })
     }
 
     /// Counts one more failed attempt; returns the failures in a row now (0: the hook is gone).
     pub async fn webhook_failed(&self, id: i64) -> StoreResult<i64> {
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             let n: Option<i64> = sqlx::query_scalar(
                 "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE id = $1
-                 RETURNING consecutive_failures")
-                .bind(id).fetch_optional(p).await?;
+                 RETURNING consecutive_failures",
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await?;
             Ok(n.unwrap_or(0))
         })
     }
@@ -195,7 +217,7 @@ impl Store {
         disable: Option<&str>,
     ) -> StoreResult<()> {
         let now = self.now();
-        on_writer!(self, p => {
+        on_writer!(self, |p| {
             sqlx::query(
                 "UPDATE webhooks SET paused_until = $1,
                  disabled_at = CASE WHEN $2 IS NULL THEN disabled_at ELSE COALESCE(disabled_at, $3) END,
