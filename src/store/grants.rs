@@ -108,31 +108,27 @@ impl Store {
             project_id: Option<i64>,
             repo_id: Option<i64>,
         }
-        let (now, generation) = (self.now(), self.cache.generation());
-        if let Some(hit) = self.cache.grants.get(&user_id, generation, now) {
-            return Ok(hit);
-        }
-        let grants: Vec<ScopedGrant> = on_pool!(self, |p| {
-            let rows: Vec<Row> = sqlx::query_as(
-                "SELECT scope, permission, project_id, repo_id FROM grants
-                 WHERE account_id = $1
-                    OR account_id IN (SELECT m.team_id FROM team_members m JOIN accounts t ON t.id = m.team_id
-                                      WHERE m.user_id = $1 AND t.active)")
-                .bind(user_id).fetch_all(p).await?;
-            rows.into_iter()
-                .filter_map(|r| {
-                    Grant::parse(&r.scope, &r.permission).map(|grant| ScopedGrant {
-                        grant,
-                        project_id: r.project_id,
-                        repo_id: r.repo_id,
+        self.read_through(&self.cache.grants, user_id, || async {
+            let grants: Vec<ScopedGrant> = on_pool!(self, |p| {
+                let rows: Vec<Row> = sqlx::query_as(
+                    "SELECT scope, permission, project_id, repo_id FROM grants
+                     WHERE account_id = $1
+                        OR account_id IN (SELECT m.team_id FROM team_members m JOIN accounts t ON t.id = m.team_id
+                                          WHERE m.user_id = $1 AND t.active)")
+                    .bind(user_id).fetch_all(p).await?;
+                rows.into_iter()
+                    .filter_map(|r| {
+                        Grant::parse(&r.scope, &r.permission).map(|grant| ScopedGrant {
+                            grant,
+                            project_id: r.project_id,
+                            repo_id: r.repo_id,
+                        })
                     })
-                })
-                .collect()
-        });
-        self.cache
-            .grants
-            .put(user_id, grants.clone(), generation, now);
-        Ok(grants)
+                    .collect()
+            });
+            Ok(grants)
+        })
+        .await
     }
 
     /// Gives `permission` on `target` to an account, replacing what it had there. With `keep`,

@@ -187,15 +187,10 @@ impl Store {
 
     /// `find_link` from the cache, for the request path (its `last_status` may be seconds old).
     pub async fn find_link_cached(&self, link_id: &str) -> StoreResult<Option<AppLink>> {
-        let (now, generation) = (self.now(), self.cache.generation());
-        if let Some(hit) = self.cache.links.get(&link_id.to_string(), generation, now) {
-            return Ok(hit);
-        }
-        let found = self.find_link(link_id).await?;
-        self.cache
-            .links
-            .put(link_id.to_string(), found.clone(), generation, now);
-        Ok(found)
+        self.read_through(&self.cache.links, link_id.to_string(), || {
+            self.find_link(link_id)
+        })
+        .await
     }
 
     pub async fn find_link_by_id(&self, id: i64) -> StoreResult<Option<AppLink>> {
@@ -326,23 +321,19 @@ impl Store {
 
     /// Read on every call through a link, so cached; every token write invalidates.
     pub async fn link_token(&self, link: i64, user: i64) -> StoreResult<Option<LinkToken>> {
-        let (now, generation) = (self.now(), self.cache.generation());
-        if let Some(hit) = self.cache.link_tokens.get(&(link, user), generation, now) {
-            return Ok(hit);
-        }
-        let found: Option<LinkToken> = on_pool!(self, |p| {
-            sqlx::query_as(&format!(
-                "SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE link_id = $1 AND user_id = $2"
-            ))
-            .bind(link)
-            .bind(user)
-            .fetch_optional(p)
-            .await?
-        });
-        self.cache
-            .link_tokens
-            .put((link, user), found.clone(), generation, now);
-        Ok(found)
+        self.read_through(&self.cache.link_tokens, (link, user), || async {
+            on_pool!(self, |p| {
+                let found: Option<LinkToken> = sqlx::query_as(&format!(
+                    "SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE link_id = $1 AND user_id = $2"
+                ))
+                .bind(link)
+                .bind(user)
+                .fetch_optional(p)
+                .await?;
+                Ok(found)
+            })
+        })
+        .await
     }
 
     /// Everyone's tokens at one link's remote.

@@ -378,6 +378,29 @@ impl Store {
 
     /// Called after every write that could change who may do what, or what a cached lookup
     /// returns: drops this node's cache and tells the other nodes to drop theirs.
+    /// The one read-through path of the cache: a fresh entry for `key`, or what `fetch` finds,
+    /// kept under the generation read *before* the fetch (an invalidation during the fetch makes
+    /// it stale at once).
+    pub(crate) async fn read_through<K, V, Fut>(
+        &self,
+        map: &cache::Map<K, V>,
+        key: K,
+        fetch: impl FnOnce() -> Fut,
+    ) -> StoreResult<V>
+    where
+        K: Eq + std::hash::Hash,
+        V: Clone,
+        Fut: std::future::Future<Output = StoreResult<V>>,
+    {
+        let (now, generation) = (self.now(), self.cache.generation());
+        if let Some(hit) = map.get(&key, generation, now) {
+            return Ok(hit);
+        }
+        let value = fetch().await?;
+        map.put(key, value.clone(), generation, now);
+        Ok(value)
+    }
+
     pub(crate) async fn invalidate(&self) {
         self.cache.bump();
         if let Db::Postgres(p) = &self.db {

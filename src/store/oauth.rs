@@ -65,6 +65,12 @@ pub struct AuthorizedApp {
     pub last_used_at: Option<i64>,
 }
 
+/// A token (`t`) still in use: not revoked, not rotated away by a refresh. Expiry is compared
+/// by each query against its own parameter. (The refresh itself spells it out on the unaliased
+/// row it updates: on PostgreSQL a second refresh waiting on the row lock re-checks only the
+/// UPDATE's own conditions, so they must stay on the row, not in a subquery.)
+pub(crate) const LIVE_TOKEN: &str = "t.revoked_at IS NULL AND t.rotated_at IS NULL";
+
 const TOKEN_SELECT: &str = "SELECT t.id AS token_id, t.kind AS token_kind, t.created_at AS token_created_at,
     t.expires_at AS token_expires_at, g.id AS grant_id, g.scope, g.last_used_at AS grant_last_used_at,
     c.client_id AS oauth_client_id,
@@ -288,9 +294,12 @@ impl Store {
                 let targeted = self.cache.targeted();
                 let fetched: Option<OAuthToken> = on_pool!(self, |p| {
                     sqlx::query_as(&format!(
-                        "{TOKEN_SELECT} WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.rotated_at IS NULL
-                         AND g.revoked_at IS NULL AND a.active"))
-                        .bind(token_hash).fetch_optional(p).await?
+                        "{TOKEN_SELECT} WHERE t.token_hash = $1 AND {LIVE_TOKEN}
+                         AND g.revoked_at IS NULL AND a.active"
+                    ))
+                    .bind(token_hash)
+                    .fetch_optional(p)
+                    .await?
                 });
                 // A grant invalidated while we read may have made this answer stale: don't keep it.
                 if self.cache.targeted() == targeted {
@@ -339,13 +348,13 @@ impl Store {
     pub async fn authorized_apps(&self, user_id: i64) -> StoreResult<Vec<AuthorizedApp>> {
         let now = self.now();
         on_pool!(self, |p| {
-            let v: Vec<AuthorizedApp> = sqlx::query_as(
+            let v: Vec<AuthorizedApp> = sqlx::query_as(&format!(
                 "SELECT c.client_id, c.name, MAX(g.scope) AS scope, MIN(g.created_at) AS granted_at, MAX(g.last_used_at) AS last_used_at
                  FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_id
                  WHERE g.user_id = $1 AND g.revoked_at IS NULL
-                   AND EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.grant_id = g.id AND t.revoked_at IS NULL
-                               AND t.rotated_at IS NULL AND t.expires_at > $2)
-                 GROUP BY c.client_id, c.name ORDER BY c.name")
+                   AND EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.grant_id = g.id AND {LIVE_TOKEN}
+                               AND t.expires_at > $2)
+                 GROUP BY c.client_id, c.name ORDER BY c.name"))
                 .bind(user_id).bind(now).fetch_all(p).await?;
             Ok(v)
         })

@@ -1,5 +1,6 @@
 //! Registered OAuth 2.0 clients (incoming links) and the admin's view of their grants.
 
+use super::oauth::LIVE_TOKEN;
 use super::{on_pool, on_writer, BeginWrite, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -159,13 +160,13 @@ impl Store {
     pub async fn client_grants(&self, client: i64) -> StoreResult<Vec<ClientGrant>> {
         let now = self.now();
         on_pool!(self, |p| {
-            let v: Vec<ClientGrant> = sqlx::query_as(
+            let v: Vec<ClientGrant> = sqlx::query_as(&format!(
                 "SELECT a.slug, a.display_name, MAX(g.scope) AS scope, MIN(g.created_at) AS granted_at, MAX(g.last_used_at) AS last_used_at
                  FROM oauth_grants g JOIN accounts a ON a.id = g.user_id
                  WHERE g.client_id = $1 AND g.revoked_at IS NULL
-                   AND EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.grant_id = g.id AND t.revoked_at IS NULL
-                               AND t.rotated_at IS NULL AND t.expires_at > $2)
-                 GROUP BY a.slug, a.display_name ORDER BY a.slug")
+                   AND EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.grant_id = g.id AND {LIVE_TOKEN}
+                               AND t.expires_at > $2)
+                 GROUP BY a.slug, a.display_name ORDER BY a.slug"))
                 .bind(client).bind(now).fetch_all(p).await?;
             Ok(v)
         })

@@ -56,20 +56,20 @@ impl Store {
 
     /// The account a client acts as under client credentials, if it is a service client.
     pub async fn service_account_of_client(&self, client: i64) -> StoreResult<Option<Account>> {
-        let (now, generation) = (self.now(), self.cache.generation());
-        if let Some(hit) = self.cache.service_accounts.get(&client, generation, now) {
-            return Ok(hit);
-        }
-        let found: Option<Account> = on_pool!(self, |p| {
-            sqlx::query_as(
-                "SELECT a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
-                 FROM service_accounts s JOIN accounts a ON a.id = s.account_id WHERE s.oauth_client_id = $1")
-                .bind(client).fetch_optional(p).await?
-        });
-        self.cache
-            .service_accounts
-            .put(client, found.clone(), generation, now);
-        Ok(found)
+        self.read_through(&self.cache.service_accounts, client, || async {
+            on_pool!(self, |p| {
+                let found: Option<Account> = sqlx::query_as(
+                    "SELECT a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
+                     FROM service_accounts s JOIN accounts a ON a.id = s.account_id
+                     WHERE s.oauth_client_id = $1",
+                )
+                .bind(client)
+                .fetch_optional(p)
+                .await?;
+                Ok(found)
+            })
+        })
+        .await
     }
 
     /// `None`: not restricted.
@@ -123,27 +123,26 @@ impl Store {
         account_id: i64,
         scope: &str,
     ) -> StoreResult<i64> {
-        let (now, generation) = (self.now(), self.cache.generation());
+        let now = self.now();
         let key = (client, account_id, scope.to_string());
-        if let Some(hit) = self.cache.service_grants.get(&key, generation, now) {
-            return Ok(hit);
-        }
-        let existing: Option<i64> = on_pool!(self, |p| {
-            sqlx::query_scalar(
-                "SELECT id FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND scope = $3 AND revoked_at IS NULL ORDER BY id LIMIT 1")
-                .bind(client).bind(account_id).bind(scope).fetch_optional(p).await?
-        });
-        let id = match existing {
-            Some(id) => id,
-            None => on_writer!(self, |p| {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO oauth_grants (client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-                    .bind(client).bind(account_id).bind(scope).bind(now).fetch_one(p).await?;
-                id
-            }),
-        };
-        self.cache.service_grants.put(key, id, generation, now);
-        Ok(id)
+        self.read_through(&self.cache.service_grants, key, || async {
+            let existing: Option<i64> = on_pool!(self, |p| {
+                sqlx::query_scalar(
+                    "SELECT id FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND scope = $3 AND revoked_at IS NULL ORDER BY id LIMIT 1")
+                    .bind(client).bind(account_id).bind(scope).fetch_optional(p).await?
+            });
+            let id = match existing {
+                Some(id) => id,
+                None => on_writer!(self, |p| {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO oauth_grants (client_id, user_id, scope, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                        .bind(client).bind(account_id).bind(scope).bind(now).fetch_one(p).await?;
+                    id
+                }),
+            };
+            Ok(id)
+        })
+        .await
     }
 
     /// Deletes the client (revoking every token) and deactivates the account, keeping its history.
