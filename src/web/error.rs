@@ -213,6 +213,9 @@ impl From<crate::services::host::HostError> for ApiError {
                         "com.atlassian.bitbucket.repository.DuplicateRepositoryException",
                         Some("name"),
                     ),
+                    ConflictKind::ProjectNotEmpty => {
+                        ("com.atlassian.bitbucket.IntegrityException", None)
+                    }
                     ConflictKind::TokenNameTaken => (
                         "com.atlassian.bitbucket.DuplicateEntityException",
                         Some("name"),

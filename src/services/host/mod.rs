@@ -183,6 +183,8 @@ pub enum ConflictKind {
     ProjectTaken { field: &'static str },
     /// The project already has a repository with this name or slug.
     RepositoryTaken,
+    /// The project still holds repositories.
+    ProjectNotEmpty,
     /// The owner already has an access token with this name.
     TokenNameTaken,
     /// A user or team already has this name (users and teams share one namespace); what was

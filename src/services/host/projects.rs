@@ -1,10 +1,10 @@
 //! Projects: finding one the principal may act on, and creating one.
 
 use super::{ConflictKind, Host, HostError, HostResult, Missing, Principal};
-use crate::domain::names::bounded_text;
+use crate::domain::names::{bounded_text, parse_optional};
 use crate::domain::{Action, DisplayName, ProjectKey};
 use crate::services::audit;
-use crate::store::{Project, StoreError, Window};
+use crate::store::{Project, ProjectChanges, StoreError, Window};
 
 pub const MAX_DESCRIPTION: usize = 10_000;
 
@@ -87,4 +87,54 @@ pub async fn taken(host: &Host<'_>, new_key: Option<&str>) -> HostError {
         kind: ConflictKind::ProjectTaken { field },
         message,
     }
+}
+
+/// New values for a project; `None` keeps what is there.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectChange {
+    pub key: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub public: Option<bool>,
+}
+
+pub async fn update(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    key: &str,
+    change: ProjectChange,
+) -> HostResult<Project> {
+    let project = find(host, who, key, Action::AdminProject).await?;
+    let changes = ProjectChanges {
+        key: parse_optional(change.key.as_deref(), ProjectKey::parse)?,
+        name: parse_optional(change.name.as_deref(), |n| DisplayName::parse("name", n))?,
+        description: change
+            .description
+            .as_deref()
+            .map(|d| bounded_text("description", d, MAX_DESCRIPTION))
+            .transpose()?,
+        public: change.public,
+    };
+    let new_key = changes.key.clone().filter(|k| *k != project.key);
+    let updated = match host.store.update_project(project.id, &changes).await {
+        Err(StoreError::Duplicate) => return Err(taken(host, new_key.as_deref()).await),
+        other => other?,
+    };
+    let target = format!("project:{}", updated.key);
+    audit::record(host.store, &who.actor(), "project.updated", &target, "").await;
+    Ok(updated)
+}
+
+/// Deletes an empty project (one that still holds repositories is refused).
+pub async fn delete(host: &Host<'_>, who: &Principal<'_>, key: &str) -> HostResult<()> {
+    let project = find(host, who, key, Action::DeleteProject).await?;
+    if !host.store.delete_empty_project(project.id).await? {
+        return Err(HostError::Conflict {
+            kind: ConflictKind::ProjectNotEmpty,
+            message: format!("Project {} cannot be deleted because it still has repositories; delete or move them first.", project.key),
+        });
+    }
+    let target = format!("project:{}", project.key);
+    audit::record(host.store, &who.actor(), "project.deleted", &target, "").await;
+    Ok(())
 }

@@ -2,11 +2,11 @@
 
 use super::projects::MAX_DESCRIPTION;
 use super::{Host, HostError, HostResult, Missing, Principal};
-use crate::domain::names::bounded_text;
+use crate::domain::names::{bounded_text, parse_optional};
 use crate::domain::pull_request::{branch_ref, valid_ref};
 use crate::domain::{Action, DisplayName, Slug};
 use crate::services::audit;
-use crate::store::{RepoFilter, Repository, StoreError, Window};
+use crate::store::{RepoFilter, Repository, RepositoryChanges, StoreError, Window};
 
 /// The repository `key`/`slug`, if the principal may do `action` on it. One it may not see is
 /// `NotFound`-like (`Denied` with `NotVisible`), so its existence is not revealed.
@@ -133,4 +133,54 @@ pub async fn list(
         .store
         .visible_repositories(&visible, filter, window)
         .await?)
+}
+
+/// New values for a repository; `None` keeps what is there.
+#[derive(Debug, Clone, Default)]
+pub struct RepositoryChange {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    pub public: Option<bool>,
+    pub default_branch: Option<String>,
+}
+
+/// Changes a repository and writes its `repo:updated` event.
+pub async fn update(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    key: &str,
+    slug: &str,
+    change: RepositoryChange,
+) -> HostResult<Repository> {
+    let repo = find(host, who, key, slug, Action::AdminRepo).await?;
+    let changes = RepositoryChanges {
+        slug: parse_optional(change.slug.as_deref(), |s| Slug::parse("slug", s))?,
+        name: parse_optional(change.name.as_deref(), |n| DisplayName::parse("name", n))?,
+        description: change
+            .description
+            .as_deref()
+            .map(|d| bounded_text("description", d, MAX_DESCRIPTION))
+            .transpose()?,
+        public: change.public,
+        default_branch: default_branch(change.default_branch.as_deref())?,
+    };
+    let emit = host.emit(who.user()?);
+    let updated = match host.store.update_repository(repo.id, &changes, &emit).await {
+        Err(StoreError::Duplicate) => return Err(HostError::repository_taken()),
+        other => other?,
+    };
+    let target = format!("repo:{}/{}", updated.project_key, updated.slug);
+    audit::record(host.store, &who.actor(), "repo.updated", &target, "").await;
+    Ok(updated)
+}
+
+/// Deletes a repository and writes its `repo:deleted` event.
+pub async fn delete(host: &Host<'_>, who: &Principal<'_>, key: &str, slug: &str) -> HostResult<()> {
+    let repo = find(host, who, key, slug, Action::DeleteRepo).await?;
+    let emit = host.emit(who.user()?);
+    host.store.delete_repository(repo.id, &emit).await?;
+    let target = format!("repo:{}/{}", repo.project_key, repo.slug);
+    audit::record(host.store, &who.actor(), "repo.deleted", &target, "").await;
+    Ok(())
 }

@@ -1,12 +1,10 @@
 //! `/rest/api/1.0/projects`: list, get, create, update, delete.
 
 use super::repr;
-use crate::domain::names::{bounded_text, parse_optional};
-use crate::domain::{Action, DisplayName, ProjectKey};
-use crate::services::audit;
-use crate::store::{Project, ProjectChanges, StoreError};
+use crate::domain::Action;
+use crate::store::Project;
 use crate::web::auth::Caller;
-use crate::web::error::{ApiError, ApiResult};
+use crate::web::error::ApiResult;
 use crate::web::extract::Path;
 use crate::web::extract::Query;
 use crate::web::json::Json;
@@ -18,7 +16,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::services::host::projects as host_projects;
-pub use crate::services::host::projects::MAX_DESCRIPTION;
 
 /// Finds a project and checks the caller may do `action` on it.
 pub async fn load(
@@ -85,41 +82,19 @@ pub async fn create(
     ))
 }
 
-/// Says which of key and name is taken.
-async fn project_taken(state: &AppState, new_key: Option<&str>) -> ApiError {
-    host_projects::taken(&state.host(), new_key).await.into()
-}
-
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
     Json(body): Json<ProjectBody>,
 ) -> ApiResult<axum::Json<Value>> {
-    let project = load(&state, &caller, &key, Action::AdminProject).await?;
-    let changes = ProjectChanges {
-        key: parse_optional(body.key.as_deref(), ProjectKey::parse)?,
-        name: parse_optional(body.name.as_deref(), |n| DisplayName::parse("name", n))?,
-        description: body
-            .description
-            .as_deref()
-            .map(|d| bounded_text("description", d, MAX_DESCRIPTION))
-            .transpose()?,
+    let change = host_projects::ProjectChange {
+        key: body.key,
+        name: body.name,
+        description: body.description,
         public: body.public,
     };
-    let new_key = changes.key.clone().filter(|k| *k != project.key);
-    let updated = match state.store.update_project(project.id, &changes).await {
-        Err(StoreError::Duplicate) => return Err(project_taken(&state, new_key.as_deref()).await),
-        other => other?,
-    };
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "project.updated",
-        &format!("project:{}", updated.key),
-        "",
-    )
-    .await;
+    let updated = host_projects::update(&state.host(), &caller.principal(), &key, change).await?;
     Ok(axum::Json(json!(repr::project(&state.base_url, &updated))))
 }
 
@@ -128,20 +103,6 @@ pub async fn delete(
     caller: Caller,
     Path(key): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let project = load(&state, &caller, &key, Action::DeleteProject).await?;
-    if !state.store.delete_empty_project(project.id).await? {
-        return Err(ApiError::conflict(
-            "com.atlassian.bitbucket.IntegrityException",
-            format!("Project {} cannot be deleted because it still has repositories; delete or move them first.", project.key),
-        ));
-    }
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "project.deleted",
-        &format!("project:{}", project.key),
-        "",
-    )
-    .await;
+    host_projects::delete(&state.host(), &caller.principal(), &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

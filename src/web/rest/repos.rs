@@ -1,12 +1,10 @@
 //! Repositories: `/rest/api/1.0/projects/{key}/repos[/{slug}]` and the `/rest/api/1.0/repos` search.
 
-use super::projects::{self, MAX_DESCRIPTION};
+use super::projects;
 use super::repr;
-use crate::domain::names::{bounded_text, parse_optional};
-use crate::domain::{Action, DisplayName, Slug};
-use crate::services::audit;
+use crate::domain::Action;
 use crate::services::host::repositories::{self as host_repos, Needed};
-use crate::store::{RepoFilter, Repository, RepositoryChanges, StoreError};
+use crate::store::{RepoFilter, Repository};
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Path;
@@ -138,14 +136,6 @@ pub struct RepoBody {
     pub scm_id: Option<String>,
 }
 
-fn repo_taken() -> ApiError {
-    crate::services::host::HostError::repository_taken().into()
-}
-
-fn parse_branch(raw: Option<&str>) -> ApiResult<Option<String>> {
-    Ok(host_repos::default_branch(raw)?)
-}
-
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -173,28 +163,15 @@ pub async fn update(
     Path((key, slug)): Path<(String, String)>,
     Json(body): Json<RepoBody>,
 ) -> ApiResult<axum::Json<Value>> {
-    let repo = load(&state, &caller, &key, &slug, Action::AdminRepo).await?;
-    let changes = RepositoryChanges {
-        slug: parse_optional(body.slug.as_deref(), |s| Slug::parse("slug", s))?,
-        name: parse_optional(body.name.as_deref(), |n| DisplayName::parse("name", n))?,
-        description: body
-            .description
-            .as_deref()
-            .map(|d| bounded_text("description", d, MAX_DESCRIPTION))
-            .transpose()?,
+    let change = host_repos::RepositoryChange {
+        name: body.name,
+        slug: body.slug,
+        description: body.description,
         public: body.public,
-        default_branch: parse_branch(body.default_branch.as_deref())?,
+        default_branch: body.default_branch,
     };
-    let updated = match state
-        .store
-        .update_repository(repo.id, &changes, &state.emit(caller.user()?))
-        .await
-    {
-        Err(StoreError::Duplicate) => return Err(repo_taken()),
-        other => other?,
-    };
-    let target = format!("repo:{}/{}", updated.project_key, updated.slug);
-    audit::record(&state.store, &caller.actor(), "repo.updated", &target, "").await;
+    let who = caller.principal();
+    let updated = host_repos::update(&state.host(), &who, &key, &slug, change).await?;
     Ok(axum::Json(json!(repr::repository(
         &state.base_url,
         &updated
@@ -206,12 +183,6 @@ pub async fn delete(
     caller: Caller,
     Path((key, slug)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let repo = load(&state, &caller, &key, &slug, Action::DeleteRepo).await?;
-    state
-        .store
-        .delete_repository(repo.id, &state.emit(caller.user()?))
-        .await?;
-    let target = format!("repo:{}/{}", repo.project_key, repo.slug);
-    audit::record(&state.store, &caller.actor(), "repo.deleted", &target, "").await;
+    host_repos::delete(&state.host(), &caller.principal(), &key, &slug).await?;
     Ok(StatusCode::ACCEPTED)
 }
