@@ -182,6 +182,10 @@ impl From<crate::services::host::HostError> for ApiError {
                 "com.atlassian.bitbucket.webhook.NoSuchDeliveryException",
                 format!("Delivery {id} does not exist for this webhook (it may be older than the retention period)."),
             ),
+            Missing::OAuthClient(id) => ApiError::not_found(
+                "com.atlassian.oauth2.provider.api.client.ClientNotFoundException",
+                format!("There is no OAuth 2.0 client {id}."),
+            ),
             Missing::TeamMember { user, team } => ApiError::not_found(
                 "com.atlassian.bitbucket.NoSuchEntityException",
                 format!("{user} is not a member of {team}."),
@@ -226,6 +230,10 @@ impl From<crate::services::host::HostError> for ApiError {
                     ),
                     ConflictKind::AccountNameTaken(crate::store::AccountKind::Team) => (
                         "com.atlassian.bitbucket.user.DuplicateGroupException",
+                        Some("name"),
+                    ),
+                    ConflictKind::ClientNameTaken => (
+                        "com.atlassian.oauth2.provider.api.client.DuplicateClientException",
                         Some("name"),
                     ),
                     ConflictKind::DeliveryQueued => (

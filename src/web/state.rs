@@ -89,6 +89,7 @@ impl AppState {
             passwords: &self.passwords,
             security: &self.config.security,
             webhooks: &self.webhooks,
+            master_key: &self.master_key,
         }
     }
     /// How a change made by `actor` writes its events.

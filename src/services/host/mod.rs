@@ -5,11 +5,13 @@
 //! knows HTTP, JSON or templates; `web/error.rs` maps `HostError` to each surface's answer.
 //!
 //! Moved so far: projects and repositories (finding and creating one), pull requests with
-//! reviews and comments, users and teams, permission grants, webhooks and their deliveries, the person's own account, personal
+//! reviews and comments, users and teams, permission grants, webhooks and their deliveries,
+//! OAuth clients, the person's own account, personal
 //! access tokens.
 
 pub mod access_tokens;
 pub mod accounts;
+pub mod oauth_clients;
 pub mod permissions;
 pub mod projects;
 pub mod pulls;
@@ -141,6 +143,8 @@ pub struct Host<'a> {
     pub passwords: &'a crate::services::passwords::Passwords,
     pub security: &'a crate::config::SecurityConfig,
     pub webhooks: &'a crate::services::webhooks::Webhooks,
+    /// Encrypts and decrypts secrets kept at rest.
+    pub master_key: &'a crate::crypto::MasterKey,
 }
 
 impl<'a> Host<'a> {
@@ -170,6 +174,7 @@ pub enum Missing {
     },
     Webhook(i64),
     Delivery(i64),
+    OAuthClient(String),
 }
 
 /// Why a conflicting change was refused.
@@ -194,6 +199,8 @@ pub enum ConflictKind {
     LastSysAdmin,
     /// The delivery is already queued.
     DeliveryQueued,
+    /// Another OAuth client (application link) has this name.
+    ClientNameTaken,
 }
 
 /// The one error of host operations.

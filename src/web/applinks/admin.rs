@@ -6,12 +6,12 @@ use super::create::{outgoing_from, LinkBody, UrlQuery};
 use super::lookup::{find, incoming_of, json_of, record};
 use crate::domain::applinks::{normalize_base_url, redirect_uri};
 use crate::domain::{Action, DisplayName};
+use crate::services::host::oauth_clients::{self as host_clients, ClientInput};
 use crate::store::OAuthClient;
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Path;
 use crate::web::json::Json;
-use crate::web::oauth2::clients::{self, ClientBody};
 use crate::web::state::AppState;
 use axum::extract::State;
 use serde_json::{json, Value};
@@ -67,7 +67,7 @@ pub async fn update(
     // The incoming client is changed first: it is the side that can refuse (redirect rules).
     match (&b.incoming, incoming_of(&state, &link).await?) {
         (Some(i), Some(c)) => {
-            let body = ClientBody {
+            let body = ClientInput {
                 name: Some(fields.name.clone()),
                 redirects: Some(i.redirects.clone()),
                 scope: i.scope.clone(),
@@ -76,7 +76,7 @@ pub async fn update(
             update_client(&state, &caller, &c, body).await?;
         }
         (None, Some(c)) if c.name != fields.name => {
-            let body = ClientBody {
+            let body = ClientInput {
                 name: Some(fields.name.clone()),
                 ..Default::default()
             };
@@ -101,16 +101,10 @@ async fn update_client(
     state: &AppState,
     caller: &Caller,
     c: &OAuthClient,
-    body: ClientBody,
+    input: ClientInput,
 ) -> ApiResult<()> {
-    clients::update(
-        State(state.clone()),
-        caller.clone(),
-        Path(c.client_id.clone()),
-        Json(body),
-    )
-    .await
-    .map(|_| ())
+    host_clients::update(&state.host(), &caller.principal(), &c.client_id, &input).await?;
+    Ok(())
 }
 
 /// `DELETE /rest/junction/1.0/applinks/{id}`: revokes at the remote what people authorized
@@ -178,7 +172,7 @@ pub async fn relocate(
                 None => r,
             })
             .collect();
-        let body = ClientBody {
+        let body = ClientInput {
             redirects: Some(moved),
             ..Default::default()
         };

@@ -3,12 +3,11 @@
 //! `client/reset/{clientId}` (new secret), and Junction's `client/{clientId}/credentials`
 //! (view the secret again; audited).
 
-use crate::domain::oauth2::{check_redirect_uri, ScopeSet};
-use crate::domain::{Action, DisplayName};
-use crate::services::audit;
-use crate::store::{OAuthClient, StoreError};
+use crate::domain::oauth2::ScopeSet;
+use crate::services::host::oauth_clients::{self as host_clients, ClientInput};
+use crate::store::OAuthClient;
 use crate::web::auth::Caller;
-use crate::web::error::{ApiError, ApiResult};
+use crate::web::error::ApiResult;
 use crate::web::extract::Path;
 use crate::web::json::Json;
 use crate::web::state::AppState;
@@ -34,22 +33,6 @@ pub fn client_json(c: &OAuthClient, secret: Option<&str>) -> Value {
     v
 }
 
-fn no_such_client(id: &str) -> ApiError {
-    ApiError::not_found(
-        "com.atlassian.oauth2.provider.api.client.ClientNotFoundException",
-        format!("There is no OAuth 2.0 client {id}."),
-    )
-}
-
-pub async fn find(state: &AppState, caller: &Caller, client_id: &str) -> ApiResult<OAuthClient> {
-    caller.check(Action::AdminSystem)?;
-    state
-        .store
-        .find_oauth_client(client_id)
-        .await?
-        .ok_or_else(|| no_such_client(client_id))
-}
-
 #[derive(Deserialize, Default)]
 pub struct ClientBody {
     pub name: Option<String>,
@@ -61,61 +44,15 @@ pub struct ClientBody {
     pub confidential: Option<bool>,
 }
 
-struct Checked {
-    name: DisplayName,
-    redirects: Vec<String>,
-    scope: ScopeSet,
-}
-
-fn check(b: &ClientBody, current: Option<&OAuthClient>) -> ApiResult<Checked> {
-    let name = match (b.name.as_deref(), current) {
-        (Some(n), _) => DisplayName::parse("name", n)?,
-        (None, Some(c)) => DisplayName::parse("name", &c.name)?,
-        (None, None) => return Err(ApiError::bad_request("name is required.").with_context("name")),
-    };
-    let redirects = match (&b.redirects, current) {
-        (Some(r), _) => r
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        (None, Some(c)) => c.redirect_list(),
-        (None, None) => Vec::new(),
-    };
-    if redirects.is_empty() {
-        return Err(
-            ApiError::bad_request("At least one redirect URL is required.")
-                .with_context("redirects"),
-        );
+impl From<ClientBody> for ClientInput {
+    fn from(b: ClientBody) -> Self {
+        ClientInput {
+            name: b.name,
+            redirects: b.redirects,
+            scope: b.scope.or_else(|| b.scopes.map(|list| list.join(" "))),
+            confidential: b.confidential,
+        }
     }
-    for r in &redirects {
-        check_redirect_uri(r).map_err(|m| ApiError::bad_request(m).with_context("redirects"))?;
-    }
-    let raw = match (&b.scope, &b.scopes, current) {
-        (Some(s), _, _) => s.clone(),
-        (None, Some(list), _) => list.join(" "),
-        (None, None, Some(c)) => c.scope.clone(),
-        (None, None, None) => String::new(),
-    };
-    let scope =
-        ScopeSet::parse(&raw).map_err(|m| ApiError::bad_request(m).with_context("scope"))?;
-    Ok(Checked {
-        name,
-        redirects,
-        scope,
-    })
-}
-
-fn name_taken() -> ApiError {
-    ApiError::conflict(
-        "com.atlassian.oauth2.provider.api.client.DuplicateClientException",
-        "Another application link already has this name.",
-    )
-    .with_context("name")
-}
-
-fn new_secret(state: &AppState) -> (String, String, String) {
-    crate::crypto::new_client_secret(&state.master_key)
 }
 
 pub async fn create(
@@ -123,40 +60,8 @@ pub async fn create(
     caller: Caller,
     Json(b): Json<ClientBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    caller.check(Action::AdminCredentials)?;
-    let c = check(&b, None)?;
-    let confidential = b.confidential.unwrap_or(true);
-    let client_id = crate::secret::new_client_id();
-    let (secret, hash, encrypted) = if confidential {
-        let (s, h, e) = new_secret(&state);
-        (Some(s), Some(h), Some(e))
-    } else {
-        (None, None, None)
-    };
-    let created = state
-        .store
-        .create_oauth_client(
-            &client_id,
-            c.name.as_str(),
-            confidential,
-            hash.as_deref(),
-            encrypted.as_deref(),
-            &c.redirects,
-            c.scope.as_str(),
-        )
-        .await;
-    let client = match created {
-        Err(StoreError::Duplicate) => return Err(name_taken()),
-        other => other?,
-    };
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "oauth2.client_created",
-        &format!("client:{client_id}"),
-        client.name.as_str(),
-    )
-    .await;
+    let input = ClientInput::from(b);
+    let (client, secret) = host_clients::create(&state.host(), &caller.principal(), &input).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(client_json(&client, secret.as_deref())),
@@ -164,12 +69,9 @@ pub async fn create(
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<Value>> {
-    caller.check(Action::AdminSystem)?;
-    let clients = state.store.list_oauth_clients().await?;
-    Ok(axum::Json(json!(clients
-        .iter()
-        .map(|c| client_json(c, None))
-        .collect::<Vec<_>>())))
+    let clients = host_clients::list(&state.host(), &caller.principal()).await?;
+    let values: Vec<Value> = clients.iter().map(|c| client_json(c, None)).collect();
+    Ok(axum::Json(json!(values)))
 }
 
 pub async fn get(
@@ -177,7 +79,7 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    let client = find(&state, &caller, &id).await?;
+    let client = host_clients::find(&state.host(), &caller.principal(), &id).await?;
     Ok(axum::Json(client_json(&client, None)))
 }
 
@@ -187,35 +89,8 @@ pub async fn update(
     Path(id): Path<String>,
     Json(b): Json<ClientBody>,
 ) -> ApiResult<axum::Json<Value>> {
-    let client = find(&state, &caller, &id).await?;
-    if b.confidential.is_some_and(|c| c != client.confidential) {
-        return Err(ApiError::bad_request(
-            "A client cannot change between confidential and public; create a new one.",
-        )
-        .with_context("confidential"));
-    }
-    let c = check(&b, Some(&client))?;
-    let was = ScopeSet::parse(&client.scope).map_err(ApiError::internal)?;
-    if !was.implies(c.scope) {
-        // A wider scope widens every credential of the client (its secret, a service account's).
-        caller.check(Action::AdminCredentials)?;
-    }
-    let updated = match state
-        .store
-        .update_oauth_client(client.id, c.name.as_str(), &c.redirects, c.scope.as_str())
-        .await
-    {
-        Err(StoreError::Duplicate) => return Err(name_taken()),
-        other => other?,
-    };
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "oauth2.client_updated",
-        &format!("client:{id}"),
-        updated.name.as_str(),
-    )
-    .await;
+    let input = ClientInput::from(b);
+    let updated = host_clients::update(&state.host(), &caller.principal(), &id, &input).await?;
     Ok(axum::Json(client_json(&updated, None)))
 }
 
@@ -225,16 +100,7 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let client = find(&state, &caller, &id).await?;
-    state.store.delete_oauth_client(client.id).await?;
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "oauth2.client_deleted",
-        &format!("client:{id}"),
-        client.name.as_str(),
-    )
-    .await;
+    host_clients::delete(&state.host(), &caller.principal(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -243,25 +109,9 @@ pub async fn reset_secret(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    caller.check(Action::AdminCredentials)?;
-    let client = find(&state, &caller, &id).await?;
-    if !client.confidential {
-        return Err(ApiError::bad_request("Public clients have no secret."));
-    }
-    let (secret, hash, encrypted) = new_secret(&state);
-    let updated = state
-        .store
-        .reset_oauth_client_secret(client.id, &hash, &encrypted)
-        .await?;
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "oauth2.client_secret_reset",
-        &format!("client:{id}"),
-        client.name.as_str(),
-    )
-    .await;
-    Ok(axum::Json(client_json(&updated, Some(&secret))))
+    let (client, secret) =
+        host_clients::reset_secret(&state.host(), &caller.principal(), &id).await?;
+    Ok(axum::Json(client_json(&client, Some(&secret))))
 }
 
 /// Shows the secret again, decrypted with the master key. Every view is audited.
@@ -270,20 +120,8 @@ pub async fn credentials(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    caller.check(Action::AdminCredentials)?;
-    let client = find(&state, &caller, &id).await?;
-    let secret = match &client.secret_encrypted {
-        Some(enc) => Some(state.master_key.decrypt(enc).map_err(ApiError::internal)?),
-        None => None,
-    };
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "oauth2.client_credentials_viewed",
-        &format!("client:{id}"),
-        client.name.as_str(),
-    )
-    .await;
+    let (client, secret) =
+        host_clients::credentials(&state.host(), &caller.principal(), &id).await?;
     Ok(axum::Json(client_json(&client, secret.as_deref())))
 }
 
@@ -293,8 +131,7 @@ pub async fn grants(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    let client = find(&state, &caller, &id).await?;
-    let grants = state.store.client_grants(client.id).await?;
+    let grants = host_clients::grants(&state.host(), &caller.principal(), &id).await?;
     let values: Vec<Value> = grants
         .iter()
         .map(|g| json!({"user": g.slug, "displayName": g.display_name, "scope": g.scope, "grantedDate": g.granted_at, "lastUsedDate": g.last_used_at}))
@@ -308,15 +145,6 @@ pub async fn revoke_grants(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let client = find(&state, &caller, &id).await?;
-    state.store.revoke_client_grants(client.id).await?;
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "oauth2.client_grants_revoked",
-        &format!("client:{id}"),
-        client.name.as_str(),
-    )
-    .await;
+    host_clients::revoke_grants(&state.host(), &caller.principal(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,11 +5,11 @@ use super::admin::admin_only;
 use super::{render, see_other, CsrfForm, Nav, OrPage, UiResult};
 use crate::clock::display;
 use crate::domain::oauth2::Scope;
+use crate::services::host::oauth_clients::{self as host_clients, ClientInput};
+use crate::store::OAuthClient;
 use crate::web::auth::Caller;
 use crate::web::error::ApiError;
 use crate::web::extract::Path;
-use crate::web::json::Json;
-use crate::web::oauth2::clients;
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -137,26 +137,21 @@ pub async fn create(
     CsrfForm(f): CsrfForm<NewLinkForm>,
 ) -> UiResult {
     admin_only(&caller, "/admin/application-links")?;
-    let body = clients::ClientBody {
+    let input = ClientInput {
         name: Some(f.name),
         redirects: Some(f.redirects.lines().map(str::to_string).collect()),
         scope: Some(f.scope),
-        scopes: None,
         confidential: Some(f.public.is_none()),
     };
-    let (_, axum::Json(v)) = clients::create(State(state.clone()), caller.clone(), Json(body))
+    let (client, secret) = host_clients::create(&state.host(), &caller.principal(), &input)
         .await
         .or_page(&caller)?;
-    page(&state, &caller, Some(shown(&v)), None).await
+    page(&state, &caller, Some(shown(&client, secret)), None).await
 }
 
-fn shown(v: &serde_json::Value) -> (String, String, Option<String>) {
-    let s = |k: &str| v[k].as_str().map(str::to_string);
-    (
-        s("name").unwrap_or_default(),
-        s("clientId").unwrap_or_default(),
-        s("clientSecret"),
-    )
+/// A client's name, id and (when shown) secret, for the page's one-time panel.
+fn shown(c: &OAuthClient, secret: Option<String>) -> (String, String, Option<String>) {
+    (c.name.clone(), c.client_id.clone(), secret)
 }
 
 /// Per-link actions: `credentials` (view again, audited), `reset`, `revoke` (all users), `delete`.
@@ -167,29 +162,30 @@ pub async fn action(
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> UiResult {
     admin_only(&caller, "/admin/application-links")?;
-    let s = State(state.clone());
-    let c = caller.clone();
+    let (host, who) = (state.host(), caller.principal());
     match action.as_str() {
         "credentials" => {
-            let axum::Json(v) = clients::credentials(s, c, Path(id))
+            let (client, secret) = host_clients::credentials(&host, &who, &id)
                 .await
                 .or_page(&caller)?;
-            page(&state, &caller, Some(shown(&v)), None).await
+            page(&state, &caller, Some(shown(&client, secret)), None).await
         }
         "reset" => {
-            let axum::Json(v) = clients::reset_secret(s, c, Path(id))
+            let (client, secret) = host_clients::reset_secret(&host, &who, &id)
                 .await
                 .or_page(&caller)?;
-            page(&state, &caller, Some(shown(&v)), None).await
+            page(&state, &caller, Some(shown(&client, Some(secret))), None).await
         }
         "revoke" => {
-            clients::revoke_grants(s, c, Path(id))
+            host_clients::revoke_grants(&host, &who, &id)
                 .await
                 .or_page(&caller)?;
             Ok(see_other("/admin/application-links"))
         }
         "delete" => {
-            clients::delete(s, c, Path(id)).await.or_page(&caller)?;
+            host_clients::delete(&host, &who, &id)
+                .await
+                .or_page(&caller)?;
             Ok(see_other("/admin/application-links"))
         }
         _ => Err(super::UiError::no_such_action(&caller)),
