@@ -186,6 +186,14 @@ impl From<crate::services::host::HostError> for ApiError {
                 "com.atlassian.oauth2.provider.api.client.ClientNotFoundException",
                 format!("There is no OAuth 2.0 client {id}."),
             ),
+            Missing::Link(id) => ApiError::not_found(
+                "com.atlassian.applinks.api.TypeNotInstalledException",
+                format!("There is no application link {id}."),
+            ),
+            Missing::Connection(name) => ApiError::not_found(
+                "com.atlassian.applinks.api.CredentialsRequiredException",
+                format!("You have not connected your account to {name}."),
+            ),
             Missing::TeamMember { user, team } => ApiError::not_found(
                 "com.atlassian.bitbucket.NoSuchEntityException",
                 format!("{user} is not a member of {team}."),
@@ -252,6 +260,14 @@ impl From<crate::services::host::HostError> for ApiError {
                 }
             }
             H::Internal(m) => ApiError::internal(m),
+            H::Outbound { field, error } => {
+                let e = ApiError::from(error);
+                match field {
+                    Some(f) => e.with_context(f),
+                    None => e,
+                }
+            }
+            H::Link(l) => l.into(),
             H::Busy(b) => b.into(),
             H::SignIn(s) => s.into(),
             H::Store(s) => s.into(),

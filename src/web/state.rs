@@ -90,6 +90,8 @@ impl AppState {
             security: &self.config.security,
             webhooks: &self.webhooks,
             master_key: &self.master_key,
+            links: &self.links,
+            base_url: &self.base_url,
         }
     }
     /// How a change made by `actor` writes its events.

@@ -11,6 +11,8 @@
 
 pub mod access_tokens;
 pub mod accounts;
+pub mod applinks;
+pub mod link_connections;
 pub mod oauth_clients;
 pub mod permissions;
 pub mod projects;
@@ -145,6 +147,10 @@ pub struct Host<'a> {
     pub webhooks: &'a crate::services::webhooks::Webhooks,
     /// Encrypts and decrypts secrets kept at rest.
     pub master_key: &'a crate::crypto::MasterKey,
+    /// Application links' remote side.
+    pub links: &'a crate::services::links::Links,
+    /// Public base URL without a trailing slash.
+    pub base_url: &'a str,
 }
 
 impl<'a> Host<'a> {
@@ -175,6 +181,9 @@ pub enum Missing {
     Webhook(i64),
     Delivery(i64),
     OAuthClient(String),
+    Link(String),
+    /// The person has not connected their account to this link.
+    Connection(String),
 }
 
 /// Why a conflicting change was refused.
@@ -229,6 +238,13 @@ pub enum HostError {
     },
     /// Something that should not fail did (logged, never shown).
     Internal(String),
+    /// A URL that may not or cannot be used, or a remote that failed; `field` names the input.
+    Outbound {
+        field: Option<&'static str>,
+        error: crate::services::outbound::OutboundError,
+    },
+    /// An application link's remote side failed or refused.
+    Link(crate::services::links::LinkError),
     /// Password hashing is saturated: try again shortly.
     Busy(crate::services::passwords::Busy),
     /// Checking a password failed for a reason other than the password (throttled, busy).
@@ -261,6 +277,12 @@ impl From<StoreError> for HostError {
 impl From<crate::services::passwords::Busy> for HostError {
     fn from(e: crate::services::passwords::Busy) -> Self {
         HostError::Busy(e)
+    }
+}
+
+impl From<crate::services::links::LinkError> for HostError {
+    fn from(e: crate::services::links::LinkError) -> Self {
+        HostError::Link(e)
     }
 }
 

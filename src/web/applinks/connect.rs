@@ -2,10 +2,11 @@
 //! client), see and end connections, the callback the remote sends the browser back to, the
 //! admin's interactive Test connection, and the request API through a link.
 
-use super::lookup::{find, no_such_link};
 use crate::domain::applinks::LinkStatus;
 use crate::domain::Action;
 use crate::services::audit;
+use crate::services::host::applinks as host_links;
+use crate::services::host::link_connections as host_conn;
 use crate::services::links::call::RemoteRequest;
 use crate::services::links::flow::{PURPOSE_CONNECT, PURPOSE_TEST};
 use crate::store::AppLink;
@@ -22,41 +23,7 @@ use serde_json::{json, Value};
 
 /// A link people may connect to: it must have an outgoing side.
 pub async fn outgoing_link(state: &AppState, id: &str) -> ApiResult<AppLink> {
-    state
-        .store
-        .find_link_cached(id)
-        .await?
-        .filter(|l| l.outgoing().is_some())
-        .ok_or_else(|| no_such_link(id))
-}
-
-/// One row of "Connected applications".
-pub struct Connection {
-    pub link: AppLink,
-    /// `connected`, `revoked` (the remote refused the tokens) or `not_connected`.
-    pub status: String,
-    pub connected_at: Option<i64>,
-    pub expires_at: Option<i64>,
-}
-
-pub async fn connections_of(state: &AppState, user_id: i64) -> ApiResult<Vec<Connection>> {
-    let tokens = state.store.user_link_tokens(user_id).await?;
-    Ok(state
-        .store
-        .list_links()
-        .await?
-        .into_iter()
-        .filter(|l| l.outgoing().is_some())
-        .map(|link| {
-            let t = tokens.iter().find(|t| t.link_id == link.id);
-            Connection {
-                status: t.map_or("not_connected".into(), |t| t.status.clone()),
-                connected_at: t.map(|t| t.connected_at),
-                expires_at: t.and_then(|t| t.expires_at),
-                link,
-            }
-        })
-        .collect())
+    Ok(host_conn::outgoing_link(&state.host(), id).await?)
 }
 
 /// `GET /rest/junction/1.0/applinks/connections`: the caller's connections.
@@ -65,7 +32,7 @@ pub async fn connections(
     caller: Caller,
 ) -> ApiResult<axum::Json<Value>> {
     let user = caller.user()?.id;
-    let list: Vec<Value> = connections_of(&state, user)
+    let list: Vec<Value> = host_conn::connections_of(&state.host(), user)
         .await?
         .into_iter()
         .map(|c| {
@@ -82,12 +49,7 @@ pub async fn connect(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    caller.check(Action::ActThroughLink)?;
-    let link = outgoing_link(&state, &id).await?;
-    let url = state
-        .links
-        .start_flow(&link, caller.user()?.id, PURPOSE_CONNECT)
-        .await?;
+    let url = host_conn::connect(&state.host(), &caller.principal(), &id).await?;
     Ok(axum::Json(json!({"authorizeUrl": url})))
 }
 
@@ -97,22 +59,7 @@ pub async fn disconnect(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let user = caller.user()?.id;
-    let link = outgoing_link(&state, &id).await?;
-    if !state.store.delete_link_token(link.id, user).await? {
-        return Err(ApiError::not_found(
-            "com.atlassian.applinks.api.CredentialsRequiredException",
-            format!("You have not connected your account to {}.", link.name),
-        ));
-    }
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "applinks.account_disconnected",
-        &format!("applink:{}", link.link_id),
-        &link.name,
-    )
-    .await;
+    host_conn::disconnect(&state.host(), &caller.principal(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -123,11 +70,7 @@ pub async fn test_authorize(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    let link = find(&state, &caller, &id).await?;
-    let url = state
-        .links
-        .start_flow(&link, caller.user()?.id, PURPOSE_TEST)
-        .await?;
+    let url = host_links::start_test_authorization(&state.host(), &caller.principal(), &id).await?;
     Ok(axum::Json(json!({"authorizeUrl": url})))
 }
 
@@ -172,7 +115,7 @@ pub async fn callback(
             } else {
                 // The admin's test passed; a failure to store it is logged by the error mapping.
                 let status = LinkStatus::working(message.clone(), Default::default());
-                let _ = super::status::keep_status(&state, &link, &status).await;
+                let _ = host_links::keep_status(&state.host(), &link, &status).await;
             }
             match (html, connected) {
                 (true, true) => Redirect::to("/account/connected-applications").into_response(),

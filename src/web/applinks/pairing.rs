@@ -1,10 +1,9 @@
 //! The two-way link flow's HTTP ends: an admin starting it over REST, and the signed back
 //! channel the peer calls (`services::links::pairing` has the protocol).
 
-use super::create::discover_url;
 use super::lookup::json_of;
-use crate::domain::Action;
 use crate::services::audit;
+use crate::services::host::applinks as host_links;
 use crate::services::links::pairing::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
@@ -24,37 +23,20 @@ pub struct PairBody {
     pub scope: Option<String>,
 }
 
-/// Starts pairing with the Junction server at `url`; returns where the admin's browser goes.
-pub async fn begin(state: &AppState, caller: &Caller, b: &PairBody) -> ApiResult<(Value, String)> {
-    caller.check(Action::AdminCredentials)?;
-    let peer = discover_url(state, &b.url).await?;
-    let (link, next) = state
-        .links
-        .begin_pairing(
-            &peer,
-            b.scope
-                .as_deref()
-                .unwrap_or(crate::domain::applinks::DEFAULT_INCOMING_SCOPE),
-        )
-        .await?;
-    audit::record(
-        &state.store,
-        &caller.actor(),
-        "applinks.pairing_started",
-        &format!("applink:{}", link.link_id),
-        &format!("{} ({})", link.name, link.url),
-    )
-    .await;
-    Ok((json_of(state, &link).await?, next))
-}
-
 /// `POST /rest/junction/1.0/applinks/pair` `{url, scope}` → `{link, next}`.
 pub async fn pair(
     State(state): State<AppState>,
     caller: Caller,
     Json(b): Json<PairBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let (link, next) = begin(&state, &caller, &b).await?;
+    let (link, next) = host_links::begin_pairing(
+        &state.host(),
+        &caller.principal(),
+        &b.url,
+        b.scope.as_deref(),
+    )
+    .await?;
+    let link = json_of(&state, &link).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({"link": link, "next": next})),

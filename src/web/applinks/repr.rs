@@ -2,23 +2,10 @@
 //! type, system, primary`) plus what Junction knows more (application, direction, both sides,
 //! last status).
 
-use crate::domain::applinks::{redirect_uri, Direction, LinkStatus};
+use crate::domain::applinks::redirect_uri;
+use crate::services::host::applinks::{application_name, direction, last_status};
 use crate::store::{AppLink, OAuthClient};
 use serde_json::{json, Value};
-
-pub fn application_name(l: &AppLink) -> String {
-    crate::domain::applinks::application_label(l.app_name.as_deref(), l.app_version.as_deref())
-}
-
-pub fn direction(l: &AppLink) -> Direction {
-    Direction::of(l.incoming_client.is_some(), l.outgoing().is_some())
-}
-
-pub fn last_status(l: &AppLink) -> Option<LinkStatus> {
-    l.last_status
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-}
 
 pub fn link_json(l: &AppLink, incoming: Option<&OAuthClient>, base_url: &str) -> Value {
     let outgoing = l.outgoing().map(|o| {

@@ -2,36 +2,20 @@
 //! diagnostics, and Atlassian's `GET /rest/applinks/3.0/status/{id}`. Both keep the result for
 //! the admin page.
 
-use super::lookup::{find, json_of};
-use crate::domain::applinks::LinkStatus;
-use crate::store::AppLink;
+use super::lookup::json_of;
+use crate::services::host::applinks as host_links;
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::Path;
 use crate::web::state::AppState;
 use axum::extract::State;
 use serde_json::{json, Value};
-/// `POST /rest/junction/1.0/applinks/{id}/test` and `GET /rest/applinks/3.0/status/{id}`
-/// both run the checks and keep the result for the admin page.
-pub async fn run_test(state: &AppState, link: &AppLink) -> ApiResult<(LinkStatus, AppLink)> {
-    let status = state.links.test_connection(link).await;
-    let link = keep_status(state, link, &status).await?;
-    Ok((status, link))
-}
-
-/// Stores a status as the link's last one; returns the link as it now is.
-pub async fn keep_status(state: &AppState, link: &AppLink, s: &LinkStatus) -> ApiResult<AppLink> {
-    let text = serde_json::to_string(s).map_err(ApiError::internal)?;
-    Ok(state.store.set_link_status(link.id, &text).await?)
-}
-
 pub async fn test(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    let link = find(&state, &caller, &id).await?;
-    let (status, _) = run_test(&state, &link).await?;
+    let (status, _) = host_links::test(&state.host(), &caller.principal(), &id).await?;
     let mut v = serde_json::to_value(&status).map_err(ApiError::internal)?;
     v["success"] = json!(status.working);
     v["message"] = json!(if status.working {
@@ -48,8 +32,7 @@ pub async fn status(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Value>> {
-    let link = find(&state, &caller, &id).await?;
-    let (s, link) = run_test(&state, &link).await?;
+    let (s, link) = host_links::test(&state.host(), &caller.principal(), &id).await?;
     let auth = |enabled: bool| json!({"enabled": enabled, "twoLoEnabled": false, "twoLoImpersonationEnabled": false});
     let (inc, out) = (link.incoming_client.is_some(), link.outgoing().is_some());
     let error =

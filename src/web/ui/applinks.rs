@@ -1,17 +1,17 @@
 //! Administration → Application links, for links with a URL: identify a remote, create the
 //! fitting link, edit, relocate, test, delete (the two-way pairing pages are in `pairing.rs`).
-//! Every change goes through the REST operations in `web::applinks`.
+//! Every read and change is an operation of `services::host::applinks`, as over REST.
 
 use super::admin::admin_only;
 use super::link_rows::{row, LinkRow};
 use super::{render, see_other, CsrfForm, Nav, OrPage, UiResult};
 use crate::domain::applinks::{redirect_uri, PRESETS};
 use crate::domain::oauth2::Scope;
-use crate::web::applinks::{admin as rest, create, status};
+use crate::services::host::applinks::{
+    self as host_links, IncomingInput, LinkInput, OutgoingInput,
+};
 use crate::web::auth::Caller;
-use crate::web::error::ApiError;
 use crate::web::extract::Path;
-use crate::web::json::Json;
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -55,7 +55,7 @@ pub async fn discover(
     CsrfForm(f): CsrfForm<UrlForm>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
-    let d = create::discover_url(&state, &f.url)
+    let d = host_links::discover(&state.host(), &caller.principal(), &f.url)
         .await
         .or_page(&caller)?;
     let mut notes = Vec::new();
@@ -113,8 +113,8 @@ pub struct CreateForm {
     scopes: Option<String>,
 }
 
-fn outgoing_of(f: &CreateForm) -> create::OutgoingBody {
-    create::OutgoingBody {
+fn outgoing_of(f: &CreateForm) -> OutgoingInput {
+    OutgoingInput {
         preset: f.preset.clone(),
         client_id: f.client_id.clone(),
         client_secret: f.client_secret.clone(),
@@ -131,7 +131,7 @@ pub async fn create(
     CsrfForm(f): CsrfForm<CreateForm>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
-    let incoming = matches!(f.side.as_str(), "incoming" | "both").then(|| create::IncomingBody {
+    let incoming = matches!(f.side.as_str(), "incoming" | "both").then(|| IncomingInput {
         redirects: f
             .redirects
             .as_deref()
@@ -142,29 +142,24 @@ pub async fn create(
         scope: f.scope.clone(),
     });
     let outgoing = matches!(f.side.as_str(), "outgoing" | "both").then(|| outgoing_of(&f));
-    let body = create::LinkBody {
+    let input = LinkInput {
         name: f.name.clone().filter(|n| !n.trim().is_empty()),
         url: Some(f.url.clone()),
         incoming,
         outgoing,
     };
-    let (_, axum::Json(v)) = create::create(State(state.clone()), caller.clone(), Json(body))
+    let (host, who) = (state.host(), caller.principal());
+    let (link, secret) = host_links::create(&host, &who, &input)
         .await
         .or_page(&caller)?;
-    let shown = v["incoming"]["clientSecret"].as_str().map(|s| {
-        (
-            v["name"].as_str().unwrap_or_default().to_string(),
-            v["incoming"]["clientId"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            Some(s.to_string()),
-        )
-    });
-    let flash = format!(
-        "Created the link {}.",
-        v["name"].as_str().unwrap_or_default()
-    );
+    let client = host_links::incoming_of(&host, &link)
+        .await
+        .or_page(&caller)?;
+    // The incoming secret is shown once, here.
+    let shown = client
+        .zip(secret)
+        .map(|(c, s)| (link.name.clone(), c.client_id, Some(s)));
+    let flash = format!("Created the link {}.", link.name);
     super::links::page(&state, &caller, shown, Some(flash)).await
 }
 
@@ -186,18 +181,9 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
-    let l = crate::web::applinks::lookup::find(&state, &caller, &id)
-        .await
-        .or_page(&caller)?;
-    let client = match l.incoming_client {
-        Some(c) => state
-            .store
-            .find_oauth_client_by_id(c)
-            .await
-            .map_err(ApiError::from)
-            .or_page(&caller)?,
-        None => None,
-    };
+    let (host, who) = (state.host(), caller.principal());
+    let l = host_links::find(&host, &who, &id).await.or_page(&caller)?;
+    let client = host_links::incoming_of(&host, &l).await.or_page(&caller)?;
     let out = l.outgoing();
     let selected = client
         .as_ref()
@@ -231,16 +217,16 @@ pub async fn edit(
     CsrfForm(f): CsrfForm<CreateForm>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
-    let body = create::LinkBody {
+    let input = LinkInput {
         name: f.name.clone(),
         url: None,
-        incoming: f.redirects.as_ref().map(|r| create::IncomingBody {
+        incoming: f.redirects.as_ref().map(|r| IncomingInput {
             redirects: r.lines().map(str::to_string).collect(),
             scope: f.scope.clone(),
         }),
         outgoing: f.client_id.is_some().then(|| outgoing_of(&f)),
     };
-    let _updated = rest::update(State(state), caller.clone(), Path(id.clone()), Json(body))
+    host_links::update(&state.host(), &caller.principal(), &id, &input)
         .await
         .or_page(&caller)?;
     Ok(see_other(&format!("{PAGE}/{id}")))
@@ -254,50 +240,51 @@ pub async fn action(
     CsrfForm(f): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
-    let (s, c, p) = (State(state.clone()), caller.clone(), Path(id.clone()));
+    let (host, who) = (state.host(), caller.principal());
     match action.as_str() {
         "test" => {
-            let axum::Json(v) = status::test(s, c, p).await.or_page(&caller)?;
-            let flash = format!(
-                "Test connection: {}",
-                v["message"].as_str().unwrap_or_default()
-            );
+            let (status, _) = host_links::test(&host, &who, &id).await.or_page(&caller)?;
+            let message = if status.working {
+                status.summary
+            } else {
+                format!("{}: {}", status.summary, status.cause)
+            };
+            let flash = format!("Test connection: {message}");
             super::links::page(&state, &caller, None, Some(flash)).await
         }
         "authorize" => {
-            let axum::Json(v) = crate::web::applinks::connect::test_authorize(s, c, p)
+            let url = host_links::start_test_authorization(&host, &who, &id)
                 .await
                 .or_page(&caller)?;
-            Ok(Redirect::to(v["authorizeUrl"].as_str().unwrap_or("/")).into_response())
+            Ok(Redirect::to(&url).into_response())
         }
         "credentials" => {
-            let axum::Json(v) = rest::credentials(s, c, p).await.or_page(&caller)?;
-            let shown = (
-                v["name"].as_str().unwrap_or_default().to_string(),
-                v["incoming"]["clientId"]
-                    .as_str()
-                    .unwrap_or("(no incoming side)")
-                    .to_string(),
-                v["incoming"]["clientSecret"].as_str().map(str::to_string),
-            );
+            let c = host_links::credentials(&host, &who, &id)
+                .await
+                .or_page(&caller)?;
+            let shown = match c.incoming {
+                Some((client, secret)) => (c.link.name, client.client_id, secret),
+                None => (c.link.name, "(no incoming side)".to_string(), None),
+            };
             super::links::page(&state, &caller, Some(shown), None).await
         }
         "relocate" => {
             let url = f.get("url").cloned().unwrap_or_default();
-            let _moved = rest::relocate(s, c, p, Json(create::UrlQuery { url }))
+            host_links::relocate(&host, &who, &id, &url)
                 .await
                 .or_page(&caller)?;
             Ok(see_other(&format!("{PAGE}/{id}")))
         }
         "delete" => {
-            let axum::Json(v) = rest::delete(s, c, p).await.or_page(&caller)?;
-            let remains: Vec<&str> = v["remainsOnRemote"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|r| r.as_str())
-                .collect();
-            let flash = format!("Deleted. Junction revoked everything it held for this link. Still to remove on the remote: {}", if remains.is_empty() { "nothing".into() } else { remains.join(" ") });
+            let d = host_links::delete(&host, &who, &id)
+                .await
+                .or_page(&caller)?;
+            let remains = if d.remains_on_remote.is_empty() {
+                "nothing".to_string()
+            } else {
+                d.remains_on_remote.join(" ")
+            };
+            let flash = format!("Deleted. Junction revoked everything it held for this link. Still to remove on the remote: {remains}");
             super::links::page(&state, &caller, None, Some(flash)).await
         }
         _ => Err(super::UiError::no_such_action(&caller)),

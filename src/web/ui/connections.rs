@@ -4,8 +4,8 @@
 
 use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiResult};
 use crate::clock::display;
+use crate::services::host::link_connections as host_conn;
 use crate::services::links::call::RemoteRequest;
-use crate::web::applinks::connect;
 use crate::web::auth::Caller;
 use crate::web::extract::Path;
 use crate::web::state::AppState;
@@ -41,7 +41,7 @@ const PANEL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Fetches each connected Junction remote's projects as the user, all at once.
 pub async fn panels(state: &AppState, user_id: i64) -> Vec<Panel> {
-    let Ok(list) = connect::connections_of(state, user_id).await else {
+    let Ok(list) = host_conn::connections_of(&state.host(), user_id).await else {
         return Vec::new();
     };
     let mut fetches = tokio::task::JoinSet::new();
@@ -111,7 +111,7 @@ async fn projects_at(
 pub async fn page(State(state): State<AppState>, caller: Caller) -> UiResult {
     require_user(&caller, "/account/connected-applications")?;
     let user = caller.user().or_page(&caller)?.id;
-    let rows = connect::connections_of(&state, user)
+    let rows = host_conn::connections_of(&state.host(), user)
         .await
         .or_page(&caller)?
         .into_iter()
@@ -142,14 +142,18 @@ pub async fn action(
     Path((id, action)): Path<(String, String)>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> UiResult {
-    let (s, c, p) = (State(state), caller.clone(), Path(id));
+    let (host, who) = (state.host(), caller.principal());
     match action.as_str() {
         "connect" => {
-            let axum::Json(v) = connect::connect(s, c, p).await.or_page(&caller)?;
-            Ok(Redirect::to(v["authorizeUrl"].as_str().unwrap_or("/")).into_response())
+            let url = host_conn::connect(&host, &who, &id)
+                .await
+                .or_page(&caller)?;
+            Ok(Redirect::to(&url).into_response())
         }
         "disconnect" => {
-            connect::disconnect(s, c, p).await.or_page(&caller)?;
+            host_conn::disconnect(&host, &who, &id)
+                .await
+                .or_page(&caller)?;
             Ok(see_other("/account/connected-applications"))
         }
         _ => Err(super::UiError::no_such_action(&caller)),

@@ -2,8 +2,8 @@
 //! the last status in plain words with the facts behind it.
 
 use crate::clock::display;
+use crate::services::host::applinks as link_facts;
 use crate::store::AppLink;
-use crate::web::applinks::repr;
 
 /// One link on the list page.
 pub struct LinkRow {
@@ -23,7 +23,7 @@ pub struct LinkRow {
 }
 
 pub fn row(l: &AppLink) -> LinkRow {
-    let status = repr::last_status(l);
+    let status = link_facts::last_status(l);
     let mut facts = Vec::new();
     if let Some(s) = &status {
         let f = &s.facts;
@@ -49,9 +49,9 @@ pub fn row(l: &AppLink) -> LinkRow {
     LinkRow {
         id: l.link_id.clone(),
         name: l.name.clone(),
-        application: repr::application_name(l),
+        application: link_facts::application_name(l),
         url: l.url.clone(),
-        direction: repr::direction(l).label(),
+        direction: link_facts::direction(l).label(),
         outgoing: l.outgoing().is_some(),
         state: match &status {
             Some(s) if s.working => "ok",

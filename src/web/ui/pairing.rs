@@ -5,9 +5,8 @@ use super::admin::admin_only;
 use super::applinks::scope_choices;
 use super::{render, CsrfForm, Nav, OrPage, UiResult};
 use crate::domain::oauth2::Scope;
-use crate::web::applinks::{create, pairing, status};
+use crate::services::host::applinks as host_links;
 use crate::web::auth::Caller;
-use crate::web::error::ApiError;
 use crate::web::extract::{Path, Query};
 use crate::web::state::AppState;
 use askama::Template;
@@ -30,16 +29,10 @@ pub async fn pair(
     CsrfForm(f): CsrfForm<PairForm>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
-    let (_, next) = pairing::begin(
-        &state,
-        &caller,
-        &pairing::PairBody {
-            url: f.url,
-            scope: f.scope,
-        },
-    )
-    .await
-    .or_page(&caller)?;
+    let scope = f.scope.as_deref();
+    let (_, next) = host_links::begin_pairing(&state.host(), &caller.principal(), &f.url, scope)
+        .await
+        .or_page(&caller)?;
     Ok(Redirect::to(&next).into_response())
 }
 
@@ -71,7 +64,7 @@ pub async fn approve_form(
             .unwrap_or_default()
     );
     admin_only(&caller, &here)?;
-    let d = create::discover_url(&state, &q.peer)
+    let d = host_links::discover(&state.host(), &caller.principal(), &q.peer)
         .await
         .or_page(&caller)?;
     Ok(render(&ApprovePage {
@@ -98,25 +91,12 @@ pub async fn approve(
     CsrfForm(f): CsrfForm<ApproveForm>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
-    let d = create::discover_url(&state, &f.peer)
-        .await
-        .or_page(&caller)?;
-    let (link, peer_link) = state
-        .links
-        .approve_pairing(&d, &f.pairing, &f.scope)
-        .await
-        .map_err(ApiError::from)
-        .or_page(&caller)?;
-    crate::services::audit::record(
-        &state.store,
-        &caller.actor(),
-        "applinks.link_paired",
-        &format!("applink:{}", link.link_id),
-        &format!("{} ({})", link.name, link.url),
-    )
-    .await;
-    status::run_test(&state, &link).await.or_page(&caller)?;
-    Ok(Redirect::to(&format!("{}{PAGE}/{peer_link}/paired", d.url)).into_response())
+    let (host, who) = (state.host(), caller.principal());
+    let (_, peer_link, peer_url) =
+        host_links::approve_pairing(&host, &who, &f.peer, &f.pairing, &f.scope)
+            .await
+            .or_page(&caller)?;
+    Ok(Redirect::to(&format!("{peer_url}{PAGE}/{peer_link}/paired")).into_response())
 }
 
 /// On A, when the admin comes back: tests this side and shows the list.
@@ -126,10 +106,9 @@ pub async fn paired(
     Path(id): Path<String>,
 ) -> UiResult {
     admin_only(&caller, &format!("{PAGE}/{id}/paired"))?;
-    let l = crate::web::applinks::lookup::find(&state, &caller, &id)
+    let (s, l) = host_links::test(&state.host(), &caller.principal(), &id)
         .await
         .or_page(&caller)?;
-    let (s, _) = status::run_test(&state, &l).await.or_page(&caller)?;
     let flash = format!(
         "Linked both ways with {}. Test connection: {}",
         l.name, s.summary
