@@ -41,29 +41,62 @@ async fn manifest_identifies_this_server(app: TestApp) {
 }
 
 /// Every kind of bad input gets a clear error and leaves nothing behind.
-async fn bad_input_is_refused_and_nothing_is_half_created(app: TestApp) {
-    let app = &app;
-    let create = |body: serde_json::Value| async move {
-        app.post("/rest/junction/1.0/applinks", &admin(), body)
-            .await
-    };
-    let incoming = json!({"redirects": ["https://ci.example.com/cb"], "scope": "REPO_READ"});
+/// POSTs a link as the administrator.
+async fn create_link(app: &TestApp, body: serde_json::Value) -> Response {
+    app.post("/rest/junction/1.0/applinks", &admin(), body)
+        .await
+}
 
+fn incoming_side() -> serde_json::Value {
+    json!({"redirects": ["https://ci.example.com/cb"], "scope": "REPO_READ"})
+}
+
+/// A remote that answers an HTML sign-in page to everything (no manifest).
+async fn html_remote() -> FakeRemote {
+    FakeRemote::start(|_| {
+        (
+            200,
+            vec![("content-type", "text/html".into())],
+            b"<html>login</html>".to_vec(),
+        )
+    })
+    .await
+}
+
+/// A remote nobody answers for, or a host DNS does not know: a bad gateway naming why.
+async fn unreachable_remotes_are_named(app: TestApp) {
+    let app = &app;
     // Nothing listens there.
     let port = closed_port().await;
-    let r = create(json!({"url": format!("http://127.0.0.1:{port}"), "incoming": incoming})).await;
+    let r = create_link(
+        app,
+        json!({"url": format!("http://127.0.0.1:{port}"), "incoming": incoming_side()}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.text);
     assert_eq!(r.exception(), "CONNECTION_REFUSED");
     assert_eq!(r.context(), "url");
     assert!(r.message().contains("refused"), "{}", r.message());
 
     // DNS does not know the host.
-    let r = create(json!({"url": "http://no-such-host.invalid", "incoming": incoming})).await;
+    let r = create_link(
+        app,
+        json!({"url": "http://no-such-host.invalid", "incoming": incoming_side()}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.text);
     assert_eq!(r.exception(), "UNKNOWN_HOST");
+}
 
+/// Not a URL, or no side to configure: a field error.
+async fn bad_urls_and_missing_sides_are_field_errors(app: TestApp) {
+    let app = &app;
     // Not a URL; no side configured.
-    let r = create(json!({"url": "jira.example.com", "incoming": incoming})).await;
+    let r = create_link(
+        app,
+        json!({"url": "jira.example.com", "incoming": incoming_side()}),
+    )
+    .await;
     assert_eq!(
         (r.status, r.context()),
         (StatusCode::BAD_REQUEST, "url"),
@@ -71,23 +104,20 @@ async fn bad_input_is_refused_and_nothing_is_half_created(app: TestApp) {
         r.text
     );
     let fake = FakeRemote::start(|_| (404, vec![], b"no".to_vec())).await;
-    let r = create(json!({"url": fake.base})).await;
+    let r = create_link(app, json!({"url": fake.base})).await;
     assert_eq!(
         (r.status, r.context()),
         (StatusCode::BAD_REQUEST, "incoming"),
         "{}",
         r.text
     );
+}
 
+/// A manifest that is not JSON: a generic application, which cannot be paired with.
+async fn a_remote_without_a_manifest_is_generic_and_cannot_pair(app: TestApp) {
+    let app = &app;
     // A manifest that is not JSON: a generic application; pairing with it is refused.
-    let html = FakeRemote::start(|_| {
-        (
-            200,
-            vec![("content-type", "text/html".into())],
-            b"<html>login</html>".to_vec(),
-        )
-    })
-    .await;
+    let html = html_remote().await;
     let r = app
         .get(
             &format!("/rest/junction/1.0/applinks/discover?url={}", html.base),
@@ -123,7 +153,11 @@ async fn bad_input_is_refused_and_nothing_is_half_created(app: TestApp) {
         "{}",
         r.message()
     );
+}
 
+/// A huge answer is cut off; a redirect is never followed.
+async fn huge_answers_and_redirects_are_refused(app: TestApp) {
+    let app = &app;
     // A huge answer is cut off.
     let huge = FakeRemote::start(|_| {
         (
@@ -133,7 +167,7 @@ async fn bad_input_is_refused_and_nothing_is_half_created(app: TestApp) {
         )
     })
     .await;
-    let r = create(json!({"url": huge.base, "incoming": incoming})).await;
+    let r = create_link(app, json!({"url": huge.base, "incoming": incoming_side()})).await;
     assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.text);
     assert_eq!(r.exception(), "RESPONSE_TOO_LARGE");
 
@@ -149,7 +183,11 @@ async fn bad_input_is_refused_and_nothing_is_half_created(app: TestApp) {
         )
     })
     .await;
-    let r = create(json!({"url": redirect.base, "incoming": incoming})).await;
+    let r = create_link(
+        app,
+        json!({"url": redirect.base, "incoming": incoming_side()}),
+    )
+    .await;
     assert_eq!(
         (r.status, r.context()),
         (StatusCode::BAD_REQUEST, "url"),
@@ -167,23 +205,28 @@ async fn bad_input_is_refused_and_nothing_is_half_created(app: TestApp) {
         "{}",
         r.message()
     );
+}
 
+/// Outgoing and incoming settings are checked before anything is fetched or stored.
+async fn outgoing_settings_are_checked_before_anything_is_stored(app: TestApp) {
+    let app = &app;
+    let fake = FakeRemote::start(|_| (404, vec![], b"no".to_vec())).await;
     // Outgoing settings are checked before anything is fetched or stored.
-    let r = create(json!({"url": fake.base, "outgoing": {"clientId": "x", "authorizationEndpoint": format!("{}/a", fake.base), "tokenEndpoint": format!("{}/t", fake.base), "scopes": "read"}})).await;
+    let r = create_link(app, json!({"url": fake.base, "outgoing": {"clientId": "x", "authorizationEndpoint": format!("{}/a", fake.base), "tokenEndpoint": format!("{}/t", fake.base), "scopes": "read"}})).await;
     assert_eq!(
         (r.status, r.context()),
         (StatusCode::BAD_REQUEST, "outgoing.clientSecret"),
         "{}",
         r.text
     );
-    let r = create(json!({"url": fake.base, "outgoing": {"preset": "myspace", "clientId": "x", "clientSecret": "s"}})).await;
+    let r = create_link(app, json!({"url": fake.base, "outgoing": {"preset": "myspace", "clientId": "x", "clientSecret": "s"}})).await;
     assert_eq!(
         (r.status, r.context()),
         (StatusCode::BAD_REQUEST, "outgoing.preset"),
         "{}",
         r.text
     );
-    let r = create(json!({"url": fake.base, "outgoing": {"clientId": "x", "clientSecret": "s", "authorizationEndpoint": "http://10.0.0.1/a", "tokenEndpoint": format!("{}/t", fake.base), "scopes": "read"}})).await;
+    let r = create_link(app, json!({"url": fake.base, "outgoing": {"clientId": "x", "clientSecret": "s", "authorizationEndpoint": "http://10.0.0.1/a", "tokenEndpoint": format!("{}/t", fake.base), "scopes": "read"}})).await;
     assert_eq!(
         (r.status, r.exception()),
         (StatusCode::BAD_REQUEST, "ADDRESS_NOT_ALLOWED"),
@@ -191,9 +234,11 @@ async fn bad_input_is_refused_and_nothing_is_half_created(app: TestApp) {
         r.text
     );
     assert_eq!(r.context(), "outgoing.authorizationEndpoint");
-    let r =
-        create(json!({"url": fake.base, "incoming": {"redirects": ["http://ci.example.com/cb"]}}))
-            .await;
+    let r = create_link(
+        app,
+        json!({"url": fake.base, "incoming": {"redirects": ["http://ci.example.com/cb"]}}),
+    )
+    .await;
     assert_eq!(
         (r.status, r.context()),
         (StatusCode::BAD_REQUEST, "redirects"),
@@ -206,9 +251,19 @@ async fn bad_input_is_refused_and_nothing_is_half_created(app: TestApp) {
         app.store.list_oauth_clients().await.unwrap().is_empty(),
         "no client was left behind"
     );
+}
 
+/// A second link with a taken name is refused, and its incoming client removed again.
+async fn a_duplicate_name_leaves_no_client_behind(app: TestApp) {
+    let app = &app;
+    let fake = FakeRemote::start(|_| (404, vec![], b"no".to_vec())).await;
+    let html = html_remote().await;
     // Duplicate names: the second link's incoming client is removed again.
-    let r = create(json!({"name": "CI", "url": fake.base, "incoming": incoming})).await;
+    let r = create_link(
+        app,
+        json!({"name": "CI", "url": fake.base, "incoming": incoming_side()}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.body["application"]["name"], "Generic application");
     assert_eq!(r.body["direction"], "INCOMING");
@@ -216,7 +271,11 @@ async fn bad_input_is_refused_and_nothing_is_half_created(app: TestApp) {
         .as_str()
         .unwrap()
         .starts_with("jct_ocs_"));
-    let r = create(json!({"name": "CI", "url": html.base, "incoming": incoming})).await;
+    let r = create_link(
+        app,
+        json!({"name": "CI", "url": html.base, "incoming": incoming_side()}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     assert_eq!(r.context(), "name");
     assert!(r.message().contains("\"CI\""), "{}", r.message());
@@ -513,7 +572,12 @@ async fn links_are_for_admins(app: TestApp) {
 crate::both_backends!(
     spawn_linkable;
     manifest_identifies_this_server,
-    bad_input_is_refused_and_nothing_is_half_created,
+    unreachable_remotes_are_named,
+    bad_urls_and_missing_sides_are_field_errors,
+    a_remote_without_a_manifest_is_generic_and_cannot_pair,
+    huge_answers_and_redirects_are_refused,
+    outgoing_settings_are_checked_before_anything_is_stored,
+    a_duplicate_name_leaves_no_client_behind,
     links_are_for_admins,
     the_manual_four_step_way_also_links_two_servers,
     test_connection_names_network_failures,

@@ -39,11 +39,22 @@ async fn create(app: &TestApp, body: serde_json::Value) -> String {
     r.body["id"].as_str().unwrap().to_string()
 }
 
+/// The whole life of an outgoing link to a real OpenID provider, in steps that share the
+/// provider, the link and the browsers.
 async fn outgoing_link_to_oidc_provider(app: TestApp) {
     let Some(op) = OidcProvider::start(&app.base, 0).await else {
         return;
     };
+    let (id, derived) = discover_and_create(&app, &op).await;
+    let admin_browser = test_connection_and_authorization(&app, &op, &id, &derived).await;
+    link_made_through_the_pages(&app, &op, &admin_browser, &derived).await;
+    let (alice, person) = person_connects_and_calls(&app, &id).await;
+    failures_are_named(&app, op, &id, &alice).await;
+    disconnecting_and_the_admin_page(&app, &id, &alice, &person, &admin_browser).await;
+}
 
+/// What is at the URL, and the link made over REST; returns its id and redirect URI.
+async fn discover_and_create(app: &TestApp, op: &OidcProvider) -> (String, String) {
     // What is there: an OAuth 2.0 server; the redirect URI to register is shown at once.
     let r = app
         .get(
@@ -83,10 +94,19 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
             .starts_with("v1:"),
         "encrypted at rest"
     );
+    (id, derived)
+}
 
+/// Test connection and the admin's interactive authorization; returns the admin's browser.
+async fn test_connection_and_authorization(
+    app: &TestApp,
+    op: &OidcProvider,
+    id: &str,
+    derived: &str,
+) -> Browser {
     // Test connection: reachable, clocks agree, same URL, credentials accepted.
     app.sync_clock();
-    let t = test_link(&app, &id).await;
+    let t = test_link(app, id).await;
     assert_eq!(t["success"], true, "{t}");
     assert_eq!(t["facts"]["remoteUrl"], op.base.as_str());
     assert!(
@@ -100,8 +120,8 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         .sign_in(&app.base, "admin", ADMIN_PASSWORD)
         .await;
     let authorize_endpoint = format!("{}/auth", op.base);
-    let callback = authorized_test_callback(&app, &admin_browser, &id, &authorize_endpoint).await;
-    assert!(callback.starts_with(&derived), "{callback}");
+    let callback = authorized_test_callback(app, &admin_browser, id, &authorize_endpoint).await;
+    assert!(callback.starts_with(derived), "{callback}");
     let page = admin_browser.get(&callback).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(
@@ -127,7 +147,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         format!("{}/login?next={back}", app.base)
     );
     // Asked for JSON (as a script would), the callback answers {success, message}.
-    let callback = authorized_test_callback(&app, &admin_browser, &id, &authorize_endpoint).await;
+    let callback = authorized_test_callback(app, &admin_browser, id, &authorize_endpoint).await;
     let answer = admin_browser.get_json(&callback).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let answer: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
@@ -140,7 +160,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         "{answer}"
     );
     // ... and an admin who did not start the flow cannot finish it.
-    let callback = authorized_test_callback(&app, &admin_browser, &id, &authorize_endpoint).await;
+    let callback = authorized_test_callback(app, &admin_browser, id, &authorize_endpoint).await;
     app.user("eve").await;
     app.grant("/rest/api/1.0/admin", "eve", "SYS_ADMIN").await;
     let eve = Browser::default();
@@ -148,7 +168,17 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     let stolen = eve.get_json(&callback).await;
     assert_eq!(stolen.status, StatusCode::BAD_REQUEST, "{}", stolen.body);
     assert!(stolen.body.contains("\"success\":false"), "{}", stolen.body);
+    admin_browser
+}
 
+/// The create page shows the redirect URI; a link made with its form is tested and deleted
+/// with its buttons; the redirect-URI endpoint the page's script uses.
+async fn link_made_through_the_pages(
+    app: &TestApp,
+    op: &OidcProvider,
+    admin_browser: &Browser,
+    derived: &str,
+) {
     // The create page shows the redirect URI at once, from the remote's metadata, and its
     // script keeps it current as the endpoint is edited.
     let found = admin_browser
@@ -206,7 +236,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         "{}",
         made.body
     );
-    let page_link = links_of(&app)
+    let page_link = links_of(app)
         .await
         .into_iter()
         .find(|l| l["name"] == "Identity (page)")
@@ -259,7 +289,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
             &admin(),
         )
         .await;
-    assert_eq!(r.body["redirectUri"], derived.as_str(), "{}", r.text);
+    assert_eq!(r.body["redirectUri"], derived, "{}", r.text);
     let r = app
         .get(
             "/rest/junction/1.0/applinks/redirect-uri?preset=google",
@@ -281,14 +311,18 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         (r.status, r.context()),
         (StatusCode::BAD_REQUEST, "authorizationEndpoint")
     );
+}
 
+/// A person connects through the pages, calls through the link, and the token is refreshed
+/// after it expires; returns the person's credentials and browser.
+async fn person_connects_and_calls(app: &TestApp, id: &str) -> (Auth, Browser) {
     // A person connects through the real pages.
     let alice = app.user("alice").await;
     let person = Browser::default();
     person.sign_in(&app.base, "alice", "alice-password").await;
     let mine = format!("{}/account/connected-applications", app.base);
     let landed = person
-        .connect_account(&app.base, &id, ("alice", "alice-password"))
+        .connect_account(&app.base, id, ("alice", "alice-password"))
         .await;
     assert_eq!(landed.url, mine);
     assert!(
@@ -320,7 +354,13 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     assert_ne!(after.access_encrypted, before.access_encrypted);
     assert!(after.expires_at.unwrap() > before.expires_at.unwrap());
     app.sync_clock();
+    (alice, person)
+}
 
+/// Test connection names each failure: wrong secret, wrong URL, clock skew, remote stopped.
+async fn failures_are_named(app: &TestApp, op: OidcProvider, id: &str, alice: &Auth) {
+    let request_path = format!("/rest/applinks/latest/links/{id}/request");
+    let call = || app.post(&request_path, alice, json!({"path": "/me"}));
     // Failures, each named. A wrong client secret:
     let mut body = oidc_link(&op.base, "Identity", "not-the-secret");
     body.as_object_mut().unwrap().remove("url");
@@ -328,7 +368,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         .put(&format!("/rest/junction/1.0/applinks/{id}"), &admin(), body)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let t = test_link(&app, &id).await;
+    let t = test_link(app, id).await;
     assert_eq!(
         (t["success"].clone(), t["summary"].clone()),
         (json!(false), json!("Credentials rejected")),
@@ -345,14 +385,14 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     body.as_object_mut().unwrap().remove("url");
     app.put(&format!("/rest/junction/1.0/applinks/{id}"), &admin(), body)
         .await;
-    assert_eq!(test_link(&app, &id).await["success"], true);
+    assert_eq!(test_link(app, id).await["success"], true);
 
     // The wrong URL: the link says localhost, the remote says it is 127.0.0.1.
     let port = op.base.rsplit(':').next().unwrap();
     let mut wrong = oidc_link(&op.base, "Identity via localhost", OIDC_SECRET);
     wrong["url"] = json!(format!("http://localhost:{port}"));
-    let wrong = create(&app, wrong).await;
-    let t = test_link(&app, &wrong).await;
+    let wrong = create(app, wrong).await;
+    let t = test_link(app, &wrong).await;
     assert_eq!(t["type"], "URL_MISMATCH", "{t}");
     assert_eq!(t["facts"]["remoteUrl"], op.base.as_str());
     assert!(t["fix"]
@@ -364,9 +404,9 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     let Some(skewed) = OidcProvider::start(&app.base, 600).await else {
         return;
     };
-    let skew = create(&app, oidc_link(&skewed.base, "Skewed", OIDC_SECRET)).await;
+    let skew = create(app, oidc_link(&skewed.base, "Skewed", OIDC_SECRET)).await;
     app.sync_clock();
-    let t = test_link(&app, &skew).await;
+    let t = test_link(app, &skew).await;
     assert_eq!(t["type"], "OAUTH_TIMESTAMP_REFUSED", "{t}");
     assert_eq!(t["summary"], "Clock skew");
     let offset = t["facts"]["clockOffsetSeconds"].as_i64().unwrap();
@@ -378,7 +418,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
 
     // The remote stopped.
     op.stop().await;
-    let t = test_link(&app, &id).await;
+    let t = test_link(app, id).await;
     assert_eq!(t["type"], "CONNECTION_REFUSED", "{t}");
     assert_eq!(t["summary"], "Connection refused");
     let r = call().await;
@@ -388,9 +428,22 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
         "{}",
         r.text
     );
+}
 
+/// Disconnecting forgets the person's tokens; the admin page shows every status.
+async fn disconnecting_and_the_admin_page(
+    app: &TestApp,
+    id: &str,
+    alice: &Auth,
+    person: &Browser,
+    admin_browser: &Browser,
+) {
+    let request_path = format!("/rest/applinks/latest/links/{id}/request");
+    let call = || app.post(&request_path, alice, json!({"path": "/me"}));
+    let mine = format!("{}/account/connected-applications", app.base);
+    let user = app.store.find_account("alice").await.unwrap().unwrap().id;
     // Alice disconnects: Junction forgets her tokens, and calls need a new connection.
-    person.press_connection(&app.base, &id, "disconnect").await;
+    person.press_connection(&app.base, id, "disconnect").await;
     let page = person.get(&mine).await;
     assert!(
         page.body
@@ -410,7 +463,7 @@ async fn outgoing_link_to_oidc_provider(app: TestApp) {
     let r = app
         .delete(
             &format!("/rest/junction/1.0/applinks/{id}/connection"),
-            &alice,
+            alice,
         )
         .await;
     assert_eq!(
