@@ -5,7 +5,6 @@ use super::{ConflictKind, Host, HostError, HostResult, Missing, Principal};
 use crate::domain::access_tokens::TokenPermissions;
 use crate::domain::{Action, DisplayName};
 use crate::secret::{new_token, token_hash, TokenKind};
-use crate::services::audit;
 use crate::store::{AccessToken, Account, StoreError};
 
 pub const MAX_EXPIRY_DAYS: i64 = 3650;
@@ -104,7 +103,7 @@ pub async fn create(
     };
     let details = format!("{} ({})", token.name, new.permissions.names().join(", "));
     let target = format!("user:{}", owner.slug);
-    audit::record(host.store, &who.actor(), "token.created", &target, &details).await;
+    host.audit(who, "token.created", &target, &details).await;
     Ok((token, secret))
 }
 
@@ -118,13 +117,6 @@ pub async fn revoke(
     let token = get(host, owner, id).await?;
     host.store.delete_access_token(owner.id, id).await?;
     let target = format!("user:{}", owner.slug);
-    audit::record(
-        host.store,
-        &who.actor(),
-        "token.revoked",
-        &target,
-        &token.name,
-    )
-    .await;
+    host.audit(who, "token.revoked", &target, &token.name).await;
     Ok(())
 }

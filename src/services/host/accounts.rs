@@ -34,14 +34,7 @@ pub async fn update_profile(
         .update_account(me.id, &display, email.as_deref())
         .await?;
     let target = format!("user:{}", me.slug);
-    audit::record(
-        host.store,
-        &who.actor(),
-        "user.profile_updated",
-        &target,
-        "",
-    )
-    .await;
+    host.audit(who, "user.profile_updated", &target, "").await;
     Ok(updated)
 }
 

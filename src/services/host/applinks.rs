@@ -8,7 +8,6 @@ use super::{Host, HostError, HostResult, Missing, Principal};
 use crate::domain::applinks::{default_link_name, normalize_base_url, preset, redirect_uri};
 use crate::domain::applinks::{LinkStatus, DEFAULT_INCOMING_SCOPE};
 use crate::domain::{Action, DisplayName};
-use crate::services::audit;
 use crate::services::links::discover::Discovery;
 use crate::services::links::flow::PURPOSE_TEST;
 use crate::store::{AppLink, LinkFields, OAuthClient, Outgoing};
@@ -83,7 +82,7 @@ pub(crate) async fn record(
 ) {
     let target = format!("applink:{}", l.link_id);
     let details = format!("{} ({}){details}", l.name, l.url);
-    audit::record(host.store, &who.actor(), action, &target, &details).await;
+    host.audit(who, action, &target, &details).await;
 }
 
 /// The link `id`, for a system administrator.

@@ -154,6 +154,11 @@ pub struct Host<'a> {
 }
 
 impl<'a> Host<'a> {
+    /// Records what `who` did in the audit log (after the change committed).
+    pub async fn audit(&self, who: &Principal<'_>, action: &str, target: &str, details: &str) {
+        crate::services::audit::record(self.store, &who.actor(), action, target, details).await;
+    }
+
     pub fn emit(&self, actor: &'a Account) -> Emit<'a> {
         Emit {
             actor,

@@ -5,7 +5,6 @@
 use super::{ConflictKind, Host, HostError, HostResult, Missing, Principal};
 use crate::domain::oauth2::{check_redirect_uri, ScopeSet};
 use crate::domain::{Action, DisplayName};
-use crate::services::audit;
 use crate::store::{ClientGrant, OAuthClient, StoreError};
 
 /// What a person sent; `None` keeps the current value on edit.
@@ -71,7 +70,7 @@ fn name_taken() -> HostError {
 
 async fn record(host: &Host<'_>, who: &Principal<'_>, action: &str, c: &OAuthClient) {
     let target = format!("client:{}", c.client_id);
-    audit::record(host.store, &who.actor(), action, &target, c.name.as_str()).await;
+    host.audit(who, action, &target, c.name.as_str()).await;
 }
 
 /// The client `client_id`, for a system administrator.

@@ -5,7 +5,6 @@
 use super::users::last_sys_admin;
 use super::{projects, repositories, teams, users, Host, HostError, HostResult, Principal};
 use crate::domain::{Action, GlobalPermission, ProjectPermission, RepoPermission};
-use crate::services::audit;
 use crate::store::{Account, AccountKind, GrantHolder, GrantTarget, Guarded, SysAdminRule};
 
 /// Where a grant applies, as the surface names it.
@@ -95,14 +94,8 @@ pub async fn grant(
         return Err(last_sys_admin());
     }
     let details = format!("{}:{} = {permission}", account.kind, account.slug);
-    audit::record(
-        host.store,
-        &who.actor(),
-        "permission.granted",
-        &target.label,
-        &details,
-    )
-    .await;
+    host.audit(who, "permission.granted", &target.label, &details)
+        .await;
     Ok(())
 }
 
@@ -125,14 +118,8 @@ pub async fn revoke(
         return Err(last_sys_admin());
     }
     let details = format!("{}:{}", account.kind, account.slug);
-    audit::record(
-        host.store,
-        &who.actor(),
-        "permission.revoked",
-        &target.label,
-        &details,
-    )
-    .await;
+    host.audit(who, "permission.revoked", &target.label, &details)
+        .await;
     Ok(())
 }
 

@@ -3,10 +3,16 @@
 use super::{ConflictKind, Host, HostError, HostResult, Missing, Principal};
 use crate::domain::names::{bounded_text, parse_optional};
 use crate::domain::{Action, DisplayName, ProjectKey};
-use crate::services::audit;
 use crate::store::{Project, ProjectChanges, StoreError, Window};
 
 pub const MAX_DESCRIPTION: usize = 10_000;
+
+/// A project's or repository's new description, if one was given (at most `MAX_DESCRIPTION`).
+pub fn new_description(given: Option<&str>) -> HostResult<Option<String>> {
+    Ok(given
+        .map(|d| bounded_text("description", d, MAX_DESCRIPTION))
+        .transpose()?)
+}
 
 /// The project `key`, if the principal may do `action` on it (one it may not see is "not found").
 pub async fn find(
@@ -62,7 +68,7 @@ pub async fn create(host: &Host<'_>, who: &Principal<'_>, new: NewProject) -> Ho
         other => other?,
     };
     let target = format!("project:{}", project.key);
-    audit::record(host.store, &who.actor(), "project.created", &target, "").await;
+    host.audit(who, "project.created", &target, "").await;
     Ok(project)
 }
 
@@ -108,11 +114,7 @@ pub async fn update(
     let changes = ProjectChanges {
         key: parse_optional(change.key.as_deref(), ProjectKey::parse)?,
         name: parse_optional(change.name.as_deref(), |n| DisplayName::parse("name", n))?,
-        description: change
-            .description
-            .as_deref()
-            .map(|d| bounded_text("description", d, MAX_DESCRIPTION))
-            .transpose()?,
+        description: new_description(change.description.as_deref())?,
         public: change.public,
     };
     let new_key = changes.key.clone().filter(|k| *k != project.key);
@@ -121,7 +123,7 @@ pub async fn update(
         other => other?,
     };
     let target = format!("project:{}", updated.key);
-    audit::record(host.store, &who.actor(), "project.updated", &target, "").await;
+    host.audit(who, "project.updated", &target, "").await;
     Ok(updated)
 }
 
@@ -135,6 +137,6 @@ pub async fn delete(host: &Host<'_>, who: &Principal<'_>, key: &str) -> HostResu
         });
     }
     let target = format!("project:{}", project.key);
-    audit::record(host.store, &who.actor(), "project.deleted", &target, "").await;
+    host.audit(who, "project.deleted", &target, "").await;
     Ok(())
 }

@@ -5,7 +5,6 @@ use super::{Host, HostError, HostResult, Missing, Principal};
 use crate::domain::names::{bounded_text, parse_optional};
 use crate::domain::pull_request::{branch_ref, valid_ref};
 use crate::domain::{Action, DisplayName, Slug};
-use crate::services::audit;
 use crate::store::{RepoFilter, Repository, RepositoryChanges, StoreError, Window};
 
 /// The repository `key`/`slug`, if the principal may do `action` on it. One it may not see is
@@ -96,7 +95,7 @@ pub async fn create(
         other => other?,
     };
     let target = format!("repo:{}/{}", repo.project_key, repo.slug);
-    audit::record(host.store, &who.actor(), "repo.created", &target, "").await;
+    host.audit(who, "repo.created", &target, "").await;
     Ok(repo)
 }
 
@@ -157,11 +156,7 @@ pub async fn update(
     let changes = RepositoryChanges {
         slug: parse_optional(change.slug.as_deref(), |s| Slug::parse("slug", s))?,
         name: parse_optional(change.name.as_deref(), |n| DisplayName::parse("name", n))?,
-        description: change
-            .description
-            .as_deref()
-            .map(|d| bounded_text("description", d, MAX_DESCRIPTION))
-            .transpose()?,
+        description: super::projects::new_description(change.description.as_deref())?,
         public: change.public,
         default_branch: default_branch(change.default_branch.as_deref())?,
     };
@@ -171,7 +166,7 @@ pub async fn update(
         other => other?,
     };
     let target = format!("repo:{}/{}", updated.project_key, updated.slug);
-    audit::record(host.store, &who.actor(), "repo.updated", &target, "").await;
+    host.audit(who, "repo.updated", &target, "").await;
     Ok(updated)
 }
 
@@ -181,6 +176,6 @@ pub async fn delete(host: &Host<'_>, who: &Principal<'_>, key: &str, slug: &str)
     let emit = host.emit(who.user()?);
     host.store.delete_repository(repo.id, &emit).await?;
     let target = format!("repo:{}/{}", repo.project_key, repo.slug);
-    audit::record(host.store, &who.actor(), "repo.deleted", &target, "").await;
+    host.audit(who, "repo.deleted", &target, "").await;
     Ok(())
 }

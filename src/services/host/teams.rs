@@ -4,7 +4,6 @@
 use super::users::{self, change_active};
 use super::{Host, HostError, HostResult, Missing, Principal};
 use crate::domain::{Action, DisplayName, Level, ResourceFacts, Slug};
-use crate::services::audit;
 use crate::store::{Account, AccountKind, StoreError, TeamMember};
 
 /// A member's role in a team.
@@ -66,7 +65,7 @@ pub async fn create(host: &Host<'_>, who: &Principal<'_>, name: &str) -> HostRes
         other => other?,
     };
     let target = format!("team:{}", team.slug);
-    audit::record(host.store, &who.actor(), "team.created", &target, "").await;
+    host.audit(who, "team.created", &target, "").await;
     Ok(team)
 }
 
@@ -99,14 +98,7 @@ pub async fn set_member(
         .await?;
     let target = format!("team:{}", team.slug);
     let details = format!("{}={}", user.slug, role.as_str());
-    audit::record(
-        host.store,
-        &who.actor(),
-        "team.member_set",
-        &target,
-        &details,
-    )
-    .await;
+    host.audit(who, "team.member_set", &target, &details).await;
     let members = host.store.team_members(team.id).await?;
     Ok((team, members))
 }
@@ -126,14 +118,8 @@ pub async fn remove_member(
         }));
     }
     let target = format!("team:{}", team.slug);
-    audit::record(
-        host.store,
-        &who.actor(),
-        "team.member_removed",
-        &target,
-        &user.slug,
-    )
-    .await;
+    host.audit(who, "team.member_removed", &target, &user.slug)
+        .await;
     Ok(())
 }
 
@@ -151,14 +137,8 @@ pub async fn rename(
         .update_account(team.id, name.as_str(), None)
         .await?;
     let target = format!("team:{}", team.slug);
-    audit::record(
-        host.store,
-        &who.actor(),
-        "team.updated",
-        &target,
-        name.as_str(),
-    )
-    .await;
+    host.audit(who, "team.updated", &target, name.as_str())
+        .await;
     Ok(updated)
 }
 

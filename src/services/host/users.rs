@@ -3,7 +3,7 @@
 
 use super::{ConflictKind, Host, HostError, HostResult, Missing, Principal};
 use crate::domain::{Action, DisplayName, Email, GlobalPermission, Slug};
-use crate::services::{audit, passwords};
+use crate::services::passwords;
 use crate::store::{Account, AccountKind, Guarded, StoreError, SysAdminRule};
 
 /// The user `slug` (any case), active or not.
@@ -106,14 +106,8 @@ pub async fn create(host: &Host<'_>, who: &Principal<'_>, new: NewUser) -> HostR
         other => other?,
     };
     let target = format!("user:{}", user.slug);
-    audit::record(
-        host.store,
-        &who.actor(),
-        "user.created",
-        &target,
-        global.as_str(),
-    )
-    .await;
+    host.audit(who, "user.created", &target, global.as_str())
+        .await;
     Ok(user)
 }
 
@@ -154,7 +148,7 @@ pub async fn update(
         .update_account(user.id, &display, email.as_deref())
         .await?;
     let target = format!("user:{}", user.slug);
-    audit::record(host.store, &who.actor(), "user.updated", &target, "").await;
+    host.audit(who, "user.updated", &target, "").await;
     Ok(updated)
 }
 
@@ -194,7 +188,7 @@ pub(super) async fn change_active(
     let verb = if active { "activated" } else { "deactivated" };
     let action = format!("{}.{verb}", account.kind);
     let target = format!("{}:{}", account.kind, account.slug);
-    audit::record(host.store, &who.actor(), &action, &target, "").await;
+    host.audit(who, &action, &target, "").await;
     Ok(updated)
 }
 

@@ -4,7 +4,6 @@
 
 use super::webhooks::{find, DeliveryDetail, ScopeRef};
 use super::{ConflictKind, Host, HostError, HostResult, Missing, Principal};
-use crate::services::audit;
 use crate::store::{AttemptOutcome, Delivery, Invocation, OutcomeCount, StoreError, Webhook};
 
 /// Deliveries to webhooks (other subscribers keep theirs apart).
@@ -146,14 +145,8 @@ pub async fn redeliver(
     }
     let details = format!("{}: delivery {id}", hook.name);
     let target = scope.audit_target();
-    audit::record(
-        host.store,
-        &who.actor(),
-        "webhook.redelivered",
-        &target,
-        &details,
-    )
-    .await;
+    host.audit(who, "webhook.redelivered", &target, &details)
+        .await;
     let detail = detail_of(host, &hook, id)
         .await?
         .ok_or(HostError::NotFound(Missing::Delivery(id)))?;
@@ -175,14 +168,8 @@ pub async fn redeliver_failed(
         .await?;
     let details = format!("{}: {n} failed deliveries since {since}", hook.name);
     let target = scope.audit_target();
-    audit::record(
-        host.store,
-        &who.actor(),
-        "webhook.redelivered",
-        &target,
-        &details,
-    )
-    .await;
+    host.audit(who, "webhook.redelivered", &target, &details)
+        .await;
     Ok(n)
 }
 

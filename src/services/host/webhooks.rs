@@ -6,7 +6,6 @@
 use super::{projects, repositories, Host, HostError, HostResult, Missing, Principal};
 use crate::domain::webhooks::check_event_keys;
 use crate::domain::Action;
-use crate::services::audit;
 use crate::services::webhooks::manage::{FieldError, HookInput};
 use crate::store::{Attempt, Delivery, Project, Repository, Webhook};
 
@@ -183,14 +182,7 @@ pub async fn create(
         .await?;
     let details = format!("{} → {}", hook.name, hook.url);
     let target = scope.audit_target();
-    audit::record(
-        host.store,
-        &who.actor(),
-        "webhook.created",
-        &target,
-        &details,
-    )
-    .await;
+    host.audit(who, "webhook.created", &target, &details).await;
     Ok(hook)
 }
 
@@ -207,14 +199,7 @@ pub async fn update(
     let hook = host.store.update_webhook(hook.id, &fields).await?;
     let details = format!("{} → {}", hook.name, hook.url);
     let target = scope.audit_target();
-    audit::record(
-        host.store,
-        &who.actor(),
-        "webhook.updated",
-        &target,
-        &details,
-    )
-    .await;
+    host.audit(who, "webhook.updated", &target, &details).await;
     Ok(hook)
 }
 
@@ -227,14 +212,8 @@ pub async fn delete(
     let (scope, hook) = find(host, who, at, id).await?;
     host.store.delete_webhook(hook.id).await?;
     let target = scope.audit_target();
-    audit::record(
-        host.store,
-        &who.actor(),
-        "webhook.deleted",
-        &target,
-        &hook.name,
-    )
-    .await;
+    host.audit(who, "webhook.deleted", &target, &hook.name)
+        .await;
     Ok(())
 }
 
@@ -248,14 +227,8 @@ pub async fn enable(
     let (scope, hook) = find(host, who, at, id).await?;
     let hook = host.store.enable_webhook(hook.id).await?;
     let target = scope.audit_target();
-    audit::record(
-        host.store,
-        &who.actor(),
-        "webhook.enabled",
-        &target,
-        &hook.name,
-    )
-    .await;
+    host.audit(who, "webhook.enabled", &target, &hook.name)
+        .await;
     host.webhooks.wake();
     Ok(hook)
 }
@@ -270,14 +243,7 @@ pub async fn test(
     let (scope, hook) = find(host, who, at, id).await?;
     let delivery = host.webhooks.send_test(&hook, who.user()?).await?;
     let target = scope.audit_target();
-    audit::record(
-        host.store,
-        &who.actor(),
-        "webhook.tested",
-        &target,
-        &hook.name,
-    )
-    .await;
+    host.audit(who, "webhook.tested", &target, &hook.name).await;
     super::webhook_deliveries::detail_of(host, &hook, delivery)
         .await?
         .ok_or_else(|| HostError::Internal("the test delivery vanished".into()))
