@@ -19,8 +19,11 @@ fn secret_after(html: &str, label: &str) -> String {
     crate::remote::unescape(&rest[start..start + rest[start..].find("</code>").unwrap()])
 }
 
+/// The webhook pages driven through their real forms, in steps sharing the receiver, the
+/// signed-in browser and the hook.
 async fn webhooks_are_managed_through_the_pages(app: TestApp) {
-    setup(&app).await;
+    let app = &app;
+    setup(app).await;
     // Answers 200 twice (the change, the test event), then 410 Gone.
     let rx = Receiver::start(
         |_, i| {
@@ -40,12 +43,25 @@ async fn webhooks_are_managed_through_the_pages(app: TestApp) {
         repo_page.body.contains(&format!("href=\"{PAGES}\"")),
         "admins see the Webhooks link"
     );
-
-    // A bad URL: the form again, with the reason, and nothing created.
     let list = format!("{}{PAGES}", app.base);
+    a_bad_url_keeps_the_form(&b, &list).await;
+    let (id, hook_page) = created_with_a_secret_shown_once(app, &b, &rx, &list).await;
+    test_event_disabling_and_enable(app, &b, &rx, id, &hook_page).await;
+    edited_and_deleted(app, &b, &rx, id, &hook_page).await;
+    // Someone who does not administer the repository gets no page.
+    app.user("bob").await;
+    app.grant("/rest/api/1.0/projects/P/repos/r", "bob", "REPO_READ")
+        .await;
+    let bob = Browser::default();
+    bob.sign_in(&app.base, "bob", "bob-password").await;
+    assert_eq!(bob.get(&list).await.status, StatusCode::FORBIDDEN);
+}
+
+/// A bad URL: the form again, with the reason, and nothing created.
+async fn a_bad_url_keeps_the_form(b: &Browser, list: &str) {
     let bad = b
         .submit(
-            &list,
+            list,
             PAGES,
             &[
                 ("name", "ci"),
@@ -63,10 +79,19 @@ async fn webhooks_are_managed_through_the_pages(app: TestApp) {
         bad.body
     );
     assert!(bad.body.contains("No webhooks yet."));
+}
 
+/// Created with a generated secret, shown once; its delivery and attempts on the pages.
+/// Returns the hook's id and page.
+async fn created_with_a_secret_shown_once(
+    app: &TestApp,
+    b: &Browser,
+    rx: &Receiver,
+    list: &str,
+) -> (i64, String) {
     let created = b
         .submit(
-            &list,
+            list,
             PAGES,
             &[
                 ("name", "ci"),
@@ -86,10 +111,10 @@ async fn webhooks_are_managed_through_the_pages(app: TestApp) {
     );
     assert!(created.body.contains("enabled"));
     // Shown once: the list does not show it again.
-    let again = b.get(&list).await;
+    let again = b.get(list).await;
     assert!(!again.body.contains(&secret));
 
-    touch_repo(&app, "from the pages").await;
+    touch_repo(app, "from the pages").await;
     let got = rx.wait_for(1).await;
     assert_eq!(
         got[0].header("x-hub-signature"),
@@ -124,17 +149,28 @@ async fn webhooks_are_managed_through_the_pages(app: TestApp) {
     assert!(d.body.contains("Attempt 1: 200"), "{}", d.body);
     assert!(d.body.contains("x-hub-signature"));
     assert!(d.body.contains("from the pages"), "the body sent is shown");
+    (id, hook_page)
+}
 
+/// Send test event; the receiver's 410 Gone disables the hook and the owner is told; one-click
+/// enable.
+async fn test_event_disabling_and_enable(
+    app: &TestApp,
+    b: &Browser,
+    rx: &Receiver,
+    id: i64,
+    hook_page: &str,
+) {
     // Send test event: back to the hook page, which lists it.
     let sent = b
-        .submit(&hook_page, &format!("{PAGES}/{id}/test"), &[])
+        .submit(hook_page, &format!("{PAGES}/{id}/test"), &[])
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
-    let page = b.get(&hook_page).await;
+    let page = b.get(hook_page).await;
     assert!(page.body.contains("<code>diagnostics:ping</code>"));
 
     // The receiver says 410 Gone: Junction disables the hook and tells the owner where they look.
-    touch_repo(&app, "gone").await;
+    touch_repo(app, "gone").await;
     rx.wait_for(3).await;
     let repo_page = eventually("the notice on the repository page", || async {
         let p = b.get(&format!("{}/projects/P/repos/r", app.base)).await;
@@ -142,7 +178,7 @@ async fn webhooks_are_managed_through_the_pages(app: TestApp) {
     })
     .await;
     assert!(repo_page.body.contains("410 Gone"), "{}", repo_page.body);
-    let page = b.get(&hook_page).await;
+    let page = b.get(hook_page).await;
     assert!(page.body.contains("id=\"hook-notice\""));
     // The test event counts like any attempt: two delivered, one refused (the 410).
     assert!(
@@ -154,17 +190,20 @@ async fn webhooks_are_managed_through_the_pages(app: TestApp) {
     );
     assert!(page.body.contains("Junction disabled this webhook"));
     let enabled = b
-        .submit(&hook_page, &format!("{PAGES}/{id}/enable"), &[])
+        .submit(hook_page, &format!("{PAGES}/{id}/enable"), &[])
         .await;
     assert_eq!(enabled.status, StatusCode::SEE_OTHER);
-    let page = b.get(&hook_page).await;
+    let page = b.get(hook_page).await;
     assert!(!page.body.contains("id=\"hook-notice\""));
     assert!(page.body.contains(">enabled</span>"));
+}
 
+/// Edit through the form; a forged form (no CSRF token) is refused; delete.
+async fn edited_and_deleted(app: &TestApp, b: &Browser, rx: &Receiver, id: i64, hook_page: &str) {
     // Edit through the form; a forged form (no CSRF token) is refused.
     let saved = b
         .submit(
-            &hook_page,
+            hook_page,
             &format!("{PAGES}/{id}/update"),
             &[
                 ("name", "ci-2"),
@@ -177,7 +216,7 @@ async fn webhooks_are_managed_through_the_pages(app: TestApp) {
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-    let page = b.get(&hook_page).await;
+    let page = b.get(hook_page).await;
     assert!(page
         .body
         .contains("<span id=\"hook-ordered\">in order</span>"));
@@ -200,18 +239,10 @@ async fn webhooks_are_managed_through_the_pages(app: TestApp) {
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     let deleted = b
-        .submit(&hook_page, &format!("{PAGES}/{id}/delete"), &[])
+        .submit(hook_page, &format!("{PAGES}/{id}/delete"), &[])
         .await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
     assert_eq!(deleted.location(), format!("{}{PAGES}", app.base));
-
-    // Someone who does not administer the repository gets no page.
-    app.user("bob").await;
-    app.grant("/rest/api/1.0/projects/P/repos/r", "bob", "REPO_READ")
-        .await;
-    let bob = Browser::default();
-    bob.sign_in(&app.base, "bob", "bob-password").await;
-    assert_eq!(bob.get(&list).await.status, StatusCode::FORBIDDEN);
 }
 
 crate::both_backends!(spawn_linkable; webhooks_are_managed_through_the_pages);
