@@ -76,6 +76,47 @@ impl IntoResponse for UiError {
     }
 }
 
+/// A mistake in a form, shown next to it (the form keeps what was typed).
+#[derive(Debug, Clone, Default)]
+pub struct FormError {
+    /// The field at fault (its REST name, e.g. `key`), or empty.
+    pub field: String,
+    pub message: String,
+}
+
+impl FormError {
+    /// Whether `field` is the one at fault (for `aria-invalid`).
+    pub fn is(&self, field: &str) -> bool {
+        self.field == field
+    }
+}
+
+/// Bad input and conflicts belong on the form, next to what was typed; everything else (not
+/// signed in, not allowed, not found, a failure) is an error page.
+pub fn on_the_form(e: &ApiError) -> bool {
+    matches!(e.status, StatusCode::BAD_REQUEST | StatusCode::CONFLICT)
+}
+
+/// Splits a host error into one the form shows (with its status) or an error page.
+pub fn form_error(
+    e: crate::services::host::HostError,
+    caller: &Caller,
+) -> Result<(StatusCode, FormError), UiError> {
+    let e = ApiError::from(e);
+    if on_the_form(&e) {
+        let field = e.context.clone().unwrap_or_default();
+        Ok((
+            e.status,
+            FormError {
+                field,
+                message: e.message,
+            },
+        ))
+    } else {
+        Err(UiError::from_api(e, caller))
+    }
+}
+
 /// Turns REST errors into pages for this caller.
 pub trait OrPage<T> {
     fn or_page(self, caller: &Caller) -> Result<T, UiError>;

@@ -173,12 +173,52 @@ async fn forms_need_the_session_csrf_token(app: TestApp) {
         "escaped"
     );
     assert!(!html.contains("<script>alert(1)"));
-    // Invalid input comes back as a page that says what is wrong.
+    // Invalid input comes back as the form, saying what is wrong next to it and keeping what
+    // was typed.
     let (status, _, html) = b
-        .submit("/", "/projects", &[("key", "1bad"), ("name", "Y")])
+        .submit(
+            "/",
+            "/projects",
+            &[("key", "1bad"), ("name", "Kept name"), ("public", "true")],
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("Project keys must start with a letter"));
+    assert!(
+        html.contains("value=\"1bad\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    assert!(html.contains("value=\"Kept name\""), "{html}");
+    assert!(html.contains("value=\"true\" checked"), "{html}");
+}
+
+async fn the_repository_form_keeps_what_was_typed(app: TestApp) {
+    let b = Browser::new(&app);
+    b.sign_in("admin", ADMIN_PASSWORD).await;
+    app.project("KEEP", false).await;
+    app.repo("KEEP", "taken", false).await;
+    let (status, _, html) = b
+        .submit(
+            "/projects/KEEP",
+            "/projects/KEEP/repos",
+            &[("name", "taken"), ("description", "my <words>")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(
+        html.contains("This project already contains a repository with that name or slug."),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"taken\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"my &lt;words&gt;\""),
+        "escaped and kept: {html}"
+    );
+    let repos = app.get("/rest/api/1.0/projects/KEEP/repos", &admin()).await;
+    assert_eq!(repos.body["size"], 1, "nothing was created");
 }
 
 async fn session_rest_writes_need_the_xsrf_header(app: TestApp) {
@@ -546,6 +586,7 @@ crate::both_backends!(
     admin_pages_are_for_admins,
     tokens_page_shows_a_new_token_once,
     password_change_ends_other_sessions,
+    the_repository_form_keeps_what_was_typed,
 );
 
 /// Behind https (the public base URL says so), the session cookie is `Secure`.

@@ -9,6 +9,7 @@ use crate::services::host::{projects as host_projects, repositories as host_repo
 use crate::store::{Project, RepoFilter, Repository, Window};
 use crate::web::auth::Caller;
 use crate::web::extract::{Path, Query};
+use crate::web::page::{form_error, FormError};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -53,9 +54,12 @@ struct Dashboard {
     repos: Vec<Repository>,
     repos_pager: Pager,
     can_create: bool,
+    /// The project form as typed (empty at first) and its mistake, if any.
+    form: ProjectForm,
+    error: Option<FormError>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct DashboardQuery {
     projects: Option<i64>,
     repos: Option<i64>,
@@ -66,29 +70,41 @@ pub async fn dashboard(
     caller: Caller,
     Query(q): Query<DashboardQuery>,
 ) -> UiResult {
+    dashboard_page(&state, &caller, q, ProjectForm::default(), None).await
+}
+
+async fn dashboard_page(
+    state: &AppState,
+    caller: &Caller,
+    q: DashboardQuery,
+    form: ProjectForm,
+    error: Option<FormError>,
+) -> UiResult {
     let (host, who) = (state.host(), caller.principal());
     let (pw, rw) = (page_window(q.projects), page_window(q.repos));
     let projects = host_projects::list(&host, &who, None, pw)
         .await
-        .or_page(&caller)?;
+        .or_page(caller)?;
     let (projects, projects_pager) = paged(projects, pw.start, "projects");
     let all = RepoFilter::default();
     let repos = host_repos::list(&host, &who, Needed::Read, &all, rw)
         .await
-        .or_page(&caller)?;
+        .or_page(caller)?;
     let (repos, repos_pager) = paged(repos, rw.start, "repos");
     let can_create = caller.check(Action::CreateProject).is_ok();
     Ok(render(&Dashboard {
-        nav: Nav::of(&caller),
+        nav: Nav::of(caller),
         projects,
         projects_pager,
         repos,
         repos_pager,
         can_create,
+        form,
+        error,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct ProjectForm {
     key: String,
     name: String,
@@ -103,15 +119,22 @@ pub async fn create_project(
     CsrfForm(f): CsrfForm<ProjectForm>,
 ) -> UiResult {
     let new = host_projects::NewProject {
-        key: Some(f.key),
-        name: Some(f.name),
-        description: Some(f.description),
+        key: Some(f.key.clone()),
+        name: Some(f.name.clone()),
+        description: Some(f.description.clone()),
         public: f.public.is_some(),
     };
-    let p = host_projects::create(&state.host(), &caller.principal(), new)
-        .await
-        .or_page(&caller)?;
-    Ok(see_other(&format!("/projects/{}", p.key)))
+    match host_projects::create(&state.host(), &caller.principal(), new).await {
+        Ok(p) => Ok(see_other(&format!("/projects/{}", p.key))),
+        Err(e) => {
+            // The form again, with what was typed and what is wrong.
+            let (status, error) = form_error(e, &caller)?;
+            let q = DashboardQuery::default();
+            let mut page = dashboard_page(&state, &caller, q, f, Some(error)).await?;
+            *page.status_mut() = status;
+            Ok(page)
+        }
+    }
 }
 
 #[derive(Template)]
@@ -122,9 +145,12 @@ struct ProjectPage {
     repos: Vec<Repository>,
     repos_pager: Pager,
     can_admin: bool,
+    /// The repository form as typed (empty at first) and its mistake, if any.
+    form: RepoForm,
+    error: Option<FormError>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct ProjectQuery {
     repos: Option<i64>,
 }
@@ -135,14 +161,20 @@ pub async fn project(
     Path(key): Path<String>,
     Query(q): Query<ProjectQuery>,
 ) -> UiResult {
-    let project = host_projects::find(
-        &state.host(),
-        &caller.principal(),
-        &key,
-        Action::ViewProject,
-    )
-    .await
-    .or_page(&caller)?;
+    project_page(&state, &caller, &key, q, RepoForm::default(), None).await
+}
+
+async fn project_page(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    q: ProjectQuery,
+    form: RepoForm,
+    error: Option<FormError>,
+) -> UiResult {
+    let project = host_projects::find(&state.host(), &caller.principal(), key, Action::ViewProject)
+        .await
+        .or_page(caller)?;
     let filter = RepoFilter {
         project_id: Some(project.id),
         ..RepoFilter::default()
@@ -156,19 +188,21 @@ pub async fn project(
         rw,
     )
     .await
-    .or_page(&caller)?;
+    .or_page(caller)?;
     let (repos, repos_pager) = paged(repos, rw.start, "repos");
     let can_admin = caller.can_project(&project, Action::AdminProject);
     Ok(render(&ProjectPage {
-        nav: Nav::of(&caller),
+        nav: Nav::of(caller),
         project,
         repos,
         repos_pager,
         can_admin,
+        form,
+        error,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct RepoForm {
     name: String,
     #[serde(default)]
@@ -183,18 +217,25 @@ pub async fn create_repo(
     CsrfForm(f): CsrfForm<RepoForm>,
 ) -> UiResult {
     let new = host_repos::NewRepository {
-        name: Some(f.name),
-        description: Some(f.description),
+        name: Some(f.name.clone()),
+        description: Some(f.description.clone()),
         public: f.public.is_some(),
         ..Default::default()
     };
-    let r = host_repos::create(&state.host(), &caller.principal(), &key, new)
-        .await
-        .or_page(&caller)?;
-    Ok(see_other(&format!(
-        "/projects/{}/repos/{}",
-        r.project_key, r.slug
-    )))
+    match host_repos::create(&state.host(), &caller.principal(), &key, new).await {
+        Ok(r) => Ok(see_other(&format!(
+            "/projects/{}/repos/{}",
+            r.project_key, r.slug
+        ))),
+        Err(e) => {
+            // The form again, with what was typed and what is wrong.
+            let (status, error) = form_error(e, &caller)?;
+            let q = ProjectQuery::default();
+            let mut page = project_page(&state, &caller, &key, q, f, Some(error)).await?;
+            *page.status_mut() = status;
+            Ok(page)
+        }
+    }
 }
 
 #[derive(Template)]

@@ -18,6 +18,7 @@ use crate::web::auth::Caller;
 use crate::web::error::ApiError;
 use crate::web::extract::{Path, Query};
 use crate::web::hook_path::{param_id, scope_ref, HookPath};
+use crate::web::page::on_the_form;
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -248,15 +249,6 @@ pub async fn create(
         }
         Err(e) => Err(UiError::from_api(e, &caller)),
     }
-}
-
-/// Bad input and conflicts are shown on the form, next to what was typed; everything else
-/// (not signed in, not allowed, not found) is an error page.
-fn on_the_form(e: &crate::web::error::ApiError) -> bool {
-    matches!(
-        e.status,
-        axum::http::StatusCode::BAD_REQUEST | axum::http::StatusCode::CONFLICT
-    )
 }
 
 pub struct DeliveryRow {
