@@ -192,6 +192,47 @@ async fn forms_need_the_session_csrf_token(app: TestApp) {
     assert!(html.contains("value=\"true\" checked"), "{html}");
 }
 
+async fn the_user_and_team_forms_keep_what_was_typed(app: TestApp) {
+    let b = Browser::new(&app);
+    b.sign_in("admin", ADMIN_PASSWORD).await;
+    // A short password: the form again, everything kept but the password.
+    let (status, _, html) = b
+        .submit(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("name", "dora"),
+                ("display_name", "Dora D"),
+                ("email", "dora@example.com"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("id=\"form-error\""), "{html}");
+    assert!(html.contains("value=\"dora\""), "{html}");
+    assert!(html.contains("value=\"Dora D\""), "{html}");
+    assert!(html.contains("value=\"dora@example.com\""), "{html}");
+    assert!(!html.contains("short"), "the password is not sent back");
+    assert!(
+        html.contains("autocomplete=\"new-password\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    // A team name that a user already has: 409, said next to the name.
+    let (status, _, html) = b
+        .submit("/admin/teams", "/admin/teams", &[("name", "admin")])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(
+        html.contains("The name admin is already taken by a user or team."),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"admin\" aria-invalid=\"true\""),
+        "{html}"
+    );
+}
+
 async fn the_repository_form_keeps_what_was_typed(app: TestApp) {
     let b = Browser::new(&app);
     b.sign_in("admin", ADMIN_PASSWORD).await;
@@ -587,6 +628,7 @@ crate::both_backends!(
     tokens_page_shows_a_new_token_once,
     password_change_ends_other_sessions,
     the_repository_form_keeps_what_was_typed,
+    the_user_and_team_forms_keep_what_was_typed,
 );
 
 /// Behind https (the public base URL says so), the session cookie is `Secure`.

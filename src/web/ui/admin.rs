@@ -10,6 +10,7 @@ use crate::services::host::users::{self as host_users, Audience, NewUser};
 use crate::store::{Account, AccountKind, AuditEntry, GrantHolder, TeamMember};
 use crate::web::auth::Caller;
 use crate::web::extract::{Path, Query};
+use crate::web::page::{form_error, FormError};
 use crate::web::paging::PageParams;
 use crate::web::state::AppState;
 use askama::Template;
@@ -27,25 +28,35 @@ pub(super) fn admin_only(caller: &Caller, here: &str) -> Result<(), UiError> {
 struct UsersPage {
     nav: Nav,
     users: Vec<Account>,
+    /// The new-user form as typed (never the password) and its mistake, if any.
+    form: NewUserForm,
+    error: Option<FormError>,
 }
 
 pub async fn users(State(state): State<AppState>, caller: Caller) -> UiResult {
     admin_only(&caller, "/admin/users")?;
-    let users = host_users::list(
-        &state.host(),
-        &caller.principal(),
-        None,
-        Audience::Administrators,
-    )
-    .await
-    .or_page(&caller)?;
+    users_page(&state, &caller, NewUserForm::default(), None).await
+}
+
+async fn users_page(
+    state: &AppState,
+    caller: &Caller,
+    form: NewUserForm,
+    error: Option<FormError>,
+) -> UiResult {
+    let who = caller.principal();
+    let users = host_users::list(&state.host(), &who, None, Audience::Administrators)
+        .await
+        .or_page(caller)?;
     Ok(render(&UsersPage {
-        nav: Nav::of(&caller),
+        nav: Nav::of(caller),
         users,
+        form,
+        error,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct NewUserForm {
     name: String,
     #[serde(default)]
@@ -61,12 +72,25 @@ pub async fn create_user(
     CsrfForm(f): CsrfForm<NewUserForm>,
 ) -> UiResult {
     admin_only(&caller, "/admin/users")?;
-    let new = NewUser::parse(&f.name, Some(&f.display_name), Some(&f.email), &f.password)
-        .or_page(&caller)?;
-    host_users::create(&state.host(), &caller.principal(), new)
-        .await
-        .or_page(&caller)?;
-    Ok(see_other("/admin/users"))
+    let parsed = NewUser::parse(&f.name, Some(&f.display_name), Some(&f.email), &f.password);
+    let created = match parsed {
+        Ok(new) => host_users::create(&state.host(), &caller.principal(), new).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(_) => Ok(see_other("/admin/users")),
+        Err(e) => {
+            // The form again, with what was typed (not the password) and what is wrong.
+            let (status, error) = form_error(e, &caller)?;
+            let form = NewUserForm {
+                password: String::new(),
+                ..f
+            };
+            let mut page = users_page(&state, &caller, form, Some(error)).await?;
+            *page.status_mut() = status;
+            Ok(page)
+        }
+    }
 }
 
 pub async fn user_action(
@@ -92,20 +116,34 @@ pub async fn user_action(
 struct TeamsPage {
     nav: Nav,
     teams: Vec<Account>,
+    /// The new-team form as typed and its mistake, if any.
+    form: NameForm,
+    error: Option<FormError>,
 }
 
 pub async fn teams(State(state): State<AppState>, caller: Caller) -> UiResult {
     admin_only(&caller, "/admin/teams")?;
+    teams_page(&state, &caller, NameForm::default(), None).await
+}
+
+async fn teams_page(
+    state: &AppState,
+    caller: &Caller,
+    form: NameForm,
+    error: Option<FormError>,
+) -> UiResult {
     let teams = host_teams::list(&state.host(), &caller.principal(), None)
         .await
-        .or_page(&caller)?;
+        .or_page(caller)?;
     Ok(render(&TeamsPage {
-        nav: Nav::of(&caller),
+        nav: Nav::of(caller),
         teams,
+        form,
+        error,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct NameForm {
     name: String,
 }
@@ -116,10 +154,16 @@ pub async fn create_team(
     CsrfForm(f): CsrfForm<NameForm>,
 ) -> UiResult {
     admin_only(&caller, "/admin/teams")?;
-    let team = host_teams::create(&state.host(), &caller.principal(), &f.name)
-        .await
-        .or_page(&caller)?;
-    Ok(see_other(&format!("/admin/teams/{}", team.slug)))
+    match host_teams::create(&state.host(), &caller.principal(), &f.name).await {
+        Ok(team) => Ok(see_other(&format!("/admin/teams/{}", team.slug))),
+        Err(e) => {
+            // The form again, with what was typed and what is wrong.
+            let (status, error) = form_error(e, &caller)?;
+            let mut page = teams_page(&state, &caller, f, Some(error)).await?;
+            *page.status_mut() = status;
+            Ok(page)
+        }
+    }
 }
 
 #[derive(Template)]
