@@ -45,6 +45,8 @@ pub struct Caller {
     pub restriction: Option<Arc<domain::Restriction>>,
     pub credential: Credential,
     pub ip: String,
+    /// What the previous page did, to say on this one (`web/flash.rs`).
+    pub flash: Option<String>,
 }
 
 impl Caller {
@@ -56,6 +58,7 @@ impl Caller {
             restriction: None,
             credential: Credential::Anonymous,
             ip,
+            flash: None,
         }
     }
 
@@ -149,10 +152,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     // The one request a password that must be replaced may make over REST: replacing it.
     let changing_password =
         req.method() == Method::PUT && req.uri().path() == "/rest/api/1.0/users/credentials";
-    let caller = match resolve(&state, req.headers(), ip, changing_password).await {
+    let mut caller = match resolve(&state, req.headers(), ip, changing_password).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
+    caller.flash = crate::web::flash::read(req.headers());
     if let Credential::Session { csrf, .. } = &caller.credential {
         let path = req.uri().path();
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -339,6 +343,7 @@ async fn for_user(
         restriction: None,
         credential,
         ip,
+        flash: None,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod client_addr;
 pub mod error;
 pub mod extract;
+pub mod flash;
 pub mod health;
 pub mod hook_path;
 pub mod json;

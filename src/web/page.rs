@@ -34,7 +34,7 @@ impl Nav {
                 .unwrap_or_default(),
             csrf: caller.csrf_token().unwrap_or_default().to_string(),
             admin: caller.check(crate::domain::Action::AdminSystem).is_ok(),
-            flash: None,
+            flash: caller.flash.clone(),
         }
     }
 }

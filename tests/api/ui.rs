@@ -443,6 +443,11 @@ async fn admin_pages_are_for_admins(app: TestApp) {
         .submit("/admin/users", "/admin/users/alice/deactivate", &[])
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = admin_b.get("/admin/users").await;
+    assert!(
+        html.contains("Deactivated alice: their sessions and tokens stopped working."),
+        "the next page says what was done: {html}"
+    );
     let (status, _, _) = alice.get("/account").await;
     assert_eq!(
         status,

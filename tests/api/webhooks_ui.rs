@@ -243,6 +243,17 @@ async fn edited_and_deleted(app: &TestApp, b: &Browser, rx: &Receiver, id: i64, 
         .await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
     assert_eq!(deleted.location(), format!("{}{PAGES}", app.base));
+    // The next page says what was done, once.
+    let list = format!("{}{PAGES}", app.base);
+    let landed = b.get(&list).await;
+    assert!(
+        landed
+            .body
+            .contains("Deleted the webhook ci-2 and its delivery history."),
+        "{}",
+        landed.body
+    );
+    assert!(!b.get(&list).await.body.contains("Deleted the webhook"));
 }
 
 crate::both_backends!(spawn_linkable; webhooks_are_managed_through_the_pages);

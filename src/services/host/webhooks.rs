@@ -203,18 +203,19 @@ pub async fn update(
     Ok(hook)
 }
 
+/// Deletes a hook and its delivery history; returns the hook as it was.
 pub async fn delete(
     host: &Host<'_>,
     who: &Principal<'_>,
     at: ScopeRef<'_>,
     id: i64,
-) -> HostResult<()> {
+) -> HostResult<Webhook> {
     let (scope, hook) = find(host, who, at, id).await?;
     host.store.delete_webhook(hook.id).await?;
     let target = scope.audit_target();
     host.audit(who, "webhook.deleted", &target, &hook.name)
         .await;
-    Ok(())
+    Ok(hook)
 }
 
 /// Active again after Junction paused or disabled it (or its owner deactivated it).

@@ -204,7 +204,8 @@ pub async fn revoke_token(
     host_tokens::revoke(&state.host(), &caller.principal(), &me, id)
         .await
         .or_page(&caller)?;
-    Ok(see_other("/account/tokens"))
+    let said = "Revoked the token: it no longer works anywhere.";
+    Ok(crate::web::flash::see_other_saying("/account/tokens", said))
 }
 
 pub struct AppRow {

@@ -10,6 +10,7 @@ use crate::services::host::users::{self as host_users, Audience, NewUser};
 use crate::store::{Account, AccountKind, AuditEntry, GrantHolder, TeamMember};
 use crate::web::auth::Caller;
 use crate::web::extract::{Path, Query};
+use crate::web::flash::see_other_saying;
 use crate::web::page::{form_error, FormError};
 use crate::web::paging::PageParams;
 use crate::web::state::AppState;
@@ -105,10 +106,18 @@ pub async fn user_action(
         "deactivate" => false,
         _ => return Err(UiError::no_such_action(&caller)),
     };
-    host_users::set_active(&state.host(), &caller.principal(), &slug, active)
+    let user = host_users::set_active(&state.host(), &caller.principal(), &slug, active)
         .await
         .or_page(&caller)?;
-    Ok(see_other("/admin/users"))
+    let said = if active {
+        format!("Activated {}.", user.slug)
+    } else {
+        format!(
+            "Deactivated {}: their sessions and tokens stopped working.",
+            user.slug
+        )
+    };
+    Ok(see_other_saying("/admin/users", &said))
 }
 
 #[derive(Template)]
@@ -206,23 +215,31 @@ pub async fn team_member(
 ) -> UiResult {
     admin_only(&caller, "/admin/teams")?;
     let (host, who) = (state.host(), caller.principal());
-    match f.op.as_str() {
+    let said = match f.op.as_str() {
         "activate" | "deactivate" => {
             let active = f.op == "activate";
             host_teams::set_active(&host, &who, &slug, active)
                 .await
-                .map(drop)
+                .map(|t| {
+                    format!(
+                        "{} the team {}.",
+                        if active { "Activated" } else { "Deactivated" },
+                        t.slug
+                    )
+                })
         }
-        "remove" => host_teams::remove_member(&host, &who, &slug, &f.user).await,
+        "remove" => host_teams::remove_member(&host, &who, &slug, &f.user)
+            .await
+            .map(|()| format!("Removed {} from the team.", f.user)),
         _ => {
             let role = f.role.as_deref().unwrap_or("member");
             host_teams::set_member(&host, &who, &slug, &f.user, role)
                 .await
-                .map(drop)
+                .map(|_| format!("{} is now a team {role}.", f.user))
         }
     }
     .or_page(&caller)?;
-    Ok(see_other(&format!("/admin/teams/{slug}")))
+    Ok(see_other_saying(&format!("/admin/teams/{slug}"), &said))
 }
 
 #[derive(Template)]
@@ -274,14 +291,18 @@ pub async fn set_permission(
     };
     let (host, who) = (state.host(), caller.principal());
     let (global, name) = (TargetRef::Global, Some(f.name.as_str()));
-    if f.permission == "NONE" {
-        host_permissions::revoke(&host, &who, global, kind, name).await
+    let said = if f.permission == "NONE" {
+        host_permissions::revoke(&host, &who, global, kind, name)
+            .await
+            .map(|()| format!("{} holds no global permission now.", f.name))
     } else {
         let permission = Some(f.permission.as_str());
-        host_permissions::grant(&host, &who, global, kind, name, permission).await
+        host_permissions::grant(&host, &who, global, kind, name, permission)
+            .await
+            .map(|()| format!("{} now holds {}.", f.name, f.permission))
     }
     .or_page(&caller)?;
-    Ok(see_other("/admin/permissions"))
+    Ok(see_other_saying("/admin/permissions", &said))
 }
 
 #[derive(Template)]

@@ -2,7 +2,7 @@
 //! (connect, status, disconnect), and a panel of what each connected remote shows them, fetched
 //! live through the link (for a Junction remote: their projects there).
 
-use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiResult};
+use super::{render, require_user, CsrfForm, Nav, OrPage, UiResult};
 use crate::clock::display;
 use crate::services::host::link_connections as host_conn;
 use crate::services::links::call::RemoteRequest;
@@ -154,7 +154,11 @@ pub async fn action(
             host_conn::disconnect(&host, &who, &id)
                 .await
                 .or_page(&caller)?;
-            Ok(see_other("/account/connected-applications"))
+            let said = "Disconnected: Junction forgot your tokens for this application.";
+            Ok(crate::web::flash::see_other_saying(
+                "/account/connected-applications",
+                said,
+            ))
         }
         _ => Err(super::UiError::no_such_action(&caller)),
     }

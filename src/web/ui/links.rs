@@ -2,7 +2,7 @@
 //! their credentials, users and actions. Changes go through the OAuth client REST operations.
 
 use super::admin::admin_only;
-use super::{render, see_other, CsrfForm, Nav, OrPage, UiResult};
+use super::{render, CsrfForm, Nav, OrPage, UiResult};
 use crate::clock::display;
 use crate::domain::oauth2::Scope;
 use crate::services::host::oauth_clients::{self as host_clients, ClientInput};
@@ -10,6 +10,7 @@ use crate::store::OAuthClient;
 use crate::web::auth::Caller;
 use crate::web::error::ApiError;
 use crate::web::extract::Path;
+use crate::web::flash::see_other_saying;
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -180,13 +181,15 @@ pub async fn action(
             host_clients::revoke_grants(&host, &who, &id)
                 .await
                 .or_page(&caller)?;
-            Ok(see_other("/admin/application-links"))
+            let said = "Revoked every person's authorization of this link.";
+            Ok(see_other_saying("/admin/application-links", said))
         }
         "delete" => {
             host_clients::delete(&host, &who, &id)
                 .await
                 .or_page(&caller)?;
-            Ok(see_other("/admin/application-links"))
+            let said = "Deleted the link: every token issued to it stopped working.";
+            Ok(see_other_saying("/admin/application-links", said))
         }
         _ => Err(super::UiError::no_such_action(&caller)),
     }

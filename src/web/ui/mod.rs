@@ -1,8 +1,7 @@
 //! The web UI's routes: server-rendered pages (askama, escaping by default), working without
-//! JavaScript. Pages built on the host service layer (`services::host`: pull requests so far)
-//! call its operations and render typed values; the others still call the REST operations
-//! (`web/rest`), which issue 13 moves onto the service layer aggregate by aggregate. Every
-//! form carries the session's CSRF token, checked by `CsrfForm`; the page kit is `web/page.rs`.
+//! JavaScript. Every page calls the host service layer (`services::host`) and renders typed
+//! values. Every form carries the session's CSRF token, checked by `CsrfForm`; the page kit is
+//! `web/page.rs`; what a page did is said on the next one (`web/flash.rs`).
 
 mod account;
 mod admin;
@@ -111,6 +110,7 @@ pub fn router() -> Router<AppState> {
             "/account/authorized-applications/{client}/revoke",
             post(account::revoke_application),
         )
+        .layer(axum::middleware::from_fn(crate::web::flash::spend))
 }
 
 /// The same webhook pages for a repository's hooks and a project's.

@@ -4,7 +4,7 @@
 //! delivery with every attempt. Every read and change is an operation of
 //! `services::host::{webhooks, webhook_deliveries}`, the same the REST handlers call.
 
-use super::{render, see_other, CsrfForm, Nav, OrPage, UiError, UiResult};
+use super::{render, CsrfForm, Nav, OrPage, UiError, UiResult};
 use crate::clock::display;
 use crate::domain::webhooks::{new_secret, standard_secret, EVENT_KEYS};
 use crate::services::host::webhook_deliveries::{
@@ -17,6 +17,7 @@ use crate::store::{Attempt, Delivery, Webhook};
 use crate::web::auth::Caller;
 use crate::web::error::ApiError;
 use crate::web::extract::{Path, Query};
+use crate::web::flash::see_other_saying;
 use crate::web::hook_path::{param_id, scope_ref, HookPath};
 use crate::web::page::on_the_form;
 use crate::web::state::AppState;
@@ -372,20 +373,32 @@ pub async fn action(
     let here = format!("{base}/{id}");
     let hook_id = param_id(&path, "webhookId").or_page(&caller)?;
     let (host, who, at) = (state.host(), caller.principal(), scope_ref(&path));
-    let outcome: Result<(), HostError> = match path.get("action").map(String::as_str) {
+    // Each button says on the next page what it did.
+    let outcome: Result<String, HostError> = match path.get("action").map(String::as_str) {
         Some("update") => {
             let (input, _) = hook_input(&fields);
             host_hooks::update(&host, &who, at, hook_id, &input)
                 .await
-                .map(drop)
+                .map(|h| format!("Saved the webhook {}.", h.name))
         }
-        Some("enable") => host_hooks::enable(&host, &who, at, hook_id).await.map(drop),
-        Some("test") => host_hooks::test(&host, &who, at, hook_id).await.map(drop),
+        Some("enable") => host_hooks::enable(&host, &who, at, hook_id)
+            .await
+            .map(|h| format!("Enabled the webhook {}: deliveries resume now.", h.name)),
+        Some("test") => host_hooks::test(&host, &who, at, hook_id).await.map(|d| {
+            format!(
+                "Sent a test event (delivery {}); it is listed below.",
+                d.delivery.id
+            )
+        }),
         Some("delete") => {
-            host_hooks::delete(&host, &who, at, hook_id)
+            let hook = host_hooks::delete(&host, &who, at, hook_id)
                 .await
                 .or_page(&caller)?;
-            return Ok(see_other(&base));
+            let said = format!(
+                "Deleted the webhook {} and its delivery history.",
+                hook.name
+            );
+            return Ok(see_other_saying(&base, &said));
         }
         Some("redeliver-failed") => {
             let since = fields
@@ -402,7 +415,7 @@ pub async fn action(
             match parse_since(&since) {
                 Ok(t) => host_deliveries::redeliver_failed(&host, &who, at, hook_id, t)
                     .await
-                    .map(drop),
+                    .map(|n| format!("Queued {n} failed deliveries again.")),
                 Err(e) => Err(e),
             }
         }
@@ -410,7 +423,7 @@ pub async fn action(
     };
     let outcome = outcome.map_err(ApiError::from);
     match outcome {
-        Ok(()) => Ok(see_other(&here)),
+        Ok(said) => Ok(see_other_saying(&here, &said)),
         Err(e) if on_the_form(&e) => {
             let mut page = hook_page(&state, &caller, &path, None, Some(e.message)).await?;
             *page.status_mut() = e.status;
@@ -518,7 +531,7 @@ pub async fn redeliver(
     host_deliveries::redeliver(&state.host(), &caller.principal(), at, hook_id, id)
         .await
         .or_page(&caller)?;
+    let said = format!("Delivery {id} is queued again; it will be attempted shortly.");
     let (base, _) = scope_of(&path);
-    let id = path.get("webhookId").cloned().unwrap_or_default();
-    Ok(see_other(&format!("{base}/{id}")))
+    Ok(see_other_saying(&format!("{base}/{hook_id}"), &said))
 }
