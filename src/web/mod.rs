@@ -4,6 +4,7 @@
 pub mod applinks;
 pub mod auth;
 pub mod client_addr;
+pub mod confirm;
 pub mod error;
 pub mod extract;
 pub mod flash;

@@ -255,7 +255,11 @@ async fn link_made_through_the_pages(
         tested.body
     );
     let gone = admin_browser
-        .submit(&list, &format!("/admin/links/{page_id}/delete"), &[])
+        .submit(
+            &list,
+            &format!("/admin/links/{page_id}/delete"),
+            &[("confirm", "yes")],
+        )
         .await;
     assert!(
         gone.body

@@ -440,7 +440,11 @@ async fn admin_pages_are_for_admins(app: TestApp) {
         "alice creates projects through her team"
     );
     let (status, _, _) = admin_b
-        .submit("/admin/users", "/admin/users/alice/deactivate", &[])
+        .submit(
+            "/admin/users",
+            "/admin/users/alice/deactivate",
+            &[("confirm", "yes")],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, _, html) = admin_b.get("/admin/users").await;
@@ -488,14 +492,22 @@ async fn tokens_page_shows_a_new_token_once(app: TestApp) {
     );
     let alice_id = app.store.find_account("alice").await.unwrap().unwrap().id;
     let id = app.store.list_access_tokens(alice_id).await.unwrap()[0].id;
+    // Revoking asks first; until confirmed the token still works.
+    let revoke = format!("/account/tokens/{id}/revoke");
+    let (status, _, html) = b.submit("/account/tokens", &revoke, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Revoke this access token?"), "{html}");
+    assert!(html.contains("name=\"confirm\" value=\"yes\""), "{html}");
+    assert_eq!(
+        app.store.list_access_tokens(alice_id).await.unwrap().len(),
+        1
+    );
     let (status, _, _) = b
-        .submit(
-            "/account/tokens",
-            &format!("/account/tokens/{id}/revoke"),
-            &[],
-        )
+        .submit("/account/tokens", &revoke, &[("confirm", "yes")])
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, html) = b.get("/account/tokens").await;
+    assert!(html.contains("Revoked the token"), "said once: {html}");
     assert_eq!(
         app.get("/rest/api/1.0/users/alice", &Auth::Bearer(secret))
             .await
@@ -615,9 +627,12 @@ async fn incoming_links_are_managed_on_the_admin_page(app: TestApp) {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("must use https"));
-    let (status, _, _) = b
-        .submit(page, &format!("{page}/{client_id}/delete"), &[])
-        .await;
+    let delete = format!("{page}/{client_id}/delete");
+    let (status, _, html) = b.submit(page, &delete, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Delete the link"), "asked first: {html}");
+    assert_eq!(app.store.list_oauth_clients().await.unwrap().len(), 1);
+    let (status, _, _) = b.submit(page, &delete, &[("confirm", "yes")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(app.store.list_oauth_clients().await.unwrap().is_empty());
 }

@@ -238,9 +238,18 @@ async fn edited_and_deleted(app: &TestApp, b: &Browser, rx: &Receiver, id: i64, 
         )
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    let deleted = b
-        .submit(hook_page, &format!("{PAGES}/{id}/delete"), &[])
-        .await;
+    // Deleting asks first, saying what goes; nothing is deleted until confirmed.
+    let delete = format!("{PAGES}/{id}/delete");
+    let asked = b.submit(hook_page, &delete, &[]).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(
+        asked.body.contains("Delete the webhook ci-2?"),
+        "{}",
+        asked.body
+    );
+    assert!(asked.body.contains("delivery history"), "{}", asked.body);
+    assert_eq!(b.get(hook_page).await.status, StatusCode::OK, "still there");
+    let deleted = b.submit(hook_page, &delete, &[("confirm", "yes")]).await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
     assert_eq!(deleted.location(), format!("{}{PAGES}", app.base));
     // The next page says what was done, once.

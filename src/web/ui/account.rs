@@ -195,9 +195,19 @@ pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> UiResult {
     let me = caller.user().or_page(&caller)?.clone();
+    if !crate::web::confirm::confirmed(&fields) {
+        let ask = crate::web::confirm::Ask {
+            question: "Revoke this access token?".into(),
+            consequence: "Every script and tool using it is refused from now on. This cannot be undone; make a new token if you need one.",
+            button: "Revoke",
+            action: &format!("/account/tokens/{id}/revoke"),
+            back: "/account/tokens",
+        };
+        return Ok(crate::web::confirm::ask_first(&caller, &ask, &fields));
+    }
     caller
         .check(crate::domain::Action::EditOwnAccount)
         .or_page(&caller)?;

@@ -9,6 +9,7 @@ use crate::services::host::teams as host_teams;
 use crate::services::host::users::{self as host_users, Audience, NewUser};
 use crate::store::{Account, AccountKind, AuditEntry, GrantHolder, TeamMember};
 use crate::web::auth::Caller;
+use crate::web::confirm::{ask_first, confirmed, Ask};
 use crate::web::extract::{Path, Query};
 use crate::web::flash::see_other_saying;
 use crate::web::page::{form_error, FormError};
@@ -98,7 +99,7 @@ pub async fn user_action(
     State(state): State<AppState>,
     caller: Caller,
     Path((slug, action)): Path<(String, String)>,
-    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> UiResult {
     admin_only(&caller, "/admin/users")?;
     let active = match action.as_str() {
@@ -106,6 +107,16 @@ pub async fn user_action(
         "deactivate" => false,
         _ => return Err(UiError::no_such_action(&caller)),
     };
+    if !active && !confirmed(&fields) {
+        let ask = Ask {
+            question: format!("Deactivate {slug}?"),
+            consequence: "They are signed out everywhere at once and their tokens stop working; their history stays. You can activate them again.",
+            button: "Deactivate",
+            action: &format!("/admin/users/{slug}/deactivate"),
+            back: "/admin/users",
+        };
+        return Ok(ask_first(&caller, &ask, &fields));
+    }
     let user = host_users::set_active(&state.host(), &caller.principal(), &slug, active)
         .await
         .or_page(&caller)?;
@@ -202,6 +213,8 @@ pub async fn team(
 #[derive(Deserialize)]
 pub struct MemberForm {
     op: String,
+    /// `yes` once the person confirmed a deactivation.
+    confirm: Option<String>,
     #[serde(default)]
     user: String,
     role: Option<String>,
@@ -214,6 +227,18 @@ pub async fn team_member(
     CsrfForm(f): CsrfForm<MemberForm>,
 ) -> UiResult {
     admin_only(&caller, "/admin/teams")?;
+    if f.op == "deactivate" && f.confirm.as_deref() != Some("yes") {
+        let ask = Ask {
+            question: format!("Deactivate the team {slug}?"),
+            consequence:
+                "Its permissions stop applying to its members at once. You can activate it again.",
+            button: "Deactivate",
+            action: &format!("/admin/teams/{slug}"),
+            back: &format!("/admin/teams/{slug}"),
+        };
+        let fields = [("op".to_string(), f.op.clone())];
+        return Ok(ask_first(&caller, &ask, &fields));
+    }
     let (host, who) = (state.host(), caller.principal());
     let said = match f.op.as_str() {
         "activate" | "deactivate" => {

@@ -11,6 +11,7 @@ use crate::services::host::applinks::{
     self as host_links, IncomingInput, LinkInput, OutgoingInput,
 };
 use crate::web::auth::Caller;
+use crate::web::confirm::{ask_first, Ask};
 use crate::web::extract::Path;
 use crate::web::state::AppState;
 use askama::Template;
@@ -274,6 +275,18 @@ pub async fn action(
                 .await
                 .or_page(&caller)?;
             Ok(see_other(&format!("{PAGE}/{id}")))
+        }
+        "delete" if f.get("confirm").map(String::as_str) != Some("yes") => {
+            let link = host_links::find(&host, &who, &id).await.or_page(&caller)?;
+            let ask = Ask {
+                question: format!("Delete the application link {}?", link.name),
+                consequence: "Junction revokes at the remote what people authorized there, removes the link, its incoming client and every person's tokens. This cannot be undone.",
+                button: "Delete",
+                action: &format!("/admin/links/{id}/delete"),
+                back: &format!("/admin/links/{id}"),
+            };
+            let fields: Vec<(String, String)> = f.into_iter().collect();
+            Ok(ask_first(&caller, &ask, &fields))
         }
         "delete" => {
             let d = host_links::delete(&host, &who, &id)

@@ -8,6 +8,7 @@ use crate::domain::oauth2::Scope;
 use crate::services::host::oauth_clients::{self as host_clients, ClientInput};
 use crate::store::OAuthClient;
 use crate::web::auth::Caller;
+use crate::web::confirm::{ask_first, confirmed, Ask};
 use crate::web::error::ApiError;
 use crate::web::extract::Path;
 use crate::web::flash::see_other_saying;
@@ -160,10 +161,34 @@ pub async fn action(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, action)): Path<(String, String)>,
-    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> UiResult {
     admin_only(&caller, "/admin/application-links")?;
     let (host, who) = (state.host(), caller.principal());
+    let consequence = match action.as_str() {
+        "reset" => Some("The current secret stops working at once; the remote application must be given the new one."),
+        "revoke" => Some("Every person's authorization of this link ends; each must authorize it again."),
+        "delete" => Some("The link and every token issued to it stop working at once. This cannot be undone."),
+        _ => None,
+    };
+    if let Some(consequence) = consequence.filter(|_| !confirmed(&fields)) {
+        let verb = match action.as_str() {
+            "reset" => "Reset the secret of",
+            "revoke" => "Revoke every authorization of",
+            _ => "Delete",
+        };
+        let client = host_clients::find(&host, &who, &id)
+            .await
+            .or_page(&caller)?;
+        let ask = Ask {
+            question: format!("{verb} the link {}?", client.name),
+            consequence,
+            button: verb.split(' ').next().unwrap_or("Confirm"),
+            action: &format!("/admin/application-links/{id}/{action}"),
+            back: "/admin/application-links",
+        };
+        return Ok(ask_first(&caller, &ask, &fields));
+    }
     match action.as_str() {
         "credentials" => {
             let (client, secret) = host_clients::credentials(&host, &who, &id)

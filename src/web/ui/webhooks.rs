@@ -15,6 +15,7 @@ use crate::services::host::HostError;
 use crate::services::webhooks::manage::HookInput;
 use crate::store::{Attempt, Delivery, Webhook};
 use crate::web::auth::Caller;
+use crate::web::confirm::{ask_first, confirmed, Ask};
 use crate::web::error::ApiError;
 use crate::web::extract::{Path, Query};
 use crate::web::flash::see_other_saying;
@@ -390,6 +391,19 @@ pub async fn action(
                 d.delivery.id
             )
         }),
+        Some("delete") if !confirmed(&fields) => {
+            let (_, hook) = host_hooks::find(&host, &who, at, hook_id)
+                .await
+                .or_page(&caller)?;
+            let ask = Ask {
+                question: format!("Delete the webhook {}?", hook.name),
+                consequence: "Its settings and its whole delivery history go; deliveries still queued are dropped. This cannot be undone.",
+                button: "Delete",
+                action: &format!("{here}/delete"),
+                back: &here,
+            };
+            return Ok(ask_first(&caller, &ask, &fields));
+        }
         Some("delete") => {
             let hook = host_hooks::delete(&host, &who, at, hook_id)
                 .await
