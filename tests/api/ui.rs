@@ -233,6 +233,35 @@ async fn the_user_and_team_forms_keep_what_was_typed(app: TestApp) {
     );
 }
 
+async fn the_token_form_keeps_what_was_typed(app: TestApp) {
+    app.user("alice").await;
+    let b = Browser::new(&app);
+    b.sign_in("alice", "alice-password").await;
+    let (status, _, html) = b
+        .submit(
+            "/account/tokens",
+            "/account/tokens",
+            &[
+                ("name", "deploys"),
+                ("permission", "write"),
+                ("expiry_days", "5000"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(
+        html.contains("expiryDays must be between 1 and 3650."),
+        "{html}"
+    );
+    assert!(html.contains("value=\"deploys\""), "{html}");
+    assert!(html.contains("value=\"write\" selected"), "{html}");
+    assert!(
+        html.contains("value=\"5000\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"new-token\""), "no token was made");
+}
+
 async fn the_repository_form_keeps_what_was_typed(app: TestApp) {
     let b = Browser::new(&app);
     b.sign_in("admin", ADMIN_PASSWORD).await;
@@ -649,6 +678,7 @@ crate::both_backends!(
     password_change_ends_other_sessions,
     the_repository_form_keeps_what_was_typed,
     the_user_and_team_forms_keep_what_was_typed,
+    the_token_form_keeps_what_was_typed,
 );
 
 /// Behind https (the public base URL says so), the session cookie is `Secure`.

@@ -5,11 +5,12 @@ use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiResult};
 use crate::clock::display;
 use crate::domain::access_tokens::TokenPermissions;
 use crate::domain::TokenPermission;
-use crate::services::host::{access_tokens as host_tokens, accounts};
+use crate::services::host::{access_tokens as host_tokens, accounts, HostError, HostResult};
 use crate::store::Account;
 use crate::web::auth::Caller;
 use crate::web::error::ApiError;
 use crate::web::extract::Path;
+use crate::web::page::{form_error, FormError};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -118,16 +119,20 @@ struct TokensPage {
     nav: Nav,
     tokens: Vec<TokenRow>,
     new_secret: Option<String>,
+    /// The new-token form as typed and its mistake, if any.
+    form: TokenForm,
+    error: Option<FormError>,
 }
 
-async fn tokens_page(state: &AppState, caller: &Caller, new_secret: Option<String>) -> UiResult {
+async fn tokens_page(
+    state: &AppState,
+    caller: &Caller,
+    new_secret: Option<String>,
+    form: TokenForm,
+    error: Option<FormError>,
+) -> UiResult {
     let me = caller.user().or_page(caller)?;
-    let list = state
-        .store
-        .list_access_tokens(me.id)
-        .await
-        .map_err(ApiError::from)
-        .or_page(caller)?;
+    let list = host_tokens::list(&state.host(), me).await.or_page(caller)?;
     let tokens = list
         .into_iter()
         .map(|t| TokenRow {
@@ -146,12 +151,14 @@ async fn tokens_page(state: &AppState, caller: &Caller, new_secret: Option<Strin
         nav: Nav::of(caller),
         tokens,
         new_secret,
+        form,
+        error,
     }))
 }
 
 pub async fn tokens(State(state): State<AppState>, caller: Caller) -> UiResult {
     require_user(&caller, "/account/tokens")?;
-    tokens_page(&state, &caller, None).await
+    tokens_page(&state, &caller, None, TokenForm::default(), None).await
 }
 
 #[derive(Deserialize)]
@@ -159,6 +166,17 @@ pub struct TokenForm {
     name: String,
     permission: String,
     expiry_days: Option<String>,
+}
+
+impl Default for TokenForm {
+    /// A new token: read, expiring after 90 days.
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            permission: "read".into(),
+            expiry_days: Some("90".into()),
+        }
+    }
 }
 
 /// Creates a token and shows its secret on this one response only (no redirect, so a reload
@@ -169,26 +187,41 @@ pub async fn create_token(
     CsrfForm(f): CsrfForm<TokenForm>,
 ) -> UiResult {
     let me = caller.user().or_page(&caller)?.clone();
+    match new_token(&state, &caller, &me, &f).await {
+        Ok(secret) => tokens_page(&state, &caller, Some(secret), TokenForm::default(), None).await,
+        Err(e) => {
+            // The form again, with what was typed and what is wrong.
+            let (status, error) = form_error(e, &caller)?;
+            let mut page = tokens_page(&state, &caller, None, f, Some(error)).await?;
+            *page.status_mut() = status;
+            Ok(page)
+        }
+    }
+}
+
+/// Reads the form and creates the token; returns its secret.
+async fn new_token(
+    state: &AppState,
+    caller: &Caller,
+    me: &Account,
+    f: &TokenForm,
+) -> HostResult<String> {
     let permission = TokenPermission::parse(&f.permission)
-        .ok_or_else(|| ApiError::bad_request("Choose read, write or admin."))
-        .or_page(&caller)?;
-    let expiry = match f.expiry_days.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(d) => Some(
-            d.parse::<i64>()
-                .map_err(|_| ApiError::bad_request("Expiry must be a number of days."))
-                .or_page(&caller)?,
-        ),
-    };
+        .ok_or_else(|| HostError::invalid("permission", "Choose read, write or admin."))?;
+    let expiry =
+        match f.expiry_days.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(d) => Some(d.parse::<i64>().map_err(|_| {
+                HostError::invalid("expiryDays", "Expiry must be a number of days.")
+            })?),
+        };
     let new = host_tokens::NewAccessToken {
-        name: f.name,
+        name: f.name.clone(),
         permissions: TokenPermissions::both(permission),
         expiry_days: expiry,
     };
-    let (_, secret) = host_tokens::create(&state.host(), &caller.principal(), &me, new)
-        .await
-        .or_page(&caller)?;
-    tokens_page(&state, &caller, Some(secret)).await
+    let (_, secret) = host_tokens::create(&state.host(), &caller.principal(), me, new).await?;
+    Ok(secret)
 }
 
 pub async fn revoke_token(
