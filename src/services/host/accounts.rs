@@ -117,3 +117,31 @@ pub async fn store_password(
     .await;
     Ok(())
 }
+
+/// The OAuth applications the person has authorized and that still hold live tokens.
+pub async fn authorized_applications(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+) -> HostResult<Vec<crate::store::AuthorizedApp>> {
+    let me = who.user()?;
+    Ok(host.store.authorized_apps(me.id).await?)
+}
+
+/// Ends the person's authorization of an OAuth application: its tokens for them stop working.
+/// An application they never authorized (or one that is gone) leaves nothing to do.
+pub async fn revoke_application(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    client_id: &str,
+) -> HostResult<Option<String>> {
+    who.check(Action::EditOwnAccount)?;
+    let me = who.user()?;
+    let Some(c) = host.store.find_oauth_client(client_id).await? else {
+        return Ok(None);
+    };
+    host.store.revoke_client_for_user(c.id, me.id).await?;
+    let target = format!("client:{}", c.client_id);
+    host.audit(who, "oauth2.authorization_revoked", &target, &c.name)
+        .await;
+    Ok(Some(c.name))
+}

@@ -8,7 +8,6 @@ use crate::domain::TokenPermission;
 use crate::services::host::{access_tokens as host_tokens, accounts, HostError, HostResult};
 use crate::store::Account;
 use crate::web::auth::Caller;
-use crate::web::error::ApiError;
 use crate::web::extract::Path;
 use crate::web::page::{form_error, FormError};
 use crate::web::state::AppState;
@@ -268,12 +267,8 @@ struct AppsPage {
 
 pub async fn authorized_applications(State(state): State<AppState>, caller: Caller) -> UiResult {
     require_user(&caller, "/account/authorized-applications")?;
-    let me = caller.user().or_page(&caller)?;
-    let apps = state
-        .store
-        .authorized_apps(me.id)
+    let apps = accounts::authorized_applications(&state.host(), &caller.principal())
         .await
-        .map_err(ApiError::from)
         .or_page(&caller)?;
     let apps = apps
         .into_iter()
@@ -303,31 +298,15 @@ pub async fn revoke_application(
     Path(client_id): Path<String>,
     CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
 ) -> UiResult {
-    let me = caller.user().or_page(&caller)?.clone();
-    caller
-        .check(crate::domain::Action::EditOwnAccount)
-        .or_page(&caller)?;
-    let client = state
-        .store
-        .find_oauth_client(&client_id)
+    let revoked = accounts::revoke_application(&state.host(), &caller.principal(), &client_id)
         .await
-        .map_err(ApiError::from)
         .or_page(&caller)?;
-    if let Some(c) = client {
-        state
-            .store
-            .revoke_client_for_user(c.id, me.id)
-            .await
-            .map_err(ApiError::from)
-            .or_page(&caller)?;
-        crate::services::audit::record(
-            &state.store,
-            &caller.actor(),
-            "oauth2.authorization_revoked",
-            &format!("client:{}", c.client_id),
-            &c.name,
-        )
-        .await;
-    }
-    Ok(see_other("/account/authorized-applications"))
+    let said = match revoked {
+        Some(name) => format!("{name} can no longer act for you."),
+        None => "That application holds no authorization from you.".into(),
+    };
+    Ok(crate::web::flash::see_other_saying(
+        "/account/authorized-applications",
+        &said,
+    ))
 }
