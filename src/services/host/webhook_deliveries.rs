@@ -144,8 +144,8 @@ pub async fn redeliver(
         other => other?,
     }
     let details = format!("{}: delivery {id}", hook.name);
-    let target = scope.audit_target();
-    host.audit(who, "webhook.redelivered", &target, &details)
+    scope
+        .record(host, who, "webhook.redelivered", &details)
         .await;
     let detail = detail_of(host, &hook, id)
         .await?
@@ -167,8 +167,8 @@ pub async fn redeliver_failed(
         .redeliver_failed_since(KIND, hook.id, since)
         .await?;
     let details = format!("{}: {n} failed deliveries since {since}", hook.name);
-    let target = scope.audit_target();
-    host.audit(who, "webhook.redelivered", &target, &details)
+    scope
+        .record(host, who, "webhook.redelivered", &details)
         .await;
     Ok(n)
 }

@@ -34,6 +34,11 @@ impl HookScope {
     pub fn repo_id(&self) -> Option<i64> {
         self.repo.as_ref().map(|r| r.id)
     }
+
+    /// Records what `who` did to a hook of this scope in the audit log.
+    pub async fn record(&self, host: &Host<'_>, who: &Principal<'_>, action: &str, details: &str) {
+        host.audit(who, action, &self.audit_target(), details).await;
+    }
 }
 
 /// Where a hook stands, as people are told.
@@ -181,8 +186,7 @@ pub async fn create(
         .create_webhook(scope.project.id, scope.repo_id(), &fields, me.id)
         .await?;
     let details = format!("{} → {}", hook.name, hook.url);
-    let target = scope.audit_target();
-    host.audit(who, "webhook.created", &target, &details).await;
+    scope.record(host, who, "webhook.created", &details).await;
     Ok(hook)
 }
 
@@ -198,8 +202,7 @@ pub async fn update(
     let fields = host.webhooks.fields(input, Some(&hook))?;
     let hook = host.store.update_webhook(hook.id, &fields).await?;
     let details = format!("{} → {}", hook.name, hook.url);
-    let target = scope.audit_target();
-    host.audit(who, "webhook.updated", &target, &details).await;
+    scope.record(host, who, "webhook.updated", &details).await;
     Ok(hook)
 }
 
@@ -212,9 +215,7 @@ pub async fn delete(
 ) -> HostResult<Webhook> {
     let (scope, hook) = find(host, who, at, id).await?;
     host.store.delete_webhook(hook.id).await?;
-    let target = scope.audit_target();
-    host.audit(who, "webhook.deleted", &target, &hook.name)
-        .await;
+    scope.record(host, who, "webhook.deleted", &hook.name).await;
     Ok(hook)
 }
 
@@ -227,9 +228,7 @@ pub async fn enable(
 ) -> HostResult<Webhook> {
     let (scope, hook) = find(host, who, at, id).await?;
     let hook = host.store.enable_webhook(hook.id).await?;
-    let target = scope.audit_target();
-    host.audit(who, "webhook.enabled", &target, &hook.name)
-        .await;
+    scope.record(host, who, "webhook.enabled", &hook.name).await;
     host.webhooks.wake();
     Ok(hook)
 }
@@ -243,8 +242,7 @@ pub async fn test(
 ) -> HostResult<DeliveryDetail> {
     let (scope, hook) = find(host, who, at, id).await?;
     let delivery = host.webhooks.send_test(&hook, who.user()?).await?;
-    let target = scope.audit_target();
-    host.audit(who, "webhook.tested", &target, &hook.name).await;
+    scope.record(host, who, "webhook.tested", &hook.name).await;
     super::webhook_deliveries::detail_of(host, &hook, delivery)
         .await?
         .ok_or_else(|| HostError::Internal("the test delivery vanished".into()))
