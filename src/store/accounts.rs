@@ -4,10 +4,18 @@
 use super::{on_pool, on_writer, BeginWrite, Store, StoreError, StoreResult};
 use crate::domain::GlobalPermission;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an account is; stored as `user` or `team` (the column's CHECK allows only these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
 pub enum AccountKind {
     User,
     Team,
+}
+
+impl std::fmt::Display for AccountKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl AccountKind {
@@ -22,7 +30,7 @@ impl AccountKind {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Account {
     pub id: i64,
-    pub kind: String,
+    pub kind: AccountKind,
     pub slug: String,
     pub display_name: String,
     pub email: Option<String>,

@@ -90,7 +90,7 @@ impl GrantTarget {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct GrantHolder {
     pub account_id: i64,
-    pub kind: String,
+    pub kind: super::AccountKind,
     pub slug: String,
     pub display_name: String,
     pub email: Option<String>,

@@ -170,7 +170,7 @@ async fn guard_sys_admin_change(
     let sys_admin = GlobalPermission::SysAdmin.as_str();
     let holds = host
         .store
-        .grant_holders(GrantTarget::Global, &account.kind)
+        .grant_holders(GrantTarget::Global, account.kind.as_str())
         .await?
         .iter()
         .any(|h| h.account_id == account.id && h.permission == sys_admin);

@@ -195,7 +195,7 @@ async fn reviewers(
         };
         let user = host.store.find_account(&name.to_ascii_lowercase()).await?;
         let user = user
-            .filter(|u| u.kind == "user" && u.active)
+            .filter(|u| u.kind == crate::store::AccountKind::User && u.active)
             .ok_or_else(|| bad("there is no active user by that name."))?;
         if user.id == author {
             return Err(PrRuleError::AuthorIsReviewer.into());

@@ -38,7 +38,7 @@ pub async fn find(host: &Host<'_>, slug: &str) -> HostResult<Account> {
     host.store
         .find_account(&slug.to_ascii_lowercase())
         .await?
-        .filter(|a| a.kind == AccountKind::Team.as_str())
+        .filter(|a| a.kind == AccountKind::Team)
         .ok_or_else(|| HostError::NotFound(Missing::Team(slug.into())))
 }
 

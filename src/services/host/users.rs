@@ -11,7 +11,7 @@ pub async fn find(host: &Host<'_>, slug: &str) -> HostResult<Account> {
     host.store
         .find_account(&slug.to_ascii_lowercase())
         .await?
-        .filter(|a| a.kind == AccountKind::User.as_str())
+        .filter(|a| a.kind == AccountKind::User)
         .ok_or_else(|| HostError::NotFound(Missing::User(slug.into())))
 }
 
@@ -179,7 +179,7 @@ pub(super) async fn change_active(
     account: &Account,
     active: bool,
 ) -> HostResult<Account> {
-    let keep: Option<SysAdminRule<'_>> = (!active && account.kind == AccountKind::User.as_str())
+    let keep: Option<SysAdminRule<'_>> = (!active && account.kind == AccountKind::User)
         .then_some(&crate::domain::leaves_a_sys_admin);
     let updated = match host.store.set_active(account.id, active, keep).await? {
         Guarded::Done(a) => a,
