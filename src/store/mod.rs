@@ -45,7 +45,7 @@ pub use delivery_stats::{AttemptOutcome, Invocation, OutcomeCount};
 pub use events::{Emit, EventFacts, PullRequestFacts, RenderEvent, StoredEvent};
 pub use grants::{GrantHolder, GrantTarget, Guarded, SysAdminRule};
 pub use links::{AppLink, LinkFields, LinkFlow, LinkToken, Outgoing, Pairing};
-pub use oauth::{AuthorizedApp, OAuthToken, Redeemed, Rotated};
+pub use oauth::{AuthorizedApp, OAuthToken, OAuthTokenKind, Redeemed, Rotated};
 pub use oauth_clients::{ClientGrant, OAuthClient};
 pub(crate) use projects::REPO_SELECT;
 pub use projects::{Project, ProjectChanges, Repository, RepositoryChanges};

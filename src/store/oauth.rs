@@ -7,7 +7,7 @@ use super::{on_pool, on_writer, Account, BeginWrite, Store, StoreResult};
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OAuthToken {
     pub token_id: i64,
-    pub token_kind: String,
+    pub token_kind: OAuthTokenKind,
     pub token_created_at: i64,
     pub token_expires_at: i64,
     pub grant_id: i64,
@@ -63,6 +63,24 @@ pub struct AuthorizedApp {
     pub scope: String,
     pub granted_at: i64,
     pub last_used_at: Option<i64>,
+}
+
+/// What an issued OAuth token is; stored as `access` or `refresh` (the column's CHECK allows
+/// only these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
+pub enum OAuthTokenKind {
+    Access,
+    Refresh,
+}
+
+impl OAuthTokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+        }
+    }
 }
 
 /// A token (`t`) still in use: not revoked, not rotated away by a refresh. Expiry is compared
@@ -183,9 +201,21 @@ impl Store {
         refresh: Option<(&str, i64)>,
     ) -> StoreResult<()> {
         let now = self.now();
-        let mut rows = vec![(access.0.to_string(), "access", grant_id, now, access.1)];
+        let mut rows = vec![(
+            access.0.to_string(),
+            OAuthTokenKind::Access.as_str(),
+            grant_id,
+            now,
+            access.1,
+        )];
         if let Some((hash, expires)) = refresh {
-            rows.push((hash.to_string(), "refresh", grant_id, now, expires));
+            rows.push((
+                hash.to_string(),
+                OAuthTokenKind::Refresh.as_str(),
+                grant_id,
+                now,
+                expires,
+            ));
         }
         self.token_writer.write(rows).await.map_err(|e| {
             super::StoreError::Db(sqlx::Error::Protocol(format!("token write failed: {e}")))

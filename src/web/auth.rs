@@ -292,7 +292,7 @@ async fn from_oauth_token(state: &AppState, token: &str, ip: String) -> Result<C
         .find_live_oauth_token(&token_hash(token))
         .await?
         .ok_or_else(invalid_credentials)?;
-    if t.token_kind != "access" {
+    if t.token_kind != crate::store::OAuthTokenKind::Access {
         return Err(invalid_credentials());
     }
     let scope = crate::domain::oauth2::ScopeSet::parse(&t.scope).map_err(ApiError::internal)?;

@@ -45,7 +45,7 @@ pub async fn revoke(
         .await?
     {
         if t.oauth_client_id == client.client_id {
-            if t.token_kind == "refresh" {
+            if t.token_kind == crate::store::OAuthTokenKind::Refresh {
                 state.store.revoke_oauth_grant(t.grant_id).await?;
             } else {
                 state.store.revoke_oauth_token(t.token_id).await?;
@@ -74,7 +74,7 @@ pub async fn introspect(
             "client_id": t.oauth_client_id,
             "username": t.account.slug,
             "sub": t.account.slug,
-            "token_type": if t.token_kind == "access" { "access_token" } else { "refresh_token" },
+            "token_type": if t.token_kind == crate::store::OAuthTokenKind::Access { "access_token" } else { "refresh_token" },
             "exp": t.token_expires_at / 1000,
             "iat": t.token_created_at / 1000,
             "iss": state.base_url,

@@ -137,7 +137,9 @@ async fn refresh_token(
     // Another client's token, or a request the token cannot satisfy, is refused without
     // touching it: rotating first would make the next normal refresh look like a replay.
     if let Some(live) = state.store.find_live_oauth_token(&hash).await? {
-        if live.oauth_client_id != client.client_id || live.token_kind != "refresh" {
+        if live.oauth_client_id != client.client_id
+            || live.token_kind != crate::store::OAuthTokenKind::Refresh
+        {
             return Err(OAuthError::invalid_grant("The refresh token is not valid."));
         }
         let granted = ScopeSet::parse(&live.scope).map_err(OAuthError::server_error)?;
