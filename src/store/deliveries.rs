@@ -10,13 +10,46 @@ use super::ordered::settle_ordered;
 use super::{on_pool, on_writer, BeginWrite, Store, StoreError, StoreResult};
 use std::sync::Arc;
 
+/// Where a delivery stands; stored as its lowercase name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Behind an earlier delivery of an ordered hook.
+    Waiting,
+    Pending,
+    Sending,
+    Succeeded,
+    Failed,
+}
+
+impl DeliveryState {
+    pub const ALL: [Self; 5] = [
+        Self::Waiting,
+        Self::Pending,
+        Self::Sending,
+        Self::Succeeded,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Delivery {
     pub id: i64,
     pub event_id: i64,
     pub subscriber_kind: String,
     pub subscriber_id: i64,
-    pub state: String,
+    pub state: DeliveryState,
     /// Attempts made so far (the next one is `attempts + 1`).
     pub attempts: i64,
     pub next_attempt_at: i64,

@@ -39,7 +39,7 @@ mod webhooks;
 pub use accounts::{Account, AccountKind, TeamMember};
 pub use audit::{AuditEntry, NewAudit};
 pub use deliveries::{
-    subscriber_key, Attempt, AttemptRecord, Delivery, DueDelivery, Outcome, Skipped,
+    subscriber_key, Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Outcome, Skipped,
 };
 pub use delivery_stats::{AttemptOutcome, Invocation, OutcomeCount};
 pub use events::{Emit, EventFacts, PullRequestFacts, RenderEvent, StoredEvent};

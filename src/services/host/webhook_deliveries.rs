@@ -11,49 +11,20 @@ const KIND: &str = "webhook";
 /// The counts cover this much time before now.
 pub const WINDOW_MS: i64 = 86_400_000;
 
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryState {
-    /// Behind an earlier delivery of an ordered hook.
-    Waiting,
-    Pending,
-    Sending,
-    Succeeded,
-    Failed,
-}
+pub use crate::store::DeliveryState;
 
-impl DeliveryState {
-    pub const ALL: [Self; 5] = [
-        Self::Waiting,
-        Self::Pending,
-        Self::Sending,
-        Self::Succeeded,
-        Self::Failed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Waiting => "waiting",
-            Self::Pending => "pending",
-            Self::Sending => "sending",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-        }
-    }
-
-    /// Any case; an unknown state is a field error naming the ones there are.
-    pub fn parse(raw: &str) -> HostResult<Self> {
-        let lower = raw.to_ascii_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == lower)
-            .ok_or_else(|| {
-                HostError::invalid(
-                    "state",
-                    format!("'{lower}' is not a delivery state; use waiting, pending, sending, succeeded or failed."),
-                )
-            })
-    }
+/// A delivery state as asked (any case); an unknown one is a field error naming those there are.
+pub fn parse_state(raw: &str) -> HostResult<DeliveryState> {
+    let lower = raw.to_ascii_lowercase();
+    DeliveryState::ALL
+        .into_iter()
+        .find(|s| s.as_str() == lower)
+        .ok_or_else(|| {
+            HostError::invalid(
+                "state",
+                format!("'{lower}' is not a delivery state; use waiting, pending, sending, succeeded or failed."),
+            )
+        })
 }
 
 /// `since` as Unix milliseconds or an ISO 8601 / RFC 3339 time.

@@ -274,7 +274,7 @@ pub fn delivery(d: &crate::store::Delivery) -> Value {
         "state": d.state,
         "attempts": d.attempts,
         "createdDate": d.created_at,
-        "nextAttemptDate": (d.state == "pending").then_some(d.next_attempt_at),
+        "nextAttemptDate": (d.state == crate::store::DeliveryState::Pending).then_some(d.next_attempt_at),
         "completedDate": d.completed_at,
         "lastStatus": d.last_status,
         "lastError": d.last_error,

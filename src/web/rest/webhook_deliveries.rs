@@ -4,7 +4,7 @@
 
 use super::repr::{delivery as delivery_json, delivery_detail};
 use crate::services::host::webhook_deliveries::{
-    self as host_deliveries, parse_since, DeliveryFilter, DeliveryState,
+    self as host_deliveries, parse_since, parse_state, DeliveryFilter,
 };
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
@@ -33,7 +33,7 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Value>> {
     let req = q.page.request()?;
     let filter = DeliveryFilter {
-        state: q.state.as_deref().map(DeliveryState::parse).transpose()?,
+        state: q.state.as_deref().map(parse_state).transpose()?,
         since: q.since.as_deref().map(parse_since).transpose()?,
         start: req.start,
         limit: req.limit + 1,

@@ -8,7 +8,7 @@ use super::{render, CsrfForm, Nav, OrPage, UiError, UiResult};
 use crate::clock::display;
 use crate::domain::webhooks::{new_secret, standard_secret, EVENT_KEYS};
 use crate::services::host::webhook_deliveries::{
-    self as host_deliveries, parse_since, DeliveryFilter, DeliveryState,
+    self as host_deliveries, parse_since, parse_state, DeliveryFilter,
 };
 use crate::services::host::webhooks::{self as host_hooks, HookStatus};
 use crate::services::host::HostError;
@@ -272,7 +272,7 @@ impl DeliveryRow {
         Self {
             id: d.id,
             event: d.event_key.clone(),
-            state: d.state.clone(),
+            state: d.state.as_str().to_string(),
             attempts: d.attempts,
             created: display(d.created_at),
             outcome,
@@ -321,10 +321,7 @@ async fn hook_page(
     let id = param_id(path, "webhookId").or_page(caller)?;
     let state_filter = filter.as_deref().filter(|s| !s.is_empty());
     let listed = DeliveryFilter {
-        state: state_filter
-            .map(DeliveryState::parse)
-            .transpose()
-            .or_page(caller)?,
+        state: state_filter.map(parse_state).transpose().or_page(caller)?,
         since: None,
         start: 0,
         limit: 100,
