@@ -6,6 +6,7 @@ use super::{
     on_pool, on_writer, BeginWrite, Emit, EventFacts, PullRequestFacts, Store, StoreError,
     StoreResult,
 };
+use crate::domain::pull_request::PrState;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PullRequest {
@@ -20,7 +21,7 @@ pub struct PullRequest {
     pub author_slug: String,
     pub author_display_name: String,
     pub author_email: Option<String>,
-    pub state: String,
+    pub state: PrState,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -449,5 +450,30 @@ fn review_event(before: &str, after: &str) -> Option<&'static str> {
         ("APPROVED", _) => Some("pullrequest:unapproved"),
         ("NEEDS_WORK", _) => Some("pullrequest:changes_request_removed"),
         _ => None,
+    }
+}
+
+/// A pull request's state is stored as its Data Center name (`OPEN`, `MERGED`, `DECLINED`) and
+/// read back as the domain's `PrState`; the mapping lives here so the domain knows no SQL.
+impl<DB: sqlx::Database> sqlx::Type<DB> for PrState
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for PrState
+where
+    String: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <String as sqlx::Decode<'r, DB>>::decode(value)?;
+        Ok(text.parse::<PrState>()?)
     }
 }

@@ -29,7 +29,7 @@ pub struct PullRequestView {
 
 impl PullRequestView {
     pub fn state(&self) -> PrState {
-        pr_state(&self.pr)
+        self.pr.state
     }
 }
 
@@ -85,10 +85,6 @@ impl ReviewStatus {
             Self::NeedsWork => "NEEDS_WORK",
         }
     }
-}
-
-pub fn pr_state(pr: &PullRequest) -> PrState {
-    pr.state.parse().unwrap_or(PrState::Open)
 }
 
 /// The repository and pull request, if the principal may see them and then do `action`.
@@ -278,7 +274,7 @@ pub async fn create(
 /// A conditional change lost a race: re-reads to say why.
 async fn conflict_after_race(host: &Host<'_>, pr: &PullRequest, given: i64) -> HostError {
     match host.store.pull_request_by_id(pr.id).await {
-        Ok(now) => match check_change(pr_state(&now), now.version, Some(given)) {
+        Ok(now) => match check_change(now.state, now.version, Some(given)) {
             Err(e) => e.into(),
             Ok(()) => PrRuleError::OutOfDate {
                 current: now.version,
@@ -300,7 +296,7 @@ pub async fn update(
     let version = change.version.ok_or_else(|| {
         HostError::invalid("version", "version is required to update a pull request.")
     })?;
-    check_change(pr_state(&pr), pr.version, Some(version))?;
+    check_change(pr.state, pr.version, Some(version))?;
     let title = match change.title.as_deref() {
         Some(t) => self::title(t)?,
         None => pr.title.clone(),
@@ -352,7 +348,7 @@ async fn close(
         _ => Action::DeclinePullRequest,
     };
     let (repo, pr) = find(host, who, at, action).await?;
-    check_change(pr_state(&pr), pr.version, version)?;
+    check_change(pr.state, pr.version, version)?;
     let expected = version.unwrap_or(pr.version);
     let me = who.user()?;
     if !host
@@ -409,7 +405,7 @@ pub async fn set_review_status(
     if me.id == pr.author_id {
         return Err(PrRuleError::AuthorIsReviewer.into());
     }
-    check_change(pr_state(&pr), pr.version, None)?;
+    check_change(pr.state, pr.version, None)?;
     Ok(host
         .store
         .set_review_status(pr.id, me.id, status.as_str(), &host.emit(me))

@@ -44,7 +44,7 @@ impl PrView {
             id: pr.number,
             title: pr.title.clone(),
             description: pr.description.clone(),
-            state: pr.state.clone(),
+            state: pr.state.as_str().to_string(),
             version: pr.version,
             from: display_id(&pr.from_ref).to_string(),
             to: display_id(&pr.to_ref).to_string(),
