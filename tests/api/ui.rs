@@ -231,6 +231,31 @@ async fn the_user_and_team_forms_keep_what_was_typed(app: TestApp) {
         html.contains("value=\"admin\" aria-invalid=\"true\""),
         "{html}"
     );
+    // Granting to a team nobody made: 404 is an error page, not the form.
+    let (status, _, _) = b
+        .submit(
+            "/admin/permissions",
+            "/admin/permissions",
+            &[
+                ("kind", "groups"),
+                ("name", "ghosts"),
+                ("permission", "ADMIN"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A name left empty: the form again, the team and permission still chosen.
+    let (status, _, html) = b
+        .submit(
+            "/admin/permissions",
+            "/admin/permissions",
+            &[("kind", "groups"), ("name", ""), ("permission", "ADMIN")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("name is required."), "{html}");
+    assert!(html.contains("value=\"groups\" selected"), "{html}");
+    assert!(html.contains("value=\"ADMIN\" selected"), "{html}");
 }
 
 async fn the_token_form_keeps_what_was_typed(app: TestApp) {

@@ -274,28 +274,49 @@ struct PermissionsPage {
     user_grants: Vec<GrantHolder>,
     team_grants: Vec<GrantHolder>,
     permissions: Vec<&'static str>,
+    /// The grant form as typed and its mistake, if any.
+    form: PermissionForm,
+    error: Option<FormError>,
+}
+
+impl PermissionsPage {
+    /// Whether `permission` is the one the form had chosen.
+    fn chosen(&self, permission: &str) -> bool {
+        self.form.permission == permission
+    }
 }
 
 pub async fn permissions(State(state): State<AppState>, caller: Caller) -> UiResult {
     admin_only(&caller, "/admin/permissions")?;
+    permissions_page(&state, &caller, PermissionForm::default(), None).await
+}
+
+async fn permissions_page(
+    state: &AppState,
+    caller: &Caller,
+    form: PermissionForm,
+    error: Option<FormError>,
+) -> UiResult {
     let (host, who) = (state.host(), caller.principal());
     let global = TargetRef::Global;
     let user_grants = host_permissions::list(&host, &who, global, AccountKind::User, None)
         .await
-        .or_page(&caller)?;
+        .or_page(caller)?;
     let team_grants = host_permissions::list(&host, &who, global, AccountKind::Team, None)
         .await
-        .or_page(&caller)?;
+        .or_page(caller)?;
     let permissions = GlobalPermission::ALL.iter().map(|p| p.as_str()).collect();
     Ok(render(&PermissionsPage {
-        nav: Nav::of(&caller),
+        nav: Nav::of(caller),
         user_grants,
         team_grants,
         permissions,
+        form,
+        error,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct PermissionForm {
     kind: String,
     name: String,
@@ -325,9 +346,17 @@ pub async fn set_permission(
         host_permissions::grant(&host, &who, global, kind, name, permission)
             .await
             .map(|()| format!("{} now holds {}.", f.name, f.permission))
+    };
+    match said {
+        Ok(said) => Ok(see_other_saying("/admin/permissions", &said)),
+        Err(e) => {
+            // The form again, with what was chosen and what is wrong.
+            let (status, error) = form_error(e, &caller)?;
+            let mut page = permissions_page(&state, &caller, f, Some(error)).await?;
+            *page.status_mut() = status;
+            Ok(page)
+        }
     }
-    .or_page(&caller)?;
-    Ok(see_other_saying("/admin/permissions", &said))
 }
 
 #[derive(Template)]
