@@ -47,10 +47,10 @@ fn id_list(ids: impl Iterator<Item = i64>) -> String {
 }
 
 /// `column IN (ids)` for the ids whose reach is `want`, if any.
-fn members(column: &str, all: &[(i64, Reach)], want: Reach) -> Option<String> {
+fn members(column: &str, all: &[(i64, Reach)], want: impl Fn(Reach) -> bool) -> Option<String> {
     let ids: Vec<i64> = all
         .iter()
-        .filter(|(_, r)| *r == want)
+        .filter(|(_, r)| want(*r))
         .map(|(i, _)| *i)
         .collect();
     (!ids.is_empty()).then(|| format!("{column} IN ({})", id_list(ids.into_iter())))
@@ -65,8 +65,8 @@ fn repo_parts(v: &RepoVisibility) -> Vec<String> {
         Reach::Nothing => {}
     }
     for (column, all) in [("r.project_id", &v.projects), ("r.id", &v.repos)] {
-        parts.extend(members(column, all, Reach::Everything));
-        if let Some(m) = members(column, all, Reach::Public) {
+        parts.extend(members(column, all, |r| r == Reach::Everything));
+        if let Some(m) = members(column, all, |r| r == Reach::Public) {
             parts.push(format!("({m} AND {READABLE_BY_ANYONE})"));
         }
     }
@@ -159,28 +159,14 @@ fn repo_query(v: &RepoVisibility, f: &RepoFilter<'_>, w: Window) -> (String, Vec
 
 /// The sets of repositories the principal may reach, each a condition an index answers.
 fn index_branches(v: &RepoVisibility) -> Vec<String> {
-    let reached = |all: &[(i64, Reach)]| -> Vec<i64> {
-        all.iter()
-            .filter(|(_, r)| *r != Reach::Nothing)
-            .map(|(i, _)| *i)
-            .collect()
-    };
     let mut out = Vec::new();
     if v.others == Reach::Public {
         out.push("r.public".to_string());
         out.push("p.public".to_string());
     }
-    let projects = reached(&v.projects);
-    if !projects.is_empty() {
-        out.push(format!(
-            "r.project_id IN ({})",
-            id_list(projects.into_iter())
-        ));
-    }
-    let repos = reached(&v.repos);
-    if !repos.is_empty() {
-        out.push(format!("r.id IN ({})", id_list(repos.into_iter())));
-    }
+    let reached = |r: Reach| r != Reach::Nothing;
+    out.extend(members("r.project_id", &v.projects, reached));
+    out.extend(members("r.id", &v.repos, reached));
     out
 }
 

@@ -5,7 +5,7 @@
 //! can only flash words at themselves.
 
 use axum::extract::Request;
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -38,11 +38,7 @@ pub fn see_other_saying(to: &str, message: &str) -> Response {
 /// Middleware for pages: once a page that is not a redirect has been answered to a request
 /// carrying a flash, the flash is spent.
 pub async fn spend(req: Request, next: Next) -> Response {
-    let carried = req
-        .headers()
-        .get_all(COOKIE)
-        .iter()
-        .any(|v| v.to_str().is_ok_and(|c| c.contains(COOKIE_NAME)));
+    let carried = crate::web::auth::cookie(req.headers(), COOKIE_NAME).is_some();
     let mut resp = next.run(req).await;
     if carried && !resp.status().is_redirection() {
         let clear = format!("{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");

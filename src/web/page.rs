@@ -117,6 +117,23 @@ pub fn form_error(
     }
 }
 
+/// The answer to a form a host operation refused: its page again, built by `page` with the
+/// mistake (the form's own values kept by the caller), under the error's status; or an error
+/// page when the refusal is not about the input.
+pub async fn form_again<F>(
+    e: crate::services::host::HostError,
+    caller: &Caller,
+    page: impl FnOnce(FormError) -> F,
+) -> UiResult
+where
+    F: std::future::Future<Output = UiResult>,
+{
+    let (status, error) = form_error(e, caller)?;
+    let mut response = page(error).await?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
 /// Turns REST errors into pages for this caller.
 pub trait OrPage<T> {
     fn or_page(self, caller: &Caller) -> Result<T, UiError>;

@@ -3,7 +3,7 @@
 use super::error::ApiError;
 use crate::store::PageRequest;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub const DEFAULT_LIMIT: i64 = 25;
 
@@ -74,6 +74,21 @@ struct TypedPage<V> {
     next_page_start: Option<i64>,
 }
 
+impl<V> TypedPage<V> {
+    /// One page of `values` starting at `req.start`; `more` if rows follow.
+    fn new(req: PageRequest, values: Vec<V>, more: bool) -> Self {
+        let size = values.len() as i64;
+        TypedPage {
+            size,
+            limit: req.limit,
+            is_last_page: !more,
+            values,
+            start: req.start,
+            next_page_start: more.then_some(req.start + size),
+        }
+    }
+}
+
 /// The rows fetched for `window(req)`, cut to the page, and whether more follow.
 pub struct Paged<T> {
     pub rows: Vec<T>,
@@ -88,19 +103,20 @@ pub fn paged<T>(req: PageRequest, mut rows: Vec<T>) -> Paged<T> {
 }
 
 impl<T> Paged<T> {
+    /// Where the next page starts, when more rows follow.
+    pub fn next_start(&self) -> Option<i64> {
+        self.more.then_some(self.req.start + self.rows.len() as i64)
+    }
+
+    /// Where the previous page starts, when this is not the first.
+    pub fn prev_start(&self) -> Option<i64> {
+        (self.req.start > 0).then(|| (self.req.start - self.req.limit).max(0))
+    }
+
     /// The JSON answer, with `values` rendered from `rows` in order.
     pub fn respond<V: Serialize>(&self, values: Vec<V>) -> axum::response::Response {
         use axum::response::IntoResponse;
-        let size = values.len() as i64;
-        let page = TypedPage {
-            size,
-            limit: self.req.limit,
-            is_last_page: !self.more,
-            values,
-            start: self.req.start,
-            next_page_start: self.more.then_some(self.req.start + size),
-        };
-        axum::Json(page).into_response()
+        axum::Json(TypedPage::new(self.req, values, self.more)).into_response()
     }
 }
 
@@ -112,23 +128,13 @@ pub fn page<T: Serialize>(req: PageRequest, items: Vec<T>) -> Value {
 
 /// Builds the page body from one page of values and whether more follow.
 pub fn page_of<T: Serialize>(req: PageRequest, values: Vec<T>, more: bool) -> Value {
-    let size = values.len() as i64;
-    let mut body = json!({
-        "size": size,
-        "limit": req.limit,
-        "isLastPage": !more,
-        "values": values,
-        "start": req.start,
-    });
-    if more {
-        body["nextPageStart"] = json!(req.start + size);
-    }
-    body
+    serde_json::to_value(TypedPage::new(req, values, more)).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn shape() {

@@ -107,11 +107,11 @@ pub async fn incoming_of(host: &Host<'_>, l: &AppLink) -> HostResult<Option<OAut
     }
 }
 
-fn outbound(field: &'static str) -> impl Fn(crate::services::outbound::OutboundError) -> HostError {
-    move |error| HostError::Outbound {
-        field: Some(field),
-        error,
-    }
+/// A URL that may not be used or a remote that failed, naming the input when there is one.
+fn outbound(
+    field: Option<&'static str>,
+) -> impl Fn(crate::services::outbound::OutboundError) -> HostError {
+    move |error| HostError::Outbound { field, error }
 }
 
 /// Checks a URL a person typed and says what answers there. A redirect is refused: Junction
@@ -126,12 +126,8 @@ async fn discover_url(host: &Host<'_>, raw: &str) -> HostResult<Discovery> {
     host.links
         .outbound
         .check_url(&url)
-        .map_err(|error| HostError::Outbound { field: None, error })?;
-    let d = host
-        .links
-        .discover(&url)
-        .await
-        .map_err(|error| HostError::Outbound { field: None, error })?;
+        .map_err(outbound(None))?;
+    let d = host.links.discover(&url).await.map_err(outbound(None))?;
     if let Some(loc) = &d.redirected_to {
         return Err(HostError::invalid(
             "url",
@@ -183,7 +179,10 @@ fn outgoing_from(
         ("outgoing.authorizationEndpoint", &authorize_url),
         ("outgoing.tokenEndpoint", &token_url),
     ] {
-        host.links.outbound.check_url(u).map_err(outbound(field))?;
+        host.links
+            .outbound
+            .check_url(u)
+            .map_err(outbound(Some(field)))?;
     }
     let secret = match (b.client_secret.as_deref().map(str::trim), current) {
         (Some(s), _) if !s.is_empty() => host.master_key.encrypt(s),
@@ -336,7 +335,7 @@ pub async fn relocate(
     host.links
         .outbound
         .check_url(&url)
-        .map_err(|error| HostError::Outbound { field: None, error })?;
+        .map_err(outbound(None))?;
     if let Some(c) = incoming_of(host, &link).await? {
         let moved: Vec<String> = c
             .redirect_list()
@@ -407,14 +406,7 @@ pub async fn credentials(
     let link = find(host, who, id).await?;
     let incoming = match incoming_of(host, &link).await? {
         Some(c) => {
-            let secret = match &c.secret_encrypted {
-                Some(e) => Some(
-                    host.master_key
-                        .decrypt(e)
-                        .map_err(|e| HostError::Internal(e.to_string()))?,
-                ),
-                None => None,
-            };
+            let secret = oauth_clients::secret_of(host, &c)?;
             Some((c, secret))
         }
         None => None,

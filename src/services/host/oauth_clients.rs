@@ -198,16 +198,19 @@ pub async fn credentials(
 ) -> HostResult<(OAuthClient, Option<String>)> {
     who.check(Action::AdminCredentials)?;
     let client = find(host, who, client_id).await?;
-    let secret = match &client.secret_encrypted {
-        Some(enc) => Some(
-            host.master_key
-                .decrypt(enc)
-                .map_err(|e| HostError::Internal(e.to_string()))?,
-        ),
-        None => None,
-    };
+    let secret = secret_of(host, &client)?;
     record(host, who, "oauth2.client_credentials_viewed", &client).await;
     Ok((client, secret))
+}
+
+/// The client's secret, decrypted with the master key (public clients have none). The caller
+/// has decided the person may see it and audits the view.
+pub(super) fn secret_of(host: &Host<'_>, c: &OAuthClient) -> HostResult<Option<String>> {
+    c.secret_encrypted
+        .as_deref()
+        .map(|enc| host.master_key.decrypt(enc))
+        .transpose()
+        .map_err(|e| HostError::Internal(e.to_string()))
 }
 
 /// Who has authorized the client and still holds live tokens.

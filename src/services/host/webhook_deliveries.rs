@@ -167,6 +167,17 @@ impl Counts {
     }
 }
 
+/// The hook's attempts in the window that ends now, counted per event and outcome, with the
+/// window's start.
+async fn counts_in_window(host: &Host<'_>, hook: &Webhook) -> HostResult<(i64, Vec<OutcomeCount>)> {
+    let window_start = host.store.now() - WINDOW_MS;
+    let rows = host
+        .store
+        .attempt_counts(KIND, hook.id, window_start)
+        .await?;
+    Ok((window_start, rows))
+}
+
 /// A hook's statistics: counts since `window_start` and the latest attempt of each outcome.
 pub struct Statistics {
     pub window_start: i64,
@@ -178,11 +189,7 @@ pub struct Statistics {
 
 /// The statistics of a hook the principal already found.
 pub async fn statistics_of(host: &Host<'_>, hook: &Webhook) -> HostResult<Statistics> {
-    let window_start = host.store.now() - WINDOW_MS;
-    let rows = host
-        .store
-        .attempt_counts(KIND, hook.id, window_start)
-        .await?;
+    let (window_start, rows) = counts_in_window(host, hook).await?;
     let latest = |o| host.store.latest_attempt(KIND, hook.id, None, Some(o));
     Ok(Statistics {
         window_start,
@@ -213,11 +220,7 @@ pub async fn summary(
     hook_id: i64,
 ) -> HostResult<(i64, Vec<(String, Counts)>)> {
     let (_, hook) = find(host, who, at, hook_id).await?;
-    let window_start = host.store.now() - WINDOW_MS;
-    let rows = host
-        .store
-        .attempt_counts(KIND, hook.id, window_start)
-        .await?;
+    let (window_start, rows) = counts_in_window(host, &hook).await?;
     let mut out: Vec<(String, Counts)> = Vec::new();
     for key in rows.iter().map(|r| r.event_key.as_str()) {
         if !out.iter().any(|(k, _)| k == key) {

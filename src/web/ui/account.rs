@@ -9,7 +9,7 @@ use crate::services::host::{access_tokens as host_tokens, accounts, HostError, H
 use crate::store::Account;
 use crate::web::auth::Caller;
 use crate::web::extract::Path;
-use crate::web::page::{form_error, FormError};
+use crate::web::page::{form_again, FormError};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -189,11 +189,8 @@ pub async fn create_token(
     match new_token(&state, &caller, &me, &f).await {
         Ok(secret) => tokens_page(&state, &caller, Some(secret), TokenForm::default(), None).await,
         Err(e) => {
-            // The form again, with what was typed and what is wrong.
-            let (status, error) = form_error(e, &caller)?;
-            let mut page = tokens_page(&state, &caller, None, f, Some(error)).await?;
-            *page.status_mut() = status;
-            Ok(page)
+            let again = |error| tokens_page(&state, &caller, None, f, Some(error));
+            form_again(e, &caller, again).await
         }
     }
 }

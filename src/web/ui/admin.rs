@@ -12,7 +12,7 @@ use crate::web::auth::Caller;
 use crate::web::confirm::{ask_first, confirmed, Ask};
 use crate::web::extract::{Path, Query};
 use crate::web::flash::see_other_saying;
-use crate::web::page::{form_error, FormError};
+use crate::web::page::{form_again, FormError};
 use crate::web::paging::PageParams;
 use crate::web::state::AppState;
 use askama::Template;
@@ -82,15 +82,13 @@ pub async fn create_user(
     match created {
         Ok(_) => Ok(see_other("/admin/users")),
         Err(e) => {
-            // The form again, with what was typed (not the password) and what is wrong.
-            let (status, error) = form_error(e, &caller)?;
+            // What was typed comes back, but not the password.
             let form = NewUserForm {
                 password: String::new(),
                 ..f
             };
-            let mut page = users_page(&state, &caller, form, Some(error)).await?;
-            *page.status_mut() = status;
-            Ok(page)
+            let again = |error| users_page(&state, &caller, form, Some(error));
+            form_again(e, &caller, again).await
         }
     }
 }
@@ -177,11 +175,8 @@ pub async fn create_team(
     match host_teams::create(&state.host(), &caller.principal(), &f.name).await {
         Ok(team) => Ok(see_other(&format!("/admin/teams/{}", team.slug))),
         Err(e) => {
-            // The form again, with what was typed and what is wrong.
-            let (status, error) = form_error(e, &caller)?;
-            let mut page = teams_page(&state, &caller, f, Some(error)).await?;
-            *page.status_mut() = status;
-            Ok(page)
+            let again = |error| teams_page(&state, &caller, f, Some(error));
+            form_again(e, &caller, again).await
         }
     }
 }
@@ -350,11 +345,8 @@ pub async fn set_permission(
     match said {
         Ok(said) => Ok(see_other_saying("/admin/permissions", &said)),
         Err(e) => {
-            // The form again, with what was chosen and what is wrong.
-            let (status, error) = form_error(e, &caller)?;
-            let mut page = permissions_page(&state, &caller, f, Some(error)).await?;
-            *page.status_mut() = status;
-            Ok(page)
+            let again = |error| permissions_page(&state, &caller, f, Some(error));
+            form_again(e, &caller, again).await
         }
     }
 }
@@ -380,22 +372,18 @@ pub async fn audit(
     }
     .request()
     .or_page(&caller)?;
-    let mut rows = state
+    let rows = state
         .store
         .audit_entries(req.start, req.limit, None)
         .await
         .map_err(crate::web::error::ApiError::from)
         .or_page(&caller)?;
-    let more = rows.len() as i64 > req.limit;
-    rows.truncate(req.limit as usize);
-    let entries = rows.into_iter().map(|e| (display(e.at), e)).collect();
-    let next_start = more.then_some(req.start + req.limit);
-    let prev_start = (req.start > 0).then_some((req.start - req.limit).max(0));
+    let page = crate::web::paging::paged(req, rows);
     Ok(render(&AuditPage {
         nav: Nav::of(&caller),
-        entries,
-        next_start,
-        prev_start,
+        next_start: page.next_start(),
+        prev_start: page.prev_start(),
+        entries: page.rows.into_iter().map(|e| (display(e.at), e)).collect(),
     }))
 }
 

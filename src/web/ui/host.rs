@@ -6,10 +6,11 @@ use crate::domain::pull_request::display_id;
 use crate::domain::Action;
 use crate::services::host::repositories::Needed;
 use crate::services::host::{projects as host_projects, repositories as host_repos};
-use crate::store::{Project, RepoFilter, Repository, Window};
+use crate::store::{PageRequest, Project, RepoFilter, Repository};
 use crate::web::auth::Caller;
 use crate::web::extract::{Path, Query};
-use crate::web::page::{form_error, FormError};
+use crate::web::page::{form_again, FormError};
+use crate::web::paging::{paged, window, Paged};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -26,22 +27,19 @@ pub struct Pager {
     pub next: Option<i64>,
 }
 
-/// One page of rows fetched with `page_window(start)`, and its pager.
-fn paged<T>(mut rows: Vec<T>, start: i64, param: &'static str) -> (Vec<T>, Pager) {
-    let more = rows.len() as i64 > PAGE_ROWS;
-    rows.truncate(PAGE_ROWS as usize);
-    let pager = Pager {
-        param,
-        prev: (start > 0).then(|| (start - PAGE_ROWS).max(0)),
-        next: more.then_some(start + PAGE_ROWS),
-    };
-    (rows, pager)
+/// The rows a list on a page asks for: `PAGE_ROWS` from `start`.
+fn page_request(start: Option<i64>) -> PageRequest {
+    PageRequest {
+        start: start.unwrap_or(0).max(0),
+        limit: PAGE_ROWS,
+    }
 }
 
-fn page_window(start: Option<i64>) -> Window {
-    Window {
-        start: start.unwrap_or(0).max(0),
-        limit: PAGE_ROWS + 1,
+fn pager<T>(page: &Paged<T>, param: &'static str) -> Pager {
+    Pager {
+        param,
+        prev: page.prev_start(),
+        next: page.next_start(),
     }
 }
 
@@ -81,23 +79,23 @@ async fn dashboard_page(
     error: Option<FormError>,
 ) -> UiResult {
     let (host, who) = (state.host(), caller.principal());
-    let (pw, rw) = (page_window(q.projects), page_window(q.repos));
-    let projects = host_projects::list(&host, &who, None, pw)
+    let (pr, rr) = (page_request(q.projects), page_request(q.repos));
+    let projects = host_projects::list(&host, &who, None, window(pr))
         .await
         .or_page(caller)?;
-    let (projects, projects_pager) = paged(projects, pw.start, "projects");
+    let projects = paged(pr, projects);
     let all = RepoFilter::default();
-    let repos = host_repos::list(&host, &who, Needed::Read, &all, rw)
+    let repos = host_repos::list(&host, &who, Needed::Read, &all, window(rr))
         .await
         .or_page(caller)?;
-    let (repos, repos_pager) = paged(repos, rw.start, "repos");
+    let repos = paged(rr, repos);
     let can_create = caller.check(Action::CreateProject).is_ok();
     Ok(render(&Dashboard {
         nav: Nav::of(caller),
-        projects,
-        projects_pager,
-        repos,
-        repos_pager,
+        projects_pager: pager(&projects, "projects"),
+        projects: projects.rows,
+        repos_pager: pager(&repos, "repos"),
+        repos: repos.rows,
         can_create,
         form,
         error,
@@ -127,12 +125,9 @@ pub async fn create_project(
     match host_projects::create(&state.host(), &caller.principal(), new).await {
         Ok(p) => Ok(see_other(&format!("/projects/{}", p.key))),
         Err(e) => {
-            // The form again, with what was typed and what is wrong.
-            let (status, error) = form_error(e, &caller)?;
             let q = DashboardQuery::default();
-            let mut page = dashboard_page(&state, &caller, q, f, Some(error)).await?;
-            *page.status_mut() = status;
-            Ok(page)
+            let again = |error| dashboard_page(&state, &caller, q, f, Some(error));
+            form_again(e, &caller, again).await
         }
     }
 }
@@ -179,23 +174,23 @@ async fn project_page(
         project_id: Some(project.id),
         ..RepoFilter::default()
     };
-    let rw = page_window(q.repos);
+    let rr = page_request(q.repos);
     let repos = host_repos::list(
         &state.host(),
         &caller.principal(),
         Needed::Read,
         &filter,
-        rw,
+        window(rr),
     )
     .await
     .or_page(caller)?;
-    let (repos, repos_pager) = paged(repos, rw.start, "repos");
+    let repos = paged(rr, repos);
     let can_admin = caller.can_project(&project, Action::AdminProject);
     Ok(render(&ProjectPage {
         nav: Nav::of(caller),
         project,
-        repos,
-        repos_pager,
+        repos_pager: pager(&repos, "repos"),
+        repos: repos.rows,
         can_admin,
         form,
         error,
@@ -228,12 +223,9 @@ pub async fn create_repo(
             r.project_key, r.slug
         ))),
         Err(e) => {
-            // The form again, with what was typed and what is wrong.
-            let (status, error) = form_error(e, &caller)?;
             let q = ProjectQuery::default();
-            let mut page = project_page(&state, &caller, &key, q, f, Some(error)).await?;
-            *page.status_mut() = status;
-            Ok(page)
+            let again = |error| project_page(&state, &caller, &key, q, f, Some(error));
+            form_again(e, &caller, again).await
         }
     }
 }
