@@ -133,6 +133,7 @@ pub async fn run() -> anyhow::Result<()> {
                     email.as_ref().map(|e| e.as_str()),
                     Some(&hash),
                     Some(global),
+                    None,
                 )
                 .await
             {
@@ -157,7 +158,7 @@ pub async fn run() -> anyhow::Result<()> {
                 bail!("there is no user named {username}");
             };
             let hash = passwords::hash_once(password).await?;
-            store.set_password(user.id, &hash, None).await?;
+            store.set_password(user.id, &hash, None, None).await?;
             println!(
                 "Set the password of {}; their sessions have ended.",
                 user.slug

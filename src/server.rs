@@ -182,6 +182,7 @@ async fn create_first_admin(store: &Store, bootstrap: &Bootstrap) -> anyhow::Res
             None,
             Some(&hash),
             Some(GlobalPermission::SysAdmin),
+            None,
         )
         .await
     {

@@ -21,7 +21,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let b = BenchServer::start_with(&args, "b", loopback).await?;
 
     // B: a project and a read token for its admin.
-    b.store.create_project("BENCH", "Bench", "", false).await?;
+    b.store
+        .create_project("BENCH", "Bench", "", false, None)
+        .await?;
     let b_admin = b
         .store
         .find_account("admin")
@@ -35,6 +37,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             &token_hash(&remote_token),
             ("read", None),
             None,
+            None,
         )
         .await?;
 
@@ -43,22 +46,26 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let link = a
         .state
         .links
-        .create_link(&LinkFields {
-            name: "B".into(),
-            url: b_url.clone(),
-            type_id: "junction".into(),
-            app_name: Some("Junction".into()),
-            app_version: None,
-            incoming_client: None,
-            outgoing: Some(Outgoing {
-                preset: "custom".into(),
-                client_id: "bench".into(),
-                secret_encrypted: a.state.master_key.encrypt("bench"),
-                authorize_url: format!("{b_url}/rest/oauth2/latest/authorize"),
-                token_url: format!("{b_url}/rest/oauth2/latest/token"),
-                scopes: "REPO_READ".into(),
-            }),
-        })
+        .create_link(
+            &crate::secret::new_uuid(),
+            &LinkFields {
+                name: "B".into(),
+                url: b_url.clone(),
+                type_id: "junction".into(),
+                app_name: Some("Junction".into()),
+                app_version: None,
+                incoming_client: None,
+                outgoing: Some(Outgoing {
+                    preset: "custom".into(),
+                    client_id: "bench".into(),
+                    secret_encrypted: a.state.master_key.encrypt("bench"),
+                    authorize_url: format!("{b_url}/rest/oauth2/latest/authorize"),
+                    token_url: format!("{b_url}/rest/oauth2/latest/token"),
+                    scopes: "REPO_READ".into(),
+                }),
+            },
+            None,
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let a_admin = a

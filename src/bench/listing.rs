@@ -30,7 +30,16 @@ async fn fill(
     for n in from..to {
         let name = format!("{prefix}-{n:05}");
         store
-            .create_repository(project.id, &name, &name, "", false, "refs/heads/main", emit)
+            .create_repository(
+                project.id,
+                &name,
+                &name,
+                "",
+                false,
+                "refs/heads/main",
+                emit,
+                None,
+            )
             .await?;
     }
     Ok(())
@@ -46,6 +55,7 @@ async fn token_for(store: &Store, account: i64, permission: &str) -> anyhow::Res
             &name,
             &token_hash(&token),
             (permission, None),
+            None,
             None,
         )
         .await?;
@@ -106,21 +116,24 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         args.concurrency,
         args.seconds
     );
-    let seen = store.create_project("SEEN", "Seen", "", false).await?;
+    let seen = store
+        .create_project("SEEN", "Seen", "", false, None)
+        .await?;
     fill(&store, &emit, &seen, "seen", 0, VISIBLE).await?;
     let mut others = Vec::new();
     for i in 0..OTHER_PROJECTS {
         let key = format!("P{i:02}");
-        others.push(store.create_project(&key, &key, "", false).await?);
+        others.push(store.create_project(&key, &key, "", false, None).await?);
     }
     let reader = store
-        .create_user("reader", "Reader", None, None, None)
+        .create_user("reader", "Reader", None, None, None, None)
         .await?;
     store
         .set_grant(
             crate::store::GrantTarget::Project(seen.id),
             reader.id,
             "PROJECT_READ",
+            None,
             None,
         )
         .await?;
@@ -165,7 +178,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         );
     }
     // Writes: creating repositories through REST, in a project of 100 and then of 20,000.
-    let write = store.create_project("WRITE", "Write", "", false).await?;
+    let write = store
+        .create_project("WRITE", "Write", "", false, None)
+        .await?;
     let writer = token_for(&store, admin.id, "admin").await?;
     fill(&store, &emit, &write, "seed", 0, 100).await?;
     store.refresh_statistics().await?;

@@ -145,7 +145,9 @@ async fn suite(args: BenchArgs) -> anyhow::Result<()> {
 async fn host(args: BenchArgs) -> anyhow::Result<()> {
     let server = BenchServer::start(&args).await?;
     let (addr, store, dir) = (server.addr, server.store.clone(), server.dir.clone());
-    let project = store.create_project("BENCH", "Bench", "", false).await?;
+    let project = store
+        .create_project("BENCH", "Bench", "", false, None)
+        .await?;
     store
         .create_repository(
             project.id,
@@ -155,6 +157,7 @@ async fn host(args: BenchArgs) -> anyhow::Result<()> {
             false,
             "refs/heads/main",
             &server.state.emit(&bench_admin(&store).await?),
+            None,
         )
         .await?;
     let admin = store
@@ -163,7 +166,14 @@ async fn host(args: BenchArgs) -> anyhow::Result<()> {
         .expect("bootstrap created admin");
     let token = new_token(TokenKind::Personal);
     store
-        .create_access_token(admin.id, "bench", &token_hash(&token), ("read", None), None)
+        .create_access_token(
+            admin.id,
+            "bench",
+            &token_hash(&token),
+            ("read", None),
+            None,
+            None,
+        )
         .await?;
 
     println!(

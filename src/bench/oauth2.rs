@@ -56,7 +56,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let duration = Duration::from_secs(args.seconds);
 
     // A repository, a user who may read it, a service account, and a client for refresh chains.
-    let project = store.create_project("BENCH", "Bench", "", false).await?;
+    let project = store
+        .create_project("BENCH", "Bench", "", false, None)
+        .await?;
     store
         .create_repository(
             project.id,
@@ -66,6 +68,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             false,
             "refs/heads/main",
             &server.state.emit(&super::bench_admin(&store).await?),
+            None,
         )
         .await?;
     let user = store
@@ -75,6 +78,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             None,
             None,
             Some(GlobalPermission::LicensedUser),
+            None,
         )
         .await?;
     store
@@ -83,19 +87,23 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             user.id,
             "PROJECT_READ",
             None,
+            None,
         )
         .await?;
     let svc_secret = new_token(TokenKind::ClientSecret);
     store
-        .create_service_account(&NewServiceAccount {
-            slug: "bench-bot",
-            display_name: "Bench bot",
-            client_id: "bench-bot-client",
-            secret_hash: &token_hash(&svc_secret),
-            secret_encrypted: "unused-in-bench",
-            scope: "REPO_READ",
-            restriction: None,
-        })
+        .create_service_account(
+            &NewServiceAccount {
+                slug: "bench-bot",
+                display_name: "Bench bot",
+                client_id: "bench-bot-client",
+                secret_hash: &token_hash(&svc_secret),
+                secret_encrypted: "unused-in-bench",
+                scope: "REPO_READ",
+                restriction: None,
+            },
+            None,
+        )
         .await?;
     let web_secret = new_token(TokenKind::ClientSecret);
     let web = store
@@ -107,6 +115,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             None,
             &["https://bench.example/cb".into()],
             "REPO_READ",
+            None,
         )
         .await?;
     let now = crate::clock::Clock::now_ms(&crate::clock::SystemClock);

@@ -63,7 +63,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     .await?;
     let store = server.store.clone();
     let admin = bench_admin(&store).await?;
-    let project = store.create_project("BENCH", "Bench", "", false).await?;
+    let project = store
+        .create_project("BENCH", "Bench", "", false, None)
+        .await?;
     let emit = server.state.emit(&admin);
     // Changes spread over repositories, as on a real server (one row would serialise them on
     // its lock); the hooks are the project's, so they see every repository.
@@ -80,6 +82,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                     false,
                     "refs/heads/main",
                     &emit,
+                    None,
                 )
                 .await?
                 .id,
@@ -107,14 +110,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             };
             hooks.push(
                 store
-                    .create_webhook(project.id, None, &fields, admin.id)
+                    .create_webhook(project.id, None, &fields, admin.id, None)
                     .await?,
             );
         }
         throughput(&server, &emit, &repos, &arrivals, fan, seconds).await?;
     }
     for h in hooks.drain(1..) {
-        store.delete_webhook(h.id).await?;
+        store.delete_webhook(h.id, None).await?;
     }
     drain(
         &server,
@@ -136,7 +139,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         ordered: true,
         secret_encrypted: None,
     };
-    store.update_webhook(hook.id, &fields).await?;
+    store.update_webhook(hook.id, &fields, None).await?;
     drain(
         &server,
         project.id,
@@ -147,7 +150,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     )
     .await?;
     fields.ordered = false;
-    store.update_webhook(hook.id, &fields).await?;
+    store.update_webhook(hook.id, &fields, None).await?;
     server.stop().await
 }
 
@@ -174,7 +177,7 @@ async fn throughput(
             };
             if server
                 .store
-                .update_repository(repo, &changes, emit)
+                .update_repository(repo, &changes, emit, None)
                 .await
                 .is_ok()
             {
@@ -256,7 +259,7 @@ async fn latency(
             };
             if state
                 .store
-                .update_repository(repo, &changes, &state.emit(&admin))
+                .update_repository(repo, &changes, &state.emit(&admin), None)
                 .await
                 .is_ok()
             {

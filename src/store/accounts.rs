@@ -1,7 +1,8 @@
 //! Users and teams (both are accounts, sharing one slug namespace), team membership and sign-in
 //! throttling counters.
 
-use super::{on_pool, on_writer, BeginWrite, Store, StoreError, StoreResult};
+use super::audit::write_audit;
+use super::{on_pool, on_writer, Audited, BeginWrite, Store, StoreError, StoreResult};
 use crate::domain::GlobalPermission;
 
 /// What an account is; stored as `user` or `team` (the column's CHECK allows only these).
@@ -66,6 +67,7 @@ impl Store {
         email: Option<&str>,
         password_hash: Option<&str>,
         global: Option<GlobalPermission>,
+        audit: Audited<'_>,
     ) -> StoreResult<Account> {
         let now = self.now();
         on_writer!(self, |p| {
@@ -79,6 +81,7 @@ impl Store {
                 sqlx::query("INSERT INTO grants (scope, target_id, account_id, permission) VALUES ('global', 0, $1, $2)")
                     .bind(account.id).bind(g.as_str()).execute(&mut *tx).await?;
             }
+            write_audit!(tx, now, audit);
             tx.commit().await?;
             Ok(account)
         })
@@ -89,6 +92,7 @@ impl Store {
         slug: &str,
         display_name: &str,
         first_admin: i64,
+        audit: Audited<'_>,
     ) -> StoreResult<Account> {
         let now = self.now();
         on_writer!(self, |p| {
@@ -109,6 +113,7 @@ impl Store {
             .bind(first_admin)
             .execute(&mut *tx)
             .await?;
+            write_audit!(tx, now, audit);
             tx.commit().await?;
             Ok(account)
         })
@@ -175,15 +180,20 @@ impl Store {
         id: i64,
         display_name: &str,
         email: Option<&str>,
+        audit: Audited<'_>,
     ) -> StoreResult<Account> {
         let now = self.now();
-        on_writer!(self, |p| {
+        let a = on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let a: Account = sqlx::query_as(&format!(
                 "UPDATE accounts SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4 RETURNING {ACCOUNT_COLUMNS}"))
-                .bind(display_name).bind(email).bind(now).bind(id).fetch_one(p).await?;
-            self.invalidate().await;
-            Ok(a)
-        })
+                .bind(display_name).bind(email).bind(now).bind(id).fetch_one(&mut *tx).await?;
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+            a
+        });
+        self.invalidate().await;
+        Ok(a)
     }
 
     /// Replaces a user's password hash and ends their other sessions.
@@ -192,6 +202,7 @@ impl Store {
         user_id: i64,
         hash: &str,
         keep_session: Option<i64>,
+        audit: Audited<'_>,
     ) -> StoreResult<()> {
         let now = self.now();
         on_writer!(self, |p| {
@@ -206,6 +217,7 @@ impl Store {
                 .bind(keep_session.unwrap_or(0))
                 .execute(&mut *tx)
                 .await?;
+            write_audit!(tx, now, audit);
             tx.commit().await?;
             self.invalidate().await;
             Ok(())
@@ -233,6 +245,7 @@ impl Store {
         id: i64,
         active: bool,
         keep: Option<super::SysAdminRule<'_>>,
+        audit: Audited<'_>,
     ) -> StoreResult<super::Guarded<Account>> {
         use super::grants::{commit_if_kept, lock_sys_admins, Guarded};
         let now = self.now();
@@ -253,6 +266,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            write_audit!(tx, now, audit);
             match commit_if_kept!(tx, keep, before) {
                 Guarded::Done(()) => Guarded::Done(a),
                 Guarded::Refused => Guarded::Refused,
@@ -262,8 +276,16 @@ impl Store {
         Ok(done)
     }
 
-    pub async fn set_team_member(&self, team_id: i64, user_id: i64, role: &str) -> StoreResult<()> {
+    pub async fn set_team_member(
+        &self,
+        team_id: i64,
+        user_id: i64,
+        role: &str,
+        audit: Audited<'_>,
+    ) -> StoreResult<()> {
+        let now = self.now();
         on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             sqlx::query(
                 "INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, $3)
                  ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
@@ -271,23 +293,38 @@ impl Store {
             .bind(team_id)
             .bind(user_id)
             .bind(role)
-            .execute(p)
+            .execute(&mut *tx)
             .await?;
-            self.invalidate().await;
-            Ok(())
-        })
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+        });
+        self.invalidate().await;
+        Ok(())
     }
 
-    pub async fn remove_team_member(&self, team_id: i64, user_id: i64) -> StoreResult<bool> {
-        on_writer!(self, |p| {
+    pub async fn remove_team_member(
+        &self,
+        team_id: i64,
+        user_id: i64,
+        audit: Audited<'_>,
+    ) -> StoreResult<bool> {
+        let now = self.now();
+        let removed = on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let r = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
                 .bind(team_id)
                 .bind(user_id)
-                .execute(p)
+                .execute(&mut *tx)
                 .await?;
-            self.invalidate().await;
-            Ok(r.rows_affected() > 0)
-        })
+            if r.rows_affected() == 0 {
+                return Ok(false);
+            }
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+            true
+        });
+        self.invalidate().await;
+        Ok(removed)
     }
 
     pub async fn team_members(&self, team_id: i64) -> StoreResult<Vec<TeamMember>> {

@@ -1,6 +1,6 @@
 //! The audit log of security events: sign-ins, permission changes, tokens, account changes.
 
-use super::{on_pool, on_writer, Store, StoreResult};
+use super::{on_pool, on_writer, BeginWrite, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,15 +26,43 @@ pub struct NewAudit<'a> {
     pub source_ip: &'a str,
 }
 
+/// The record of a change, for a store write to keep with it: `None` only for writes that are
+/// nobody's action (seeding a benchmark, a test's fixture).
+pub type Audited<'a> = Option<&'a NewAudit<'a>>;
+
+pub(crate) const INSERT_AUDIT: &str =
+    "INSERT INTO audit_log (at, actor_id, actor_name, action, target, details, source_ip)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// Writes a change's audit row inside the change's own transaction `$tx`, so that the change and
+/// its record commit together or not at all, in one writer turn.
+macro_rules! write_audit {
+    ($tx:expr, $at:expr, $audit:expr) => {
+        if let Some(e) = $audit {
+            let e: &$crate::store::NewAudit<'_> = e;
+            sqlx::query($crate::store::audit::INSERT_AUDIT)
+                .bind($at)
+                .bind(e.actor_id)
+                .bind(e.actor_name)
+                .bind(e.action)
+                .bind(e.target)
+                .bind(e.details)
+                .bind(e.source_ip)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+pub(crate) use write_audit;
+
 impl Store {
+    /// Records an event that changes nothing else (a sign-in, credentials viewed).
     pub async fn record_audit(&self, e: &NewAudit<'_>) -> StoreResult<()> {
         let now = self.now();
         on_writer!(self, |p| {
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor_id, actor_name, action, target, details, source_ip)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(now).bind(e.actor_id).bind(e.actor_name).bind(e.action).bind(e.target).bind(e.details)
-                .bind(e.source_ip).execute(p).await?;
+            let mut tx = p.begin_write().await?;
+            write_audit!(tx, now, Some(e));
+            tx.commit().await?;
             Ok(())
         })
     }

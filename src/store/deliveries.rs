@@ -5,9 +5,10 @@
 //! becomes due again, so every delivery is attempted at least once more. On PostgreSQL, claims
 //! skip rows other nodes hold (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
 
+use super::audit::write_audit;
 use super::events::fan_out_in_tx;
 use super::ordered::settle_ordered;
-use super::{on_pool, on_writer, BeginWrite, Store, StoreError, StoreResult};
+use super::{on_pool, on_writer, Audited, BeginWrite, NewAudit, Store, StoreError, StoreResult};
 use std::sync::Arc;
 
 /// Where a delivery stands; stored as its lowercase name.
@@ -449,7 +450,13 @@ impl Store {
 
     /// Queues a finished delivery again, due now; its next attempt continues the numbering.
     /// `Duplicate` when it is still queued.
-    pub async fn redeliver(&self, kind: &str, subscriber_id: i64, id: i64) -> StoreResult<()> {
+    pub async fn redeliver(
+        &self,
+        kind: &str,
+        subscriber_id: i64,
+        id: i64,
+        audit: Audited<'_>,
+    ) -> StoreResult<()> {
         let now = self.now();
         let changed = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
@@ -460,6 +467,9 @@ impl Store {
                 .bind(now).bind(id).bind(kind).bind(subscriber_id).fetch_optional(&mut *tx).await?;
             if ordered == Some(true) {
                 settle_ordered!(tx, self, [(kind, &subscriber_id)]);
+            }
+            if ordered.is_some() {
+                write_audit!(tx, now, audit);
             }
             tx.commit().await?;
             u64::from(ordered.is_some())
@@ -480,6 +490,7 @@ impl Store {
         kind: &str,
         subscriber_id: i64,
         since: i64,
+        audit: Audited<'_>,
     ) -> StoreResult<u64> {
         let now = self.now();
         let n = on_writer!(self, |p| {
@@ -492,6 +503,13 @@ impl Store {
             if ordered.iter().any(|o| *o) {
                 settle_ordered!(tx, self, [(kind, &subscriber_id)]);
             }
+            // The record says how many the change touched, which only this transaction knows.
+            let details = audit.map(|a| format!("{}: {} queued again", a.details, ordered.len()));
+            let counted = audit.zip(details.as_deref()).map(|(a, details)| NewAudit {
+                details,
+                ..a.clone()
+            });
+            write_audit!(tx, now, counted.as_ref());
             tx.commit().await?;
             ordered.len() as u64
         });

@@ -1,6 +1,7 @@
 //! Permission grants to users and teams, on the whole system, a project or a repository.
 
-use super::{on_pool, on_writer, BeginWrite, Store, StoreResult};
+use super::audit::write_audit;
+use super::{on_pool, on_writer, Audited, BeginWrite, Store, StoreResult};
 use crate::domain::{Grant, ScopedGrant};
 
 /// A rule over the numbers of active users holding SYS_ADMIN directly before and after a change
@@ -140,8 +141,10 @@ impl Store {
         account_id: i64,
         permission: &str,
         keep: Option<SysAdminRule<'_>>,
+        audit: Audited<'_>,
     ) -> StoreResult<Guarded> {
         let (scope, target_id, project_id, repo_id) = target.parts();
+        let now = self.now();
         let lock = self.for_update();
         let done = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
@@ -156,6 +159,7 @@ impl Store {
                  ON CONFLICT (scope, target_id, account_id) DO UPDATE SET permission = excluded.permission")
                 .bind(scope).bind(target_id).bind(project_id).bind(repo_id).bind(account_id).bind(permission)
                 .execute(&mut *tx).await?;
+            write_audit!(tx, now, audit);
             commit_if_kept!(tx, keep, before)
         });
         self.invalidate().await;
@@ -169,8 +173,10 @@ impl Store {
         target: GrantTarget,
         account_id: i64,
         keep: Option<SysAdminRule<'_>>,
+        audit: Audited<'_>,
     ) -> StoreResult<Guarded<bool>> {
         let (scope, target_id, _, _) = target.parts();
+        let now = self.now();
         let lock = self.for_update();
         let done = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
@@ -187,6 +193,7 @@ impl Store {
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
+            write_audit!(tx, now, audit);
             match commit_if_kept!(tx, keep, before) {
                 Guarded::Done(()) => Guarded::Done(r.rows_affected() > 0),
                 Guarded::Refused => Guarded::Refused,

@@ -1,7 +1,8 @@
 //! Application links: the link rows, users' tokens at remotes, pending client-side
 //! authorization flows, and two-way pairings. Secrets arrive here already encrypted.
 
-use super::{on_pool, on_writer, BeginWrite, Store, StoreResult};
+use super::audit::write_audit;
+use super::{on_pool, on_writer, Audited, BeginWrite, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AppLink {
@@ -123,31 +124,45 @@ impl Store {
         })
     }
 
-    pub async fn create_link(&self, link_id: &str, f: &LinkFields) -> StoreResult<AppLink> {
+    pub async fn create_link(
+        &self,
+        link_id: &str,
+        f: &LinkFields,
+        audit: Audited<'_>,
+    ) -> StoreResult<AppLink> {
         let now = self.now();
         let o = f.outgoing.clone().unwrap_or_default();
         let has_out = f.outgoing.is_some();
         let opt = |s: &str| has_out.then(|| s.to_string());
         let r = on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let l: AppLink = sqlx::query_as(&format!(
                 "INSERT INTO app_links (link_id, name, url, type_id, app_name, app_version, incoming_client, out_preset, out_client_id, out_secret_encrypted, out_authorize_url, out_token_url, out_scopes, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING {LINK_COLUMNS}"))
                 .bind(link_id).bind(&f.name).bind(&f.url).bind(&f.type_id).bind(&f.app_name).bind(&f.app_version)
                 .bind(f.incoming_client).bind(opt(&o.preset)).bind(opt(&o.client_id)).bind(opt(&o.secret_encrypted))
                 .bind(opt(&o.authorize_url)).bind(opt(&o.token_url)).bind(opt(&o.scopes)).bind(now)
-                .fetch_one(p).await?;
+                .fetch_one(&mut *tx).await?;
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
             Ok(l)
         });
         self.invalidate().await;
         r
     }
 
-    pub async fn update_link(&self, id: i64, f: &LinkFields) -> StoreResult<AppLink> {
+    pub async fn update_link(
+        &self,
+        id: i64,
+        f: &LinkFields,
+        audit: Audited<'_>,
+    ) -> StoreResult<AppLink> {
         let now = self.now();
         let o = f.outgoing.clone().unwrap_or_default();
         let has_out = f.outgoing.is_some();
         let opt = |s: &str| has_out.then(|| s.to_string());
         let r = on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let l: AppLink = sqlx::query_as(&format!(
                 "UPDATE app_links SET name = $1, url = $2, type_id = $3, app_name = $4, app_version = $5, incoming_client = $6,
                    out_preset = $7, out_client_id = $8, out_secret_encrypted = $9, out_authorize_url = $10, out_token_url = $11, out_scopes = $12,
@@ -155,7 +170,9 @@ impl Store {
                 .bind(&f.name).bind(&f.url).bind(&f.type_id).bind(&f.app_name).bind(&f.app_version).bind(f.incoming_client)
                 .bind(opt(&o.preset)).bind(opt(&o.client_id)).bind(opt(&o.secret_encrypted))
                 .bind(opt(&o.authorize_url)).bind(opt(&o.token_url)).bind(opt(&o.scopes)).bind(now).bind(id)
-                .fetch_one(p).await?;
+                .fetch_one(&mut *tx).await?;
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
             Ok(l)
         });
         self.invalidate().await;
@@ -219,7 +236,8 @@ impl Store {
     /// Deletes a link, its incoming OAuth client (with every grant and token issued to it) and
     /// every user's tokens at the remote, in one transaction. Returns how many users had
     /// connected their account through it.
-    pub async fn delete_link(&self, link: &AppLink) -> StoreResult<i64> {
+    pub async fn delete_link(&self, link: &AppLink, audit: Audited<'_>) -> StoreResult<i64> {
+        let now = self.now();
         let connected = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
             let n: i64 =
@@ -237,6 +255,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            write_audit!(tx, now, audit);
             tx.commit().await?;
             n
         });
@@ -306,17 +325,29 @@ impl Store {
         r
     }
 
-    pub async fn delete_link_token(&self, link: i64, user: i64) -> StoreResult<bool> {
-        let r = on_writer!(self, |p| {
+    pub async fn delete_link_token(
+        &self,
+        link: i64,
+        user: i64,
+        audit: Audited<'_>,
+    ) -> StoreResult<bool> {
+        let now = self.now();
+        let deleted = on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let r = sqlx::query("DELETE FROM app_link_tokens WHERE link_id = $1 AND user_id = $2")
                 .bind(link)
                 .bind(user)
-                .execute(p)
+                .execute(&mut *tx)
                 .await?;
-            Ok(r.rows_affected() > 0)
+            if r.rows_affected() == 0 {
+                return Ok(false);
+            }
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+            true
         });
         self.invalidate().await;
-        r
+        Ok(deleted)
     }
 
     /// Read on every call through a link, so cached; every token write invalidates.

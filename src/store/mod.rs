@@ -15,7 +15,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod accounts;
-mod audit;
+pub(crate) mod audit;
 mod cache;
 mod deliveries;
 mod delivery_stats;
@@ -37,7 +37,7 @@ mod visible;
 mod webhooks;
 
 pub use accounts::{Account, AccountKind, TeamMember};
-pub use audit::{AuditEntry, NewAudit};
+pub use audit::{AuditEntry, Audited, NewAudit};
 pub use deliveries::{
     subscriber_key, Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Outcome, Skipped,
 };

@@ -1,7 +1,8 @@
 //! OAuth 2.0 provider storage: grants (one user's authorization of one client), single-use
 //! codes, access and refresh tokens (hashed), and remembered consent. Clients: `oauth_clients.rs`.
 
-use super::{on_pool, on_writer, Account, BeginWrite, Store, StoreResult};
+use super::audit::write_audit;
+use super::{on_pool, on_writer, Account, Audited, BeginWrite, Store, StoreResult};
 
 /// A live token with what it was issued for.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -391,7 +392,12 @@ impl Store {
     }
 
     /// Revokes everything a user granted a client, and forgets the consent.
-    pub async fn revoke_client_for_user(&self, client: i64, user_id: i64) -> StoreResult<u64> {
+    pub async fn revoke_client_for_user(
+        &self,
+        client: i64,
+        user_id: i64,
+        audit: Audited<'_>,
+    ) -> StoreResult<u64> {
         let now = self.now();
         let n = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
@@ -406,6 +412,7 @@ impl Store {
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
+            write_audit!(tx, now, audit);
             tx.commit().await?;
             r.rows_affected()
         });

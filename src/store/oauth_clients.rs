@@ -1,7 +1,8 @@
 //! Registered OAuth 2.0 clients (incoming links) and the admin's view of their grants.
 
+use super::audit::write_audit;
 use super::oauth::LIVE_TOKEN;
-use super::{on_pool, on_writer, BeginWrite, Store, StoreResult};
+use super::{on_pool, on_writer, Audited, BeginWrite, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OAuthClient {
@@ -36,14 +37,18 @@ impl Store {
         secret_encrypted: Option<&str>,
         redirects: &[String],
         scope: &str,
+        audit: Audited<'_>,
     ) -> StoreResult<OAuthClient> {
         let now = self.now();
         on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let c: OAuthClient = sqlx::query_as(&format!(
                 "INSERT INTO oauth_clients (client_id, name, confidential, secret_hash, secret_encrypted, redirects, scope, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {CLIENT_COLUMNS}"))
                 .bind(client_id).bind(name).bind(confidential).bind(secret_hash).bind(secret_encrypted)
-                .bind(redirects.join("\n")).bind(scope).bind(now).fetch_one(p).await?;
+                .bind(redirects.join("\n")).bind(scope).bind(now).fetch_one(&mut *tx).await?;
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
             Ok(c)
         })
     }
@@ -101,12 +106,16 @@ impl Store {
         name: &str,
         redirects: &[String],
         scope: &str,
+        audit: Audited<'_>,
     ) -> StoreResult<OAuthClient> {
         let now = self.now();
         let c = on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let c: OAuthClient = sqlx::query_as(&format!(
                 "UPDATE oauth_clients SET name = $1, redirects = $2, scope = $3, updated_at = $4 WHERE id = $5 RETURNING {CLIENT_COLUMNS}"))
-                .bind(name).bind(redirects.join("\n")).bind(scope).bind(now).bind(id).fetch_one(p).await?;
+                .bind(name).bind(redirects.join("\n")).bind(scope).bind(now).bind(id).fetch_one(&mut *tx).await?;
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
             c
         });
         // A narrower scope must stop working at once for tokens already issued.
@@ -119,26 +128,38 @@ impl Store {
         id: i64,
         secret_hash: &str,
         secret_encrypted: &str,
+        audit: Audited<'_>,
     ) -> StoreResult<OAuthClient> {
         let now = self.now();
-        on_writer!(self, |p| {
+        let c = on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let c: OAuthClient = sqlx::query_as(&format!(
                 "UPDATE oauth_clients SET secret_hash = $1, secret_encrypted = $2, updated_at = $3 WHERE id = $4 AND confidential
                  RETURNING {CLIENT_COLUMNS}"))
-                .bind(secret_hash).bind(secret_encrypted).bind(now).bind(id).fetch_one(p).await?;
-            self.invalidate().await;
-            Ok(c)
-        })
+                .bind(secret_hash).bind(secret_encrypted).bind(now).bind(id).fetch_one(&mut *tx).await?;
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+            c
+        });
+        self.invalidate().await;
+        Ok(c)
     }
 
     /// Deletes a client with every grant, code and token it holds.
-    pub async fn delete_oauth_client(&self, id: i64) -> StoreResult<bool> {
+    pub async fn delete_oauth_client(&self, id: i64, audit: Audited<'_>) -> StoreResult<bool> {
+        let now = self.now();
         let deleted = on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let r = sqlx::query("DELETE FROM oauth_clients WHERE id = $1")
                 .bind(id)
-                .execute(p)
+                .execute(&mut *tx)
                 .await?;
-            r.rows_affected() > 0
+            if r.rows_affected() == 0 {
+                return Ok(false);
+            }
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+            true
         });
         self.invalidate().await;
         Ok(deleted)
@@ -173,7 +194,7 @@ impl Store {
     }
 
     /// Revokes every grant of a client, for every user; consents are forgotten too.
-    pub async fn revoke_client_grants(&self, client: i64) -> StoreResult<()> {
+    pub async fn revoke_client_grants(&self, client: i64, audit: Audited<'_>) -> StoreResult<()> {
         let now = self.now();
         on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
@@ -185,6 +206,7 @@ impl Store {
                 .bind(client)
                 .execute(&mut *tx)
                 .await?;
+            write_audit!(tx, now, audit);
             tx.commit().await?;
         });
         self.invalidate().await;

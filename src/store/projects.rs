@@ -1,7 +1,10 @@
 //! Projects and the repositories in them.
 
+use super::audit::write_audit;
 use super::events::{repo_in_tx, write_event};
-use super::{on_pool, on_writer, BeginWrite, Emit, EventFacts, Store, StoreError, StoreResult};
+use super::{
+    on_pool, on_writer, Audited, BeginWrite, Emit, EventFacts, Store, StoreError, StoreResult,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Project {
@@ -84,9 +87,11 @@ impl Store {
         name: &str,
         description: &str,
         public: bool,
+        audit: Audited<'_>,
     ) -> StoreResult<Project> {
         let now = self.now();
         let id = on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO projects (key, name, description, public, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -96,8 +101,10 @@ impl Store {
             .bind(description)
             .bind(public)
             .bind(now)
-            .fetch_one(p)
+            .fetch_one(&mut *tx)
             .await?;
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
             id
         });
         self.project_by_id(id).await
@@ -144,32 +151,48 @@ impl Store {
         })
     }
 
-    pub async fn update_project(&self, id: i64, c: &ProjectChanges) -> StoreResult<Project> {
+    pub async fn update_project(
+        &self,
+        id: i64,
+        c: &ProjectChanges,
+        audit: Audited<'_>,
+    ) -> StoreResult<Project> {
         let now = self.now();
         on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let r = sqlx::query(
                 "UPDATE projects SET key = COALESCE($1, key), name = COALESCE($2, name),
                  description = COALESCE($3, description), public = COALESCE($4, public), updated_at = $5
                  WHERE id = $6")
                 .bind(c.key.as_deref()).bind(c.name.as_deref()).bind(c.description.as_deref()).bind(c.public)
-                .bind(now).bind(id).execute(p).await?;
+                .bind(now).bind(id).execute(&mut *tx).await?;
             if r.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
         });
         self.invalidate().await;
         self.project_by_id(id).await
     }
 
     /// Deletes a project that holds no repositories. Returns false if it still has some.
-    pub async fn delete_empty_project(&self, id: i64) -> StoreResult<bool> {
-        on_writer!(self, |p| {
+    pub async fn delete_empty_project(&self, id: i64, audit: Audited<'_>) -> StoreResult<bool> {
+        let now = self.now();
+        let deleted = on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let r = sqlx::query(
                 "DELETE FROM projects WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM repositories WHERE project_id = $1)")
-                .bind(id).execute(p).await?;
-            self.invalidate().await;
-            Ok(r.rows_affected() > 0)
-        })
+                .bind(id).execute(&mut *tx).await?;
+            if r.rows_affected() == 0 {
+                return Ok(false);
+            }
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+            true
+        });
+        self.invalidate().await;
+        Ok(deleted)
     }
 
     /// Creates a repository and its `repo:created` event.
@@ -183,6 +206,7 @@ impl Store {
         public: bool,
         default_branch: &str,
         emit: &Emit<'_>,
+        audit: Audited<'_>,
     ) -> StoreResult<Repository> {
         let now = self.now();
         let repo = on_writer!(self, |p| {
@@ -194,6 +218,7 @@ impl Store {
                 .fetch_one(&mut *tx).await?;
             let repo = repo_in_tx!(tx, id);
             write_event!(tx, emit, EventFacts::repo("repo:created", emit, now, &repo));
+            write_audit!(tx, now, audit);
             tx.commit().await?;
             repo
         });
@@ -263,6 +288,7 @@ impl Store {
         id: i64,
         c: &RepositoryChanges,
         emit: &Emit<'_>,
+        audit: Audited<'_>,
     ) -> StoreResult<Repository> {
         let now = self.now();
         let repo = on_writer!(self, |p| {
@@ -298,6 +324,7 @@ impl Store {
                     ..EventFacts::repo("repo:updated", emit, now, &after)
                 }
             );
+            write_audit!(tx, now, audit);
             tx.commit().await?;
             after
         });
@@ -308,7 +335,12 @@ impl Store {
 
     /// Deletes a repository with its pull requests, comments, grants and webhooks, writing its
     /// `repo:deleted` event (which reaches project webhooks: the repository's own go with it).
-    pub async fn delete_repository(&self, id: i64, emit: &Emit<'_>) -> StoreResult<bool> {
+    pub async fn delete_repository(
+        &self,
+        id: i64,
+        emit: &Emit<'_>,
+        audit: Audited<'_>,
+    ) -> StoreResult<bool> {
         let now = self.now();
         let deleted = on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
@@ -336,6 +368,7 @@ impl Store {
                 emit,
                 EventFacts::repo("repo:deleted", emit, now, &before)
             );
+            write_audit!(tx, now, audit);
             tx.commit().await?;
             true
         });

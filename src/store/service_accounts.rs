@@ -1,7 +1,8 @@
 //! Service accounts: password-less accounts tied to a confidential OAuth client, authenticating
 //! with client credentials, optionally confined to some projects and repositories.
 
-use super::{on_pool, on_writer, Account, BeginWrite, OAuthClient, Store, StoreResult};
+use super::audit::write_audit;
+use super::{on_pool, on_writer, Account, Audited, BeginWrite, OAuthClient, Store, StoreResult};
 use crate::domain::{GlobalPermission, Restriction};
 
 /// What creating a service account needs.
@@ -17,7 +18,11 @@ pub struct NewServiceAccount<'a> {
 
 impl Store {
     /// Creates the account, its client and its restriction in one transaction.
-    pub async fn create_service_account(&self, n: &NewServiceAccount<'_>) -> StoreResult<()> {
+    pub async fn create_service_account(
+        &self,
+        n: &NewServiceAccount<'_>,
+        audit: Audited<'_>,
+    ) -> StoreResult<()> {
         let now = self.now();
         on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
@@ -49,6 +54,7 @@ impl Store {
                         .bind(account).bind(*project).bind(*repo).execute(&mut *tx).await?;
                 }
             }
+            write_audit!(tx, now, audit);
             tx.commit().await?;
             Ok(())
         })
@@ -145,10 +151,30 @@ impl Store {
         .await
     }
 
-    /// Deletes the client (revoking every token) and deactivates the account, keeping its history.
-    pub async fn delete_service_account(&self, account_id: i64, client: i64) -> StoreResult<()> {
-        self.delete_oauth_client(client).await?;
-        self.set_active(account_id, false, None).await?;
+    /// Deletes the client (revoking every token) and deactivates the account, keeping its
+    /// history, in one transaction.
+    pub async fn delete_service_account(
+        &self,
+        account_id: i64,
+        client: i64,
+        audit: Audited<'_>,
+    ) -> StoreResult<()> {
+        let now = self.now();
+        on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            sqlx::query("DELETE FROM oauth_clients WHERE id = $1")
+                .bind(client)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE accounts SET active = FALSE, updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+        });
+        self.invalidate().await;
         Ok(())
     }
 }

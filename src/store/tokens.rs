@@ -1,6 +1,7 @@
 //! Personal access tokens. Only the SHA-256 of a token is stored; the token is shown once.
 
-use super::{on_pool, on_writer, Account, Store, StoreResult};
+use super::audit::write_audit;
+use super::{on_pool, on_writer, Account, Audited, BeginWrite, Store, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AccessToken {
@@ -39,14 +40,18 @@ impl Store {
         token_hash: &str,
         (permission, scopes): (&str, Option<&str>),
         expires_at: Option<i64>,
+        audit: Audited<'_>,
     ) -> StoreResult<AccessToken> {
         let now = self.now();
         on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let t: AccessToken = sqlx::query_as(&format!(
                 "INSERT INTO access_tokens (user_id, name, token_hash, permission, scopes, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {TOKEN_COLUMNS}"))
                 .bind(user_id).bind(name).bind(token_hash).bind(permission).bind(scopes).bind(now).bind(expires_at)
-                .fetch_one(p).await?;
+                .fetch_one(&mut *tx).await?;
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
             Ok(t)
         })
     }
@@ -129,15 +134,28 @@ impl Store {
         Ok(Some(owner))
     }
 
-    pub async fn delete_access_token(&self, user_id: i64, token_id: i64) -> StoreResult<bool> {
-        on_writer!(self, |p| {
+    pub async fn delete_access_token(
+        &self,
+        user_id: i64,
+        token_id: i64,
+        audit: Audited<'_>,
+    ) -> StoreResult<bool> {
+        let now = self.now();
+        let deleted = on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let r = sqlx::query("DELETE FROM access_tokens WHERE user_id = $1 AND id = $2")
                 .bind(user_id)
                 .bind(token_id)
-                .execute(p)
+                .execute(&mut *tx)
                 .await?;
-            self.invalidate().await;
-            Ok(r.rows_affected() > 0)
-        })
+            if r.rows_affected() == 0 {
+                return Ok(false);
+            }
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+            true
+        });
+        self.invalidate().await;
+        Ok(deleted)
     }
 }

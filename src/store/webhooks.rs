@@ -1,7 +1,8 @@
 //! Repository and project webhooks: what to send where, and each hook's health (failures in a
 //! row, a pause, disabled by Junction with a reason the owner sees).
 
-use super::{on_pool, on_writer, Store, StoreError, StoreResult};
+use super::audit::write_audit;
+use super::{on_pool, on_writer, Audited, BeginWrite, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Webhook {
@@ -69,28 +70,38 @@ impl Store {
         repo_id: Option<i64>,
         f: &WebhookFields,
         created_by: i64,
+        audit: Audited<'_>,
     ) -> StoreResult<Webhook> {
         let now = self.now();
         let secret = f.secret_encrypted.clone().flatten();
         on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let w: Webhook = sqlx::query_as(&format!(
                 "INSERT INTO webhooks (uuid, project_id, repo_id, name, url, events, active, secret_encrypted, created_by, created_at, updated_at, ordered)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING {COLUMNS}"))
                 .bind(crate::secret::new_uuid()).bind(project_id).bind(repo_id).bind(&f.name).bind(&f.url)
                 .bind(events_column(&f.events)).bind(f.active).bind(secret).bind(created_by).bind(now).bind(f.ordered)
-                .fetch_one(p).await?;
+                .fetch_one(&mut *tx).await?;
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
             Ok(w)
         })
     }
 
     /// An owner's edit. Saving also clears a pause and a disablement: the owner has looked at it.
-    pub async fn update_webhook(&self, id: i64, f: &WebhookFields) -> StoreResult<Webhook> {
+    pub async fn update_webhook(
+        &self,
+        id: i64,
+        f: &WebhookFields,
+        audit: Audited<'_>,
+    ) -> StoreResult<Webhook> {
         let now = self.now();
         let (keep_secret, secret) = match &f.secret_encrypted {
             None => (true, None),
             Some(s) => (false, s.clone()),
         };
         on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let w: Option<Webhook> = sqlx::query_as(&format!(
                 "UPDATE webhooks SET name = $1, url = $2, events = $3, active = $4,
                  secret_encrypted = CASE WHEN $5 THEN secret_encrypted ELSE $6 END, updated_at = $7,
@@ -98,33 +109,47 @@ impl Store {
                  ordered = $9 WHERE id = $8 RETURNING {COLUMNS}"))
                 .bind(&f.name).bind(&f.url).bind(events_column(&f.events)).bind(f.active)
                 .bind(keep_secret).bind(secret).bind(now).bind(id).bind(f.ordered)
-                .fetch_optional(p).await?;
-            w.ok_or(StoreError::NotFound)
+                .fetch_optional(&mut *tx).await?;
+            let w = w.ok_or(StoreError::NotFound)?;
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+            Ok(w)
         })
     }
 
     /// One click after Junction disabled or paused a hook: active again, health reset.
-    pub async fn enable_webhook(&self, id: i64) -> StoreResult<Webhook> {
+    pub async fn enable_webhook(&self, id: i64, audit: Audited<'_>) -> StoreResult<Webhook> {
         let now = self.now();
         on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             let w: Option<Webhook> = sqlx::query_as(&format!(
                 "UPDATE webhooks SET active = TRUE, consecutive_failures = 0, paused_until = NULL,
                  disabled_at = NULL, disabled_reason = NULL, updated_at = $1 WHERE id = $2 RETURNING {COLUMNS}"))
-                .bind(now).bind(id).fetch_optional(p).await?;
-            w.ok_or(StoreError::NotFound)
+                .bind(now).bind(id).fetch_optional(&mut *tx).await?;
+            let w = w.ok_or(StoreError::NotFound)?;
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+            Ok(w)
         })
     }
 
     /// Deletes a hook with its delivery history.
-    pub async fn delete_webhook(&self, id: i64) -> StoreResult<bool> {
+    pub async fn delete_webhook(&self, id: i64, audit: Audited<'_>) -> StoreResult<bool> {
+        let now = self.now();
         on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM webhook_deliveries WHERE subscriber_kind = 'webhook' AND subscriber_id = $1")
-                .bind(id).execute(p).await?;
+                .bind(id).execute(&mut *tx).await?;
             let r = sqlx::query("DELETE FROM webhooks WHERE id = $1")
                 .bind(id)
-                .execute(p)
+                .execute(&mut *tx)
                 .await?;
-            Ok(r.rows_affected() > 0)
+            if r.rows_affected() == 0 {
+                return Ok(false);
+            }
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+            Ok(true)
         })
     }
 

@@ -194,6 +194,10 @@ impl From<crate::services::host::HostError> for ApiError {
                 "com.atlassian.applinks.api.CredentialsRequiredException",
                 format!("You have not connected your account to {name}."),
             ),
+            Missing::ServiceAccount(name) => ApiError::not_found(
+                "com.atlassian.bitbucket.user.NoSuchUserException",
+                format!("There is no service account {name}."),
+            ),
             Missing::TeamMember { user, team } => ApiError::not_found(
                 "com.atlassian.bitbucket.NoSuchEntityException",
                 format!("{user} is not a member of {team}."),
@@ -204,6 +208,7 @@ impl From<crate::services::host::HostError> for ApiError {
             H::Unauthenticated => ApiError::unauthenticated(),
             H::Denied { denial, missing: m } => ApiError::from_denial(denial, || missing(m)),
             H::NotFound(m) => missing(m),
+            H::Unknown { field, missing: m } => missing(m).with_context(field),
             H::Forbidden(m) => ApiError::forbidden(m),
             H::Invalid { field, message } => ApiError::bad_request(message).with_context(field),
             H::Rule(r) => r.into(),

@@ -47,7 +47,7 @@ async fn restore(app: &TestApp) {
         let id = app.store.find_account(name).await.unwrap().unwrap().id;
         let global = junction::store::GrantTarget::Global;
         app.store
-            .set_grant(global, id, "SYS_ADMIN", None)
+            .set_grant(global, id, "SYS_ADMIN", None, None)
             .await
             .unwrap();
     }
@@ -79,7 +79,7 @@ async fn race(app: &TestApp, method: Method, path: fn(&str) -> String, rounds: u
             // Deactivation: make both active again too.
             for name in ["admin", "root2"] {
                 let id = app.store.find_account(name).await.unwrap().unwrap().id;
-                app.store.set_active(id, true, None).await.unwrap();
+                app.store.set_active(id, true, None, None).await.unwrap();
             }
         }
     }
@@ -127,7 +127,10 @@ async fn others_can_be_deactivated_when_no_one_holds_sys_admin_directly(app: Tes
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     let id = app.store.find_account("admin").await.unwrap().unwrap().id;
     let global = junction::store::GrantTarget::Global;
-    app.store.revoke_grant(global, id, None).await.unwrap();
+    app.store
+        .revoke_grant(global, id, None, None)
+        .await
+        .unwrap();
     assert!(sys_admins(&app).await.is_empty());
     app.user("carol").await;
     let r = app

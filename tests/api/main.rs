@@ -5,6 +5,7 @@ mod harness;
 mod applinks;
 mod applinks_oidc;
 mod applinks_pairing;
+mod audit_atomic;
 mod auth;
 mod cli;
 mod credentials;

@@ -82,6 +82,9 @@ pub async fn create(
     let expires_at = new.expiry_days.map(|d| host.store.now() + d * 86_400_000);
     let secret = new_token(TokenKind::Personal);
     let (word, pair) = new.permissions.to_stored();
+    let details = format!("{} ({})", name.as_str(), new.permissions.names().join(", "));
+    let target = format!("user:{}", owner.slug);
+    let audit = who.audit("token.created", &target, &details);
     let created = host
         .store
         .create_access_token(
@@ -90,6 +93,7 @@ pub async fn create(
             &token_hash(&secret),
             (word, pair.as_deref()),
             expires_at,
+            Some(&audit),
         )
         .await;
     let token = match created {
@@ -101,9 +105,6 @@ pub async fn create(
         }
         other => other?,
     };
-    let details = format!("{} ({})", token.name, new.permissions.names().join(", "));
-    let target = format!("user:{}", owner.slug);
-    host.audit(who, "token.created", &target, &details).await;
     Ok((token, secret))
 }
 
@@ -115,8 +116,10 @@ pub async fn revoke(
     id: i64,
 ) -> HostResult<()> {
     let token = get(host, owner, id).await?;
-    host.store.delete_access_token(owner.id, id).await?;
     let target = format!("user:{}", owner.slug);
-    host.audit(who, "token.revoked", &target, &token.name).await;
+    let audit = who.audit("token.revoked", &target, &token.name);
+    host.store
+        .delete_access_token(owner.id, id, Some(&audit))
+        .await?;
     Ok(())
 }

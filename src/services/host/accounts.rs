@@ -2,9 +2,10 @@
 
 use super::{Host, HostError, HostResult, Principal};
 use crate::domain::{Action, DisplayName, Email};
+use crate::services::passwords;
 use crate::services::sign_in::SignInError;
-use crate::services::{audit, passwords};
 use crate::store::Account;
+use crate::store::NewAudit;
 
 /// New profile values; `None` keeps what is there, an empty e-mail removes it.
 #[derive(Debug, Clone, Default)]
@@ -29,13 +30,12 @@ pub async fn update_profile(
         Some(e) => Some(Email::parse(e)?.to_string()),
         None => me.email.clone(),
     };
-    let updated = host
-        .store
-        .update_account(me.id, &display, email.as_deref())
-        .await?;
     let target = format!("user:{}", me.slug);
-    host.audit(who, "user.profile_updated", &target, "").await;
-    Ok(updated)
+    let audit = who.audit("user.profile_updated", &target, "");
+    Ok(host
+        .store
+        .update_account(me.id, &display, email.as_deref(), Some(&audit))
+        .await?)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -100,21 +100,18 @@ pub async fn store_password(
         .hash(new)
         .await?
         .map_err(|e| HostError::Internal(e.to_string()))?;
-    host.store.set_password(me.id, &hash, keep_session).await?;
-    let actor = audit::Actor {
-        id: Some(me.id),
-        name: &me.slug,
-        ip,
-    };
     let target = format!("user:{}", me.slug);
-    audit::record(
-        host.store,
-        &actor,
-        "user.password_changed",
-        &target,
+    let audit = NewAudit {
+        actor_id: Some(me.id),
+        actor_name: &me.slug,
+        action: "user.password_changed",
+        target: &target,
         details,
-    )
-    .await;
+        source_ip: ip,
+    };
+    host.store
+        .set_password(me.id, &hash, keep_session, Some(&audit))
+        .await?;
     Ok(())
 }
 
@@ -139,9 +136,10 @@ pub async fn revoke_application(
     let Some(c) = host.store.find_oauth_client(client_id).await? else {
         return Ok(None);
     };
-    host.store.revoke_client_for_user(c.id, me.id).await?;
     let target = format!("client:{}", c.client_id);
-    host.audit(who, "oauth2.authorization_revoked", &target, &c.name)
-        .await;
+    let audit = who.audit("oauth2.authorization_revoked", &target, &c.name);
+    host.store
+        .revoke_client_for_user(c.id, me.id, Some(&audit))
+        .await?;
     Ok(Some(c.name))
 }

@@ -73,15 +73,18 @@ pub fn last_status(l: &AppLink) -> Option<LinkStatus> {
         .and_then(|s| serde_json::from_str(s).ok())
 }
 
-pub(crate) async fn record(
-    host: &Host<'_>,
-    who: &Principal<'_>,
-    action: &str,
-    l: &AppLink,
-    details: &str,
-) {
-    let target = format!("applink:{}", l.link_id);
-    let details = format!("{} ({}){details}", l.name, l.url);
+/// What the audit log says of a link: its target, and its name and URL followed by `extra`.
+fn audit_words(link_id: &str, f: &LinkFields, extra: &str) -> (String, String) {
+    (
+        format!("applink:{link_id}"),
+        format!("{} ({}){extra}", f.name, f.url),
+    )
+}
+
+/// Records something `who` did with a link that the link's own row does not keep (a view of
+/// its credentials, a pairing step).
+pub(crate) async fn record(host: &Host<'_>, who: &Principal<'_>, action: &str, l: &AppLink) {
+    let (target, details) = audit_words(&l.link_id, &l.fields(), "");
     host.audit(who, action, &target, &details).await;
 }
 
@@ -246,19 +249,22 @@ pub async fn create(
         None => None,
     };
     let manifest = d.manifest.as_ref();
+    let fields = LinkFields {
+        name,
+        url: d.url.clone(),
+        type_id: manifest.map_or("generic".into(), |m| m.type_id.clone()),
+        app_name: manifest.map(|m| m.name.clone()),
+        app_version: manifest.map(|m| m.version.clone()),
+        incoming_client,
+        outgoing,
+    };
+    let link_id = crate::secret::new_uuid();
+    let (target, details) = audit_words(&link_id, &fields, "");
+    let audit = who.audit("applinks.link_created", &target, &details);
     let link = host
         .links
-        .create_link(&LinkFields {
-            name,
-            url: d.url.clone(),
-            type_id: manifest.map_or("generic".into(), |m| m.type_id.clone()),
-            app_name: manifest.map(|m| m.name.clone()),
-            app_version: manifest.map(|m| m.version.clone()),
-            incoming_client,
-            outgoing,
-        })
+        .create_link(&link_id, &fields, Some(&audit))
         .await?;
-    record(host, who, "applinks.link_created", &link, "").await;
     Ok((link, secret))
 }
 
@@ -317,9 +323,9 @@ pub async fn update(
         }
         _ => {}
     }
-    let updated = host.links.save_link(&link, &fields).await?;
-    record(host, who, "applinks.link_updated", &updated, "").await;
-    Ok(updated)
+    let (target, details) = audit_words(&link.link_id, &fields, "");
+    let audit = who.audit("applinks.link_updated", &target, &details);
+    Ok(host.links.save_link(&link, &fields, Some(&audit)).await?)
 }
 
 /// A new URL, same link, same id, same people's authorizations. The incoming side's redirect
@@ -353,10 +359,10 @@ pub async fn relocate(
     }
     let mut fields = link.fields();
     fields.url = url.clone();
-    let updated = host.links.save_link(&link, &fields).await?;
-    let details = format!(" moved from {}", link.url);
-    record(host, who, "applinks.link_relocated", &updated, &details).await;
-    Ok(updated)
+    let moved = format!(" moved from {}", link.url);
+    let (target, details) = audit_words(&link.link_id, &fields, &moved);
+    let audit = who.audit("applinks.link_relocated", &target, &details);
+    Ok(host.links.save_link(&link, &fields, Some(&audit)).await?)
 }
 
 /// Revokes at the remote what people authorized Junction to do there (where it offers RFC
@@ -365,8 +371,9 @@ pub async fn relocate(
 pub async fn delete(host: &Host<'_>, who: &Principal<'_>, id: &str) -> HostResult<Deleted> {
     let link = find(host, who, id).await?;
     let revoked_there = host.links.revoke_remote_tokens(&link).await;
-    let connected = host.store.delete_link(&link).await?;
-    record(host, who, "applinks.link_deleted", &link, "").await;
+    let (target, details) = audit_words(&link.link_id, &link.fields(), "");
+    let audit = who.audit("applinks.link_deleted", &target, &details);
+    let connected = host.store.delete_link(&link, Some(&audit)).await?;
     let mut remains = Vec::new();
     if let Some(o) = link.outgoing() {
         let left = (connected as usize).saturating_sub(revoked_there);
@@ -417,7 +424,7 @@ pub async fn credentials(
             redirect_uri(host.base_url, &o.authorize_url),
         )
     });
-    record(host, who, "applinks.credentials_viewed", &link, "").await;
+    record(host, who, "applinks.credentials_viewed", &link).await;
     Ok(Credentials {
         link,
         incoming,
@@ -471,7 +478,7 @@ pub async fn begin_pairing(
     let peer = discover_url(host, url).await?;
     let scope = scope.unwrap_or(DEFAULT_INCOMING_SCOPE);
     let (link, next) = host.links.begin_pairing(&peer, scope).await?;
-    record(host, who, "applinks.pairing_started", &link, "").await;
+    record(host, who, "applinks.pairing_started", &link).await;
     Ok((link, next))
 }
 
@@ -488,7 +495,7 @@ pub async fn approve_pairing(
     who.check(Action::AdminCredentials)?;
     let peer = discover_url(host, peer_url).await?;
     let (link, peer_link) = host.links.approve_pairing(&peer, pairing, scope).await?;
-    record(host, who, "applinks.link_paired", &link, "").await;
+    record(host, who, "applinks.link_paired", &link).await;
     let (_, link) = test_link(host, &link).await?;
     Ok((link, peer_link, peer.url))
 }

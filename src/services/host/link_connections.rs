@@ -3,7 +3,6 @@
 
 use super::{Host, HostError, HostResult, Missing, Principal};
 use crate::domain::Action;
-use crate::services::audit;
 use crate::services::links::flow::PURPOSE_CONNECT;
 use crate::store::AppLink;
 
@@ -58,18 +57,14 @@ pub async fn connect(host: &Host<'_>, who: &Principal<'_>, id: &str) -> HostResu
 pub async fn disconnect(host: &Host<'_>, who: &Principal<'_>, id: &str) -> HostResult<()> {
     let me = who.user()?;
     let link = outgoing_link(host, id).await?;
-    if !host.store.delete_link_token(link.id, me.id).await? {
+    let target = format!("applink:{}", link.link_id);
+    let audit = who.audit("applinks.account_disconnected", &target, &link.name);
+    if !host
+        .store
+        .delete_link_token(link.id, me.id, Some(&audit))
+        .await?
+    {
         return Err(HostError::NotFound(Missing::Connection(link.name)));
     }
-    let target = format!("applink:{}", link.link_id);
-    let actor = who.actor();
-    audit::record(
-        host.store,
-        &actor,
-        "applinks.account_disconnected",
-        &target,
-        &link.name,
-    )
-    .await;
     Ok(())
 }

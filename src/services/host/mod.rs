@@ -18,6 +18,7 @@ pub mod permissions;
 pub mod projects;
 pub mod pulls;
 pub mod repositories;
+pub mod service_accounts;
 pub mod teams;
 pub mod users;
 pub mod webhook_deliveries;
@@ -29,7 +30,7 @@ use crate::domain::{
     self, authorize, Action, Denial, ResourceFacts, Restriction, ScopedGrant, Subject,
 };
 use crate::store::events::RenderEvent;
-use crate::store::{Account, Emit, Project, Repository, Store, StoreError};
+use crate::store::{Account, Emit, NewAudit, Project, Repository, Store, StoreError};
 
 /// Who acts, as far as the host cares: borrowed from the surface's own view of the request.
 #[derive(Clone, Copy)]
@@ -54,6 +55,20 @@ impl<'a> Principal<'a> {
             id: self.user.map(|u| u.id),
             name: self.user.map_or("anonymous", |u| u.slug.as_str()),
             ip: self.ip,
+        }
+    }
+
+    /// The audit row of a change this principal makes, for the store to write inside the
+    /// change's own transaction (a change and its record commit together or not at all).
+    pub fn audit<'b>(&'b self, action: &'b str, target: &'b str, details: &'b str) -> NewAudit<'b> {
+        let actor = self.actor();
+        NewAudit {
+            actor_id: actor.id,
+            actor_name: actor.name,
+            action,
+            target,
+            details,
+            source_ip: actor.ip,
         }
     }
 
@@ -154,7 +169,8 @@ pub struct Host<'a> {
 }
 
 impl<'a> Host<'a> {
-    /// Records what `who` did in the audit log (after the change committed).
+    /// Records something `who` did that changed nothing else in the store (a view of
+    /// credentials, a test delivery); a change passes `Principal::audit` to its store write.
     pub async fn audit(&self, who: &Principal<'_>, action: &str, target: &str, details: &str) {
         crate::services::audit::record(self.store, &who.actor(), action, target, details).await;
     }
@@ -189,6 +205,7 @@ pub enum Missing {
     Link(String),
     /// The person has not connected their account to this link.
     Connection(String),
+    ServiceAccount(String),
 }
 
 /// Why a conflicting change was refused.
@@ -228,6 +245,11 @@ pub enum HostError {
         missing: Missing,
     },
     NotFound(Missing),
+    /// An input (`field`) names something that does not exist.
+    Unknown {
+        field: &'static str,
+        missing: Missing,
+    },
     /// Refused for a reason `authorize()` does not model, said in a sentence.
     Forbidden(String),
     /// Bad input: which field, and a sentence a person understands.

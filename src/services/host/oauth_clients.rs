@@ -68,9 +68,9 @@ fn name_taken() -> HostError {
     }
 }
 
-async fn record(host: &Host<'_>, who: &Principal<'_>, action: &str, c: &OAuthClient) {
-    let target = format!("client:{}", c.client_id);
-    host.audit(who, action, &target, c.name.as_str()).await;
+/// What the audit log names a client by.
+fn audit_target(client_id: &str) -> String {
+    format!("client:{client_id}")
 }
 
 /// The client `client_id`, for a system administrator.
@@ -107,6 +107,8 @@ pub async fn create(
     } else {
         (None, None, None)
     };
+    let target = audit_target(&client_id);
+    let audit = who.audit("oauth2.client_created", &target, c.name.as_str());
     let created = host
         .store
         .create_oauth_client(
@@ -117,14 +119,13 @@ pub async fn create(
             encrypted.as_deref(),
             &c.redirects,
             c.scope.as_str(),
+            Some(&audit),
         )
         .await;
-    let client = match created {
-        Err(StoreError::Duplicate) => return Err(name_taken()),
-        other => other?,
-    };
-    record(host, who, "oauth2.client_created", &client).await;
-    Ok((client, secret))
+    match created {
+        Err(StoreError::Duplicate) => Err(name_taken()),
+        other => Ok((other?, secret)),
+    }
 }
 
 /// Changes a client; a wider scope widens every credential of the client (its secret, a
@@ -147,23 +148,32 @@ pub async fn update(
     if !was.implies(c.scope) {
         who.check(Action::AdminCredentials)?;
     }
+    let target = audit_target(&client.client_id);
+    let audit = who.audit("oauth2.client_updated", &target, c.name.as_str());
     let changed = host
         .store
-        .update_oauth_client(client.id, c.name.as_str(), &c.redirects, c.scope.as_str())
+        .update_oauth_client(
+            client.id,
+            c.name.as_str(),
+            &c.redirects,
+            c.scope.as_str(),
+            Some(&audit),
+        )
         .await;
-    let updated = match changed {
-        Err(StoreError::Duplicate) => return Err(name_taken()),
-        other => other?,
-    };
-    record(host, who, "oauth2.client_updated", &updated).await;
-    Ok(updated)
+    match changed {
+        Err(StoreError::Duplicate) => Err(name_taken()),
+        other => Ok(other?),
+    }
 }
 
 /// Deleting a client revokes every grant and token it holds.
 pub async fn delete(host: &Host<'_>, who: &Principal<'_>, client_id: &str) -> HostResult<()> {
     let client = find(host, who, client_id).await?;
-    host.store.delete_oauth_client(client.id).await?;
-    record(host, who, "oauth2.client_deleted", &client).await;
+    let target = audit_target(&client.client_id);
+    let audit = who.audit("oauth2.client_deleted", &target, &client.name);
+    host.store
+        .delete_oauth_client(client.id, Some(&audit))
+        .await?;
     Ok(())
 }
 
@@ -182,11 +192,12 @@ pub async fn reset_secret(
         ));
     }
     let (secret, hash, encrypted) = crate::crypto::new_client_secret(host.master_key);
+    let target = audit_target(&client.client_id);
+    let audit = who.audit("oauth2.client_secret_reset", &target, &client.name);
     let updated = host
         .store
-        .reset_oauth_client_secret(client.id, &hash, &encrypted)
+        .reset_oauth_client_secret(client.id, &hash, &encrypted, Some(&audit))
         .await?;
-    record(host, who, "oauth2.client_secret_reset", &client).await;
     Ok((updated, secret))
 }
 
@@ -199,7 +210,14 @@ pub async fn credentials(
     who.check(Action::AdminCredentials)?;
     let client = find(host, who, client_id).await?;
     let secret = secret_of(host, &client)?;
-    record(host, who, "oauth2.client_credentials_viewed", &client).await;
+    let target = audit_target(&client.client_id);
+    host.audit(
+        who,
+        "oauth2.client_credentials_viewed",
+        &target,
+        &client.name,
+    )
+    .await;
     Ok((client, secret))
 }
 
@@ -230,7 +248,10 @@ pub async fn revoke_grants(
     client_id: &str,
 ) -> HostResult<()> {
     let client = find(host, who, client_id).await?;
-    host.store.revoke_client_grants(client.id).await?;
-    record(host, who, "oauth2.client_grants_revoked", &client).await;
+    let target = audit_target(&client.client_id);
+    let audit = who.audit("oauth2.client_grants_revoked", &target, &client.name);
+    host.store
+        .revoke_client_grants(client.id, Some(&audit))
+        .await?;
     Ok(())
 }

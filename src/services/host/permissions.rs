@@ -86,16 +86,15 @@ pub async fn grant(
         permission.ok_or_else(|| HostError::invalid("permission", "permission is required."))?;
     let permission = parse_permission(who, &target.grant, raw)?;
     let keep = guard_sys_admin_change(host, who, &target, &account, Some(permission)).await?;
+    let details = format!("{}:{} = {permission}", account.kind, account.slug);
+    let audit = who.audit("permission.granted", &target.label, &details);
     let applied = host
         .store
-        .set_grant(target.grant, account.id, permission, keep)
+        .set_grant(target.grant, account.id, permission, keep, Some(&audit))
         .await?;
     if applied == Guarded::Refused {
         return Err(last_sys_admin());
     }
-    let details = format!("{}:{} = {permission}", account.kind, account.slug);
-    host.audit(who, "permission.granted", &target.label, &details)
-        .await;
     Ok(())
 }
 
@@ -110,16 +109,15 @@ pub async fn revoke(
     let target = resolve(host, who, at).await?;
     let account = holder(host, kind, name).await?;
     let keep = guard_sys_admin_change(host, who, &target, &account, None).await?;
+    let details = format!("{}:{}", account.kind, account.slug);
+    let audit = who.audit("permission.revoked", &target.label, &details);
     let applied = host
         .store
-        .revoke_grant(target.grant, account.id, keep)
+        .revoke_grant(target.grant, account.id, keep, Some(&audit))
         .await?;
     if applied == Guarded::Refused {
         return Err(last_sys_admin());
     }
-    let details = format!("{}:{}", account.kind, account.slug);
-    host.audit(who, "permission.revoked", &target.label, &details)
-        .await;
     Ok(())
 }
 

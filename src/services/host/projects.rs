@@ -59,17 +59,22 @@ pub async fn create(host: &Host<'_>, who: &Principal<'_>, new: NewProject) -> Ho
         new.description.as_deref().unwrap_or(""),
         MAX_DESCRIPTION,
     )?;
+    let target = format!("project:{}", key.as_str());
+    let audit = who.audit("project.created", &target, "");
     let created = host
         .store
-        .create_project(key.as_str(), name.as_str(), &description, new.public)
+        .create_project(
+            key.as_str(),
+            name.as_str(),
+            &description,
+            new.public,
+            Some(&audit),
+        )
         .await;
-    let project = match created {
-        Err(StoreError::Duplicate) => return Err(taken(host, Some(key.as_str())).await),
-        other => other?,
-    };
-    let target = format!("project:{}", project.key);
-    host.audit(who, "project.created", &target, "").await;
-    Ok(project)
+    match created {
+        Err(StoreError::Duplicate) => Err(taken(host, Some(key.as_str())).await),
+        other => Ok(other?),
+    }
 }
 
 /// Says which of key and name is taken; `new_key` is the key being set, if it is.
@@ -118,25 +123,32 @@ pub async fn update(
         public: change.public,
     };
     let new_key = changes.key.clone().filter(|k| *k != project.key);
-    let updated = match host.store.update_project(project.id, &changes).await {
-        Err(StoreError::Duplicate) => return Err(taken(host, new_key.as_deref()).await),
-        other => other?,
-    };
-    let target = format!("project:{}", updated.key);
-    host.audit(who, "project.updated", &target, "").await;
-    Ok(updated)
+    let target = format!("project:{}", new_key.as_deref().unwrap_or(&project.key));
+    let audit = who.audit("project.updated", &target, "");
+    match host
+        .store
+        .update_project(project.id, &changes, Some(&audit))
+        .await
+    {
+        Err(StoreError::Duplicate) => Err(taken(host, new_key.as_deref()).await),
+        other => Ok(other?),
+    }
 }
 
 /// Deletes an empty project (one that still holds repositories is refused).
 pub async fn delete(host: &Host<'_>, who: &Principal<'_>, key: &str) -> HostResult<()> {
     let project = find(host, who, key, Action::DeleteProject).await?;
-    if !host.store.delete_empty_project(project.id).await? {
+    let target = format!("project:{}", project.key);
+    let audit = who.audit("project.deleted", &target, "");
+    if !host
+        .store
+        .delete_empty_project(project.id, Some(&audit))
+        .await?
+    {
         return Err(HostError::Conflict {
             kind: ConflictKind::ProjectNotEmpty,
             message: format!("Project {} cannot be deleted because it still has repositories; delete or move them first.", project.key),
         });
     }
-    let target = format!("project:{}", project.key);
-    host.audit(who, "project.deleted", &target, "").await;
     Ok(())
 }

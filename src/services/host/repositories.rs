@@ -78,6 +78,8 @@ pub async fn create(
     let branch =
         default_branch(new.default_branch.as_deref())?.unwrap_or_else(|| "refs/heads/main".into());
     let me = who.user()?;
+    let target = format!("repo:{}/{}", project.key, slug.as_str());
+    let audit = who.audit("repo.created", &target, "");
     let created = host
         .store
         .create_repository(
@@ -88,15 +90,13 @@ pub async fn create(
             new.public,
             &branch,
             &host.emit(me),
+            Some(&audit),
         )
         .await;
-    let repo = match created {
-        Err(StoreError::Duplicate) => return Err(HostError::repository_taken()),
-        other => other?,
-    };
-    let target = format!("repo:{}/{}", repo.project_key, repo.slug);
-    host.audit(who, "repo.created", &target, "").await;
-    Ok(repo)
+    match created {
+        Err(StoreError::Duplicate) => Err(HostError::repository_taken()),
+        other => Ok(other?),
+    }
 }
 
 /// What a repository list may ask to be able to do with each one.
@@ -161,21 +161,27 @@ pub async fn update(
         default_branch: default_branch(change.default_branch.as_deref())?,
     };
     let emit = host.emit(who.user()?);
-    let updated = match host.store.update_repository(repo.id, &changes, &emit).await {
-        Err(StoreError::Duplicate) => return Err(HostError::repository_taken()),
-        other => other?,
-    };
-    let target = format!("repo:{}/{}", updated.project_key, updated.slug);
-    host.audit(who, "repo.updated", &target, "").await;
-    Ok(updated)
+    let new_slug = changes.slug.as_deref().unwrap_or(&repo.slug);
+    let target = format!("repo:{}/{new_slug}", repo.project_key);
+    let audit = who.audit("repo.updated", &target, "");
+    let updated = host
+        .store
+        .update_repository(repo.id, &changes, &emit, Some(&audit))
+        .await;
+    match updated {
+        Err(StoreError::Duplicate) => Err(HostError::repository_taken()),
+        other => Ok(other?),
+    }
 }
 
 /// Deletes a repository and writes its `repo:deleted` event.
 pub async fn delete(host: &Host<'_>, who: &Principal<'_>, key: &str, slug: &str) -> HostResult<()> {
     let repo = find(host, who, key, slug, Action::DeleteRepo).await?;
     let emit = host.emit(who.user()?);
-    host.store.delete_repository(repo.id, &emit).await?;
     let target = format!("repo:{}/{}", repo.project_key, repo.slug);
-    host.audit(who, "repo.deleted", &target, "").await;
+    let audit = who.audit("repo.deleted", &target, "");
+    host.store
+        .delete_repository(repo.id, &emit, Some(&audit))
+        .await?;
     Ok(())
 }

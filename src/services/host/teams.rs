@@ -56,17 +56,16 @@ pub async fn create(host: &Host<'_>, who: &Principal<'_>, name: &str) -> HostRes
     who.check(Action::AdminSystem)?;
     let me = who.user()?;
     let slug = Slug::parse("name", name)?;
+    let target = format!("team:{}", slug.as_str());
+    let audit = who.audit("team.created", &target, "");
     let created = host
         .store
-        .create_team(slug.as_str(), name.trim(), me.id)
+        .create_team(slug.as_str(), name.trim(), me.id, Some(&audit))
         .await;
-    let team = match created {
-        Err(StoreError::Duplicate) => return Err(users::name_taken(&slug, AccountKind::Team)),
-        other => other?,
-    };
-    let target = format!("team:{}", team.slug);
-    host.audit(who, "team.created", &target, "").await;
-    Ok(team)
+    match created {
+        Err(StoreError::Duplicate) => Err(users::name_taken(&slug, AccountKind::Team)),
+        other => Ok(other?),
+    }
 }
 
 /// A team and its members, for anyone who may see users.
@@ -93,12 +92,12 @@ pub async fn set_member(
     let team = administered(host, who, slug).await?;
     let user = users::find(host, user).await?;
     let role = TeamRole::parse(role)?;
-    host.store
-        .set_team_member(team.id, user.id, role.as_str())
-        .await?;
     let target = format!("team:{}", team.slug);
     let details = format!("{}={}", user.slug, role.as_str());
-    host.audit(who, "team.member_set", &target, &details).await;
+    let audit = who.audit("team.member_set", &target, &details);
+    host.store
+        .set_team_member(team.id, user.id, role.as_str(), Some(&audit))
+        .await?;
     let members = host.store.team_members(team.id).await?;
     Ok((team, members))
 }
@@ -111,15 +110,18 @@ pub async fn remove_member(
 ) -> HostResult<()> {
     let team = administered(host, who, slug).await?;
     let user = users::find(host, user).await?;
-    if !host.store.remove_team_member(team.id, user.id).await? {
+    let target = format!("team:{}", team.slug);
+    let audit = who.audit("team.member_removed", &target, &user.slug);
+    if !host
+        .store
+        .remove_team_member(team.id, user.id, Some(&audit))
+        .await?
+    {
         return Err(HostError::NotFound(Missing::TeamMember {
             user: user.slug,
             team: team.slug,
         }));
     }
-    let target = format!("team:{}", team.slug);
-    host.audit(who, "team.member_removed", &target, &user.slug)
-        .await;
     Ok(())
 }
 
@@ -132,14 +134,12 @@ pub async fn rename(
 ) -> HostResult<Account> {
     let team = administered(host, who, slug).await?;
     let name = DisplayName::parse("displayName", display_name)?;
-    let updated = host
-        .store
-        .update_account(team.id, name.as_str(), None)
-        .await?;
     let target = format!("team:{}", team.slug);
-    host.audit(who, "team.updated", &target, name.as_str())
-        .await;
-    Ok(updated)
+    let audit = who.audit("team.updated", &target, name.as_str());
+    Ok(host
+        .store
+        .update_account(team.id, name.as_str(), None, Some(&audit))
+        .await?)
 }
 
 /// Activates or deactivates a team. A deactivated team's grants stop applying to its members.

@@ -91,6 +91,8 @@ pub async fn create(host: &Host<'_>, who: &Principal<'_>, new: NewUser) -> HostR
         .await?
         .map_err(|e| HostError::Internal(e.to_string()))?;
     let email = new.email.as_ref().map(|e| e.as_str());
+    let target = format!("user:{}", new.slug.as_str());
+    let audit = who.audit("user.created", &target, global.as_str());
     let created = host
         .store
         .create_user(
@@ -99,16 +101,13 @@ pub async fn create(host: &Host<'_>, who: &Principal<'_>, new: NewUser) -> HostR
             email,
             Some(&hash),
             Some(global),
+            Some(&audit),
         )
         .await;
-    let user = match created {
-        Err(StoreError::Duplicate) => return Err(name_taken(&new.slug, AccountKind::User)),
-        other => other?,
-    };
-    let target = format!("user:{}", user.slug);
-    host.audit(who, "user.created", &target, global.as_str())
-        .await;
-    Ok(user)
+    match created {
+        Err(StoreError::Duplicate) => Err(name_taken(&new.slug, AccountKind::User)),
+        other => Ok(other?),
+    }
 }
 
 /// "The name is taken", whichever kind of account took it.
@@ -143,13 +142,12 @@ pub async fn update(
         Some(e) => Some(Email::parse(e)?.to_string()),
         None => user.email.clone(),
     };
-    let updated = host
-        .store
-        .update_account(user.id, &display, email.as_deref())
-        .await?;
     let target = format!("user:{}", user.slug);
-    host.audit(who, "user.updated", &target, "").await;
-    Ok(updated)
+    let audit = who.audit("user.updated", &target, "");
+    Ok(host
+        .store
+        .update_account(user.id, &display, email.as_deref(), Some(&audit))
+        .await?)
 }
 
 /// Activates or deactivates a user. Deactivation ends their sessions and tokens at once; nobody
@@ -181,15 +179,18 @@ pub(super) async fn change_active(
 ) -> HostResult<Account> {
     let keep: Option<SysAdminRule<'_>> = (!active && account.kind == AccountKind::User)
         .then_some(&crate::domain::leaves_a_sys_admin);
-    let updated = match host.store.set_active(account.id, active, keep).await? {
-        Guarded::Done(a) => a,
-        Guarded::Refused => return Err(last_sys_admin()),
-    };
     let verb = if active { "activated" } else { "deactivated" };
     let action = format!("{}.{verb}", account.kind);
     let target = format!("{}:{}", account.kind, account.slug);
-    host.audit(who, &action, &target, "").await;
-    Ok(updated)
+    let audit = who.audit(&action, &target, "");
+    match host
+        .store
+        .set_active(account.id, active, keep, Some(&audit))
+        .await?
+    {
+        Guarded::Done(a) => Ok(a),
+        Guarded::Refused => Err(last_sys_admin()),
+    }
 }
 
 pub fn last_sys_admin() -> HostError {

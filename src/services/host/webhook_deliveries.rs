@@ -104,7 +104,12 @@ pub async fn redeliver(
     id: i64,
 ) -> HostResult<Delivery> {
     let (scope, hook) = find(host, who, at, hook_id).await?;
-    match host.store.redeliver(KIND, hook.id, id).await {
+    let (target, details) = (
+        scope.audit_target(),
+        format!("{}: delivery {id}", hook.name),
+    );
+    let audit = who.audit("webhook.redelivered", &target, &details);
+    match host.store.redeliver(KIND, hook.id, id, Some(&audit)).await {
         Err(StoreError::NotFound) => return Err(HostError::NotFound(Missing::Delivery(id))),
         Err(StoreError::Duplicate) => {
             return Err(HostError::Conflict {
@@ -114,10 +119,6 @@ pub async fn redeliver(
         }
         other => other?,
     }
-    let details = format!("{}: delivery {id}", hook.name);
-    scope
-        .record(host, who, "webhook.redelivered", &details)
-        .await;
     let detail = detail_of(host, &hook, id)
         .await?
         .ok_or(HostError::NotFound(Missing::Delivery(id)))?;
@@ -133,15 +134,14 @@ pub async fn redeliver_failed(
     since: i64,
 ) -> HostResult<u64> {
     let (scope, hook) = find(host, who, at, hook_id).await?;
-    let n = host
+    // The store adds how many it queued again.
+    let target = scope.audit_target();
+    let details = format!("{}: failed deliveries since {since}", hook.name);
+    let audit = who.audit("webhook.redelivered", &target, &details);
+    Ok(host
         .store
-        .redeliver_failed_since(KIND, hook.id, since)
-        .await?;
-    let details = format!("{}: {n} failed deliveries since {since}", hook.name);
-    scope
-        .record(host, who, "webhook.redelivered", &details)
-        .await;
-    Ok(n)
+        .redeliver_failed_since(KIND, hook.id, since, Some(&audit))
+        .await?)
 }
 
 /// Attempts per outcome in the window.

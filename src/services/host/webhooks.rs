@@ -35,7 +35,7 @@ impl HookScope {
         self.repo.as_ref().map(|r| r.id)
     }
 
-    /// Records what `who` did to a hook of this scope in the audit log.
+    /// Records something `who` did to a hook of this scope that changed nothing else (a test).
     pub async fn record(&self, host: &Host<'_>, who: &Principal<'_>, action: &str, details: &str) {
         host.audit(who, action, &self.audit_target(), details).await;
     }
@@ -181,13 +181,21 @@ pub async fn create(
     let scope = scope(host, who, at).await?;
     let me = who.user()?;
     let fields = host.webhooks.fields(input, None)?;
-    let hook = host
+    let (target, details) = (
+        scope.audit_target(),
+        format!("{} → {}", fields.name, fields.url),
+    );
+    let audit = who.audit("webhook.created", &target, &details);
+    Ok(host
         .store
-        .create_webhook(scope.project.id, scope.repo_id(), &fields, me.id)
-        .await?;
-    let details = format!("{} → {}", hook.name, hook.url);
-    scope.record(host, who, "webhook.created", &details).await;
-    Ok(hook)
+        .create_webhook(
+            scope.project.id,
+            scope.repo_id(),
+            &fields,
+            me.id,
+            Some(&audit),
+        )
+        .await?)
 }
 
 /// Changes the given fields; saving clears a pause or disablement (the owner has acted).
@@ -200,10 +208,15 @@ pub async fn update(
 ) -> HostResult<Webhook> {
     let (scope, hook) = find(host, who, at, id).await?;
     let fields = host.webhooks.fields(input, Some(&hook))?;
-    let hook = host.store.update_webhook(hook.id, &fields).await?;
-    let details = format!("{} → {}", hook.name, hook.url);
-    scope.record(host, who, "webhook.updated", &details).await;
-    Ok(hook)
+    let (target, details) = (
+        scope.audit_target(),
+        format!("{} → {}", fields.name, fields.url),
+    );
+    let audit = who.audit("webhook.updated", &target, &details);
+    Ok(host
+        .store
+        .update_webhook(hook.id, &fields, Some(&audit))
+        .await?)
 }
 
 /// Deletes a hook and its delivery history; returns the hook as it was.
@@ -214,8 +227,9 @@ pub async fn delete(
     id: i64,
 ) -> HostResult<Webhook> {
     let (scope, hook) = find(host, who, at, id).await?;
-    host.store.delete_webhook(hook.id).await?;
-    scope.record(host, who, "webhook.deleted", &hook.name).await;
+    let target = scope.audit_target();
+    let audit = who.audit("webhook.deleted", &target, &hook.name);
+    host.store.delete_webhook(hook.id, Some(&audit)).await?;
     Ok(hook)
 }
 
@@ -227,8 +241,9 @@ pub async fn enable(
     id: i64,
 ) -> HostResult<Webhook> {
     let (scope, hook) = find(host, who, at, id).await?;
-    let hook = host.store.enable_webhook(hook.id).await?;
-    scope.record(host, who, "webhook.enabled", &hook.name).await;
+    let target = scope.audit_target();
+    let audit = who.audit("webhook.enabled", &target, &hook.name);
+    let hook = host.store.enable_webhook(hook.id, Some(&audit)).await?;
     host.webhooks.wake();
     Ok(hook)
 }

@@ -3,7 +3,7 @@
 
 use super::{LinkError, Links};
 use crate::domain::oauth2::{check_redirect_uri, ScopeSet};
-use crate::store::{AppLink, LinkFields, OAuthClient, StoreError};
+use crate::store::{AppLink, Audited, LinkFields, OAuthClient, StoreError};
 
 impl Links {
     /// An incoming side: a confidential OAuth 2.0 client of Junction. Returns it with its
@@ -36,6 +36,8 @@ impl Links {
                 Some(&encrypted),
                 redirects,
                 scope.as_str(),
+                // Part of a link's creation, which the link's own record covers.
+                None,
             )
             .await
             .map_err(|e| match e {
@@ -45,12 +47,16 @@ impl Links {
         Ok((client, secret))
     }
 
-    /// Stores a new link; if that fails, the incoming client made for it is deleted again.
-    pub async fn create_link(&self, fields: &LinkFields) -> Result<AppLink, LinkError> {
-        let stored = self
-            .store
-            .create_link(&crate::secret::new_uuid(), fields)
-            .await;
+    /// Stores a new link under `link_id` (`crate::secret::new_uuid()`, made by the caller so
+    /// that `audit` can name it); if that fails, the incoming client made for it is deleted
+    /// again.
+    pub async fn create_link(
+        &self,
+        link_id: &str,
+        fields: &LinkFields,
+        audit: Audited<'_>,
+    ) -> Result<AppLink, LinkError> {
+        let stored = self.store.create_link(link_id, fields, audit).await;
         self.settle(stored, fields, None).await
     }
 
@@ -60,8 +66,9 @@ impl Links {
         &self,
         current: &AppLink,
         fields: &LinkFields,
+        audit: Audited<'_>,
     ) -> Result<AppLink, LinkError> {
-        let stored = self.store.update_link(current.id, fields).await;
+        let stored = self.store.update_link(current.id, fields, audit).await;
         self.settle(stored, fields, current.incoming_client).await
     }
 
@@ -127,7 +134,7 @@ impl Links {
     /// Undoes an incoming client created for a link that did not come to be.
     pub async fn drop_client(&self, client: Option<i64>) {
         if let Some(id) = client {
-            if let Err(e) = self.store.delete_oauth_client(id).await {
+            if let Err(e) = self.store.delete_oauth_client(id, None).await {
                 tracing::error!(error = %e, client = id, "could not remove an incoming client after a failed link creation");
             }
         }

@@ -79,15 +79,19 @@ impl Links {
         crate::domain::oauth2::ScopeSet::parse(scope)
             .map_err(|m| LinkError::Invalid("scope", m))?;
         let link = self
-            .create_link(&LinkFields {
-                name: default_link_name(Some(&manifest.name), &peer.url),
-                url: peer.url.clone(),
-                type_id: "junction".into(),
-                app_name: Some(manifest.name.clone()),
-                app_version: Some(manifest.version.clone()),
-                incoming_client: None,
-                outgoing: None,
-            })
+            .create_link(
+                &crate::secret::new_uuid(),
+                &LinkFields {
+                    name: default_link_name(Some(&manifest.name), &peer.url),
+                    url: peer.url.clone(),
+                    type_id: "junction".into(),
+                    app_name: Some(manifest.name.clone()),
+                    app_version: Some(manifest.version.clone()),
+                    incoming_client: None,
+                    outgoing: None,
+                },
+                None,
+            )
             .await?;
         let pairing_id = new_token(TokenKind::Csrf);
         let secret = new_token(TokenKind::Csrf);
@@ -165,22 +169,26 @@ impl Links {
             ));
         }
         let link = self
-            .create_link(&LinkFields {
-                name,
-                url: peer.url.clone(),
-                type_id: "junction".into(),
-                app_name: Some(manifest.name),
-                app_version: Some(manifest.version),
-                incoming_client: Some(client.id),
-                outgoing: Some(Outgoing {
-                    preset: "junction".into(),
-                    client_id: answer.client_id,
-                    secret_encrypted: self.key.encrypt(&answer.client_secret),
-                    authorize_url: answer.authorize_url,
-                    token_url: answer.token_url,
-                    scopes: answer.scope,
-                }),
-            })
+            .create_link(
+                &crate::secret::new_uuid(),
+                &LinkFields {
+                    name,
+                    url: peer.url.clone(),
+                    type_id: "junction".into(),
+                    app_name: Some(manifest.name),
+                    app_version: Some(manifest.version),
+                    incoming_client: Some(client.id),
+                    outgoing: Some(Outgoing {
+                        preset: "junction".into(),
+                        client_id: answer.client_id,
+                        secret_encrypted: self.key.encrypt(&answer.client_secret),
+                        authorize_url: answer.authorize_url,
+                        token_url: answer.token_url,
+                        scopes: answer.scope,
+                    }),
+                },
+                None,
+            )
             .await?;
         Ok((link, answer.link_id))
     }
@@ -322,7 +330,7 @@ impl Links {
             app_version: Some(msg.version),
             ..link.fields()
         };
-        let link = self.save_link(&link, &fields).await?;
+        let link = self.save_link(&link, &fields, None).await?;
         let mut ours = self
             .local_manifest_message(&client.client_id, &client_secret, &client.scope)
             .await?;
