@@ -91,10 +91,15 @@ impl FormError {
     }
 }
 
-/// Bad input and conflicts belong on the form, next to what was typed; everything else (not
-/// signed in, not allowed, not found, a failure) is an error page.
+/// Bad input, conflicts and a field naming something that does not exist belong on the form,
+/// next to what was typed; everything else (not signed in, not allowed, the page's own subject
+/// not found, a failure) is an error page.
 pub fn on_the_form(e: &ApiError) -> bool {
-    matches!(e.status, StatusCode::BAD_REQUEST | StatusCode::CONFLICT)
+    match e.status {
+        StatusCode::BAD_REQUEST | StatusCode::CONFLICT => true,
+        StatusCode::NOT_FOUND => e.context.is_some(),
+        _ => false,
+    }
 }
 
 /// Splits a host error into one the form shows (with its status) or an error page.

@@ -2,82 +2,9 @@
 //! tokens, and the security properties of sessions.
 
 use crate::harness::*;
+use crate::pages::Browser;
 use reqwest::{header, StatusCode};
 use serde_json::json;
-
-/// A browser-like client with its own cookie jar.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Self {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self {
-            client,
-            base: app.base.clone(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, header::HeaderMap, String) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.headers().clone(), r.text().await.unwrap())
-    }
-
-    async fn post(
-        &self,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> (StatusCode, header::HeaderMap, String) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.headers().clone(), r.text().await.unwrap())
-    }
-
-    /// Posts a form the way the page would: with the CSRF token found on `page`.
-    async fn submit(
-        &self,
-        page: &str,
-        action: &str,
-        fields: &[(&str, &str)],
-    ) -> (StatusCode, header::HeaderMap, String) {
-        let (_, _, html) = self.get(page).await;
-        let csrf = csrf_of(&html);
-        let mut form = vec![("csrf", csrf.as_str())];
-        form.extend_from_slice(fields);
-        self.post(action, &form).await
-    }
-
-    async fn sign_in(&self, user: &str, password: &str) -> (StatusCode, header::HeaderMap, String) {
-        let (_, _, html) = self.get("/login?next=/projects/P").await;
-        let csrf = csrf_of(&html);
-        self.post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("next", "/projects/P"),
-                ("username", user),
-                ("password", password),
-            ],
-        )
-        .await
-    }
-}
 
 async fn sign_in_sets_a_safe_session_and_returns_to_the_page(app: TestApp) {
     app.project("P", false).await;
@@ -190,130 +117,6 @@ async fn forms_need_the_session_csrf_token(app: TestApp) {
     );
     assert!(html.contains("value=\"Kept name\""), "{html}");
     assert!(html.contains("value=\"true\" checked"), "{html}");
-}
-
-async fn the_user_and_team_forms_keep_what_was_typed(app: TestApp) {
-    let b = Browser::new(&app);
-    b.sign_in("admin", ADMIN_PASSWORD).await;
-    // A short password: the form again, everything kept but the password.
-    let (status, _, html) = b
-        .submit(
-            "/admin/users",
-            "/admin/users",
-            &[
-                ("name", "dora"),
-                ("display_name", "Dora D"),
-                ("email", "dora@example.com"),
-                ("password", "short"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
-    assert!(html.contains("id=\"form-error\""), "{html}");
-    assert!(html.contains("value=\"dora\""), "{html}");
-    assert!(html.contains("value=\"Dora D\""), "{html}");
-    assert!(html.contains("value=\"dora@example.com\""), "{html}");
-    assert!(!html.contains("short"), "the password is not sent back");
-    assert!(
-        html.contains("autocomplete=\"new-password\" aria-invalid=\"true\""),
-        "{html}"
-    );
-    // A team name that a user already has: 409, said next to the name.
-    let (status, _, html) = b
-        .submit("/admin/teams", "/admin/teams", &[("name", "admin")])
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{html}");
-    assert!(
-        html.contains("The name admin is already taken by a user or team."),
-        "{html}"
-    );
-    assert!(
-        html.contains("value=\"admin\" aria-invalid=\"true\""),
-        "{html}"
-    );
-    // Granting to a team nobody made: 404 is an error page, not the form.
-    let (status, _, _) = b
-        .submit(
-            "/admin/permissions",
-            "/admin/permissions",
-            &[
-                ("kind", "groups"),
-                ("name", "ghosts"),
-                ("permission", "ADMIN"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    // A name left empty: the form again, the team and permission still chosen.
-    let (status, _, html) = b
-        .submit(
-            "/admin/permissions",
-            "/admin/permissions",
-            &[("kind", "groups"), ("name", ""), ("permission", "ADMIN")],
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
-    assert!(html.contains("name is required."), "{html}");
-    assert!(html.contains("value=\"groups\" selected"), "{html}");
-    assert!(html.contains("value=\"ADMIN\" selected"), "{html}");
-}
-
-async fn the_token_form_keeps_what_was_typed(app: TestApp) {
-    app.user("alice").await;
-    let b = Browser::new(&app);
-    b.sign_in("alice", "alice-password").await;
-    let (status, _, html) = b
-        .submit(
-            "/account/tokens",
-            "/account/tokens",
-            &[
-                ("name", "deploys"),
-                ("permission", "write"),
-                ("expiry_days", "5000"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
-    assert!(
-        html.contains("expiryDays must be between 1 and 3650."),
-        "{html}"
-    );
-    assert!(html.contains("value=\"deploys\""), "{html}");
-    assert!(html.contains("value=\"write\" selected"), "{html}");
-    assert!(
-        html.contains("value=\"5000\" aria-invalid=\"true\""),
-        "{html}"
-    );
-    assert!(!html.contains("id=\"new-token\""), "no token was made");
-}
-
-async fn the_repository_form_keeps_what_was_typed(app: TestApp) {
-    let b = Browser::new(&app);
-    b.sign_in("admin", ADMIN_PASSWORD).await;
-    app.project("KEEP", false).await;
-    app.repo("KEEP", "taken", false).await;
-    let (status, _, html) = b
-        .submit(
-            "/projects/KEEP",
-            "/projects/KEEP/repos",
-            &[("name", "taken"), ("description", "my <words>")],
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{html}");
-    assert!(
-        html.contains("This project already contains a repository with that name or slug."),
-        "{html}"
-    );
-    assert!(
-        html.contains("value=\"taken\" aria-invalid=\"true\""),
-        "{html}"
-    );
-    assert!(
-        html.contains("value=\"my &lt;words&gt;\""),
-        "escaped and kept: {html}"
-    );
-    let repos = app.get("/rest/api/1.0/projects/KEEP/repos", &admin()).await;
-    assert_eq!(repos.body["size"], 1, "nothing was created");
 }
 
 async fn session_rest_writes_need_the_xsrf_header(app: TestApp) {
@@ -701,9 +504,6 @@ crate::both_backends!(
     admin_pages_are_for_admins,
     tokens_page_shows_a_new_token_once,
     password_change_ends_other_sessions,
-    the_repository_form_keeps_what_was_typed,
-    the_user_and_team_forms_keep_what_was_typed,
-    the_token_form_keeps_what_was_typed,
 );
 
 /// Behind https (the public base URL says so), the session cookie is `Secure`.

@@ -280,6 +280,15 @@ pub enum HostError {
 }
 
 impl HostError {
+    /// A lookup's "not found" as a mistake in the input `field` that named it (a form shows
+    /// it next to that field); other errors unchanged.
+    pub fn named_by(self, field: &'static str) -> Self {
+        match self {
+            HostError::NotFound(missing) => HostError::Unknown { field, missing },
+            e => e,
+        }
+    }
+
     pub fn repository_taken() -> Self {
         HostError::Conflict {
             kind: ConflictKind::RepositoryTaken,

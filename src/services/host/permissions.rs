@@ -125,10 +125,11 @@ async fn holder(host: &Host<'_>, kind: AccountKind, name: Option<&str>) -> HostR
     let name = name
         .filter(|n| !n.is_empty())
         .ok_or_else(|| HostError::invalid("name", "name is required."))?;
-    match kind {
+    let found = match kind {
         AccountKind::User => users::find(host, name).await,
         AccountKind::Team => teams::find(host, name).await,
-    }
+    };
+    found.map_err(|e| e.named_by("name"))
 }
 
 /// Checks a permission name is valid for the target, and that the principal may grant it

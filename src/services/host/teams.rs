@@ -90,7 +90,9 @@ pub async fn set_member(
     role: &str,
 ) -> HostResult<(Account, Vec<TeamMember>)> {
     let team = administered(host, who, slug).await?;
-    let user = users::find(host, user).await?;
+    let user = users::find(host, user)
+        .await
+        .map_err(|e| e.named_by("user"))?;
     let role = TeamRole::parse(role)?;
     let target = format!("team:{}", team.slug);
     let details = format!("{}={}", user.slug, role.as_str());

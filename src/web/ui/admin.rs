@@ -187,6 +187,16 @@ struct TeamPage {
     nav: Nav,
     team: Account,
     members: Vec<TeamMember>,
+    /// The add-a-member form as typed and its mistake, if any.
+    adding: AddMember,
+    error: Option<FormError>,
+}
+
+/// What the add-a-member form had.
+#[derive(Default)]
+struct AddMember {
+    user: String,
+    admin: bool,
 }
 
 pub async fn team(
@@ -195,13 +205,25 @@ pub async fn team(
     Path(slug): Path<String>,
 ) -> UiResult {
     admin_only(&caller, "/admin/teams")?;
-    let (team, members) = host_teams::members(&state.host(), &caller.principal(), &slug)
+    team_page(&state, &caller, &slug, AddMember::default(), None).await
+}
+
+async fn team_page(
+    state: &AppState,
+    caller: &Caller,
+    slug: &str,
+    adding: AddMember,
+    error: Option<FormError>,
+) -> UiResult {
+    let (team, members) = host_teams::members(&state.host(), &caller.principal(), slug)
         .await
-        .or_page(&caller)?;
+        .or_page(caller)?;
     Ok(render(&TeamPage {
-        nav: Nav::of(&caller),
+        nav: Nav::of(caller),
         team,
         members,
+        adding,
+        error,
     }))
 }
 
@@ -253,9 +275,17 @@ pub async fn team_member(
             .map(|()| format!("Removed {} from the team.", f.user)),
         _ => {
             let role = f.role.as_deref().unwrap_or("member");
-            host_teams::set_member(&host, &who, &slug, &f.user, role)
-                .await
-                .map(|_| format!("{} is now a team {role}.", f.user))
+            match host_teams::set_member(&host, &who, &slug, &f.user, role).await {
+                Ok(_) => Ok(format!("{} is now a team {role}.", f.user)),
+                Err(e) => {
+                    let adding = AddMember {
+                        user: f.user.clone(),
+                        admin: role == "admin",
+                    };
+                    let again = |error| team_page(&state, &caller, &slug, adding, Some(error));
+                    return form_again(e, &caller, again).await;
+                }
+            }
         }
     }
     .or_page(&caller)?;

@@ -1,0 +1,170 @@
+//! Forms that come back with their mistake: the message next to the field at fault, what was
+//! typed kept (never a password), under the error's status; nothing is changed.
+
+use crate::harness::*;
+use crate::pages::Browser;
+use reqwest::StatusCode;
+
+async fn the_user_and_team_forms_keep_what_was_typed(app: TestApp) {
+    let b = Browser::new(&app);
+    b.sign_in("admin", ADMIN_PASSWORD).await;
+    // A short password: the form again, everything kept but the password.
+    let (status, _, html) = b
+        .submit(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("name", "dora"),
+                ("display_name", "Dora D"),
+                ("email", "dora@example.com"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("id=\"form-error\""), "{html}");
+    assert!(html.contains("value=\"dora\""), "{html}");
+    assert!(html.contains("value=\"Dora D\""), "{html}");
+    assert!(html.contains("value=\"dora@example.com\""), "{html}");
+    assert!(!html.contains("short"), "the password is not sent back");
+    assert!(
+        html.contains("autocomplete=\"new-password\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    // A team name that a user already has: 409, said next to the name.
+    let (status, _, html) = b
+        .submit("/admin/teams", "/admin/teams", &[("name", "admin")])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(
+        html.contains("The name admin is already taken by a user or team."),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"admin\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    // Granting to a team nobody made: 404, said next to the name, which is kept.
+    let (status, _, html) = b
+        .submit(
+            "/admin/permissions",
+            "/admin/permissions",
+            &[
+                ("kind", "groups"),
+                ("name", "ghosts"),
+                ("permission", "ADMIN"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Team ghosts does not exist."), "{html}");
+    assert!(
+        html.contains("value=\"ghosts\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    // A name left empty: the form again, the team and permission still chosen.
+    let (status, _, html) = b
+        .submit(
+            "/admin/permissions",
+            "/admin/permissions",
+            &[("kind", "groups"), ("name", ""), ("permission", "ADMIN")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("name is required."), "{html}");
+    assert!(html.contains("value=\"groups\" selected"), "{html}");
+    assert!(html.contains("value=\"ADMIN\" selected"), "{html}");
+}
+
+async fn the_token_form_keeps_what_was_typed(app: TestApp) {
+    app.user("alice").await;
+    let b = Browser::new(&app);
+    b.sign_in("alice", "alice-password").await;
+    let (status, _, html) = b
+        .submit(
+            "/account/tokens",
+            "/account/tokens",
+            &[
+                ("name", "deploys"),
+                ("permission", "write"),
+                ("expiry_days", "5000"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(
+        html.contains("expiryDays must be between 1 and 3650."),
+        "{html}"
+    );
+    assert!(html.contains("value=\"deploys\""), "{html}");
+    assert!(html.contains("value=\"write\" selected"), "{html}");
+    assert!(
+        html.contains("value=\"5000\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"new-token\""), "no token was made");
+}
+
+async fn the_repository_form_keeps_what_was_typed(app: TestApp) {
+    let b = Browser::new(&app);
+    b.sign_in("admin", ADMIN_PASSWORD).await;
+    app.project("KEEP", false).await;
+    app.repo("KEEP", "taken", false).await;
+    let (status, _, html) = b
+        .submit(
+            "/projects/KEEP",
+            "/projects/KEEP/repos",
+            &[("name", "taken"), ("description", "my <words>")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(
+        html.contains("This project already contains a repository with that name or slug."),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"taken\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"my &lt;words&gt;\""),
+        "escaped and kept: {html}"
+    );
+    let repos = app.get("/rest/api/1.0/projects/KEEP/repos", &admin()).await;
+    assert_eq!(repos.body["size"], 1, "nothing was created");
+}
+
+async fn the_team_member_form_keeps_what_was_typed(app: TestApp) {
+    let b = Browser::new(&app);
+    b.sign_in("admin", ADMIN_PASSWORD).await;
+    let (status, _, _) = b
+        .submit("/admin/teams", "/admin/teams", &[("name", "crew")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, html) = b
+        .submit(
+            "/admin/teams/crew",
+            "/admin/teams/crew",
+            &[("op", "add"), ("user", "nobody"), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{html}");
+    assert!(html.contains("User nobody does not exist."), "{html}");
+    assert!(
+        html.contains("value=\"nobody\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    assert!(html.contains("value=\"admin\" selected"), "{html}");
+    let members = app
+        .get("/rest/junction/1.0/teams/crew/members", &admin())
+        .await;
+    let members = members.body["members"].as_array().unwrap();
+    assert_eq!(members.len(), 1, "only the creator: {members:?}");
+}
+
+crate::both_backends!(
+    the_repository_form_keeps_what_was_typed,
+    the_user_and_team_forms_keep_what_was_typed,
+    the_token_form_keeps_what_was_typed,
+    the_team_member_form_keeps_what_was_typed,
+);
