@@ -356,7 +356,7 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         .submit(
             &apps,
             &format!("/account/authorized-applications/{client_b}/revoke"),
-            &[],
+            &[("confirm", "yes")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);

@@ -538,6 +538,18 @@ async fn consent_is_remembered_and_revocable(app: TestApp) {
         .send()
         .await
         .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "asked first");
+    let asked = r.text().await.unwrap();
+    assert!(asked.contains("Revoke this application"), "{asked}");
+    let r = b
+        .post(format!(
+            "{}/account/authorized-applications/{id}/revoke",
+            app.base
+        ))
+        .form(&[("csrf", csrf_of(&html)), ("confirm", "yes".into())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         app.get("/rest/api/1.0/projects/P/repos/r", &access)

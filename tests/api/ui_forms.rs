@@ -162,9 +162,66 @@ async fn the_team_member_form_keeps_what_was_typed(app: TestApp) {
     assert_eq!(members.len(), 1, "only the creator: {members:?}");
 }
 
+async fn the_profile_and_password_forms_say_what_is_wrong(app: TestApp) {
+    app.user("alice").await;
+    let b = Browser::new(&app);
+    b.sign_in("alice", "alice-password").await;
+    let (status, _, html) = b
+        .submit(
+            "/account",
+            "/account",
+            &[("display_name", "Alice A"), ("email", "not-an-address")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("id=\"form-error\""), "{html}");
+    assert!(html.contains("value=\"Alice A\""), "{html}");
+    assert!(
+        html.contains("value=\"not-an-address\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    let stored = app.get("/rest/api/1.0/users/alice", &admin()).await;
+    assert_ne!(stored.body["displayName"], "Alice A", "nothing saved");
+    // A wrong current password: said next to it, no password sent back.
+    let (status, _, html) = b
+        .submit(
+            "/account/password",
+            "/account/password",
+            &[
+                ("old_password", "wrong-password"),
+                ("password", "new-password-1"),
+                ("password_confirm", "new-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(
+        html.contains("The current password is not right."),
+        "{html}"
+    );
+    assert!(
+        html.contains("autocomplete=\"current-password\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    assert!(!html.contains("new-password-1") && !html.contains("wrong-password"));
+    // Saved: back to the profile, saying so.
+    let (status, headers, _) = b
+        .submit(
+            "/account",
+            "/account",
+            &[("display_name", "Alice A"), ("email", "alice@example.com")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/account");
+    let (_, _, html) = b.get("/account").await;
+    assert!(html.contains("Your profile was saved."), "{html}");
+}
+
 crate::both_backends!(
     the_repository_form_keeps_what_was_typed,
     the_user_and_team_forms_keep_what_was_typed,
     the_token_form_keeps_what_was_typed,
     the_team_member_form_keeps_what_was_typed,
+    the_profile_and_password_forms_say_what_is_wrong,
 );

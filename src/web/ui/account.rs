@@ -1,7 +1,7 @@
 //! The signed-in user's settings: profile, password, personal access tokens, and the place for
 //! authorized applications.
 
-use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiResult};
+use super::{render, require_user, CsrfForm, Nav, OrPage, UiResult};
 use crate::clock::display;
 use crate::domain::access_tokens::TokenPermissions;
 use crate::domain::TokenPermission;
@@ -9,6 +9,7 @@ use crate::services::host::{access_tokens as host_tokens, accounts, HostError, H
 use crate::store::Account;
 use crate::web::auth::Caller;
 use crate::web::extract::Path;
+use crate::web::flash::see_other_saying;
 use crate::web::page::{form_again, FormError};
 use crate::web::state::AppState;
 use askama::Template;
@@ -20,25 +21,41 @@ use serde::Deserialize;
 struct ProfilePage {
     nav: Nav,
     me: Account,
-    email: String,
+    /// The form's values: the stored ones, or what was typed when it came back.
+    form: ProfileForm,
+    error: Option<FormError>,
     /// Live data from each connected application (see `connections::panels`).
     panels: Vec<super::connections::Panel>,
 }
 
 pub async fn profile(State(state): State<AppState>, caller: Caller) -> UiResult {
     require_user(&caller, "/account")?;
-    let me = caller.user().or_page(&caller)?.clone();
-    let email = me.email.clone().unwrap_or_default();
-    let panels = super::connections::panels(&state, me.id).await;
+    let me = caller.user().or_page(&caller)?;
+    let form = ProfileForm {
+        display_name: me.display_name.clone(),
+        email: me.email.clone().unwrap_or_default(),
+    };
+    profile_page(&state, &caller, form, None).await
+}
+
+async fn profile_page(
+    state: &AppState,
+    caller: &Caller,
+    form: ProfileForm,
+    error: Option<FormError>,
+) -> UiResult {
+    let me = caller.user().or_page(caller)?.clone();
+    let panels = super::connections::panels(state, me.id).await;
     Ok(render(&ProfilePage {
-        nav: Nav::of(&caller),
+        nav: Nav::of(caller),
         me,
-        email,
+        form,
+        error,
         panels,
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct ProfileForm {
     display_name: String,
     #[serde(default)]
@@ -51,25 +68,33 @@ pub async fn update_profile(
     CsrfForm(f): CsrfForm<ProfileForm>,
 ) -> UiResult {
     let change = accounts::ProfileChange {
-        display_name: Some(f.display_name),
-        email: Some(f.email),
+        display_name: Some(f.display_name.clone()),
+        email: Some(f.email.clone()),
     };
-    accounts::update_profile(&state.host(), &caller.principal(), change)
-        .await
-        .or_page(&caller)?;
-    Ok(see_other("/account"))
+    match accounts::update_profile(&state.host(), &caller.principal(), change).await {
+        Ok(_) => Ok(see_other_saying("/account", "Your profile was saved.")),
+        Err(e) => {
+            form_again(e, &caller, |error| {
+                profile_page(&state, &caller, f, Some(error))
+            })
+            .await
+        }
+    }
 }
 
 #[derive(Template)]
 #[template(path = "account_password.html")]
 struct PasswordPage {
     nav: Nav,
+    /// What was wrong the last time (no password is ever sent back).
+    error: Option<FormError>,
 }
 
 pub async fn password(caller: Caller) -> UiResult {
     require_user(&caller, "/account/password")?;
     Ok(render(&PasswordPage {
         nav: Nav::of(&caller),
+        error: None,
     }))
 }
 
@@ -90,17 +115,25 @@ pub async fn change_password(
         new: f.password,
         confirm: f.password_confirm,
     };
-    accounts::change_password(
+    let changed = accounts::change_password(
         &state.host(),
         &caller.principal(),
         change,
         caller.session_id(),
     )
-    .await
-    .or_page(&caller)?;
+    .await;
+    if let Err(e) = changed {
+        let again = |error| async {
+            Ok(render(&PasswordPage {
+                nav: Nav::of(&caller),
+                error: Some(error),
+            }))
+        };
+        return form_again(e, &caller, again).await;
+    }
     let mut nav = Nav::of(&caller);
     nav.flash = Some("Your password was changed. Your other sessions were signed out.".into());
-    Ok(render(&PasswordPage { nav }))
+    Ok(render(&PasswordPage { nav, error: None }))
 }
 
 pub struct TokenRow {
@@ -293,8 +326,18 @@ pub async fn revoke_application(
     State(state): State<AppState>,
     caller: Caller,
     Path(client_id): Path<String>,
-    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> UiResult {
+    if !crate::web::confirm::confirmed(&fields) {
+        let ask = crate::web::confirm::Ask {
+            question: "Revoke this application's access?".into(),
+            consequence: "Its tokens stop working for you at once. It can act for you again only if you authorize it again.",
+            button: "Revoke",
+            action: &format!("/account/authorized-applications/{client_id}/revoke"),
+            back: "/account/authorized-applications",
+        };
+        return Ok(crate::web::confirm::ask_first(&caller, &ask, &fields));
+    }
     let revoked = accounts::revoke_application(&state.host(), &caller.principal(), &client_id)
         .await
         .or_page(&caller)?;
