@@ -208,6 +208,7 @@ async fn review_and_merge_through_the_pages(app: TestApp) {
             &[
                 ("csrf", &csrf_of(&alice.get(&pr_page).await.2)),
                 ("version", "0"),
+                ("confirm", "yes"),
             ],
         )
         .await;

@@ -218,10 +218,98 @@ async fn the_profile_and_password_forms_say_what_is_wrong(app: TestApp) {
     assert!(html.contains("Your profile was saved."), "{html}");
 }
 
+/// A project P with repository r where alice may write, signed in as alice.
+async fn alice_on_a_repository(app: &TestApp) -> Browser {
+    app.project("P", false).await;
+    app.repo("P", "r", false).await;
+    app.user("alice").await;
+    app.grant("/rest/api/1.0/projects/P", "alice", "PROJECT_WRITE")
+        .await;
+    let b = Browser::new(app);
+    b.sign_in("alice", "alice-password").await;
+    b
+}
+
+async fn the_pull_request_form_keeps_what_was_typed(app: TestApp) {
+    let b = alice_on_a_repository(&app).await;
+    let (status, _, html) = b
+        .submit(
+            "/projects/P/repos/r",
+            "/projects/P/repos/r/pull-requests",
+            &[
+                ("title", "Tidy up"),
+                ("from", "tidy"),
+                ("to", "main"),
+                ("reviewers", "ghost"),
+                ("description", "Why <it> matters"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("ghost cannot be a reviewer"), "{html}");
+    assert!(
+        html.contains("value=\"ghost\" aria-invalid=\"true\""),
+        "{html}"
+    );
+    assert!(html.contains("value=\"Tidy up\""), "{html}");
+    assert!(html.contains("value=\"tidy\""), "{html}");
+    assert!(
+        html.contains(">Why &lt;it&gt; matters</textarea>"),
+        "{html}"
+    );
+    let prs = app
+        .get("/rest/api/1.0/projects/P/repos/r/pull-requests", &admin())
+        .await;
+    assert_eq!(prs.body["size"], 0, "nothing was created");
+}
+
+async fn a_comment_without_text_comes_back_and_decline_asks_first(app: TestApp) {
+    let b = alice_on_a_repository(&app).await;
+    let (status, headers, _) = b
+        .submit(
+            "/projects/P/repos/r",
+            "/projects/P/repos/r/pull-requests",
+            &[("title", "Tidy up"), ("from", "tidy"), ("to", "main")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let pr = headers["location"].to_str().unwrap().to_string();
+    let (status, _, html) = b
+        .submit(&pr, &format!("{pr}/comment"), &[("text", "   ")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("A comment needs text."), "{html}");
+    assert!(html.contains("aria-invalid=\"true\""), "{html}");
+    // Declining asks first and changes nothing until confirmed.
+    let (status, _, html) = b
+        .submit(&pr, &format!("{pr}/decline"), &[("version", "0")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Decline pull request #1?"), "{html}");
+    let rest = format!("/rest/api/1.0{pr}");
+    assert_eq!(app.get(&rest, &admin()).await.body["state"], "OPEN");
+    let (status, _, _) = b
+        .submit(
+            &pr,
+            &format!("{pr}/decline"),
+            &[("version", "0"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&rest, &admin()).await.body["state"], "DECLINED");
+    let (_, _, html) = b.get(&pr).await;
+    assert!(
+        html.contains("Declined: the pull request is closed"),
+        "{html}"
+    );
+}
+
 crate::both_backends!(
     the_repository_form_keeps_what_was_typed,
     the_user_and_team_forms_keep_what_was_typed,
     the_token_form_keeps_what_was_typed,
     the_team_member_form_keeps_what_was_typed,
     the_profile_and_password_forms_say_what_is_wrong,
+    the_pull_request_form_keeps_what_was_typed,
+    a_comment_without_text_comes_back_and_decline_asks_first,
 );

@@ -1,8 +1,6 @@
 //! Pages for the host: dashboard, project, repository, pull request, and their forms.
 
-use super::pulls::PrView;
 use super::{render, see_other, CsrfForm, Nav, OrPage, UiResult};
-use crate::domain::pull_request::display_id;
 use crate::domain::Action;
 use crate::services::host::repositories::Needed;
 use crate::services::host::{projects as host_projects, repositories as host_repos};
@@ -228,81 +226,4 @@ pub async fn create_repo(
             form_again(e, &caller, again).await
         }
     }
-}
-
-#[derive(Template)]
-#[template(path = "repository.html")]
-struct RepositoryPage {
-    nav: Nav,
-    repo: Repository,
-    default_branch: String,
-    prs: Vec<PrView>,
-    tabs: Vec<(&'static str, &'static str, bool)>,
-    can_participate: bool,
-    can_admin: bool,
-    /// (link, notice) for webhooks Junction paused or disabled.
-    hook_troubles: Vec<(String, String)>,
-}
-
-#[derive(Deserialize)]
-pub struct StateParam {
-    state: Option<String>,
-}
-
-pub async fn repository(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((key, slug)): Path<(String, String)>,
-    Query(q): Query<StateParam>,
-) -> UiResult {
-    let wanted = q
-        .state
-        .unwrap_or_else(|| "OPEN".into())
-        .to_ascii_uppercase();
-    let filter = match wanted.as_str() {
-        "ALL" => None,
-        s => Some(
-            s.parse::<crate::domain::pull_request::PrState>()
-                .map_err(|m| crate::web::error::ApiError::bad_request(m).with_context("state"))
-                .or_page(&caller)?,
-        ),
-    };
-    let (repo, listed) =
-        crate::services::host::pulls::list(&state.host(), &caller.principal(), &key, &slug, filter)
-            .await
-            .or_page(&caller)?;
-    let prs = listed
-        .iter()
-        .map(|(pr, people)| PrView::of(pr, people))
-        .collect();
-    let can_participate = caller.can_repo(&repo, Action::ParticipateInRepo);
-    let can_admin = caller.can_repo(&repo, Action::AdminRepo);
-    let hook_troubles = if can_admin {
-        super::webhooks::troubles(&state, &repo)
-            .await
-            .map_err(crate::web::error::ApiError::from)
-            .or_page(&caller)?
-    } else {
-        Vec::new()
-    };
-    let default_branch = display_id(&repo.default_branch).to_string();
-    let tabs = [
-        ("OPEN", "Open"),
-        ("MERGED", "Merged"),
-        ("DECLINED", "Declined"),
-        ("ALL", "All"),
-    ]
-    .into_iter()
-    .map(|(s, label)| (s, label, s == wanted))
-    .collect();
-    Ok(render(&RepositoryPage {
-        nav: Nav::of(&caller),
-        repo,
-        default_branch,
-        prs,
-        tabs,
-        can_participate,
-        can_admin,
-        hook_troubles,
-    }))
 }

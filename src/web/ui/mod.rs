@@ -12,6 +12,7 @@ mod link_rows;
 mod links;
 mod pairing;
 mod pulls;
+mod repository;
 mod session;
 mod webhooks;
 
@@ -33,11 +34,14 @@ pub fn router() -> Router<AppState> {
         .route("/projects", post(host::create_project))
         .route("/projects/{key}", get(host::project))
         .route("/projects/{key}/repos", post(host::create_repo))
-        .route("/projects/{key}/repos/{slug}", get(host::repository))
-        .route("/projects/{key}/repos/{slug}/browse", get(host::repository))
+        .route("/projects/{key}/repos/{slug}", get(repository::repository))
+        .route(
+            "/projects/{key}/repos/{slug}/browse",
+            get(repository::repository),
+        )
         .route(
             "/projects/{key}/repos/{slug}/pull-requests",
-            post(pulls::create_pull_request),
+            post(repository::create_pull_request),
         )
         .route(
             "/projects/{key}/repos/{slug}/pull-requests/{id}",

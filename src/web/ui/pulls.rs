@@ -5,12 +5,14 @@ use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiError, UiR
 use crate::clock::display;
 use crate::domain::pull_request::display_id;
 use crate::domain::Action;
-use crate::services::host::pulls::{
-    self as host_pulls, BranchInput, NewPullRequestInput, PrRef, ReviewStatus,
-};
+use crate::services::host::pulls::{self as host_pulls, PrRef, ReviewStatus};
+use crate::services::host::HostError;
 use crate::store::{Participant, PullRequest, Repository};
 use crate::web::auth::Caller;
+use crate::web::confirm::{ask_first, confirmed, Ask};
 use crate::web::extract::Path;
+use crate::web::flash::see_other_saying;
+use crate::web::page::{form_again, FormError};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -56,42 +58,16 @@ impl PrView {
     }
 }
 
-#[derive(Deserialize)]
+/// The new pull request form (also what the repository page shows again with a mistake).
+#[derive(Deserialize, Default, Clone)]
 pub struct PrForm {
-    title: String,
+    pub title: String,
     #[serde(default)]
-    description: String,
-    from: String,
-    to: String,
+    pub description: String,
+    pub from: String,
+    pub to: String,
     #[serde(default)]
-    reviewers: String,
-}
-
-pub async fn create_pull_request(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((key, slug)): Path<(String, String)>,
-    CsrfForm(f): CsrfForm<PrForm>,
-) -> UiResult {
-    let input = NewPullRequestInput {
-        title: Some(f.title),
-        description: Some(f.description),
-        from: Some(BranchInput::named(f.from)),
-        to: Some(BranchInput::named(f.to)),
-        reviewers: f
-            .reviewers
-            .split([',', ' '])
-            .filter(|r| !r.is_empty())
-            .map(str::to_string)
-            .collect(),
-    };
-    let v = host_pulls::create(&state.host(), &caller.principal(), &key, &slug, input)
-        .await
-        .or_page(&caller)?;
-    Ok(see_other(&format!(
-        "/projects/{key}/repos/{slug}/pull-requests/{}",
-        v.pr.number
-    )))
+    pub reviewers: String,
 }
 
 #[derive(Template)]
@@ -105,6 +81,9 @@ struct PullRequestPage {
     can_merge: bool,
     is_author: bool,
     my_status: String,
+    /// The comment as typed when it came back with `error`.
+    comment: String,
+    error: Option<FormError>,
 }
 
 pub async fn pull_request(
@@ -117,10 +96,20 @@ pub async fn pull_request(
         slug: &slug,
         number,
     };
+    pull_request_page(&state, &caller, at, String::new(), None).await
+}
+
+async fn pull_request_page(
+    state: &AppState,
+    caller: &Caller,
+    at: PrRef<'_>,
+    comment: String,
+    error: Option<FormError>,
+) -> UiResult {
     let (host, who) = (state.host(), caller.principal());
     let (v, comments) = host_pulls::get_with_comments(&host, &who, at)
         .await
-        .or_page(&caller)?;
+        .or_page(caller)?;
     let comments = comments
         .into_iter()
         .map(|c| (c.author_display_name, display(c.created_at), c.text))
@@ -134,7 +123,7 @@ pub async fn pull_request(
         .map_or("UNAPPROVED", |p| p.status.as_str())
         .to_string();
     Ok(render(&PullRequestPage {
-        nav: Nav::of(&caller),
+        nav: Nav::of(caller),
         can_participate: who.can_repo(&v.repo, Action::ParticipateInRepo),
         can_merge: who.can_repo(&v.repo, Action::MergePullRequest),
         pr: PrView::of(&v.pr, &v.participants),
@@ -142,45 +131,82 @@ pub async fn pull_request(
         comments,
         is_author,
         my_status,
+        comment,
+        error,
     }))
 }
 
-#[derive(Deserialize)]
-pub struct PrActionForm {
-    version: Option<i64>,
-    text: Option<String>,
+/// One field of a posted form.
+fn field<'f>(fields: &'f [(String, String)], name: &str) -> Option<&'f str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 pub async fn pull_request_action(
     State(state): State<AppState>,
     caller: Caller,
     Path((key, slug, number, action)): Path<(String, String, i64, String)>,
-    CsrfForm(f): CsrfForm<PrActionForm>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> UiResult {
     require_user(&caller, "/")?;
+    let page = format!("/projects/{key}/repos/{slug}/pull-requests/{number}");
     let at = PrRef {
         key: &key,
         slug: &slug,
         number,
     };
+    let version = field(&fields, "version")
+        .map(|v| {
+            v.parse::<i64>()
+                .map_err(|_| HostError::invalid("version", "version must be a whole number."))
+        })
+        .transpose();
     let (host, who) = (state.host(), caller.principal());
     let review = |status| host_pulls::set_review_status(&host, &who, at, status);
-    let result = match action.as_str() {
-        "approve" => review(ReviewStatus::Approved).await.map(|_| ()),
-        "unapprove" => review(ReviewStatus::Unapproved).await.map(|_| ()),
-        "merge" => host_pulls::merge(&host, &who, at, f.version)
+    let said = match action.as_str() {
+        "approve" => review(ReviewStatus::Approved)
             .await
-            .map(|_| ()),
-        "decline" => host_pulls::decline(&host, &who, at, f.version)
+            .map(|_| "You approved this pull request."),
+        "unapprove" => review(ReviewStatus::Unapproved)
             .await
-            .map(|_| ()),
-        "comment" => host_pulls::add_comment(&host, &who, at, f.text.as_deref())
-            .await
-            .map(|_| ()),
+            .map(|_| "Your approval was removed."),
+        "merge" => match version {
+            Ok(v) => host_pulls::merge(&host, &who, at, v)
+                .await
+                .map(|_| "Merged."),
+            Err(e) => Err(e),
+        },
+        "decline" if !confirmed(&fields) => {
+            let ask = Ask {
+                question: format!("Decline pull request #{number}?"),
+                consequence:
+                    "It is closed without being merged; its reviewers and webhooks are told.",
+                button: "Decline",
+                action: &format!("{page}/decline"),
+                back: &page,
+            };
+            return Ok(ask_first(&caller, &ask, &fields));
+        }
+        "decline" => match version {
+            Ok(v) => host_pulls::decline(&host, &who, at, v)
+                .await
+                .map(|_| "Declined: the pull request is closed without being merged."),
+            Err(e) => Err(e),
+        },
+        "comment" => {
+            let text = field(&fields, "text").unwrap_or_default().to_string();
+            match host_pulls::add_comment(&host, &who, at, Some(&text)).await {
+                Ok(_) => return Ok(see_other(&page)),
+                Err(e) => {
+                    let again = |error| pull_request_page(&state, &caller, at, text, Some(error));
+                    return form_again(e, &caller, again).await;
+                }
+            }
+        }
         _ => return Err(UiError::no_such_action(&caller)),
-    };
-    result.or_page(&caller)?;
-    Ok(see_other(&format!(
-        "/projects/{key}/repos/{slug}/pull-requests/{number}"
-    )))
+    }
+    .or_page(&caller)?;
+    Ok(see_other_saying(&page, said))
 }
