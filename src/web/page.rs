@@ -91,14 +91,14 @@ impl FormError {
     }
 }
 
-/// Bad input, conflicts and a field naming something that does not exist belong on the form,
-/// next to what was typed; everything else (not signed in, not allowed, the page's own subject
-/// not found, a failure) is an error page.
+/// Bad input, conflicts and anything said about one field (a name that does not exist, a URL
+/// that does not answer) belong on the form, next to what was typed; everything else (not
+/// signed in, not allowed, the page's own subject not found, a failure) is an error page.
 pub fn on_the_form(e: &ApiError) -> bool {
     match e.status {
         StatusCode::BAD_REQUEST | StatusCode::CONFLICT => true,
-        StatusCode::NOT_FOUND => e.context.is_some(),
-        _ => false,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => false,
+        _ => e.context.is_some(),
     }
 }
 

@@ -446,7 +446,20 @@ async fn disconnecting_and_the_admin_page(
     let call = || app.post(&request_path, alice, json!({"path": "/me"}));
     let mine = format!("{}/account/connected-applications", app.base);
     let user = app.store.find_account("alice").await.unwrap().unwrap().id;
-    // Alice disconnects: Junction forgets her tokens, and calls need a new connection.
+    // Alice disconnects: asked first, then Junction forgets her tokens, and calls need a new
+    // connection.
+    let asked = person
+        .submit(
+            &mine,
+            &format!("/account/connected-applications/{id}/disconnect"),
+            &[],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(asked
+        .body
+        .contains("Disconnect your account from this application?"));
+    assert!(!app.store.user_link_tokens(user).await.unwrap().is_empty());
     person.press_connection(&app.base, id, "disconnect").await;
     let page = person.get(&mine).await;
     assert!(

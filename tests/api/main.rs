@@ -3,6 +3,7 @@
 mod harness;
 
 mod applinks;
+mod applinks_forms;
 mod applinks_oidc;
 mod applinks_pairing;
 mod audit_atomic;

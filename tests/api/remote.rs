@@ -166,7 +166,8 @@ impl Browser {
     pub async fn press_connection(&self, base: &str, link_id: &str, action: &str) -> Page {
         let mine = format!("{base}/account/connected-applications");
         let action = format!("/account/connected-applications/{link_id}/{action}");
-        let r = self.submit(&mine, &action, &[]).await;
+        // Confirmed at once (disconnecting asks first; `applinks_oidc` shows the question).
+        let r = self.submit(&mine, &action, &[("confirm", "yes")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         r
     }

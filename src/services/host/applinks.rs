@@ -129,8 +129,12 @@ async fn discover_url(host: &Host<'_>, raw: &str) -> HostResult<Discovery> {
     host.links
         .outbound
         .check_url(&url)
-        .map_err(outbound(None))?;
-    let d = host.links.discover(&url).await.map_err(outbound(None))?;
+        .map_err(outbound(Some("url")))?;
+    let d = host
+        .links
+        .discover(&url)
+        .await
+        .map_err(outbound(Some("url")))?;
     if let Some(loc) = &d.redirected_to {
         return Err(HostError::invalid(
             "url",

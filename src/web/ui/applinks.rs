@@ -4,15 +4,18 @@
 
 use super::admin::admin_only;
 use super::link_rows::{row, LinkRow};
-use super::{render, see_other, CsrfForm, Nav, OrPage, UiResult};
+use super::{render, CsrfForm, Nav, OrPage, UiResult};
 use crate::domain::applinks::{redirect_uri, PRESETS};
 use crate::domain::oauth2::Scope;
 use crate::services::host::applinks::{
     self as host_links, IncomingInput, LinkInput, OutgoingInput,
 };
+use crate::services::links::discover::Discovery;
 use crate::web::auth::Caller;
 use crate::web::confirm::{ask_first, Ask};
 use crate::web::extract::Path;
+use crate::web::flash::see_other_saying;
+use crate::web::page::{form_again, FormError};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -40,6 +43,9 @@ struct NewLinkPage {
     redirect_uri: String,
     presets: Vec<(&'static str, &'static str, bool)>,
     scopes: Vec<(&'static str, bool)>,
+    /// The form as typed when it came back (never the secret), its side and its mistake.
+    kept: CreateForm,
+    error: Option<FormError>,
 }
 
 pub(super) fn scope_choices(selected: Scope) -> Vec<(&'static str, bool)> {
@@ -49,16 +55,42 @@ pub(super) fn scope_choices(selected: Scope) -> Vec<(&'static str, bool)> {
         .collect()
 }
 
-/// Step one of creating a link: what is at the URL, and the forms that fit it.
+/// Step one of creating a link: what is at the URL, and the forms that fit it. A URL that
+/// cannot be used or does not answer comes back on the list page's form.
 pub async fn discover(
     State(state): State<AppState>,
     caller: Caller,
     CsrfForm(f): CsrfForm<UrlForm>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
-    let d = host_links::discover(&state.host(), &caller.principal(), &f.url)
-        .await
-        .or_page(&caller)?;
+    match host_links::discover(&state.host(), &caller.principal(), &f.url).await {
+        Ok(d) => Ok(new_link_page(
+            &state,
+            &caller,
+            d,
+            CreateForm::default(),
+            None,
+        )),
+        Err(e) => {
+            let forms = |error| super::links::ListForms {
+                url: f.url,
+                url_error: Some(error),
+                ..Default::default()
+            };
+            let again = |error| super::links::page_with(&state, &caller, None, None, forms(error));
+            form_again(e, &caller, again).await
+        }
+    }
+}
+
+/// The forms that fit what answers at the URL, with `kept` as typed when one came back.
+fn new_link_page(
+    state: &AppState,
+    caller: &Caller,
+    d: Discovery,
+    kept: CreateForm,
+    error: Option<FormError>,
+) -> axum::response::Response {
     let mut notes = Vec::new();
     if let Some(n) = &d.manifest_note {
         notes.push(n.clone());
@@ -71,13 +103,23 @@ pub async fn discover(
             "The remote's clock is {o:+} seconds off this server's; fix that before linking."
         ));
     }
-    let (authorize_url, token_url) = d
+    let (mut authorize_url, mut token_url) = d
         .oauth
         .as_ref()
         .map(|m| (m.authorization_endpoint.clone(), m.token_endpoint.clone()))
         .unwrap_or_default();
-    Ok(render(&NewLinkPage {
-        nav: Nav::of(&caller),
+    if error.is_some() {
+        authorize_url = kept.authorization_endpoint.clone().unwrap_or_default();
+        token_url = kept.token_endpoint.clone().unwrap_or_default();
+    }
+    let preset = kept.preset.as_deref().unwrap_or("custom");
+    let scope = kept
+        .scope
+        .as_deref()
+        .and_then(Scope::parse)
+        .unwrap_or(Scope::RepoRead);
+    render(&NewLinkPage {
+        nav: Nav::of(caller),
         redirect_uri: if authorize_url.is_empty() {
             String::new()
         } else {
@@ -92,13 +134,16 @@ pub async fn discover(
         token_url,
         presets: PRESETS
             .iter()
-            .map(|p| (p.id, p.name, p.id == "custom"))
+            .map(|p| (p.id, p.name, p.id == preset))
             .collect(),
-        scopes: scope_choices(Scope::RepoRead),
-    }))
+        scopes: scope_choices(scope),
+        kept,
+        error,
+    })
 }
 
-#[derive(Deserialize)]
+/// The create and edit forms (`side` says which one: `incoming`, `outgoing`, `both`, `edit`).
+#[derive(Deserialize, Default, Clone)]
 pub struct CreateForm {
     url: String,
     name: Option<String>,
@@ -150,9 +195,22 @@ pub async fn create(
         outgoing,
     };
     let (host, who) = (state.host(), caller.principal());
-    let (link, secret) = host_links::create(&host, &who, &input)
-        .await
-        .or_page(&caller)?;
+    let (link, secret) = match host_links::create(&host, &who, &input).await {
+        Ok(made) => made,
+        Err(e) => {
+            let again = |error| async {
+                let d = host_links::discover(&host, &who, &f.url)
+                    .await
+                    .or_page(&caller)?;
+                let kept = CreateForm {
+                    client_secret: None,
+                    ..f.clone()
+                };
+                Ok(new_link_page(&state, &caller, d, kept, Some(error)))
+            };
+            return form_again(e, &caller, again).await;
+        }
+    };
     let client = host_links::incoming_of(&host, &link)
         .await
         .or_page(&caller)?;
@@ -174,6 +232,18 @@ struct LinkPage {
     incoming_client: String,
     incoming_redirects: String,
     scopes: Vec<(&'static str, bool)>,
+    /// The edit form's name (as stored, or as typed when it came back).
+    name: String,
+    edit_error: Option<FormError>,
+    /// The relocate form's URL and its mistake.
+    new_url: String,
+    relocate_error: Option<FormError>,
+}
+
+/// A form of the link page that came back: which, with what was typed.
+enum Kept {
+    Edit(Box<CreateForm>),
+    Relocate(String),
 }
 
 pub async fn show(
@@ -182,21 +252,31 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
+    link_page(&state, &caller, &id, None).await
+}
+
+/// The link's page; `kept` is a form that came back with its mistake.
+async fn link_page(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    kept: Option<(Kept, FormError)>,
+) -> UiResult {
     let (host, who) = (state.host(), caller.principal());
-    let l = host_links::find(&host, &who, &id).await.or_page(&caller)?;
-    let client = host_links::incoming_of(&host, &l).await.or_page(&caller)?;
-    let out = l.outgoing();
-    let selected = client
+    let l = host_links::find(&host, &who, id).await.or_page(caller)?;
+    let client = host_links::incoming_of(&host, &l).await.or_page(caller)?;
+    let mut out = l.outgoing();
+    let mut selected = client
         .as_ref()
         .and_then(|c| Scope::parse(&c.scope))
         .unwrap_or(Scope::RepoRead);
-    Ok(render(&LinkPage {
-        nav: Nav::of(&caller),
+    let mut page = LinkPage {
+        nav: Nav::of(caller),
         redirect_uri: out
             .as_ref()
             .map(|o| redirect_uri(&state.base_url, &o.authorize_url))
             .unwrap_or_default(),
-        out,
+        out: None,
         incoming_client: client
             .as_ref()
             .map(|c| c.client_id.clone())
@@ -205,9 +285,46 @@ pub async fn show(
             .as_ref()
             .map(|c| c.redirects.clone())
             .unwrap_or_default(),
-        scopes: scope_choices(selected),
+        scopes: Vec::new(),
+        name: l.name.clone(),
+        edit_error: None,
+        new_url: l.url.clone(),
+        relocate_error: None,
         link: row(&l),
-    }))
+    };
+    match kept {
+        Some((Kept::Edit(f), error)) => {
+            page.name = f.name.clone().unwrap_or_default();
+            if let Some(r) = &f.redirects {
+                page.incoming_redirects = r.clone();
+            }
+            selected = f
+                .scope
+                .as_deref()
+                .and_then(Scope::parse)
+                .unwrap_or(selected);
+            if let Some(o) = out.as_mut() {
+                let typed = |v: &Option<String>, was: &mut String| {
+                    if let Some(v) = v {
+                        *was = v.clone();
+                    }
+                };
+                typed(&f.client_id, &mut o.client_id);
+                typed(&f.authorization_endpoint, &mut o.authorize_url);
+                typed(&f.token_endpoint, &mut o.token_url);
+                typed(&f.scopes, &mut o.scopes);
+            }
+            page.edit_error = Some(error);
+        }
+        Some((Kept::Relocate(url), error)) => {
+            page.new_url = url;
+            page.relocate_error = Some(error);
+        }
+        None => {}
+    }
+    page.out = out;
+    page.scopes = scope_choices(selected);
+    Ok(render(&page))
 }
 
 /// Edits a link: the name, and the outgoing side's settings (secret kept unless re-entered).
@@ -227,10 +344,24 @@ pub async fn edit(
         }),
         outgoing: f.client_id.is_some().then(|| outgoing_of(&f)),
     };
-    host_links::update(&state.host(), &caller.principal(), &id, &input)
-        .await
-        .or_page(&caller)?;
-    Ok(see_other(&format!("{PAGE}/{id}")))
+    match host_links::update(&state.host(), &caller.principal(), &id, &input).await {
+        Ok(_) => Ok(see_other_saying(&format!("{PAGE}/{id}"), "Saved the link.")),
+        Err(e) => {
+            let kept = CreateForm {
+                client_secret: None,
+                ..f
+            };
+            let again = |error| {
+                link_page(
+                    &state,
+                    &caller,
+                    &id,
+                    Some((Kept::Edit(Box::new(kept)), error)),
+                )
+            };
+            form_again(e, &caller, again).await
+        }
+    }
 }
 
 /// Per-link actions: `test`, `authorize` (interactive test), `credentials`, `relocate`, `delete`.
@@ -271,10 +402,17 @@ pub async fn action(
         }
         "relocate" => {
             let url = f.get("url").cloned().unwrap_or_default();
-            host_links::relocate(&host, &who, &id, &url)
-                .await
-                .or_page(&caller)?;
-            Ok(see_other(&format!("{PAGE}/{id}")))
+            match host_links::relocate(&host, &who, &id, &url).await {
+                Ok(l) => {
+                    let said = format!("Relocated the link to {}.", l.url);
+                    Ok(see_other_saying(&format!("{PAGE}/{id}"), &said))
+                }
+                Err(e) => {
+                    let again =
+                        |error| link_page(&state, &caller, &id, Some((Kept::Relocate(url), error)));
+                    form_again(e, &caller, again).await
+                }
+            }
         }
         "delete" if f.get("confirm").map(String::as_str) != Some("yes") => {
             let link = host_links::find(&host, &who, &id).await.or_page(&caller)?;

@@ -140,10 +140,20 @@ pub async fn action(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, action)): Path<(String, String)>,
-    CsrfForm(_): CsrfForm<serde::de::IgnoredAny>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> UiResult {
     let (host, who) = (state.host(), caller.principal());
     match action.as_str() {
+        "disconnect" if !crate::web::confirm::confirmed(&fields) => {
+            let ask = crate::web::confirm::Ask {
+                question: "Disconnect your account from this application?".into(),
+                consequence: "Junction forgets your tokens for it; features that act for you there stop until you connect again.",
+                button: "Disconnect",
+                action: &format!("/account/connected-applications/{id}/disconnect"),
+                back: "/account/connected-applications",
+            };
+            Ok(crate::web::confirm::ask_first(&caller, &ask, &fields))
+        }
         "connect" => {
             let url = host_conn::connect(&host, &who, &id)
                 .await

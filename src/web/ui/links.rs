@@ -5,13 +5,15 @@ use super::admin::admin_only;
 use super::{render, CsrfForm, Nav, OrPage, UiResult};
 use crate::clock::display;
 use crate::domain::oauth2::Scope;
+use crate::services::host::applinks as host_links;
 use crate::services::host::oauth_clients::{self as host_clients, ClientInput};
+use crate::services::host::service_accounts as host_service;
 use crate::store::OAuthClient;
 use crate::web::auth::Caller;
 use crate::web::confirm::{ask_first, confirmed, Ask};
-use crate::web::error::ApiError;
 use crate::web::extract::Path;
 use crate::web::flash::see_other_saying;
+use crate::web::page::{form_again, FormError};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -39,6 +41,18 @@ struct LinksPage {
     base_url: String,
     app_links: Vec<super::link_rows::LinkRow>,
     flash: Option<String>,
+    forms: ListForms,
+}
+
+/// The list page's two forms as typed, and the mistake of the one that came back.
+#[derive(Default)]
+pub struct ListForms {
+    /// The URL of "Create link" (discovery).
+    pub url: String,
+    pub url_error: Option<FormError>,
+    /// The incoming link without a URL.
+    pub client: NewLinkForm,
+    pub client_error: Option<FormError>,
 }
 
 /// The list page: links with a URL, then incoming clients made without one (and not belonging
@@ -49,39 +63,35 @@ pub async fn page(
     shown: Option<(String, String, Option<String>)>,
     flash: Option<String>,
 ) -> UiResult {
-    let all = state
-        .store
-        .list_links()
-        .await
-        .map_err(ApiError::from)
-        .or_page(caller)?;
+    page_with(state, caller, shown, flash, ListForms::default()).await
+}
+
+/// The list page with its forms as `forms` has them.
+pub async fn page_with(
+    state: &AppState,
+    caller: &Caller,
+    shown: Option<(String, String, Option<String>)>,
+    flash: Option<String>,
+    forms: ListForms,
+) -> UiResult {
+    let (host, who) = (state.host(), caller.principal());
+    let all = host_links::list(&host, &who).await.or_page(caller)?;
     let taken: Vec<i64> = all.iter().filter_map(|l| l.incoming_client).collect();
-    let services: Vec<i64> = state
-        .store
-        .list_service_accounts()
+    let services: Vec<i64> = host_service::list(&host, &who)
         .await
-        .map_err(ApiError::from)
         .or_page(caller)?
         .into_iter()
         .map(|(_, c)| c.id)
         .collect();
     let app_links = all.iter().map(super::link_rows::row).collect();
-    let list = state
-        .store
-        .list_oauth_clients()
-        .await
-        .map_err(ApiError::from)
-        .or_page(caller)?;
+    let list = host_clients::list(&host, &who).await.or_page(caller)?;
     let mut links = Vec::new();
     for c in list
         .into_iter()
         .filter(|c| !taken.contains(&c.id) && !services.contains(&c.id))
     {
-        let users = state
-            .store
-            .client_grants(c.id)
+        let users = host_clients::grants(&host, &who, &c.client_id)
             .await
-            .map_err(ApiError::from)
             .or_page(caller)?
             .len();
         links.push(LinkRow {
@@ -98,10 +108,8 @@ pub async fn page(
             created: display(c.created_at),
         });
     }
-    let scopes = Scope::ALL
-        .iter()
-        .map(|s| (s.as_str(), *s == Scope::RepoRead))
-        .collect();
+    let chosen = Scope::parse(&forms.client.scope).unwrap_or(Scope::RepoRead);
+    let scopes = super::applinks::scope_choices(chosen);
     let actions = [
         ("credentials", "View credentials", "secondary"),
         ("reset", "Reset secret", "secondary"),
@@ -117,6 +125,7 @@ pub async fn page(
         base_url: state.base_url.clone(),
         app_links,
         flash,
+        forms,
     }))
 }
 
@@ -125,12 +134,12 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> UiResult {
     page(&state, &caller, None, None).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Clone)]
 pub struct NewLinkForm {
-    name: String,
-    redirects: String,
-    scope: String,
-    public: Option<String>,
+    pub name: String,
+    pub redirects: String,
+    pub scope: String,
+    pub public: Option<String>,
 }
 
 pub async fn create(
@@ -140,15 +149,23 @@ pub async fn create(
 ) -> UiResult {
     admin_only(&caller, "/admin/application-links")?;
     let input = ClientInput {
-        name: Some(f.name),
+        name: Some(f.name.clone()),
         redirects: Some(f.redirects.lines().map(str::to_string).collect()),
-        scope: Some(f.scope),
+        scope: Some(f.scope.clone()),
         confidential: Some(f.public.is_none()),
     };
-    let (client, secret) = host_clients::create(&state.host(), &caller.principal(), &input)
-        .await
-        .or_page(&caller)?;
-    page(&state, &caller, Some(shown(&client, secret)), None).await
+    match host_clients::create(&state.host(), &caller.principal(), &input).await {
+        Ok((client, secret)) => page(&state, &caller, Some(shown(&client, secret)), None).await,
+        Err(e) => {
+            let forms = |error| ListForms {
+                client: f,
+                client_error: Some(error),
+                ..ListForms::default()
+            };
+            let again = |error| page_with(&state, &caller, None, None, forms(error));
+            form_again(e, &caller, again).await
+        }
+    }
 }
 
 /// A client's name, id and (when shown) secret, for the page's one-time panel.

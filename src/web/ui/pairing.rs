@@ -8,6 +8,7 @@ use crate::domain::oauth2::Scope;
 use crate::services::host::applinks as host_links;
 use crate::web::auth::Caller;
 use crate::web::extract::{Path, Query};
+use crate::web::page::{form_again, FormError};
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -30,10 +31,19 @@ pub async fn pair(
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
     let scope = f.scope.as_deref();
-    let (_, next) = host_links::begin_pairing(&state.host(), &caller.principal(), &f.url, scope)
-        .await
-        .or_page(&caller)?;
-    Ok(Redirect::to(&next).into_response())
+    match host_links::begin_pairing(&state.host(), &caller.principal(), &f.url, scope).await {
+        Ok((_, next)) => Ok(Redirect::to(&next).into_response()),
+        // Back to where the URL was entered, with it and the reason.
+        Err(e) => {
+            let forms = |error| super::links::ListForms {
+                url: f.url,
+                url_error: Some(error),
+                ..Default::default()
+            };
+            let again = |error| super::links::page_with(&state, &caller, None, None, forms(error));
+            form_again(e, &caller, again).await
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -50,6 +60,7 @@ struct ApprovePage {
     pairing: String,
     application: String,
     scopes: Vec<(&'static str, bool)>,
+    error: Option<FormError>,
 }
 
 /// On B: what A asks, for B's admin to approve.
@@ -64,15 +75,28 @@ pub async fn approve_form(
             .unwrap_or_default()
     );
     admin_only(&caller, &here)?;
-    let d = host_links::discover(&state.host(), &caller.principal(), &q.peer)
+    approve_page(&state, &caller, &q.peer, q.pairing, Scope::RepoRead, None).await
+}
+
+/// What the other server asks, with the scope chosen and the mistake when approving failed.
+async fn approve_page(
+    state: &AppState,
+    caller: &Caller,
+    peer: &str,
+    pairing: String,
+    scope: Scope,
+    error: Option<FormError>,
+) -> UiResult {
+    let d = host_links::discover(&state.host(), &caller.principal(), peer)
         .await
-        .or_page(&caller)?;
+        .or_page(caller)?;
     Ok(render(&ApprovePage {
-        nav: Nav::of(&caller),
+        nav: Nav::of(caller),
         application: d.application(),
         peer: d.url,
-        pairing: q.pairing,
-        scopes: scope_choices(Scope::RepoRead),
+        pairing,
+        scopes: scope_choices(scope),
+        error,
     }))
 }
 
@@ -92,11 +116,17 @@ pub async fn approve(
 ) -> UiResult {
     admin_only(&caller, PAGE)?;
     let (host, who) = (state.host(), caller.principal());
-    let (_, peer_link, peer_url) =
-        host_links::approve_pairing(&host, &who, &f.peer, &f.pairing, &f.scope)
-            .await
-            .or_page(&caller)?;
-    Ok(Redirect::to(&format!("{peer_url}{PAGE}/{peer_link}/paired")).into_response())
+    match host_links::approve_pairing(&host, &who, &f.peer, &f.pairing, &f.scope).await {
+        Ok((_, peer_link, peer_url)) => {
+            Ok(Redirect::to(&format!("{peer_url}{PAGE}/{peer_link}/paired")).into_response())
+        }
+        Err(e) => {
+            let scope = Scope::parse(&f.scope).unwrap_or(Scope::RepoRead);
+            let again =
+                |error| approve_page(&state, &caller, &f.peer, f.pairing, scope, Some(error));
+            form_again(e, &caller, again).await
+        }
+    }
 }
 
 /// On A, when the admin comes back: tests this side and shows the list.
