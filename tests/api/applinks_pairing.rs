@@ -7,12 +7,54 @@ use crate::remote::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
+/// Two Junction servers linked both ways through the real pages: what each step left.
+struct Paired {
+    b: TestApp,
+    /// A's administrator, signed in on both servers.
+    browser: Browser,
+    /// B's approval page and its address (which carries the pairing).
+    approve: Page,
+    approve_url: String,
+    /// The link as A and as B list it.
+    la: serde_json::Value,
+    lb: serde_json::Value,
+    id_a: String,
+}
+
+/// alice on A, connected to bob's account on B.
+struct Person {
+    alice: Auth,
+    person: Browser,
+    /// A's Connected applications page.
+    mine: String,
+}
+
 /// Two Junction servers link both ways through the real pages; a person on A then connects to
 /// B, sees their projects on B, calls B through the link, and loses access when B revokes it.
 async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
-    let Some(b) = TestApp::spawn_linkable(a.backend).await else {
+    let a = &a;
+    // Like `a`, the second server is skipped only where the harness allows it.
+    let Some(p) = pair_through_the_pages(a).await else {
         return;
     };
+    both_sides_are_linked_as_chosen(a, &p).await;
+    a_pairing_is_taken_once(a, &p).await;
+    let who = alice_connects_to_bob(a, &p).await;
+    the_request_api_reaches_only_b(a, &p, &who).await;
+    relocating_keeps_the_authorization(a, &p, &who).await;
+    an_expired_token_is_refreshed_unnoticed(a, &p, &who).await;
+    revoking_on_b_shows_on_a_and_connecting_again_repairs(a, &p, &who).await;
+    deleting_on_a_cleans_up_both_sides(a, &p).await;
+}
+
+/// alice's call through the link to B, as the request API takes it.
+async fn call(a: &TestApp, p: &Paired, who: &Person, body: serde_json::Value) -> Response {
+    let path = format!("/rest/applinks/latest/links/{}/request", p.id_a);
+    a.post(&path, &who.alice, body).await
+}
+
+async fn pair_through_the_pages(a: &TestApp) -> Option<Paired> {
+    let b = TestApp::spawn_linkable(a.backend).await?;
     let browser = Browser::default();
     browser.sign_in(&a.base, "admin", ADMIN_PASSWORD).await;
     let list = format!("{}/admin/application-links", a.base);
@@ -76,10 +118,24 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         back.body
     );
 
-    let (la, lb) = (links_of(&a).await, links_of(&b).await);
+    let (la, lb) = (links_of(a).await, links_of(&b).await);
     assert_eq!((la.len(), lb.len()), (1, 1));
-    let (la, lb) = (&la[0], &lb[0]);
-    for (l, peer) in [(la, &b), (lb, &a)] {
+    let (la, lb) = (la[0].clone(), lb[0].clone());
+    let id_a = la["id"].as_str().unwrap().to_string();
+    Some(Paired {
+        b,
+        browser,
+        approve,
+        approve_url,
+        la,
+        lb,
+        id_a,
+    })
+}
+
+async fn both_sides_are_linked_as_chosen(a: &TestApp, p: &Paired) {
+    let (b, la, lb, id_a) = (&p.b, &p.la, &p.lb, &p.id_a);
+    for (l, peer) in [(la, b), (lb, a)] {
         assert_eq!(l["direction"], "TWO_WAY", "{l}");
         assert_eq!(l["type"], "junction");
         assert_eq!(l["rpcUrl"], peer.base.as_str());
@@ -106,7 +162,6 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         lb["incoming"]["redirects"][0],
         la["outgoing"]["redirectUri"]
     );
-    let id_a = la["id"].as_str().unwrap().to_string();
     let status = a
         .get(&format!("/rest/applinks/3.0/status/{id_a}"), &admin())
         .await;
@@ -122,9 +177,9 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         true
     );
     for (app, action) in [
-        (&a, "applinks.link_paired"),
-        (&b, "applinks.link_paired"),
-        (&a, "applinks.pairing_started"),
+        (a, "applinks.link_paired"),
+        (b, "applinks.link_paired"),
+        (a, "applinks.pairing_started"),
     ] {
         let r = app
             .get(
@@ -134,21 +189,24 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
             .await;
         assert_eq!(r.body["size"], 1, "{action}: {}", r.text);
     }
+}
 
+async fn a_pairing_is_taken_once(a: &TestApp, p: &Paired) {
+    let (b, browser, approve, approve_url) = (&p.b, &p.browser, &p.approve, &p.approve_url);
     // Approving the same request again is refused on B, which is left as it was ...
     let again = browser
         .submit_on(
-            &approve,
+            approve,
             "/admin/application-links/pair",
             &[("scope", "REPO_READ")],
         )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
     assert!(again.body.contains("already named"), "{}", again.body);
-    assert_eq!(links_of(&b).await.len(), 1);
+    assert_eq!(links_of(b).await.len(), 1);
     assert_eq!(b.store.list_oauth_clients().await.unwrap().len(), 1);
     // ... and A's back channel takes a pairing once, signed with its secret, and only then.
-    let pairing = url::Url::parse(&approve_url)
+    let pairing = url::Url::parse(approve_url)
         .unwrap()
         .query_pairs()
         .find(|(k, _)| k == "pairing")
@@ -189,7 +247,10 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         );
     }
     assert_eq!(a.store.list_oauth_clients().await.unwrap().len(), 1);
+}
 
+async fn alice_connects_to_bob(a: &TestApp, p: &Paired) -> Person {
+    let (b, id_a) = (&p.b, &p.id_a);
     // People: alice on A connects her account to bob's on B.
     b.project("BPROJ", false).await;
     b.project("HIDDEN", false).await;
@@ -207,7 +268,7 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         "{}",
         page.body
     );
-    let go = person.press_connection(&a.base, &id_a, "connect").await;
+    let go = person.press_connection(&a.base, id_a, "connect").await;
     assert!(go
         .location()
         .starts_with(&format!("{}/rest/oauth2/latest/authorize?", b.base)));
@@ -246,9 +307,17 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         t[0].access_encrypted.starts_with("v1:") && !t[0].access_encrypted.contains("jct_oat_")
     );
 
+    Person {
+        alice,
+        person,
+        mine,
+    }
+}
+
+async fn the_request_api_reaches_only_b(a: &TestApp, p: &Paired, who: &Person) {
+    let (id_a, alice) = (&p.id_a, &who.alice);
+    let call = |body| call(a, p, who, body);
     // The request API: as alice, through the link, only to B.
-    let request_path = format!("/rest/applinks/latest/links/{id_a}/request");
-    let call = |body: serde_json::Value| a.post(&request_path, &alice, body);
     let r = call(json!({"path": "/rest/api/1.0/projects"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["status"], 200);
@@ -267,7 +336,7 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
     }
     let r = call(json!({"method": "TRACE", "path": "/"})).await;
     assert_eq!((r.status, r.context()), (StatusCode::BAD_REQUEST, "method"));
-    let (token, _) = a.token(&alice, "admin").await;
+    let (token, _) = a.token(alice, "admin").await;
     let r = a
         .post(
             &format!("/rest/applinks/latest/links/{id_a}/request"),
@@ -299,7 +368,11 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         "{}",
         r.message()
     );
+}
 
+async fn relocating_keeps_the_authorization(a: &TestApp, p: &Paired, who: &Person) {
+    let (b, id_a) = (&p.b, &p.id_a);
+    let call = |body| call(a, p, who, body);
     // Relocating keeps the link's id and alice's authorization (localhost is the same B).
     let port_b = b.base.rsplit(':').next().unwrap();
     let moved = format!("http://localhost:{port_b}");
@@ -318,7 +391,7 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
     let r = call(json!({"path": "/rest/api/1.0/projects"})).await;
     assert_eq!(r.body["body"]["values"][0]["key"], "BPROJ", "{}", r.text);
     // ... and Test connection now names the URL mismatch: B says it is at 127.0.0.1.
-    let t = test_link(&a, &id_a).await;
+    let t = test_link(a, id_a).await;
     assert_eq!(t["success"], false, "{t}");
     assert_eq!(t["type"], "URL_MISMATCH");
     assert_eq!(t["facts"]["remoteUrl"], b.base.as_str());
@@ -330,7 +403,11 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
+}
 
+async fn an_expired_token_is_refreshed_unnoticed(a: &TestApp, p: &Paired, who: &Person) {
+    let b = &p.b;
+    let call = |body| call(a, p, who, body);
     // B expires the access token early (its clock runs ahead): B answers 401, A refreshes
     // with the refresh token and retries, and the person notices nothing.
     let alice_id = a.store.find_account("alice").await.unwrap().unwrap().id;
@@ -346,7 +423,16 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         "B rotates refresh tokens"
     );
     a.clock.advance_ms(61 * 60_000);
+}
 
+async fn revoking_on_b_shows_on_a_and_connecting_again_repairs(
+    a: &TestApp,
+    p: &Paired,
+    who: &Person,
+) {
+    let (b, lb, id_a) = (&p.b, &p.lb, &p.id_a);
+    let (alice, person, mine) = (&who.alice, &who.person, &who.mine);
+    let call = |body| call(a, p, who, body);
     // B revokes (bob, under Authorized applications): A finds out and shows it.
     let bob_page = Browser::default();
     bob_page.sign_in(&b.base, "bob", "bob-password").await;
@@ -368,10 +454,10 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         r.message()
     );
     let r = a
-        .get("/rest/junction/1.0/applinks/connections", &alice)
+        .get("/rest/junction/1.0/applinks/connections", alice)
         .await;
     assert_eq!(r.body[0]["status"], "REVOKED", "{}", r.text);
-    let page = person.get(&mine).await;
+    let page = person.get(mine).await;
     assert!(
         page.body.contains("Revoked by the remote: connect again"),
         "{}",
@@ -380,7 +466,7 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
 
     // Connecting again (B asks bob's consent again) repairs it.
     let landed = person
-        .connect_account(&a.base, &id_a, ("bob", "bob-password"))
+        .connect_account(&a.base, id_a, ("bob", "bob-password"))
         .await;
     assert!(
         landed
@@ -391,7 +477,12 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
     );
     let grants = format!("/rest/oauth2/latest/client/{client_b}/grants");
     assert_eq!(b.get(&grants, &admin()).await.body[0]["user"], "bob");
+}
 
+async fn deleting_on_a_cleans_up_both_sides(a: &TestApp, p: &Paired) {
+    let (b, la, lb, id_a) = (&p.b, &p.la, &p.lb, &p.id_a);
+    let client_b = lb["incoming"]["clientId"].as_str().unwrap();
+    let grants = format!("/rest/oauth2/latest/client/{client_b}/grants");
     // Deleting on A revokes what A holds, revokes alice's grant on B (RFC 7009), and says what
     // remains on B.
     let r = a
@@ -411,7 +502,7 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         remains.contains(&b.base) && remains.contains(la["outgoing"]["clientId"].as_str().unwrap()),
         "{remains}"
     );
-    assert!(links_of(&a).await.is_empty());
+    assert!(links_of(a).await.is_empty());
     assert!(a.store.list_oauth_clients().await.unwrap().is_empty());
     assert!(a
         .store
@@ -427,7 +518,7 @@ async fn two_junctions_link_both_ways_and_people_use_the_link(a: TestApp) {
         .await;
     assert_eq!(r.body["size"], 1);
     // B's side now fails its test with rejected credentials, and says so.
-    let t = test_link(&b, lb["id"].as_str().unwrap()).await;
+    let t = test_link(b, lb["id"].as_str().unwrap()).await;
     assert_eq!(t["summary"], "Credentials rejected", "{t}");
     assert_eq!(t["facts"]["httpStatus"], 401);
 }

@@ -7,11 +7,30 @@ use crate::webhooks::{hook, setup, touch_repo, HOOKS};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+/// Two hooks with attempts of each outcome: `path`'s got one success and one 500, `dead_path`'s
+/// got no answer at all (its port is closed).
+struct Delivered {
+    path: String,
+    dead_path: String,
+    stats: Value,
+    success: Value,
+    failure: Value,
+}
+
 async fn statistics_latest_and_filters(app: TestApp) {
-    setup(&app).await;
+    let d = two_hooks_with_attempts(&app).await;
+    latest_picks_by_outcome_and_event(&app, &d).await;
+    summary_counts_per_event(&app, &d).await;
+    no_answer_is_an_error(&app, &d).await;
+    the_list_filters_by_event_with_statistics(&app, &d).await;
+    a_day_later_the_window_has_moved(&app, &d).await;
+}
+
+async fn two_hooks_with_attempts(app: &TestApp) -> Delivered {
+    setup(app).await;
     // The first delivery succeeds, the second is answered 500.
     let rx = Receiver::start_ok_once().await;
-    let h = hook(&app, HOOKS, &rx.url, json!(["repo:updated"]), None).await;
+    let h = hook(app, HOOKS, &rx.url, json!(["repo:updated"]), None).await;
     // A second hook at a port nobody listens on: its attempts get no answer at all.
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -38,9 +57,9 @@ async fn statistics_latest_and_filters(app: TestApp) {
     let r = app.get(&format!("{path}/latest"), &admin()).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
 
-    touch_repo(&app, "one").await;
+    touch_repo(app, "one").await;
     rx.wait_for(1).await;
-    touch_repo(&app, "two").await;
+    touch_repo(app, "two").await;
     let stats = eventually("both attempts recorded", || async {
         let s = app.get(&format!("{path}/statistics"), &admin()).await.body;
         (s["counts"]["failures"] == 1).then_some(s)
@@ -71,10 +90,21 @@ async fn statistics_latest_and_filters(app: TestApp) {
     );
     assert!(stats.get("lastError").is_none());
 
+    let (success, failure) = (success.clone(), failure.clone());
+    Delivered {
+        path,
+        dead_path,
+        stats,
+        success,
+        failure,
+    }
+}
+
+async fn latest_picks_by_outcome_and_event(app: &TestApp, d: &Delivered) {
+    let (success, failure) = (&d.success, &d.failure);
     // latest: the newest attempt, or the newest of an outcome or event; 204 when none.
     let latest = |q: &'static str| {
-        let app = &app;
-        let path = path.clone();
+        let path = d.path.clone();
         async move { app.get(&format!("{path}/latest{q}"), &admin()).await }
     };
     let r = latest("").await;
@@ -95,8 +125,10 @@ async fn statistics_latest_and_filters(app: TestApp) {
     let r = latest("?event=repo:refs_changed").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["errors"][0]["context"], "event");
+}
 
-    // summary: counts per event.
+async fn summary_counts_per_event(app: &TestApp, d: &Delivered) {
+    let path = &d.path;
     let r = app
         .get(&format!("{path}/statistics/summary"), &admin())
         .await;
@@ -107,7 +139,10 @@ async fn statistics_latest_and_filters(app: TestApp) {
         (&json!(1), &json!(1), &json!(0))
     );
     assert_eq!(r.body.as_object().unwrap().len(), 1);
+}
 
+async fn no_answer_is_an_error(app: &TestApp, d: &Delivered) {
+    let dead_path = &d.dead_path;
     // No answer at all is an ERROR, with the reason.
     let dead_stats = eventually("the unreachable hook's attempts", || async {
         let s = app
@@ -126,7 +161,10 @@ async fn statistics_latest_and_filters(app: TestApp) {
             .contains("refused"),
         "{dead_stats}"
     );
+}
 
+async fn the_list_filters_by_event_with_statistics(app: &TestApp, d: &Delivered) {
+    let stats = &d.stats;
     // The list: only hooks that receive an event; with statistics when asked (any case).
     let names = |v: &Value| -> Vec<String> {
         v["values"]
@@ -147,14 +185,17 @@ async fn statistics_latest_and_filters(app: TestApp) {
         )
         .await;
     assert_eq!(names(&r.body), ["ci", "nobody"]);
-    assert_eq!(r.body["values"][0]["statistics"], stats);
+    assert_eq!(r.body["values"][0]["statistics"], *stats);
     let r = app.get(HOOKS, &admin()).await;
     assert!(r.body["values"][0].get("statistics").is_none());
     let r = app
         .get(&format!("{HOOKS}?statistics=often"), &admin())
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
 
+async fn a_day_later_the_window_has_moved(app: &TestApp, d: &Delivered) {
+    let (path, success) = (&d.path, &d.success);
     // A day later the success has left the window (the failed delivery may be retrying by
     // now, so only successes are sure to be zero); the latest invocations stay.
     app.clock.advance_ms(86_400_000 + 1);
