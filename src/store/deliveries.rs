@@ -44,11 +44,27 @@ impl DeliveryState {
     }
 }
 
+/// Who receives a delivery, stored in `subscriber_kind`: a repository or project webhook
+/// (apps will add theirs). The column's value is `as_str()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
+pub enum SubscriberKind {
+    Webhook,
+}
+
+impl SubscriberKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Delivery {
     pub id: i64,
     pub event_id: i64,
-    pub subscriber_kind: String,
+    pub subscriber_kind: SubscriberKind,
     pub subscriber_id: i64,
     pub state: DeliveryState,
     /// Attempts made so far (the next one is `attempts + 1`).
@@ -95,7 +111,7 @@ pub struct AttemptRecord {
     pub outcome: Outcome,
     /// For an ordered subscriber's delivery, the subscriber (`kind`, `id`): when the delivery
     /// finishes, the next one gets its turn.
-    pub ordered: Option<(String, i64)>,
+    pub ordered: Option<(SubscriberKind, i64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,8 +140,8 @@ const DELIVERY_SELECT: &str =
 const QUEUED: &str = "CASE WHEN ordered THEN 'waiting' ELSE 'pending' END";
 
 /// `kind:id`, how the claim names a subscriber to leave out.
-pub fn subscriber_key(kind: &str, id: i64) -> String {
-    format!("{kind}:{id}")
+pub fn subscriber_key(kind: SubscriberKind, id: i64) -> String {
+    format!("{}:{id}", kind.as_str())
 }
 
 impl Store {
@@ -324,7 +340,7 @@ impl Store {
             let mut finished_in_order: std::collections::BTreeSet<(String, i64)> = attempts
                 .iter()
                 .filter(|r| !matches!(r.outcome, Outcome::Retry(_)))
-                .filter_map(|r| r.ordered.clone())
+                .filter_map(|r| r.ordered.map(|(k, i)| (k.as_str().to_string(), i)))
                 .collect();
             // Successes with the same status (nearly all of them) are one statement.
             let mut succeeded: std::collections::BTreeMap<Option<i64>, Vec<&Attempt>> =
@@ -398,7 +414,7 @@ impl Store {
     /// A subscriber's deliveries, newest first, optionally in one state and created since a time.
     pub async fn deliveries_of(
         &self,
-        kind: &str,
+        kind: SubscriberKind,
         subscriber_id: i64,
         state: Option<&str>,
         since: Option<i64>,
@@ -411,7 +427,7 @@ impl Store {
                  AND ($3 IS NULL OR d.state = $3) AND ($4 IS NULL OR d.created_at >= $4)
                  ORDER BY d.id DESC LIMIT $5 OFFSET $6"
             ))
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(subscriber_id)
             .bind(state)
             .bind(since)
@@ -426,14 +442,14 @@ impl Store {
     /// One delivery of a subscriber with its body and every attempt, oldest first.
     pub async fn delivery_detail(
         &self,
-        kind: &str,
+        kind: SubscriberKind,
         subscriber_id: i64,
         id: i64,
     ) -> StoreResult<Option<(Delivery, String, Vec<Attempt>)>> {
         on_pool!(self, |p| {
             let d: Option<Delivery> = sqlx::query_as(&format!(
                 "{DELIVERY_SELECT} WHERE d.id = $1 AND d.subscriber_kind = $2 AND d.subscriber_id = $3"))
-                .bind(id).bind(kind).bind(subscriber_id).fetch_optional(p).await?;
+                .bind(id).bind(kind.as_str()).bind(subscriber_id).fetch_optional(p).await?;
             let Some(d) = d else { return Ok(None) };
             let payload: String = sqlx::query_scalar("SELECT payload FROM events WHERE id = $1")
                 .bind(d.event_id)
@@ -452,7 +468,7 @@ impl Store {
     /// `Duplicate` when it is still queued.
     pub async fn redeliver(
         &self,
-        kind: &str,
+        kind: SubscriberKind,
         subscriber_id: i64,
         id: i64,
         audit: Audited<'_>,
@@ -464,9 +480,9 @@ impl Store {
                 "UPDATE webhook_deliveries SET state = {QUEUED}, next_attempt_at = $1, completed_at = NULL
                  WHERE id = $2 AND subscriber_kind = $3 AND subscriber_id = $4 AND state IN ('succeeded', 'failed')
                  RETURNING ordered"))
-                .bind(now).bind(id).bind(kind).bind(subscriber_id).fetch_optional(&mut *tx).await?;
+                .bind(now).bind(id).bind(kind.as_str()).bind(subscriber_id).fetch_optional(&mut *tx).await?;
             if ordered == Some(true) {
-                settle_ordered!(tx, self, [(kind, &subscriber_id)]);
+                settle_ordered!(tx, self, [(kind.as_str(), &subscriber_id)]);
             }
             if ordered.is_some() {
                 write_audit!(tx, now, audit);
@@ -487,7 +503,7 @@ impl Store {
     /// Queues again every failed delivery of a subscriber created since `since`. Returns how many.
     pub async fn redeliver_failed_since(
         &self,
-        kind: &str,
+        kind: SubscriberKind,
         subscriber_id: i64,
         since: i64,
         audit: Audited<'_>,
@@ -499,9 +515,9 @@ impl Store {
                 "UPDATE webhook_deliveries SET state = {QUEUED}, next_attempt_at = $1, completed_at = NULL
                  WHERE subscriber_kind = $2 AND subscriber_id = $3 AND state = 'failed' AND created_at >= $4
                  RETURNING ordered"))
-                .bind(now).bind(kind).bind(subscriber_id).bind(since).fetch_all(&mut *tx).await?;
+                .bind(now).bind(kind.as_str()).bind(subscriber_id).bind(since).fetch_all(&mut *tx).await?;
             if ordered.iter().any(|o| *o) {
-                settle_ordered!(tx, self, [(kind, &subscriber_id)]);
+                settle_ordered!(tx, self, [(kind.as_str(), &subscriber_id)]);
             }
             // The record says how many the change touched, which only this transaction knows.
             let details = audit.map(|a| format!("{}: {} queued again", a.details, ordered.len()));

@@ -2,7 +2,7 @@
 //! outcome in a time window, and the latest attempt of each outcome (Bitbucket Data Center's
 //! webhook statistics and "latest invocation").
 
-use super::{on_pool, Store, StoreResult};
+use super::{on_pool, Store, StoreResult, SubscriberKind};
 
 /// What became of one attempt, Data Center's way: a 2xx answer, another answer, or none at all
 /// (connection refused, timeout, a payload too large to send).
@@ -72,7 +72,7 @@ impl Store {
     /// Attempts to the subscriber since `since`, counted per event key and outcome.
     pub async fn attempt_counts(
         &self,
-        kind: &str,
+        kind: SubscriberKind,
         subscriber_id: i64,
         since: i64,
     ) -> StoreResult<Vec<OutcomeCount>> {
@@ -84,7 +84,7 @@ impl Store {
                  WHERE d.subscriber_kind = $1 AND d.subscriber_id = $2 AND a.started_at >= $3
                  GROUP BY e.event_key, {OUTCOME_SQL} ORDER BY e.event_key"
             ))
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(subscriber_id)
             .bind(since)
             .fetch_all(p)
@@ -96,7 +96,7 @@ impl Store {
     /// The subscriber's latest attempt, optionally of one event key and one outcome.
     pub async fn latest_attempt(
         &self,
-        kind: &str,
+        kind: SubscriberKind,
         subscriber_id: i64,
         event_key: Option<&str>,
         outcome: Option<AttemptOutcome>,
@@ -116,7 +116,7 @@ impl Store {
         sql.push_str(" ORDER BY a.id DESC LIMIT 1");
         on_pool!(self, |p| {
             let row: Option<Invocation> = sqlx::query_as(&sql)
-                .bind(kind)
+                .bind(kind.as_str())
                 .bind(subscriber_id)
                 .bind(event_key)
                 .fetch_optional(p)

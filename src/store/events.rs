@@ -8,7 +8,10 @@
 //! dispatched.
 
 use super::StoreResult;
-use super::{on_writer, Account, BeginWrite, Comment, Participant, PullRequest, Repository, Store};
+use super::{
+    on_writer, Account, BeginWrite, Comment, Participant, PullRequest, Repository, Store,
+    SubscriberKind,
+};
 
 /// What a change tells the renderer; read inside the change's transaction.
 pub struct EventFacts<'a> {
@@ -165,7 +168,7 @@ impl Store {
     /// dispatched) and its one delivery, claimed by the caller until `lease_until`.
     pub async fn enqueue_test_delivery(
         &self,
-        kind: &str,
+        kind: SubscriberKind,
         subscriber_id: i64,
         key: &str,
         payload: &str,
@@ -180,7 +183,7 @@ impl Store {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at)
                  VALUES ($1, $2, $3, 'sending', 0, $4, $5) RETURNING id")
-                .bind(event).bind(kind).bind(subscriber_id).bind(lease_until).bind(now).fetch_one(&mut *tx).await?;
+                .bind(event).bind(kind.as_str()).bind(subscriber_id).bind(lease_until).bind(now).fetch_one(&mut *tx).await?;
             tx.commit().await?;
             id
         });

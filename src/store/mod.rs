@@ -40,6 +40,7 @@ pub use accounts::{Account, AccountKind, TeamMember};
 pub use audit::{AuditEntry, Audited, NewAudit};
 pub use deliveries::{
     subscriber_key, Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Outcome, Skipped,
+    SubscriberKind,
 };
 pub use delivery_stats::{AttemptOutcome, Invocation, OutcomeCount};
 pub use events::{Emit, EventFacts, PullRequestFacts, RenderEvent, StoredEvent};

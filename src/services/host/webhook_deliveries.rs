@@ -4,10 +4,11 @@
 
 use super::webhooks::{find, DeliveryDetail, ScopeRef};
 use super::{ConflictKind, Host, HostError, HostResult, Missing, Principal};
+use crate::store::SubscriberKind;
 use crate::store::{AttemptOutcome, Delivery, Invocation, OutcomeCount, StoreError, Webhook};
 
 /// Deliveries to webhooks (other subscribers keep theirs apart).
-const KIND: &str = "webhook";
+const KIND: SubscriberKind = SubscriberKind::Webhook;
 /// The counts cover this much time before now.
 pub const WINDOW_MS: i64 = 86_400_000;
 

@@ -72,9 +72,7 @@ pub async fn attempt(
         error: None,
     };
     let mut outcome = Outcome::Failed;
-    let ordered = d
-        .ordered
-        .then(|| (d.subscriber_kind.clone(), d.subscriber_id));
+    let ordered = d.ordered.then_some((d.subscriber_kind, d.subscriber_id));
     let is_test = d.event_key == TEST_EVENT_KEY;
     if body.len() > cx.max_payload_bytes {
         a.error = Some(format!(

@@ -7,7 +7,7 @@
 use super::attempt::{attempt, AttemptContext, Attempted};
 use super::subscriber::{Health, Resolved, Subscriber};
 use super::Inner;
-use crate::store::{subscriber_key, DueDelivery, Skipped};
+use crate::store::{subscriber_key, DueDelivery, Skipped, SubscriberKind};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ const LEASE_GRACE_MS: i64 = 5_000;
 /// What workers hand the recorder.
 pub enum Finished {
     Attempt {
-        kind: &'static str,
+        kind: SubscriberKind,
         subscriber_id: i64,
         attempted: Box<Attempted>,
     },
@@ -76,12 +76,12 @@ async fn fan_out_and_send(
         let mut skipped = Vec::new();
         for d in due {
             let delivery_id = d.delivery.id;
-            let Some(subscriber) = inner.subscriber(&d.delivery.subscriber_kind) else {
+            let Some(subscriber) = inner.subscriber(d.delivery.subscriber_kind) else {
                 skipped.push(Skipped::GiveUp {
                     delivery_id,
                     reason: format!(
                         "No subscriber of kind '{}' on this server.",
-                        d.delivery.subscriber_kind
+                        d.delivery.subscriber_kind.as_str()
                     ),
                 });
                 continue;
@@ -168,7 +168,7 @@ pub async fn record(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Finished>
         let mut records = Vec::with_capacity(buf.len());
         let mut skipped = Vec::new();
         // Health per subscriber, in order: only the outcome after the last success matters.
-        let mut health: Vec<((&'static str, i64), Health)> = Vec::new();
+        let mut health: Vec<((SubscriberKind, i64), Health)> = Vec::new();
         for f in buf.drain(..) {
             match f {
                 Finished::Attempt {
@@ -214,15 +214,17 @@ pub async fn record(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Finished>
 }
 
 /// Per subscriber: one success resets, each failure after it counts. Order kept.
-fn fold_health(outcomes: Vec<((&'static str, i64), Health)>) -> Vec<((&'static str, i64), Health)> {
-    let mut last_success: HashMap<(&'static str, i64), usize> = HashMap::new();
+fn fold_health(
+    outcomes: Vec<((SubscriberKind, i64), Health)>,
+) -> Vec<((SubscriberKind, i64), Health)> {
+    let mut last_success: HashMap<(SubscriberKind, i64), usize> = HashMap::new();
     for (i, (k, h)) in outcomes.iter().enumerate() {
         if *h == Health::Succeeded {
             last_success.insert(*k, i);
         }
     }
     let mut out = Vec::new();
-    let mut reset_done: HashMap<(&'static str, i64), bool> = HashMap::new();
+    let mut reset_done: HashMap<(SubscriberKind, i64), bool> = HashMap::new();
     for (i, (k, h)) in outcomes.into_iter().enumerate() {
         match last_success.get(&k) {
             Some(&j) if i < j => continue,
@@ -243,8 +245,8 @@ mod tests {
 
     #[test]
     fn health_keeps_the_last_success_and_the_failures_after_it() {
-        let a = ("webhook", 1);
-        let b = ("webhook", 2);
+        let a = (SubscriberKind::Webhook, 1);
+        let b = (SubscriberKind::Webhook, 2);
         let folded = fold_health(vec![
             (a, Health::Failed),
             (b, Health::Failed),

@@ -5,6 +5,7 @@ use super::attempt::{attempt, capitalise, AttemptContext};
 use super::subscriber::Endpoint;
 use super::Webhooks;
 use crate::domain::webhooks::{check_event_keys, TEST_EVENT_KEY};
+use crate::store::SubscriberKind;
 use crate::store::{Account, StoreResult, Webhook, WebhookFields};
 use serde_json::json;
 
@@ -122,7 +123,13 @@ impl Webhooks {
         let lease = now + i64::from(inner.config.timeout_seconds) * 1000 + 5_000;
         let due = inner
             .store
-            .enqueue_test_delivery("webhook", hook.id, TEST_EVENT_KEY, &payload, lease)
+            .enqueue_test_delivery(
+                SubscriberKind::Webhook,
+                hook.id,
+                TEST_EVENT_KEY,
+                &payload,
+                lease,
+            )
             .await?;
         let secret = hook
             .secret_encrypted
@@ -135,7 +142,7 @@ impl Webhooks {
             healthy: true,
         };
         let subscriber = inner
-            .subscriber("webhook")
+            .subscriber(SubscriberKind::Webhook)
             .expect("webhooks are registered");
         let cx = AttemptContext {
             outbound: &inner.outbound,

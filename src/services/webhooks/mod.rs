@@ -20,6 +20,7 @@ use crate::crypto::MasterKey;
 use crate::domain::webhooks::RetryPolicy;
 use crate::services::outbound::Outbound;
 use crate::store::Store;
+use crate::store::SubscriberKind;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use subscriber::{Subscriber, WebhookSubscriber};
@@ -47,7 +48,7 @@ pub struct Inner {
 }
 
 impl Inner {
-    fn subscriber(&self, kind: &str) -> Option<Arc<dyn Subscriber>> {
+    fn subscriber(&self, kind: SubscriberKind) -> Option<Arc<dyn Subscriber>> {
         self.subscribers.iter().find(|s| s.kind() == kind).cloned()
     }
 }

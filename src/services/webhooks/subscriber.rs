@@ -5,6 +5,7 @@
 
 use crate::crypto::MasterKey;
 use crate::domain::webhooks::{after_failure, hub_signature, standard_signature, RetryPolicy};
+use crate::store::SubscriberKind;
 use crate::store::{Store, StoreResult};
 use std::future::Future;
 use std::pin::Pin;
@@ -46,7 +47,7 @@ pub struct Signing<'a> {
 
 pub trait Subscriber: Send + Sync {
     /// The `subscriber_kind` of its deliveries.
-    fn kind(&self) -> &'static str;
+    fn kind(&self) -> SubscriberKind;
     /// Looks the subscriber up at send time: edits, pauses and deletions apply at once.
     fn resolve(&self, id: i64) -> BoxFuture<'_, StoreResult<Resolved>>;
     /// The body to send for an event payload (plain webhooks send it as it is).
@@ -77,8 +78,8 @@ pub struct WebhookSubscriber {
 }
 
 impl Subscriber for WebhookSubscriber {
-    fn kind(&self) -> &'static str {
-        "webhook"
+    fn kind(&self) -> SubscriberKind {
+        SubscriberKind::Webhook
     }
 
     fn resolve(&self, id: i64) -> BoxFuture<'_, StoreResult<Resolved>> {
