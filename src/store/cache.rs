@@ -30,12 +30,20 @@ struct Entry<V> {
 
 pub struct Map<K, V> {
     inner: Mutex<HashMap<K, Entry<V>>>,
+    /// Emptied when it grows past this.
+    max_entries: usize,
 }
 
 impl<K: Eq + Hash, V: Clone> Map<K, V> {
     fn new() -> Self {
+        Self::bounded(MAX_ENTRIES)
+    }
+
+    /// A map of large values, kept to fewer entries.
+    fn bounded(max_entries: usize) -> Self {
         Self {
             inner: Mutex::new(HashMap::new()),
+            max_entries,
         }
     }
 
@@ -56,7 +64,7 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
     /// concurrent invalidation makes the entry stale at once).
     pub fn put(&self, key: K, value: V, generation: u64, now: i64) {
         let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_ENTRIES {
+        if map.len() >= self.max_entries {
             map.clear();
         }
         map.insert(
@@ -70,8 +78,10 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
     }
 }
 
-pub struct Cache<T, G, R, C, O, A, L, K> {
+pub struct Cache<T, G, R, C, O, A, L, K, P> {
     generation: AtomicU64,
+    /// Bumped when repositories may have changed (events were written): list pages only.
+    lists: AtomicU64,
     /// Counts targeted invalidations (`remove_where`); a fetch that overlapped one is not cached.
     targeted: AtomicU64,
     pub tokens: Map<String, T>,
@@ -89,14 +99,17 @@ pub struct Cache<T, G, R, C, O, A, L, K> {
     pub links: Map<String, L>,
     /// A user's tokens at a link's remote, by (link row id, user id).
     pub link_tokens: Map<(i64, i64), K>,
+    /// Pages of repository lists, by their statement and bound values (SQLite only: one node).
+    pub repo_pages: Map<(String, Vec<String>), P>,
 }
 
-impl<T: Clone, G: Clone, R: Clone, C: Clone, O: Clone, A: Clone, L: Clone, K: Clone>
-    Cache<T, G, R, C, O, A, L, K>
+impl<T: Clone, G: Clone, R: Clone, C: Clone, O: Clone, A: Clone, L: Clone, K: Clone, P: Clone>
+    Cache<T, G, R, C, O, A, L, K, P>
 {
     pub fn new() -> Self {
         Self {
             generation: AtomicU64::new(0),
+            lists: AtomicU64::new(0),
             targeted: AtomicU64::new(0),
             tokens: Map::new(),
             grants: Map::new(),
@@ -107,7 +120,20 @@ impl<T: Clone, G: Clone, R: Clone, C: Clone, O: Clone, A: Clone, L: Clone, K: Cl
             service_accounts: Map::new(),
             links: Map::new(),
             link_tokens: Map::new(),
+            // A page holds up to a hundred repositories: a few megabytes at most.
+            repo_pages: Map::bounded(2_000),
         }
+    }
+
+    /// The generation list pages are cached under: any invalidation, or any written event
+    /// (every repository change writes one), makes them stale.
+    pub fn list_generation(&self) -> u64 {
+        self.generation() + self.lists.load(Ordering::SeqCst)
+    }
+
+    /// Makes cached list pages stale.
+    pub fn bump_lists(&self) {
+        self.lists.fetch_add(1, Ordering::SeqCst);
     }
 
     pub fn generation(&self) -> u64 {
@@ -136,7 +162,7 @@ mod tests {
 
     #[test]
     fn entries_expire_by_generation_and_time() {
-        let c: Cache<String, (), (), (), (), (), (), ()> = Cache::new();
+        let c: Cache<String, (), (), (), (), (), (), (), ()> = Cache::new();
         let g = c.generation();
         c.tokens.put("k".into(), "v".into(), g, 1000);
         assert_eq!(

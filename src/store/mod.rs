@@ -114,6 +114,7 @@ type AuthCache = cache::Cache<
     Option<Account>,
     Option<AppLink>,
     Option<LinkToken>,
+    Vec<Repository>,
 >;
 
 /// Runs `$body` with `$p` bound to the concrete pool; the body is compiled once per backend.
@@ -344,6 +345,8 @@ impl Store {
     /// Called after a commit that wrote events or made deliveries due: wakes this node's
     /// dispatcher and, on PostgreSQL, the other nodes'.
     pub(crate) async fn events_written(&self) {
+        // Every repository change writes an event in its transaction: cached list pages go.
+        self.cache.bump_lists();
         self.events_signal.notify_one();
         if let Db::Postgres(_) = &self.db {
             self.peer_signal.notify_one();

@@ -308,7 +308,19 @@ impl Store {
     ) -> StoreResult<Vec<Repository>> {
         let (sql, binds) = repo_query(v, f, w);
         if let super::Db::Sqlite(p, _) = &self.db {
-            return sqlite_page(p, &sql, &binds).await;
+            // One node owns a SQLite file, so a page cached here is dropped by every change
+            // that could alter it (`events_written`, `invalidate`) before that change answers.
+            // On PostgreSQL other nodes write too, and lists stay exact: no cache.
+            let key = (sql, binds);
+            let (now, generation) = (self.now(), self.cache.list_generation());
+            if let Some(hit) = self.cache.repo_pages.get(&key, generation, now) {
+                return Ok(hit);
+            }
+            let page = sqlite_page(p, &key.0, &key.1).await?;
+            self.cache
+                .repo_pages
+                .put(key, page.clone(), generation, now);
+            return Ok(page);
         }
         on_pool!(self, |p| {
             let mut q = sqlx::query_as(&sql);

@@ -314,8 +314,48 @@ async fn search_filters_combine_with_visibility(app: TestApp) {
     assert_eq!(keys, ["SB"]);
 }
 
+/// The slugs of the first page of `GET /repos` as `auth` sees it.
+async fn names(app: &TestApp, auth: Auth) -> Vec<String> {
+    let r = app.get("/rest/api/1.0/repos?limit=25", &auth).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["slug"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A list page asked twice in a row may be served from memory; every change that alters it
+/// (a repository created, made public, renamed, deleted) shows on the very next request.
+async fn lists_show_each_change_at_once(app: TestApp) {
+    app.project("LIVE", false).await;
+    app.repo("LIVE", "first", false).await;
+    assert_eq!(names(&app, admin()).await, ["first"]);
+    assert_eq!(names(&app, admin()).await, ["first"]);
+    app.repo("LIVE", "second", false).await;
+    assert_eq!(names(&app, admin()).await, ["first", "second"]);
+    assert!(names(&app, Auth::None).await.is_empty());
+    let r = app
+        .put(
+            "/rest/api/1.0/projects/LIVE/repos/second",
+            &admin(),
+            serde_json::json!({"public": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(names(&app, Auth::None).await, ["second"]);
+    let r = app
+        .delete("/rest/api/1.0/projects/LIVE/repos/second", &admin())
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert!(names(&app, Auth::None).await.is_empty());
+    assert_eq!(names(&app, admin()).await, ["first"]);
+}
+
 both_backends!(
     repository_lists_answer_what_authorize_says,
+    lists_show_each_change_at_once,
     project_lists_answer_what_authorize_says,
     search_filters_combine_with_visibility,
 );
