@@ -308,21 +308,10 @@ impl Store {
         user_id: i64,
         audit: Audited<'_>,
     ) -> StoreResult<bool> {
-        let now = self.now();
-        let removed = on_writer!(self, |p| {
-            let mut tx = p.begin_write().await?;
-            let r = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
-                .bind(team_id)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-            if r.rows_affected() == 0 {
-                return Ok(false);
-            }
-            write_audit!(tx, now, audit);
-            tx.commit().await?;
-            true
-        });
+        let sql = "DELETE FROM team_members WHERE team_id = $1 AND user_id = $2";
+        let removed = self
+            .execute_audited(sql, &[team_id, user_id], audit)
+            .await?;
         self.invalidate().await;
         Ok(removed)
     }

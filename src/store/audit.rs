@@ -56,6 +56,30 @@ macro_rules! write_audit {
 pub(crate) use write_audit;
 
 impl Store {
+    /// Runs one statement over `ids` (bound in order) and, if it changed a row, writes `audit`
+    /// in the same transaction; says whether anything changed (nothing changed: no record).
+    pub(crate) async fn execute_audited(
+        &self,
+        sql: &str,
+        ids: &[i64],
+        audit: Audited<'_>,
+    ) -> StoreResult<bool> {
+        let now = self.now();
+        on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            let mut q = sqlx::query(sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            if q.execute(&mut *tx).await?.rows_affected() == 0 {
+                return Ok(false);
+            }
+            write_audit!(tx, now, audit);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
     /// Records an event that changes nothing else (a sign-in, credentials viewed).
     pub async fn record_audit(&self, e: &NewAudit<'_>) -> StoreResult<()> {
         let now = self.now();

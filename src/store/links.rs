@@ -331,21 +331,8 @@ impl Store {
         user: i64,
         audit: Audited<'_>,
     ) -> StoreResult<bool> {
-        let now = self.now();
-        let deleted = on_writer!(self, |p| {
-            let mut tx = p.begin_write().await?;
-            let r = sqlx::query("DELETE FROM app_link_tokens WHERE link_id = $1 AND user_id = $2")
-                .bind(link)
-                .bind(user)
-                .execute(&mut *tx)
-                .await?;
-            if r.rows_affected() == 0 {
-                return Ok(false);
-            }
-            write_audit!(tx, now, audit);
-            tx.commit().await?;
-            true
-        });
+        let sql = "DELETE FROM app_link_tokens WHERE link_id = $1 AND user_id = $2";
+        let deleted = self.execute_audited(sql, &[link, user], audit).await?;
         self.invalidate().await;
         Ok(deleted)
     }

@@ -147,20 +147,8 @@ impl Store {
 
     /// Deletes a client with every grant, code and token it holds.
     pub async fn delete_oauth_client(&self, id: i64, audit: Audited<'_>) -> StoreResult<bool> {
-        let now = self.now();
-        let deleted = on_writer!(self, |p| {
-            let mut tx = p.begin_write().await?;
-            let r = sqlx::query("DELETE FROM oauth_clients WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            if r.rows_affected() == 0 {
-                return Ok(false);
-            }
-            write_audit!(tx, now, audit);
-            tx.commit().await?;
-            true
-        });
+        let sql = "DELETE FROM oauth_clients WHERE id = $1";
+        let deleted = self.execute_audited(sql, &[id], audit).await?;
         self.invalidate().await;
         Ok(deleted)
     }

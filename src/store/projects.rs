@@ -178,19 +178,9 @@ impl Store {
 
     /// Deletes a project that holds no repositories. Returns false if it still has some.
     pub async fn delete_empty_project(&self, id: i64, audit: Audited<'_>) -> StoreResult<bool> {
-        let now = self.now();
-        let deleted = on_writer!(self, |p| {
-            let mut tx = p.begin_write().await?;
-            let r = sqlx::query(
-                "DELETE FROM projects WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM repositories WHERE project_id = $1)")
-                .bind(id).execute(&mut *tx).await?;
-            if r.rows_affected() == 0 {
-                return Ok(false);
-            }
-            write_audit!(tx, now, audit);
-            tx.commit().await?;
-            true
-        });
+        let sql = "DELETE FROM projects WHERE id = $1
+                   AND NOT EXISTS (SELECT 1 FROM repositories WHERE project_id = $1)";
+        let deleted = self.execute_audited(sql, &[id], audit).await?;
         self.invalidate().await;
         Ok(deleted)
     }

@@ -140,21 +140,10 @@ impl Store {
         token_id: i64,
         audit: Audited<'_>,
     ) -> StoreResult<bool> {
-        let now = self.now();
-        let deleted = on_writer!(self, |p| {
-            let mut tx = p.begin_write().await?;
-            let r = sqlx::query("DELETE FROM access_tokens WHERE user_id = $1 AND id = $2")
-                .bind(user_id)
-                .bind(token_id)
-                .execute(&mut *tx)
-                .await?;
-            if r.rows_affected() == 0 {
-                return Ok(false);
-            }
-            write_audit!(tx, now, audit);
-            tx.commit().await?;
-            true
-        });
+        let sql = "DELETE FROM access_tokens WHERE user_id = $1 AND id = $2";
+        let deleted = self
+            .execute_audited(sql, &[user_id, token_id], audit)
+            .await?;
         self.invalidate().await;
         Ok(deleted)
     }

@@ -2,10 +2,9 @@
 
 use super::{Host, HostError, HostResult, Principal};
 use crate::domain::{Action, DisplayName, Email};
-use crate::services::passwords;
 use crate::services::sign_in::SignInError;
+use crate::services::{audit, passwords};
 use crate::store::Account;
-use crate::store::NewAudit;
 
 /// New profile values; `None` keeps what is there, an empty e-mail removes it.
 #[derive(Debug, Clone, Default)]
@@ -101,14 +100,12 @@ pub async fn store_password(
         .await?
         .map_err(|e| HostError::Internal(e.to_string()))?;
     let target = format!("user:{}", me.slug);
-    let audit = NewAudit {
-        actor_id: Some(me.id),
-        actor_name: &me.slug,
-        action: "user.password_changed",
-        target: &target,
-        details,
-        source_ip: ip,
+    let actor = audit::Actor {
+        id: Some(me.id),
+        name: &me.slug,
+        ip,
     };
+    let audit = actor.entry("user.password_changed", &target, details);
     host.store
         .set_password(me.id, &hash, keep_session, Some(&audit))
         .await?;

@@ -61,15 +61,7 @@ impl<'a> Principal<'a> {
     /// The audit row of a change this principal makes, for the store to write inside the
     /// change's own transaction (a change and its record commit together or not at all).
     pub fn audit<'b>(&'b self, action: &'b str, target: &'b str, details: &'b str) -> NewAudit<'b> {
-        let actor = self.actor();
-        NewAudit {
-            actor_id: actor.id,
-            actor_name: actor.name,
-            action,
-            target,
-            details,
-            source_ip: actor.ip,
-        }
+        self.actor().entry(action, target, details)
     }
 
     /// Decides an action not about one project or repository.

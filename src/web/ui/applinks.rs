@@ -71,15 +71,7 @@ pub async fn discover(
             CreateForm::default(),
             None,
         )),
-        Err(e) => {
-            let forms = |error| super::links::ListForms {
-                url: f.url,
-                url_error: Some(error),
-                ..Default::default()
-            };
-            let again = |error| super::links::page_with(&state, &caller, None, None, forms(error));
-            form_again(e, &caller, again).await
-        }
+        Err(e) => super::links::url_again(&state, &caller, f.url, e).await,
     }
 }
 

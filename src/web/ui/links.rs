@@ -66,6 +66,24 @@ pub async fn page(
     page_with(state, caller, shown, flash, ListForms::default()).await
 }
 
+/// The list page again with `url` in the "Create link" form and why it could not be used.
+pub async fn url_again(
+    state: &AppState,
+    caller: &Caller,
+    url: String,
+    e: crate::services::host::HostError,
+) -> UiResult {
+    let again = |error| {
+        let forms = ListForms {
+            url,
+            url_error: Some(error),
+            ..ListForms::default()
+        };
+        page_with(state, caller, None, None, forms)
+    };
+    form_again(e, caller, again).await
+}
+
 /// The list page with its forms as `forms` has them.
 pub async fn page_with(
     state: &AppState,

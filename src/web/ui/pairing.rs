@@ -34,15 +34,7 @@ pub async fn pair(
     match host_links::begin_pairing(&state.host(), &caller.principal(), &f.url, scope).await {
         Ok((_, next)) => Ok(Redirect::to(&next).into_response()),
         // Back to where the URL was entered, with it and the reason.
-        Err(e) => {
-            let forms = |error| super::links::ListForms {
-                url: f.url,
-                url_error: Some(error),
-                ..Default::default()
-            };
-            let again = |error| super::links::page_with(&state, &caller, None, None, forms(error));
-            form_again(e, &caller, again).await
-        }
+        Err(e) => super::links::url_again(&state, &caller, f.url, e).await,
     }
 }
 
