@@ -99,7 +99,7 @@ pub struct Cache<T, G, R, C, O, A, L, K, P> {
     pub links: Map<String, L>,
     /// A user's tokens at a link's remote, by (link row id, user id).
     pub link_tokens: Map<(i64, i64), K>,
-    /// Pages of repository lists, by their statement and bound values (SQLite only: one node).
+    /// Pages of repository lists, by their statement and bound values.
     pub repo_pages: Map<(String, Vec<String>), P>,
 }
 

@@ -473,7 +473,13 @@ impl Store {
                     }
                 }
                 match received {
-                    Ok(Some(n)) if n.channel() == EVENTS_CHANNEL => {}
+                    // Another node changed something that wrote an event: its list pages may
+                    // differ now.
+                    Ok(Some(n)) if n.channel() == EVENTS_CHANNEL => {
+                        if n.payload() != &*node {
+                            cache.bump_lists();
+                        }
+                    }
                     Ok(Some(n)) => match n
                         .payload()
                         .strip_prefix(cache::GRANT_PREFIX)

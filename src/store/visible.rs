@@ -306,30 +306,31 @@ impl Store {
         f: &RepoFilter<'_>,
         w: Window,
     ) -> StoreResult<Vec<Repository>> {
-        let (sql, binds) = repo_query(v, f, w);
-        if let super::Db::Sqlite(p, _) = &self.db {
-            // One node owns a SQLite file, so a page cached here is dropped by every change
-            // that could alter it (`events_written`, `invalidate`) before that change answers.
-            // On PostgreSQL other nodes write too, and lists stay exact: no cache.
-            let key = (sql, binds);
-            let (now, generation) = (self.now(), self.cache.list_generation());
-            if let Some(hit) = self.cache.repo_pages.get(&key, generation, now) {
-                return Ok(hit);
-            }
-            let page = sqlite_page(p, &key.0, &key.1).await?;
-            self.cache
-                .repo_pages
-                .put(key, page.clone(), generation, now);
-            return Ok(page);
+        // A page is cached under the list generation: every change that could alter it writes
+        // an event or invalidates, which drops it on this node before the change answers, and on
+        // other nodes when their listener hears of it (as for every other cached answer).
+        let key = repo_query(v, f, w);
+        let (now, generation) = (self.now(), self.cache.list_generation());
+        if let Some(hit) = self.cache.repo_pages.get(&key, generation, now) {
+            return Ok(hit);
         }
-        on_pool!(self, |p| {
-            let mut q = sqlx::query_as(&sql);
-            for b in &binds {
-                q = q.bind(b);
-            }
-            let rows: Vec<Repository> = q.fetch_all(p).await?;
-            Ok(rows)
-        })
+        let (sql, binds) = &key;
+        let page = if let super::Db::Sqlite(p, _) = &self.db {
+            sqlite_page(p, sql, binds).await?
+        } else {
+            on_pool!(self, |p| {
+                let mut q = sqlx::query_as(sql);
+                for b in binds {
+                    q = q.bind(b);
+                }
+                let rows: Vec<Repository> = q.fetch_all(p).await?;
+                rows
+            })
+        };
+        self.cache
+            .repo_pages
+            .put(key, page.clone(), generation, now);
+        Ok(page)
     }
 
     /// The projects the principal may see whose name contains `name`, by key.

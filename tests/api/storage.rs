@@ -164,14 +164,14 @@ async fn metrics_listener_counts_requests() {
     );
 }
 
-/// Two nodes on one PostgreSQL database: a change made through one is seen by the other's
-/// authentication cache at once (LISTEN/NOTIFY), not after its TTL. Node B's clock is frozen,
-/// so only the notification can make it drop what it cached.
-#[tokio::test]
-async fn a_second_node_drops_its_cache_when_the_first_changes_something() {
-    let Some(a) = TestApp::spawn(Backend::Postgres).await else {
-        return;
-    };
+/// A second node on `a`'s PostgreSQL database, its clock frozen (so no cached entry expires by
+/// time): its base URL, and what keeps it running while held.
+async fn second_node(
+    a: &TestApp,
+) -> (
+    String,
+    (tempfile::TempDir, tokio::sync::oneshot::Sender<()>),
+) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = junction::config::Config::for_data_dir(dir.path());
     config.server.listen = "127.0.0.1:0".parse().unwrap();
@@ -184,10 +184,58 @@ async fn a_second_node_drops_its_cache_when_the_first_changes_something() {
         .await
         .unwrap();
     let b_base = format!("http://{}", b.addr);
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(b.run(async move {
         let _ = stopped.await;
     }));
+    (b_base, (dir, stop))
+}
+
+/// Two nodes on one PostgreSQL database: a repository created through one is listed by the
+/// other (whose clock is frozen, so only the notification can drop the page it cached).
+#[tokio::test]
+async fn a_second_node_lists_a_repository_the_first_created() {
+    let Some(a) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let (b_base, _b) = second_node(&a).await;
+    a.project("NODES", false).await;
+    let listed_on_b = || {
+        let url = format!("{b_base}/rest/api/1.0/repos?limit=25");
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .basic_auth("admin", Some(ADMIN_PASSWORD))
+                .send()
+                .await
+                .unwrap();
+            let body: serde_json::Value = r.json().await.unwrap();
+            body["size"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(listed_on_b().await, 0, "node B caches the empty page");
+    a.repo("NODES", "made-on-a", false).await;
+    // The notification is asynchronous: wait for B to act on it (bounded), never a fixed sleep.
+    let mut listed = false;
+    for _ in 0..200 {
+        if listed_on_b().await == 1 {
+            listed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(listed, "node B never listed the repository node A created");
+}
+
+/// Two nodes on one PostgreSQL database: a change made through one is seen by the other's
+/// authentication cache at once (LISTEN/NOTIFY), not after its TTL. Node B's clock is frozen,
+/// so only the notification can make it drop what it cached.
+#[tokio::test]
+async fn a_second_node_drops_its_cache_when_the_first_changes_something() {
+    let Some(a) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let (b_base, _b) = second_node(&a).await;
     let alice = a.user("alice").await;
     let (token, _) = a.token(&alice, "read").await;
     let on_b = || {
