@@ -1,6 +1,7 @@
 //! A read cache for the per-request authentication path (token → owner, user → grants,
-//! key/slug → repository), so an authenticated read does not cost three queries; and for calls
-//! through an application link (link, the user's remote token).
+//! key/slug → repository), so an authenticated read does not cost three queries; for calls
+//! through an application link (link, the user's remote token); and for pages of repository
+//! lists, which also go stale whenever an event is written (every repository change writes one).
 //!
 //! Correctness over cleverness: every store write that could change an answer calls
 //! `invalidate`, which bumps one generation number and so drops *every* entry. Writes that matter
