@@ -81,7 +81,7 @@ impl Store {
                 sqlx::query("INSERT INTO grants (scope, target_id, account_id, permission) VALUES ('global', 0, $1, $2)")
                     .bind(account.id).bind(g.as_str()).execute(&mut *tx).await?;
             }
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok(account)
         })
@@ -113,7 +113,7 @@ impl Store {
             .bind(first_admin)
             .execute(&mut *tx)
             .await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok(account)
         })
@@ -188,7 +188,7 @@ impl Store {
             let a: Account = sqlx::query_as(&format!(
                 "UPDATE accounts SET display_name = $1, email = $2, updated_at = $3 WHERE id = $4 RETURNING {ACCOUNT_COLUMNS}"))
                 .bind(display_name).bind(email).bind(now).bind(id).fetch_one(&mut *tx).await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             a
         });
@@ -217,7 +217,7 @@ impl Store {
                 .bind(keep_session.unwrap_or(0))
                 .execute(&mut *tx)
                 .await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             self.invalidate().await;
             Ok(())
@@ -266,7 +266,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             match commit_if_kept!(tx, keep, before) {
                 Guarded::Done(()) => Guarded::Done(a),
                 Guarded::Refused => Guarded::Refused,
@@ -295,7 +295,7 @@ impl Store {
             .bind(role)
             .execute(&mut *tx)
             .await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
         });
         self.invalidate().await;

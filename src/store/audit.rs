@@ -34,10 +34,11 @@ pub(crate) const INSERT_AUDIT: &str =
     "INSERT INTO audit_log (at, actor_id, actor_name, action, target, details, source_ip)
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-/// Writes a change's audit row inside the change's own transaction `$tx`, so that the change and
-/// its record commit together or not at all, in one writer turn.
+/// Writes an audit row through `$exec`: a change's own transaction (`&mut *tx`, so that the
+/// change and its record commit together or not at all, in one writer turn), or the writer
+/// pool for an event that changes nothing else.
 macro_rules! write_audit {
-    ($tx:expr, $at:expr, $audit:expr) => {
+    ($exec:expr, $at:expr, $audit:expr) => {
         if let Some(e) = $audit {
             let e: &$crate::store::NewAudit<'_> = e;
             sqlx::query($crate::store::audit::INSERT_AUDIT)
@@ -48,7 +49,7 @@ macro_rules! write_audit {
                 .bind(e.target)
                 .bind(e.details)
                 .bind(e.source_ip)
-                .execute(&mut *$tx)
+                .execute($exec)
                 .await?;
         }
     };
@@ -74,7 +75,7 @@ impl Store {
             if q.execute(&mut *tx).await?.rows_affected() == 0 {
                 return Ok(false);
             }
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok(true)
         })
@@ -84,9 +85,7 @@ impl Store {
     pub async fn record_audit(&self, e: &NewAudit<'_>) -> StoreResult<()> {
         let now = self.now();
         on_writer!(self, |p| {
-            let mut tx = p.begin_write().await?;
-            write_audit!(tx, now, Some(e));
-            tx.commit().await?;
+            write_audit!(p, now, Some(e));
             Ok(())
         })
     }

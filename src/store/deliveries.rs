@@ -485,7 +485,7 @@ impl Store {
                 settle_ordered!(tx, self, [(kind.as_str(), &subscriber_id)]);
             }
             if ordered.is_some() {
-                write_audit!(tx, now, audit);
+                write_audit!(&mut *tx, now, audit);
             }
             tx.commit().await?;
             u64::from(ordered.is_some())
@@ -520,12 +520,14 @@ impl Store {
                 settle_ordered!(tx, self, [(kind.as_str(), &subscriber_id)]);
             }
             // The record says how many the change touched, which only this transaction knows.
-            let details = audit.map(|a| format!("{}: {} queued again", a.details, ordered.len()));
-            let counted = audit.zip(details.as_deref()).map(|(a, details)| NewAudit {
-                details,
-                ..a.clone()
-            });
-            write_audit!(tx, now, counted.as_ref());
+            if let Some(a) = audit {
+                let details = format!("{}: {} queued again", a.details, ordered.len());
+                let counted = NewAudit {
+                    details: &details,
+                    ..a.clone()
+                };
+                write_audit!(&mut *tx, now, Some(&counted));
+            }
             tx.commit().await?;
             ordered.len() as u64
         });

@@ -159,7 +159,7 @@ impl Store {
                  ON CONFLICT (scope, target_id, account_id) DO UPDATE SET permission = excluded.permission")
                 .bind(scope).bind(target_id).bind(project_id).bind(repo_id).bind(account_id).bind(permission)
                 .execute(&mut *tx).await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             commit_if_kept!(tx, keep, before)
         });
         self.invalidate().await;
@@ -193,7 +193,7 @@ impl Store {
             .bind(account_id)
             .execute(&mut *tx)
             .await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             match commit_if_kept!(tx, keep, before) {
                 Guarded::Done(()) => Guarded::Done(r.rows_affected() > 0),
                 Guarded::Refused => Guarded::Refused,

@@ -143,7 +143,7 @@ impl Store {
                 .bind(f.incoming_client).bind(opt(&o.preset)).bind(opt(&o.client_id)).bind(opt(&o.secret_encrypted))
                 .bind(opt(&o.authorize_url)).bind(opt(&o.token_url)).bind(opt(&o.scopes)).bind(now)
                 .fetch_one(&mut *tx).await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok(l)
         });
@@ -171,7 +171,7 @@ impl Store {
                 .bind(opt(&o.preset)).bind(opt(&o.client_id)).bind(opt(&o.secret_encrypted))
                 .bind(opt(&o.authorize_url)).bind(opt(&o.token_url)).bind(opt(&o.scopes)).bind(now).bind(id)
                 .fetch_one(&mut *tx).await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok(l)
         });
@@ -255,7 +255,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             n
         });

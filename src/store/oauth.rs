@@ -412,7 +412,7 @@ impl Store {
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             r.rows_affected()
         });

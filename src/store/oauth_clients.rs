@@ -47,7 +47,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {CLIENT_COLUMNS}"))
                 .bind(client_id).bind(name).bind(confidential).bind(secret_hash).bind(secret_encrypted)
                 .bind(redirects.join("\n")).bind(scope).bind(now).fetch_one(&mut *tx).await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok(c)
         })
@@ -114,7 +114,7 @@ impl Store {
             let c: OAuthClient = sqlx::query_as(&format!(
                 "UPDATE oauth_clients SET name = $1, redirects = $2, scope = $3, updated_at = $4 WHERE id = $5 RETURNING {CLIENT_COLUMNS}"))
                 .bind(name).bind(redirects.join("\n")).bind(scope).bind(now).bind(id).fetch_one(&mut *tx).await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             c
         });
@@ -137,7 +137,7 @@ impl Store {
                 "UPDATE oauth_clients SET secret_hash = $1, secret_encrypted = $2, updated_at = $3 WHERE id = $4 AND confidential
                  RETURNING {CLIENT_COLUMNS}"))
                 .bind(secret_hash).bind(secret_encrypted).bind(now).bind(id).fetch_one(&mut *tx).await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             c
         });
@@ -194,7 +194,7 @@ impl Store {
                 .bind(client)
                 .execute(&mut *tx)
                 .await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
         });
         self.invalidate().await;

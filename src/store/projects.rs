@@ -103,7 +103,7 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             id
         });
@@ -169,7 +169,7 @@ impl Store {
             if r.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
         });
         self.invalidate().await;
@@ -208,7 +208,7 @@ impl Store {
                 .fetch_one(&mut *tx).await?;
             let repo = repo_in_tx!(tx, id);
             write_event!(tx, emit, EventFacts::repo("repo:created", emit, now, &repo));
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             repo
         });
@@ -314,7 +314,7 @@ impl Store {
                     ..EventFacts::repo("repo:updated", emit, now, &after)
                 }
             );
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             after
         });
@@ -358,7 +358,7 @@ impl Store {
                 emit,
                 EventFacts::repo("repo:deleted", emit, now, &before)
             );
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             true
         });

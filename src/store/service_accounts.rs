@@ -54,7 +54,7 @@ impl Store {
                         .bind(account).bind(*project).bind(*repo).execute(&mut *tx).await?;
                 }
             }
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok(())
         })
@@ -171,7 +171,7 @@ impl Store {
                 .bind(account_id)
                 .execute(&mut *tx)
                 .await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
         });
         self.invalidate().await;

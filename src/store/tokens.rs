@@ -50,7 +50,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {TOKEN_COLUMNS}"))
                 .bind(user_id).bind(name).bind(token_hash).bind(permission).bind(scopes).bind(now).bind(expires_at)
                 .fetch_one(&mut *tx).await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok(t)
         })

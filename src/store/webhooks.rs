@@ -82,7 +82,7 @@ impl Store {
                 .bind(crate::secret::new_uuid()).bind(project_id).bind(repo_id).bind(&f.name).bind(&f.url)
                 .bind(events_column(&f.events)).bind(f.active).bind(secret).bind(created_by).bind(now).bind(f.ordered)
                 .fetch_one(&mut *tx).await?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok(w)
         })
@@ -111,7 +111,7 @@ impl Store {
                 .bind(keep_secret).bind(secret).bind(now).bind(id).bind(f.ordered)
                 .fetch_optional(&mut *tx).await?;
             let w = w.ok_or(StoreError::NotFound)?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok(w)
         })
@@ -127,7 +127,7 @@ impl Store {
                  disabled_at = NULL, disabled_reason = NULL, updated_at = $1 WHERE id = $2 RETURNING {COLUMNS}"))
                 .bind(now).bind(id).fetch_optional(&mut *tx).await?;
             let w = w.ok_or(StoreError::NotFound)?;
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok(w)
         })
@@ -147,7 +147,7 @@ impl Store {
             if r.rows_affected() == 0 {
                 return Ok(false);
             }
-            write_audit!(tx, now, audit);
+            write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok(true)
         })

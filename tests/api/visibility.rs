@@ -280,30 +280,22 @@ async fn search_filters_combine_with_visibility(app: TestApp) {
         "REPO_READ",
     )
     .await;
-    let names = |r: &Response| -> Vec<String> {
-        r.body["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v["slug"].as_str().unwrap().to_string())
-            .collect()
-    };
     // Name contains, any case; `_` and `%` are literal characters, not wildcards.
     let r = app.get("/rest/api/1.0/repos?name=ALPHA", &u).await;
-    assert_eq!(names(&r), ["alpha.2", "alpha_1"]);
+    assert_eq!(slugs(&r), ["alpha.2", "alpha_1"]);
     let r = app.get("/rest/api/1.0/repos?name=a_", &u).await;
-    assert_eq!(names(&r), ["alpha_1"]);
+    assert_eq!(slugs(&r), ["alpha_1"]);
     let r = app.get("/rest/api/1.0/repos?name=%25", &u).await;
-    assert_eq!(names(&r), Vec::<String>::new());
+    assert_eq!(slugs(&r), Vec::<String>::new());
     let r = app.get("/rest/api/1.0/repos?visibility=private", &u).await;
-    assert_eq!(names(&r), ["alpha_1"]);
+    assert_eq!(slugs(&r), ["alpha_1"]);
     let r = app
         .get(
             "/rest/api/1.0/repos?visibility=public&projectname=project%20sb",
             &u,
         )
         .await;
-    assert_eq!(names(&r), ["beta"]);
+    assert_eq!(slugs(&r), ["beta"]);
     let r = app.get("/rest/api/1.0/projects?name=sb", &u).await;
     let keys: Vec<&str> = r.body["values"]
         .as_array()
@@ -314,10 +306,8 @@ async fn search_filters_combine_with_visibility(app: TestApp) {
     assert_eq!(keys, ["SB"]);
 }
 
-/// The slugs of the first page of `GET /repos` as `auth` sees it.
-async fn names(app: &TestApp, auth: Auth) -> Vec<String> {
-    let r = app.get("/rest/api/1.0/repos?limit=25", &auth).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+/// The slugs of a repository list answer.
+fn slugs(r: &Response) -> Vec<String> {
     r.body["values"]
         .as_array()
         .unwrap()
@@ -326,8 +316,15 @@ async fn names(app: &TestApp, auth: Auth) -> Vec<String> {
         .collect()
 }
 
+/// The slugs of the first page of `GET /repos` as `auth` sees it.
+async fn names(app: &TestApp, auth: Auth) -> Vec<String> {
+    let r = app.get("/rest/api/1.0/repos?limit=25", &auth).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    slugs(&r)
+}
+
 /// A list page asked twice in a row may be served from memory; every change that alters it
-/// (a repository created, made public, renamed, deleted) shows on the very next request.
+/// (a repository created, made public, deleted) shows on the very next request.
 async fn lists_show_each_change_at_once(app: TestApp) {
     app.project("LIVE", false).await;
     app.repo("LIVE", "first", false).await;

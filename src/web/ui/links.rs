@@ -108,7 +108,7 @@ pub async fn page_with(
         .into_iter()
         .filter(|c| !taken.contains(&c.id) && !services.contains(&c.id))
     {
-        let users = host_clients::grants(&host, &who, &c.client_id)
+        let users = host_clients::grants_of(&host, &who, &c)
             .await
             .or_page(caller)?
             .len();

@@ -172,12 +172,9 @@ pub async fn pull_request_action(
         "unapprove" => review(ReviewStatus::Unapproved)
             .await
             .map(|_| "Your approval was removed."),
-        "merge" => match version {
-            Ok(v) => host_pulls::merge(&host, &who, at, v)
-                .await
-                .map(|_| "Merged."),
-            Err(e) => Err(e),
-        },
+        "merge" => host_pulls::merge(&host, &who, at, version.or_page(&caller)?)
+            .await
+            .map(|_| "Merged."),
         "decline" if !confirmed(&fields) => {
             let ask = Ask {
                 question: format!("Decline pull request #{number}?"),
@@ -189,12 +186,9 @@ pub async fn pull_request_action(
             };
             return Ok(ask_first(&caller, &ask, &fields));
         }
-        "decline" => match version {
-            Ok(v) => host_pulls::decline(&host, &who, at, v)
-                .await
-                .map(|_| "Declined: the pull request is closed without being merged."),
-            Err(e) => Err(e),
-        },
+        "decline" => host_pulls::decline(&host, &who, at, version.or_page(&caller)?)
+            .await
+            .map(|_| "Declined: the pull request is closed without being merged."),
         "comment" => {
             let text = field(&fields, "text").unwrap_or_default().to_string();
             match host_pulls::add_comment(&host, &who, at, Some(&text)).await {
