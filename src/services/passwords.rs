@@ -90,8 +90,12 @@ impl Passwords {
             queues: Mutex::new(Queues::default()),
             ready: Condvar::new(),
         });
-        for i in 0..threads {
-            let shared = shared.clone();
+        // Every worker's handle exists before any worker starts: a worker exits once only the
+        // workers hold `shared`, and one started while its siblings' handles were still being
+        // made would count too few and quit at once (under load, all of them did, and every
+        // password check then waited forever).
+        let handles: Vec<_> = (0..threads).map(|_| shared.clone()).collect();
+        for (i, shared) in handles.into_iter().enumerate() {
             std::thread::Builder::new()
                 .name(format!("password-hash-{i}"))
                 .spawn(move || work(&shared, threads))
@@ -228,6 +232,30 @@ mod tests {
         assert_eq!(verify("correct horse", Some(h.clone())).await, Ok(true));
         assert_eq!(verify("wrong horse", Some(h)).await, Ok(false));
         assert_eq!(verify("anything", None).await, Ok(false));
+    }
+
+    /// Every worker of a new pool stays: four jobs that each wait for the other three finish
+    /// only if all four threads are there. (Workers once counted the handles while they were
+    /// still being made, and under load quit at once, leaving password checks waiting forever.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_worker_of_a_new_pool_stays() {
+        for _ in 0..50 {
+            let p = Passwords::new(4, Duration::from_secs(30));
+            let all = Arc::new(std::sync::Barrier::new(4));
+            let jobs = (0..4).map(|_| {
+                let all = all.clone();
+                p.run(Priority::Known, move || {
+                    all.wait();
+                })
+            });
+            let done = tokio::time::timeout(
+                Duration::from_secs(60),
+                futures_util::future::join_all(jobs),
+            )
+            .await
+            .expect("a worker of the pool is missing: the jobs never all started");
+            assert!(done.iter().all(Result::is_ok));
+        }
     }
 
     /// Occupies the pool's one thread until the returned sender is used.
