@@ -39,6 +39,19 @@ pub struct ServerConfig {
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
     pub data_dir: PathBuf,
+    /// Bare git repositories; empty means `<data_dir>/repositories`.
+    #[serde(default)]
+    pub repositories_dir: PathBuf,
+}
+
+impl StorageConfig {
+    pub fn repositories(&self) -> PathBuf {
+        if self.repositories_dir.as_os_str().is_empty() {
+            self.data_dir.join("repositories")
+        } else {
+            self.repositories_dir.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -2,6 +2,7 @@
 //! auditing). Handlers call these; these never see HTTP.
 
 pub mod audit;
+pub mod git;
 pub mod host;
 pub mod links;
 pub mod oauth2;

@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod error;
 pub mod extract;
 pub mod flash;
+pub mod git;
 pub mod health;
 pub mod hook_path;
 pub mod json;
@@ -41,6 +42,7 @@ pub fn router(state: AppState, metrics: SharedMetrics) -> Router {
         .merge(ui::router())
         .merge(oauth2::router())
         .merge(applinks::router())
+        .merge(git::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

@@ -34,6 +34,8 @@ pub struct Inner {
     pub sign_in: SignIn,
     /// Who the client is, behind trusted proxies too.
     pub client_address: ClientAddress,
+    /// Bare repositories on disk and git's server programs.
+    pub git: crate::services::git::GitRepos,
 }
 
 impl AppState {
@@ -67,7 +69,9 @@ impl AppState {
             config.security.password_hash_threads as usize,
             std::time::Duration::from_millis(u64::from(config.security.password_hash_wait_ms)),
         );
+        let git = crate::services::git::GitRepos::open(&config.storage.repositories())?;
         Ok(Self(Arc::new(Inner {
+            git,
             sign_in: SignIn::new(passwords.clone()),
             passwords,
             client_address,
@@ -92,6 +96,7 @@ impl AppState {
             master_key: &self.master_key,
             links: &self.links,
             base_url: &self.base_url,
+            git: &self.git,
         }
     }
     /// How a change made by `actor` writes its events.

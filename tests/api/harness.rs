@@ -92,6 +92,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// The server's webhook dispatcher (`wake` it after moving the clock).
     pub webhooks: junction::services::webhooks::Webhooks,
+    /// The server's data directory (its git repositories are under `repositories/`).
+    pub data_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -240,6 +242,7 @@ impl TestApp {
             database_url,
             backend,
             webhooks,
+            data_dir: dir.path().to_path_buf(),
             _dir: dir,
             _stop: stop,
         })

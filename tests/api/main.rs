@@ -10,6 +10,7 @@ mod audit_atomic;
 mod auth;
 mod cli;
 mod credentials;
+mod git;
 mod hardening;
 mod health;
 mod interop;

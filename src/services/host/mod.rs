@@ -158,6 +158,8 @@ pub struct Host<'a> {
     pub links: &'a crate::services::links::Links,
     /// Public base URL without a trailing slash.
     pub base_url: &'a str,
+    /// Bare repositories on disk.
+    pub git: &'a crate::services::git::GitRepos,
 }
 
 impl<'a> Host<'a> {

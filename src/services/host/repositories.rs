@@ -93,10 +93,27 @@ pub async fn create(
             Some(&audit),
         )
         .await;
-    match created {
-        Err(StoreError::Duplicate) => Err(HostError::repository_taken()),
-        other => Ok(other?),
+    let repo = match created {
+        Err(StoreError::Duplicate) => return Err(HostError::repository_taken()),
+        other => other?,
+    };
+    // Its bare repository; should this fail, the first git request creates it (`on_disk`).
+    if let Err(e) = host.git.create(repo.id, &repo.default_branch).await {
+        tracing::error!(error = %e, repo = repo.id, "could not create a bare repository");
     }
+    Ok(repo)
+}
+
+/// The repository's bare repository, created if it is missing (a repository made before
+/// Junction hosted git, or one whose creation on disk failed).
+pub async fn on_disk(host: &Host<'_>, repo: &Repository) -> HostResult<()> {
+    if host.git.path(repo.id).exists() {
+        return Ok(());
+    }
+    host.git
+        .create(repo.id, &repo.default_branch)
+        .await
+        .map_err(|e| HostError::Internal(e.to_string()))
 }
 
 /// What a repository list may ask to be able to do with each one.
@@ -183,5 +200,7 @@ pub async fn delete(host: &Host<'_>, who: &Principal<'_>, key: &str, slug: &str)
     host.store
         .delete_repository(repo.id, &emit, Some(&audit))
         .await?;
+    // Only once the database no longer knows it.
+    host.git.remove(repo.id).await;
     Ok(())
 }

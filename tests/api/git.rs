@@ -1,0 +1,146 @@
+//! Git over smart HTTP with the stock `git` client: push and clone with a password given by a
+//! credential helper, anonymous clone of a public repository, and refusals git shows the person.
+
+use crate::harness::*;
+use std::path::Path;
+use std::process::Output;
+
+/// Runs `git` in `dir` with no configuration of this machine's, and `user`/`password` given by
+/// a credential helper (as people give them), never in the URL.
+async fn git(dir: &Path, login: Option<(&str, &str)>, args: &[&str]) -> Output {
+    // Asynchronously: the server under test runs on this test's own runtime.
+    let mut c = tokio::process::Command::new("git");
+    c.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(["-c", "init.defaultBranch=main"]);
+    if let Some((user, password)) = login {
+        let helper = format!("!f() {{ echo username={user}; echo password={password}; }}; f");
+        c.arg("-c").arg(format!("credential.helper={helper}"));
+    }
+    c.args(args)
+        .output()
+        .await
+        .expect("the git CLI is installed")
+}
+
+fn ok(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "git failed: {err}");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn refused(out: &Output) -> String {
+    assert!(!out.status.success(), "git should have been refused");
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// A working copy with one commit of `README.md` saying `text`.
+async fn work_with_commit(root: &Path, text: &str) -> std::path::PathBuf {
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    ok(&git(&work, None, &["init", "-q"]).await);
+    std::fs::write(work.join("README.md"), text).unwrap();
+    ok(&git(&work, None, &["add", "README.md"]).await);
+    ok(&git(&work, None, &["commit", "-q", "-m", "First"]).await);
+    work
+}
+
+async fn push_then_clone_with_a_password(app: TestApp) {
+    app.project("G", false).await;
+    app.repo("G", "code", false).await;
+    let root = tempfile::tempdir().unwrap();
+    let work = work_with_commit(root.path(), "hello from git\n").await;
+    let url = format!("{}/scm/g/code.git", app.base);
+    let admin = Some(("admin", ADMIN_PASSWORD));
+    ok(&git(&work, admin, &["push", "-q", &url, "main"]).await);
+    // Protocol v2 (git's default) and v0 both clone what was pushed.
+    for (dir, protocol) in [("v2", "protocol.version=2"), ("v0", "protocol.version=0")] {
+        ok(&git(
+            root.path(),
+            admin,
+            &["-c", protocol, "clone", "-q", &url, dir],
+        )
+        .await);
+        let text = std::fs::read_to_string(root.path().join(dir).join("README.md")).unwrap();
+        assert_eq!(text, "hello from git\n", "{protocol}");
+    }
+    // A shallow clone.
+    ok(&git(
+        root.path(),
+        admin,
+        &["clone", "-q", "--depth", "1", &url, "shallow"],
+    )
+    .await);
+    assert!(root.path().join("shallow/README.md").exists());
+}
+
+async fn anonymous_people_clone_public_repositories_only(app: TestApp) {
+    app.project("PUB", false).await;
+    app.repo("PUB", "open", true).await;
+    app.repo("PUB", "closed", false).await;
+    let root = tempfile::tempdir().unwrap();
+    let work = work_with_commit(root.path(), "open\n").await;
+    let admin = Some(("admin", ADMIN_PASSWORD));
+    let open = format!("{}/scm/PUB/open.git", app.base);
+    ok(&git(&work, admin, &["push", "-q", &open, "main"]).await);
+    ok(&git(root.path(), None, &["clone", "-q", &open, "anon"]).await);
+    assert!(root.path().join("anon/README.md").exists());
+    // A private one: asked for credentials (and, with none to give, git stops).
+    let closed = format!("{}/scm/PUB/closed.git", app.base);
+    let err = refused(&git(root.path(), None, &["clone", "-q", &closed, "nope"]).await);
+    assert!(err.contains("could not read Username"), "{err}");
+    // Pushing anonymously to the public one is refused the same way.
+    let err = refused(&git(&work, None, &["push", "-q", &open, "main"]).await);
+    assert!(err.contains("could not read Username"), "{err}");
+}
+
+async fn a_reader_cannot_push_and_git_says_why(app: TestApp) {
+    app.project("RO", false).await;
+    app.repo("RO", "code", false).await;
+    app.user("reader").await;
+    app.grant("/rest/api/1.0/projects/RO", "reader", "PROJECT_READ")
+        .await;
+    let root = tempfile::tempdir().unwrap();
+    let work = work_with_commit(root.path(), "mine\n").await;
+    let url = format!("{}/scm/RO/code.git", app.base);
+    let reader = Some(("reader", "reader-password"));
+    ok(&git(root.path(), reader, &["clone", "-q", &url, "copy"]).await);
+    let err = refused(&git(&work, reader, &["push", "-q", &url, "main"]).await);
+    assert!(err.contains("403"), "{err}");
+    // A wrong password is refused, not asked again forever.
+    let err = refused(
+        &git(
+            root.path(),
+            Some(("reader", "wrong")),
+            &["clone", "-q", &url, "x"],
+        )
+        .await,
+    );
+    assert!(err.contains("Authentication failed"), "{err}");
+}
+
+async fn a_deleted_repository_leaves_nothing_on_disk(app: TestApp) {
+    app.project("DEL", false).await;
+    let made = app.repo("DEL", "gone", false).await;
+    let id = made["id"].as_i64().unwrap();
+    let dir = app.data_dir.join("repositories").join(format!("{id}.git"));
+    assert!(dir.join("HEAD").exists(), "created with the repository");
+    let r = app
+        .delete("/rest/api/1.0/projects/DEL/repos/gone", &admin())
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::ACCEPTED, "{}", r.text);
+    assert!(!dir.exists(), "removed after the database change");
+}
+
+crate::both_backends!(
+    push_then_clone_with_a_password,
+    anonymous_people_clone_public_repositories_only,
+    a_reader_cannot_push_and_git_says_why,
+    a_deleted_repository_leaves_nothing_on_disk,
+);
