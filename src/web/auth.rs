@@ -201,7 +201,7 @@ async fn resolve(
                 .await
                 .map_err(ApiError::bearer_refused)
         } else if scheme.eq_ignore_ascii_case("bearer") {
-            from_token(state, value.trim(), None, ip)
+            from_token(state, value.trim(), ip)
                 .await
                 .map_err(ApiError::bearer_refused)
         } else if scheme.eq_ignore_ascii_case("basic") {
@@ -238,8 +238,23 @@ async fn from_basic(
         .map_err(|_| invalid_credentials())?;
     let text = String::from_utf8(decoded).map_err(|_| invalid_credentials())?;
     let (username, password) = text.split_once(':').ok_or_else(invalid_credentials)?;
+    // A token as the password, as git and other Basic-only clients give it. A personal access
+    // token names its owner itself, so any username goes with it (clients often send a fixed
+    // one); an OAuth access token goes with `x-token-auth` (Bitbucket Cloud's name) or its
+    // owner's username.
     if password.starts_with(TokenKind::Personal.prefix()) {
-        return from_token(state, password, Some(username), ip).await;
+        return from_token(state, password, ip).await;
+    }
+    if password.starts_with(TokenKind::OAuthAccess.prefix()) {
+        let caller = from_oauth_token(state, password, ip).await?;
+        let owner = caller.user.as_ref().map(|a| a.slug.as_str());
+        return if username == OAUTH_BASIC_USERNAME
+            || owner.is_some_and(|o| o.eq_ignore_ascii_case(username))
+        {
+            Ok(caller)
+        } else {
+            Err(invalid_credentials())
+        };
     }
     match state
         .sign_in
@@ -260,21 +275,16 @@ async fn from_basic(
     }
 }
 
-/// An access token, from `Bearer` or as the Basic password (then the username must match).
-async fn from_token(
-    state: &AppState,
-    token: &str,
-    username: Option<&str>,
-    ip: String,
-) -> Result<Caller, ApiError> {
+/// The username that goes with an OAuth access token given as a Basic password.
+pub const OAUTH_BASIC_USERNAME: &str = "x-token-auth";
+
+/// A personal access token, from `Bearer` or as the Basic password.
+async fn from_token(state: &AppState, token: &str, ip: String) -> Result<Caller, ApiError> {
     let owner = state
         .store
         .use_access_token(&token_hash(token))
         .await?
         .ok_or_else(invalid_credentials)?;
-    if username.is_some_and(|u| !u.eq_ignore_ascii_case(&owner.account.slug)) {
-        return Err(invalid_credentials());
-    }
     let permissions = crate::domain::access_tokens::TokenPermissions::from_stored(
         &owner.token.permission,
         owner.token.scopes.as_deref(),

@@ -37,7 +37,7 @@ pub struct InfoRefsQuery {
 
 /// A refusal as git shows it: text git prints to the person, and for someone not signed in a
 /// Basic challenge so that credential helpers ask.
-fn refusal(caller: &Caller, e: ApiError) -> Response {
+fn refusal(caller: &Caller, e: ApiError, service: Service) -> Response {
     let anonymous = caller.user.is_none();
     if e.status == StatusCode::UNAUTHORIZED
         || (anonymous && matches!(e.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN))
@@ -52,10 +52,16 @@ fn refusal(caller: &Caller, e: ApiError) -> Response {
         )
             .into_response();
     }
+    // git prints this text after "remote:"; a refusal also says what the service needs.
+    let needs = match (e.status, service) {
+        (StatusCode::FORBIDDEN, Service::ReceivePack) => " Pushing needs REPO_WRITE.",
+        (StatusCode::FORBIDDEN, Service::UploadPack) => " Cloning and fetching need REPO_READ.",
+        _ => "",
+    };
     (
         e.status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("{}\n", e.message),
+        format!("{}{needs}\n", e.message),
     )
         .into_response()
 }
@@ -75,10 +81,10 @@ async fn repository(
     };
     let host = state.host();
     let found = repositories::find(&host, &caller.principal(), key, slug, action).await;
-    let r = found.map_err(|e| refusal(caller, e.into()))?;
+    let r = found.map_err(|e| refusal(caller, e.into(), service))?;
     repositories::on_disk(&host, &r)
         .await
-        .map_err(|e| refusal(caller, e.into()))?;
+        .map_err(|e| refusal(caller, e.into(), service))?;
     Ok(r)
 }
 

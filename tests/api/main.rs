@@ -11,6 +11,8 @@ mod auth;
 mod cli;
 mod credentials;
 mod git;
+mod git_cli;
+mod git_credentials;
 mod hardening;
 mod health;
 mod interop;
