@@ -101,6 +101,11 @@ impl Server {
         let server_id = store.server_id(&crate::secret::new_uuid()).await?;
         let state = AppState::new(store, config, clock, base_url, key, server_id)
             .context("cannot start the outbound HTTP client")?;
+        // Pushes a stopped server ran but never recorded get their events before anyone is
+        // served, so no client sees refs whose event is still missing.
+        crate::services::host::pushes::reconcile_pending(&state.host())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot record unfinished pushes: {e:?}"))?;
         Ok(Self {
             addr,
             metrics_addr,

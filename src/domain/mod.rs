@@ -3,6 +3,7 @@
 pub mod access_tokens;
 pub mod applinks;
 pub mod authz;
+pub mod git;
 pub mod names;
 pub mod oauth2;
 pub mod permission;

@@ -5,8 +5,9 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// Events the host emits today (`repo:push` arrives with git hosting).
+/// Events the host emits.
 pub const EVENT_KEYS: &[&str] = &[
+    "repo:push",
     "repo:created",
     "repo:updated",
     "repo:deleted",
@@ -261,9 +262,9 @@ mod tests {
             Ok(vec!["repo:created".to_string()])
         );
         assert!(check_event_keys(&["*".into(), "repo:created".into()]).is_err());
-        let e = check_event_keys(&["repo:push".into()]).unwrap_err();
+        let e = check_event_keys(&["repo:fork".into()]).unwrap_err();
         assert!(
-            e.starts_with("'repo:push' is not an event Junction sends"),
+            e.starts_with("'repo:fork' is not an event Junction sends"),
             "{e}"
         );
     }

@@ -119,6 +119,18 @@ impl Store {
         })
     }
 
+    pub async fn account_by_id(&self, id: i64) -> StoreResult<Option<Account>> {
+        on_pool!(self, |p| {
+            let a: Option<Account> = sqlx::query_as(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(p)
+            .await?;
+            Ok(a)
+        })
+    }
+
     pub async fn find_account(&self, slug: &str) -> StoreResult<Option<Account>> {
         on_pool!(self, |p| {
             let a: Option<Account> = sqlx::query_as(&format!(

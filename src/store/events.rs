@@ -26,6 +26,8 @@ pub struct EventFacts<'a> {
     pub comment: Option<&'a Comment>,
     /// For approvals and change requests: whose review changed.
     pub participant: Option<&'a Participant>,
+    /// For `repo:push`: the refs that moved, with their commits.
+    pub push: Option<&'a [crate::domain::git::PushedRef]>,
 }
 
 impl<'a> EventFacts<'a> {
@@ -40,6 +42,7 @@ impl<'a> EventFacts<'a> {
             pull_request: None,
             comment: None,
             participant: None,
+            push: None,
         }
     }
 }

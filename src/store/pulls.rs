@@ -1,11 +1,7 @@
 //! Pull requests, their participants (reviewers and others who approved) and comments.
 //! Changes are conditional on `version`, so two writers never both win.
 
-use super::events::{repo_in_tx, write_event};
-use super::{
-    on_pool, on_writer, BeginWrite, Emit, EventFacts, PullRequestFacts, Store, StoreError,
-    StoreResult,
-};
+use super::{on_pool, on_writer, BeginWrite, Emit, EventFacts, Store, StoreError, StoreResult};
 use crate::domain::pull_request::PrState;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -73,46 +69,52 @@ pub struct PullRequestEdit<'a> {
     pub reviewers: Option<&'a [i64]>,
 }
 
-const PR_SELECT: &str = "SELECT pr.id, pr.repo_id, pr.number, pr.title, pr.description, pr.from_ref, pr.to_ref,
+pub(crate) const PR_SELECT: &str = "SELECT pr.id, pr.repo_id, pr.number, pr.title, pr.description, pr.from_ref, pr.to_ref,
     pr.author_id, a.slug AS author_slug, a.display_name AS author_display_name, a.email AS author_email,
     pr.state, pr.version, pr.created_at, pr.updated_at, pr.closed_at
     FROM pull_requests pr JOIN accounts a ON a.id = pr.author_id";
 
-const PARTICIPANT_SELECT: &str =
+pub(crate) const PARTICIPANT_SELECT: &str =
     "SELECT pp.pr_id, pp.user_id, a.slug, a.display_name, a.email, pp.role, pp.status
     FROM pr_participants pp JOIN accounts a ON a.id = pp.user_id";
 
 /// Reads a pull request with its participants inside a transaction.
 macro_rules! pr_in_tx {
     ($tx:expr, $id:expr) => {{
-        let pr: PullRequest = sqlx::query_as(&format!("{PR_SELECT} WHERE pr.id = $1"))
-            .bind($id)
-            .fetch_one(&mut *$tx)
-            .await?;
-        let participants: Vec<Participant> = sqlx::query_as(&format!(
-            "{PARTICIPANT_SELECT} WHERE pp.pr_id = $1 ORDER BY a.slug"
+        let pr: $crate::store::PullRequest = sqlx::query_as(&format!(
+            "{} WHERE pr.id = $1",
+            $crate::store::pulls::PR_SELECT
+        ))
+        .bind($id)
+        .fetch_one(&mut *$tx)
+        .await?;
+        let participants: Vec<$crate::store::Participant> = sqlx::query_as(&format!(
+            "{} WHERE pp.pr_id = $1 ORDER BY a.slug",
+            $crate::store::pulls::PARTICIPANT_SELECT
         ))
         .bind($id)
         .fetch_all(&mut *$tx)
         .await?;
-        PullRequestFacts { pr, participants }
+        $crate::store::PullRequestFacts { pr, participants }
     }};
 }
+pub(crate) use pr_in_tx;
 
 /// Writes a pull request event inside `$tx`: reads the pull request and its repository as they
 /// now stand. `$extra` fills the remaining facts (comment, participant).
 macro_rules! write_pr_event {
     ($tx:expr, $emit:expr, $key:expr, $now:expr, $pr_id:expr, |$facts:ident| $extra:expr) => {{
-        let pr = pr_in_tx!($tx, $pr_id);
-        let repo = repo_in_tx!($tx, pr.pr.repo_id);
-        let $facts = EventFacts {
+        let pr = $crate::store::pulls::pr_in_tx!($tx, $pr_id);
+        let repo = $crate::store::events::repo_in_tx!($tx, pr.pr.repo_id);
+        let $facts = $crate::store::EventFacts {
             pull_request: Some(&pr),
-            ..EventFacts::repo($key, $emit, $now, &repo)
+            ..$crate::store::EventFacts::repo($key, $emit, $now, &repo)
         };
-        write_event!($tx, $emit, $extra);
+        $crate::store::events::write_event!($tx, $emit, $extra);
         pr.pr
     }};
 }
+pub(crate) use write_pr_event;
 
 impl Store {
     /// Creates a pull request with the next number in its repository. `Duplicate` if an open pull

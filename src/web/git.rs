@@ -6,7 +6,7 @@
 
 use crate::domain::Action;
 use crate::services::git::Service;
-use crate::services::host::repositories;
+use crate::services::host::{pushes, repositories};
 use crate::web::auth::Caller;
 use crate::web::error::ApiError;
 use crate::web::extract::{Path, Query};
@@ -184,6 +184,16 @@ pub async fn rpc(
         Err(refused) => return refused,
     };
     let protocol = protocol(request.headers()).map(str::to_string);
+    // A push takes the repository's write turn and is recorded when git is done.
+    let update = match (service, caller.user.as_ref()) {
+        (Service::ReceivePack, Some(actor)) => {
+            match pushes::begin(&state.host(), &r, actor).await {
+                Ok(u) => Some((u, actor.clone())),
+                Err(e) => return internal(format!("{e:?}")),
+            }
+        }
+        _ => None,
+    };
     let served = match state.git.serve(r.id, service, false, protocol.as_deref()) {
         Ok(s) => s,
         Err(e) => return internal(e),
@@ -199,7 +209,25 @@ pub async fn rpc(
         }
         // Dropping stdin ends git's input.
     });
-    reap(served.child);
+    // Git's exit and the push's record happen whether or not the client stays to the end; the
+    // answer ends only once they have, so a client that sees its push succeed finds its event.
+    let (done, finished) = tokio::sync::oneshot::channel::<()>();
+    let mut child = served.child;
+    let after = state.clone();
+    tokio::spawn(async move {
+        let _ = child.wait().await;
+        if let Some((update, actor)) = update {
+            if let Err(e) = pushes::finish(&after.host(), update, &actor).await {
+                tracing::error!(error = ?e, "recording a push failed; it is recorded at the next start");
+            }
+        }
+        let _ = done.send(());
+    });
+    let tail = futures_util::stream::once(async move {
+        let _ = finished.await;
+        Ok::<_, std::io::Error>(axum::body::Bytes::new())
+    })
+    .filter(|b| std::future::ready(b.as_ref().map_or(true, |b| !b.is_empty())));
     (
         [
             (
@@ -208,7 +236,7 @@ pub async fn rpc(
             ),
             (header::CACHE_CONTROL, "no-cache".to_string()),
         ],
-        Body::from_stream(ReaderStream::new(served.stdout)),
+        Body::from_stream(ReaderStream::new(served.stdout).chain(tail)),
     )
         .into_response()
 }

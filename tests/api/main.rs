@@ -13,6 +13,7 @@ mod credentials;
 mod git;
 mod git_cli;
 mod git_credentials;
+mod git_push_events;
 mod hardening;
 mod health;
 mod interop;

@@ -9,14 +9,14 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout};
 
-struct PythonReceiver {
-    url: String,
+pub struct PythonReceiver {
+    pub url: String,
     lines: Lines<BufReader<ChildStdout>>,
     _child: Child,
 }
 
 impl PythonReceiver {
-    async fn start(python: &str, secret: &str) -> Self {
+    pub async fn start(python: &str, secret: &str) -> Self {
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/python/webhook_receiver.py"
@@ -43,7 +43,7 @@ impl PythonReceiver {
     }
 
     /// The next verification result the receiver printed.
-    async fn next(&mut self) -> Value {
+    pub async fn next(&mut self) -> Value {
         let line = tokio::time::timeout(std::time::Duration::from_secs(30), self.lines.next_line())
             .await
             .expect("a delivery within 30 s")

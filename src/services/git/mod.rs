@@ -4,8 +4,11 @@
 //! `git upload-pack` / `git receive-pack --stateless-rpc` with a clean environment and fixed
 //! configuration, their input and output streamed (never held whole in memory).
 
+mod lock;
 mod process;
+mod read;
 
+pub use lock::WriteTurn;
 pub use process::{Served, Service};
 use std::path::{Path, PathBuf};
 
@@ -15,6 +18,7 @@ pub struct GitRepos {
     root: PathBuf,
     /// An empty directory git uses as `HOME`, so no person's configuration applies.
     home: PathBuf,
+    turns: lock::Turns,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +38,7 @@ impl GitRepos {
         Ok(Self {
             root: root.to_path_buf(),
             home,
+            turns: lock::Turns::default(),
         })
     }
 

@@ -17,6 +17,7 @@ pub mod oauth_clients;
 pub mod permissions;
 pub mod projects;
 pub mod pulls;
+pub mod pushes;
 pub mod repositories;
 pub mod service_accounts;
 pub mod teams;

@@ -11,6 +11,7 @@ pub mod attempt;
 pub mod dispatcher;
 pub mod manage;
 pub mod payload;
+mod push_payload;
 pub mod slots;
 pub mod subscriber;
 

@@ -41,6 +41,10 @@ impl CloudPayloads {
         )
     }
 
+    pub(super) fn href_of(&self, path: &str) -> Value {
+        json!({ "href": format!("{}{path}", self.base_url) })
+    }
+
     fn href(&self, path: String) -> Value {
         json!({ "href": format!("{}{path}", self.base_url) })
     }
@@ -165,6 +169,9 @@ impl RenderEvent for CloudPayloads {
         body.insert("repository".into(), self.repository(f.repo));
         if let Some(before) = f.previous_repo {
             body.insert("changes".into(), Self::changes(before, f.repo));
+        }
+        if let Some(pushed) = f.push {
+            body.insert("push".into(), self.push(f.repo, pushed));
         }
         if let Some(facts) = f.pull_request {
             let pr = &facts.pr;
