@@ -217,6 +217,7 @@ pub async fn rpc(
     tokio::spawn(async move {
         let _ = child.wait().await;
         if let Some((update, actor)) = update {
+            crate::services::git::crash_after_push_for_tests();
             if let Err(e) = pushes::finish(&after.host(), update, &actor).await {
                 tracing::error!(error = ?e, "recording a push failed; it is recorded at the next start");
             }

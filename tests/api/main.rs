@@ -12,6 +12,7 @@ mod cli;
 mod credentials;
 mod git;
 mod git_cli;
+mod git_crash;
 mod git_credentials;
 mod git_push_events;
 mod hardening;

@@ -13,17 +13,27 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 const EVENTS: usize = 40;
 
-struct Node {
-    child: tokio::process::Child,
-    base: String,
+pub struct Node {
+    pub child: tokio::process::Child,
+    pub base: String,
 }
 
 /// Starts `junction serve` with `config` and waits for its "ready" log line.
-async fn start(config: &std::path::Path, data_dir: &std::path::Path) -> Node {
+pub async fn start(config: &std::path::Path, data_dir: &std::path::Path) -> Node {
+    start_with(config, data_dir, &[]).await
+}
+
+/// Like `start`, with `env` set for the server too.
+pub async fn start_with(
+    config: &std::path::Path,
+    data_dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> Node {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_junction"));
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("JUNCTION_")) {
         cmd.env_remove(k);
     }
+    cmd.envs(env.iter().copied());
     let mut child = cmd
         .arg("serve")
         .env("JUNCTION_CONFIG", config)
@@ -54,7 +64,12 @@ async fn start(config: &std::path::Path, data_dir: &std::path::Path) -> Node {
     }
 }
 
-async fn call(base: &str, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+pub async fn call(
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let r = reqwest::Client::new()
         .request(method, format!("{base}{path}"))
         .basic_auth("admin", Some(ADMIN_PASSWORD))
@@ -66,10 +81,11 @@ async fn call(base: &str, method: reqwest::Method, path: &str, body: Value) -> (
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn sigkill_loses_no_event(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.path().join("junction.db").display()),
+/// A database of its own for a server started as a process: SQLite in `dir`, or a new
+/// PostgreSQL database (None when PostgreSQL is unreachable and that may be skipped).
+pub async fn own_database(backend: Backend, dir: &std::path::Path) -> Option<String> {
+    Some(match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.join("junction.db").display()),
         Backend::Postgres => {
             let name = format!("junction_test_crash_{}", junction::secret::new_client_id());
             if let Err(e) = junction::store::create_database(&postgres_server(), &name).await {
@@ -77,10 +93,17 @@ async fn sigkill_loses_no_event(backend: Backend) {
                     &format!("PostgreSQL is unreachable: {e:#}"),
                     "JUNCTION_TEST_SKIP_POSTGRES",
                 );
-                return;
+                return None;
             }
             format!("{}/{name}", postgres_server())
         }
+    })
+}
+
+async fn sigkill_loses_no_event(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(database_url) = own_database(backend, dir.path()).await else {
+        return;
     };
     // Each answer takes a second, four at a time: the events are all committed long before
     // they are all delivered (ten seconds), and deliveries are in flight when the kill comes.

@@ -97,6 +97,19 @@ impl GitRepos {
     }
 }
 
+/// `JUNCTION_TEST_CRASH_AFTER_PUSH=1` makes the server abort after git has changed a push's
+/// refs and before the push is recorded: the one moment a crash could lose a `repo:push`, which
+/// the crash test (`tests/api/git_crash.rs`) creates on purpose to show the next start
+/// records it. Read once; unset in every real deployment.
+pub fn crash_after_push_for_tests() {
+    static CRASH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *CRASH.get_or_init(|| {
+        std::env::var_os("JUNCTION_TEST_CRASH_AFTER_PUSH").is_some_and(|v| v == "1")
+    }) {
+        std::process::abort();
+    }
+}
+
 fn failed(what: &'static str, stderr: &[u8]) -> GitError {
     GitError::Failed {
         what,
