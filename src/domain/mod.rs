@@ -3,6 +3,7 @@
 pub mod access_tokens;
 pub mod applinks;
 pub mod authz;
+pub mod diff;
 pub mod git;
 pub mod names;
 pub mod oauth2;

@@ -167,3 +167,76 @@ mod tests {
         }
     }
 }
+
+/// How a pull request is merged, by Data Center's strategy ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MergeStrategy {
+    /// `no-ff`: always a merge commit (the default).
+    #[default]
+    MergeCommit,
+    /// `ff`: fast-forward when the target has nothing new, else a merge commit.
+    FastForward,
+    /// `ff-only`: fast-forward, or refuse.
+    FastForwardOnly,
+    /// `squash`: one new commit on the target with the source's changes.
+    Squash,
+    /// `squash-ff-only`: squash, only when the target has nothing new.
+    SquashFastForwardOnly,
+}
+
+impl MergeStrategy {
+    pub const IDS: &'static [&'static str] =
+        &["no-ff", "ff", "ff-only", "squash", "squash-ff-only"];
+
+    /// The strategy of a Data Center id; the sentence says which exist.
+    pub fn parse(id: &str) -> Result<Self, String> {
+        match id {
+            "no-ff" => Ok(Self::MergeCommit),
+            "ff" => Ok(Self::FastForward),
+            "ff-only" => Ok(Self::FastForwardOnly),
+            "squash" => Ok(Self::Squash),
+            "squash-ff-only" => Ok(Self::SquashFastForwardOnly),
+            "rebase-no-ff" | "rebase-ff-only" => Err(format!(
+                "The '{id}' strategy is not offered here; use one of: {}.",
+                Self::IDS.join(", ")
+            )),
+            _ => Err(format!(
+                "'{id}' is not a merge strategy; use one of: {}.",
+                Self::IDS.join(", ")
+            )),
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::MergeCommit => "no-ff",
+            Self::FastForward => "ff",
+            Self::FastForwardOnly => "ff-only",
+            Self::Squash => "squash",
+            Self::SquashFastForwardOnly => "squash-ff-only",
+        }
+    }
+
+    /// Whether it refuses when the target has commits the source lacks.
+    pub fn needs_fast_forward(self) -> bool {
+        matches!(self, Self::FastForwardOnly | Self::SquashFastForwardOnly)
+    }
+}
+
+#[cfg(test)]
+mod merge_strategy_tests {
+    use super::MergeStrategy;
+
+    #[test]
+    fn data_center_ids_round_trip_and_others_are_named() {
+        for id in MergeStrategy::IDS {
+            assert_eq!(MergeStrategy::parse(id).unwrap().id(), *id);
+        }
+        assert!(MergeStrategy::parse("rebase-no-ff")
+            .unwrap_err()
+            .contains("not offered"));
+        assert!(MergeStrategy::parse("octopus")
+            .unwrap_err()
+            .starts_with("'octopus' is not a merge strategy"));
+    }
+}

@@ -67,6 +67,31 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
+    /// Takes `refs` as the repository's recorded refs, writing no event: for a repository whose
+    /// git data arrived by other means than a push (an import, a restored copy), so that
+    /// pushes afterwards report only what they change.
+    pub async fn adopt_refs(&self, repo_id: i64, refs: &Refs) -> StoreResult<()> {
+        on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            sqlx::query("DELETE FROM repository_refs WHERE repo_id = $1")
+                .bind(repo_id)
+                .execute(&mut *tx)
+                .await?;
+            for (name, target) in refs {
+                sqlx::query(
+                    "INSERT INTO repository_refs (repo_id, name, target) VALUES ($1, $2, $3)",
+                )
+                .bind(repo_id)
+                .bind(name)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// Records what a push or merge changed (possibly nothing) and ends the repository's
     /// pending ref updates; see the module comment.
     pub async fn record_ref_updates(

@@ -253,6 +253,13 @@ impl From<crate::services::host::HostError> for ApiError {
                         "com.atlassian.bitbucket.webhook.DeliveryQueuedException",
                         None,
                     ),
+                    ConflictKind::MergeConflict => (
+                        "com.atlassian.bitbucket.pull.PullRequestMergeVetoedException",
+                        None,
+                    ),
+                    ConflictKind::MergeRefused => {
+                        ("com.atlassian.bitbucket.scm.MergeException", None)
+                    }
                     ConflictKind::LastSysAdmin => (
                         "com.atlassian.bitbucket.permission.LastSysAdminException",
                         None,

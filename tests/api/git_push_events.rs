@@ -4,12 +4,18 @@
 
 use crate::git_cli::*;
 use crate::harness::*;
-use crate::webhooks::{hook, setup, HOOKS};
+use crate::webhooks::{hook, HOOKS};
 use crate::webhooks_interop::PythonReceiver;
 use serde_json::{json, Value};
 use std::path::Path;
 
 const URL: &str = "/scm/P/r.git";
+
+/// Project P with an empty repository r, for pushes to fill.
+async fn setup(app: &TestApp) {
+    app.project("P", false).await;
+    app.repo("P", "r", false).await;
+}
 
 /// The `repo:push` events of repository P/r so far, oldest first.
 async fn pushes(app: &TestApp) -> Vec<Value> {

@@ -391,6 +391,118 @@ impl TestApp {
         (c.body, code)
     }
 
+    /// Runs `git <args>` on repository `key`/`slug`'s bare repository; its trimmed output.
+    pub async fn bare_git(&self, key: &str, slug: &str, args: &[&str]) -> String {
+        let repo = self
+            .store
+            .find_repository(key, slug)
+            .await
+            .unwrap()
+            .unwrap();
+        let dir = self
+            .data_dir
+            .join("repositories")
+            .join(format!("{}.git", repo.id));
+        let out = std::process::Command::new("git")
+            .env("GIT_DIR", &dir)
+            .args(args)
+            .output()
+            .expect("the git CLI is installed");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Makes branches exist in repository `key`/`slug` as pushes would: `main` with a commit
+    /// of `README.md` (unless it exists), and each of `names` one commit ahead of `main` adding
+    /// `<name>.txt`. Written into the bare repository directly, so a test about pull requests
+    /// needs no git client.
+    pub async fn branches(&self, key: &str, slug: &str, names: &[&str]) {
+        let repo = self
+            .store
+            .find_repository(key, slug)
+            .await
+            .unwrap()
+            .expect("the repository exists");
+        let dir = self
+            .data_dir
+            .join("repositories")
+            .join(format!("{}.git", repo.id));
+        let git = |args: &[&str], input: &str| {
+            use std::io::Write;
+            let mut child = std::process::Command::new("git")
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("GIT_DIR", &dir)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_AUTHOR_NAME", "Test")
+                .env("GIT_AUTHOR_EMAIL", "test@example.com")
+                .env("GIT_COMMITTER_NAME", "Test")
+                .env("GIT_COMMITTER_EMAIL", "test@example.com")
+                .args(args)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("the git CLI is installed");
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            )
+        };
+        let (_, readme) = git(&["hash-object", "-w", "--stdin"], "main\n");
+        let readme = format!("100644 blob {readme}\tREADME.md\n");
+        // A commit of README.md and, for a branch, `file`; on `parent`.
+        let commit = |file: Option<&str>, parent: Option<&str>, message: &str| {
+            let mut entries = readme.clone();
+            if let Some(file) = file {
+                let (_, blob) = git(&["hash-object", "-w", "--stdin"], &format!("{message}\n"));
+                entries.push_str(&format!("100644 blob {blob}\t{file}\n"));
+            }
+            let (_, tree) = git(&["mktree"], &entries);
+            let mut args = vec!["commit-tree", tree.as_str(), "-m", message];
+            if let Some(p) = parent {
+                args.extend(["-p", p]);
+            }
+            git(&args, "").1
+        };
+        let main = match git(&["rev-parse", "--verify", "-q", "refs/heads/main"], "") {
+            (true, hash) => hash,
+            _ => {
+                let c = commit(None, None, "main");
+                assert!(git(&["update-ref", "refs/heads/main", &c], "").0);
+                c
+            }
+        };
+        for name in names {
+            let name = name.trim_start_matches("refs/heads/");
+            if name == "main" {
+                continue;
+            }
+            let file = format!("{}.txt", name.replace('/', "-"));
+            let c = commit(Some(&file), Some(&main), name);
+            assert!(git(&["update-ref", &format!("refs/heads/{name}"), &c], "").0);
+        }
+        // Recorded as they stand, as if pushed: later pushes and merges report only theirs.
+        let (_, listed) = git(&["for-each-ref", "--format=%(refname) %(objectname)"], "");
+        let refs = listed
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        self.store.adopt_refs(repo.id, &refs).await.unwrap();
+    }
+
     pub async fn project(&self, key: &str, public: bool) -> Value {
         let r = self
             .post(

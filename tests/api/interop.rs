@@ -22,6 +22,7 @@ async fn atlassian_python_api_reviews_and_merges(app: TestApp) {
     let Some(python) = python() else { return };
     app.project("INTEROP", false).await;
     app.repo("INTEROP", "service", false).await;
+    app.branches("INTEROP", "service", &["feature/login"]).await;
     app.repo("INTEROP", "client-lib", false).await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;

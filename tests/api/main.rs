@@ -24,6 +24,7 @@ mod oauth2_issuance;
 mod pages;
 mod permissions;
 mod projects;
+mod pull_code;
 mod pulls;
 mod receiver;
 mod redirects;

@@ -96,6 +96,7 @@ async fn exchange(app: &TestApp, c: &Value, code: &str) -> Response {
 async fn setup(app: &TestApp) {
     app.project("P", false).await;
     app.repo("P", "r", false).await;
+    app.branches("P", "r", &["a", "bump", "b2"]).await;
     app.repo("P", "open", true).await;
     app.user("alice").await;
     app.grant("/rest/api/1.0/projects/P", "alice", "PROJECT_WRITE")

@@ -19,6 +19,7 @@ fn pr_body(from: &str, to: &str, reviewers: &[&str]) -> Value {
 async fn setup(app: &TestApp) -> (Auth, Auth) {
     app.project("P", false).await;
     app.repo("P", "r", false).await;
+    app.branches("P", "r", &["feature", "f"]).await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     app.grant("/rest/api/1.0/projects/P/repos/r", "alice", "REPO_WRITE")

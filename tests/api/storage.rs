@@ -97,6 +97,13 @@ async fn concurrent_pull_requests_get_distinct_numbers(app: TestApp) {
     use serde_json::json;
     app.project("P", false).await;
     app.repo("P", "r", false).await;
+    let names: Vec<String> = (0..12).map(|i| format!("b{i}")).collect();
+    app.branches(
+        "P",
+        "r",
+        &names.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await;
     let auth = admin();
     let mut tasks = Vec::new();
     for i in 0..12 {

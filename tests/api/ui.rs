@@ -147,6 +147,7 @@ async fn session_rest_writes_need_the_xsrf_header(app: TestApp) {
 async fn review_and_merge_through_the_pages(app: TestApp) {
     app.project("P", false).await;
     app.repo("P", "r", false).await;
+    app.branches("P", "r", &["fix"]).await;
     app.user("alice").await;
     app.user("bob").await;
     app.grant("/rest/api/1.0/projects/P", "alice", "PROJECT_WRITE")

@@ -230,6 +230,7 @@ async fn the_profile_and_password_forms_say_what_is_wrong(app: TestApp) {
 async fn alice_on_a_repository(app: &TestApp) -> Browser {
     app.project("P", false).await;
     app.repo("P", "r", false).await;
+    app.branches("P", "r", &["tidy"]).await;
     app.user("alice").await;
     app.grant("/rest/api/1.0/projects/P", "alice", "PROJECT_WRITE")
         .await;

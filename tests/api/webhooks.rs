@@ -15,9 +15,11 @@ const PRS: &str = "/rest/api/1.0/projects/P/repos/r/pull-requests";
 const SECRET: &str = "It's a Secret to Everybody";
 
 /// Project P with repository r.
+/// Project P with repository r, with the branches pull requests here come from.
 pub async fn setup(app: &TestApp) {
     app.project("P", false).await;
     app.repo("P", "r", false).await;
+    app.branches("P", "r", &["feature", "f", "g", "big"]).await;
 }
 
 pub async fn hook(
@@ -544,7 +546,7 @@ async fn every_event_kind_has_its_payload(app: TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     // Deliveries to one receiver run in parallel: put them in the order of the outbox.
-    let got = rx.wait_for(11).await;
+    let got = rx.wait_for(12).await;
     let repo = app.store.find_repository("P", "r").await.unwrap().unwrap();
     let outbox = app.store.events_of_repository(repo.id).await.unwrap();
     let got: Vec<_> = outbox
@@ -555,7 +557,7 @@ async fn every_event_kind_has_its_payload(app: TestApp) {
                 .cloned()
         })
         .collect();
-    assert_eq!(got.len(), 11, "each event delivered once");
+    assert_eq!(got.len(), 12, "each event delivered once");
     let keys: Vec<&str> = got.iter().map(|g| g.header("x-event-key")).collect();
     assert_eq!(
         keys,
@@ -568,6 +570,8 @@ async fn every_event_kind_has_its_payload(app: TestApp) {
             "pullrequest:changes_request_removed",
             "pullrequest:comment_created",
             "pullrequest:comment_deleted",
+            // The merge moved main on the server.
+            "repo:push",
             "pullrequest:fulfilled",
             "pullrequest:created",
             "pullrequest:rejected",
@@ -582,13 +586,14 @@ async fn every_event_kind_has_its_payload(app: TestApp) {
     assert_eq!(body(6)["comment"]["content"]["raw"], "nice");
     assert_eq!(body(6)["comment"]["user"]["nickname"], "alice");
     assert_eq!(body(7)["comment"]["id"], body(6)["comment"]["id"]);
-    assert_eq!(body(8)["pullrequest"]["state"], "MERGED");
-    assert_eq!(body(8)["pullrequest"]["closed_by"]["nickname"], "admin");
-    assert_eq!(body(10)["pullrequest"]["state"], "DECLINED");
+    assert_eq!(body(8)["push"]["changes"][0]["new"]["name"], "main");
+    assert_eq!(body(9)["pullrequest"]["state"], "MERGED");
+    assert_eq!(body(9)["pullrequest"]["closed_by"]["nickname"], "admin");
+    assert_eq!(body(11)["pullrequest"]["state"], "DECLINED");
     // The same entity has the same uuid in every payload.
     assert_eq!(
         body(0)["repository"]["uuid"],
-        body(10)["repository"]["uuid"]
+        body(11)["repository"]["uuid"]
     );
     assert_eq!(
         body(2)["approval"]["user"]["uuid"],

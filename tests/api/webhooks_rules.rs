@@ -69,9 +69,9 @@ async fn bad_input_and_permissions(app: TestApp) {
             "List the events",
         ),
         (
-            json!({"name": "n", "url": "https://example.com/", "events": ["repo:push"]}),
+            json!({"name": "n", "url": "https://example.com/", "events": ["repo:fork"]}),
             "events",
-            "'repo:push' is not an event Junction sends",
+            "'repo:fork' is not an event Junction sends",
         ),
         (
             json!({"name": "n", "url": "https://example.com/", "events": ["*", "repo:created"]}),

@@ -7,10 +7,12 @@
 mod lock;
 mod process;
 mod read;
+mod write;
 
 pub use lock::WriteTurn;
 pub use process::{Served, Service};
 use std::path::{Path, PathBuf};
+pub use write::{MergeTree, Signature};
 
 /// Where bare repositories live, and how git is run on them.
 #[derive(Debug, Clone)]

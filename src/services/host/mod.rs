@@ -16,6 +16,7 @@ pub mod link_connections;
 pub mod oauth_clients;
 pub mod permissions;
 pub mod projects;
+pub mod pull_code;
 pub mod pulls;
 pub mod pushes;
 pub mod repositories;
@@ -227,6 +228,11 @@ pub enum ConflictKind {
     DeliveryQueued,
     /// Another OAuth client (application link) has this name.
     ClientNameTaken,
+    /// Merging would conflict (the message names the paths).
+    MergeConflict,
+    /// The branches cannot be merged as asked (fast-forward impossible, a branch gone, the
+    /// target moved while merging).
+    MergeRefused,
 }
 
 /// The one error of host operations.

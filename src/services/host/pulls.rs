@@ -2,6 +2,7 @@
 
 use super::{repositories, ConflictKind, Host, HostError, HostResult, Missing, Principal};
 use crate::domain::names::bounded_text;
+use crate::domain::pull_request::MergeStrategy;
 use crate::domain::pull_request::{branch_ref, check_change, valid_ref, PrRuleError, PrState};
 use crate::domain::{self, authorize, Action, Ceiling, Subject};
 use crate::store::{
@@ -88,7 +89,7 @@ impl ReviewStatus {
 }
 
 /// The repository and pull request, if the principal may see them and then do `action`.
-async fn find(
+pub(super) async fn find(
     host: &Host<'_>,
     who: &Principal<'_>,
     at: PrRef<'_>,
@@ -248,6 +249,7 @@ pub async fn create(
     if from == to {
         return Err(PrRuleError::SameBranch.into());
     }
+    super::pull_code::require_branches(host, &repo, &from, &to).await?;
     let reviewer_ids = reviewers(host, &repo, me.id, &input.reviewers).await?;
     let new = NewPullRequest {
         repo_id: repo.id,
@@ -362,12 +364,27 @@ async fn close(
     view(host, repo, pr).await
 }
 
+/// How to merge: Data Center's strategy (merge commit by default) and an optional message.
+#[derive(Debug, Clone, Default)]
+pub struct MergeRequest {
+    pub strategy: MergeStrategy,
+    pub message: Option<String>,
+}
+
+/// Merges on the server (see `pull_code::merge_branches`), then closes the pull request as
+/// merged: `repo:push` for the target branch, then `pullrequest:fulfilled`.
 pub async fn merge(
     host: &Host<'_>,
     who: &Principal<'_>,
     at: PrRef<'_>,
     version: Option<i64>,
+    how: MergeRequest,
 ) -> HostResult<PullRequestView> {
+    let (repo, pr) = find(host, who, at, Action::MergePullRequest).await?;
+    check_change(pr.state, pr.version, version)?;
+    let me = who.user()?;
+    super::pull_code::merge_branches(host, &repo, &pr, me, how.strategy, how.message.as_deref())
+        .await?;
     close(host, who, at, version, PrState::Merged).await
 }
 

@@ -2,9 +2,11 @@
 //! or a service, render with `repr`.
 
 pub mod audit;
+pub mod git_repr;
 pub mod me;
 pub mod permissions;
 pub mod projects;
+pub mod pull_code;
 pub mod pull_reviews;
 pub mod pulls;
 pub mod repos;
@@ -49,6 +51,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(pr, get(pulls::get).put(pulls::update))
         .route(&format!("{pr}/merge"), post(pulls::merge))
+        .route(&format!("{pr}/commits"), get(pull_code::commits))
+        .route(&format!("{pr}/changes"), get(pull_code::changes))
+        .route(&format!("{pr}/diff"), get(pull_code::diff))
         .route(&format!("{pr}/decline"), post(pulls::decline))
         .route(
             &format!("{pr}/approve"),

@@ -2,9 +2,10 @@
 //! Parses, calls `services::host::pulls`, renders the Data Center shape.
 
 use super::repr;
-use crate::domain::pull_request::PrState;
+use crate::domain::pull_request::{MergeStrategy, PrState};
 use crate::services::host::pulls::{
-    self as host_pulls, BranchInput, NewPullRequestInput, PrRef, PullRequestChange, PullRequestView,
+    self as host_pulls, BranchInput, MergeRequest, NewPullRequestInput, PrRef, PullRequestChange,
+    PullRequestView,
 };
 use crate::web::auth::Caller;
 use crate::web::error::{ApiError, ApiResult};
@@ -176,13 +177,39 @@ pub struct VersionParam {
     pub version: Option<i64>,
 }
 
+/// Data Center's merge body; all optional, and `version` may come in the query instead.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct MergeBody {
+    version: Option<i64>,
+    strategy_id: Option<String>,
+    message: Option<String>,
+}
+
 pub async fn merge(
     State(state): State<AppState>,
     caller: Caller,
     Path(path): Path<PrPath>,
     Query(q): Query<VersionParam>,
+    body: axum::body::Bytes,
 ) -> ApiResult<axum::Json<Value>> {
-    let v = host_pulls::merge(&state.host(), &caller.principal(), at(&path), q.version).await?;
+    // Clients send no body, an empty one, or Data Center's JSON.
+    let body: MergeBody = if body.iter().all(u8::is_ascii_whitespace) {
+        MergeBody::default()
+    } else {
+        crate::web::json::parse(&body)?
+    };
+    let strategy = match body.strategy_id.as_deref() {
+        Some(id) => MergeStrategy::parse(id)
+            .map_err(|m| ApiError::bad_request(m).with_context("strategyId"))?,
+        None => MergeStrategy::default(),
+    };
+    let how = MergeRequest {
+        strategy,
+        message: body.message.filter(|m| !m.trim().is_empty()),
+    };
+    let version = q.version.or(body.version);
+    let v = host_pulls::merge(&state.host(), &caller.principal(), at(&path), version, how).await?;
     Ok(axum::Json(render(&state, &v)))
 }
 

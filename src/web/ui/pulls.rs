@@ -4,6 +4,7 @@
 use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiError, UiResult};
 use crate::clock::display;
 use crate::domain::pull_request::display_id;
+use crate::domain::pull_request::MergeStrategy;
 use crate::domain::Action;
 use crate::services::host::pulls::{self as host_pulls, PrRef, ReviewStatus};
 use crate::services::host::HostError;
@@ -172,9 +173,21 @@ pub async fn pull_request_action(
         "unapprove" => review(ReviewStatus::Unapproved)
             .await
             .map(|_| "Your approval was removed."),
-        "merge" => host_pulls::merge(&host, &who, at, version.or_page(&caller)?)
-            .await
-            .map(|_| "Merged."),
+        "merge" => {
+            let strategy = field(&fields, "strategyId")
+                .map(MergeStrategy::parse)
+                .transpose()
+                .map_err(|m| HostError::invalid("strategyId", m))
+                .or_page(&caller)?
+                .unwrap_or_default();
+            let how = host_pulls::MergeRequest {
+                strategy,
+                message: None,
+            };
+            host_pulls::merge(&host, &who, at, version.or_page(&caller)?, how)
+                .await
+                .map(|_| "Merged.")
+        }
         "decline" if !confirmed(&fields) => {
             let ask = Ask {
                 question: format!("Decline pull request #{number}?"),
