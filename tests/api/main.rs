@@ -25,6 +25,7 @@ mod pages;
 mod permissions;
 mod projects;
 mod pull_code;
+mod pull_merge;
 mod pulls;
 mod receiver;
 mod redirects;
