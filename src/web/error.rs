@@ -194,6 +194,14 @@ impl From<crate::services::host::HostError> for ApiError {
                 "com.atlassian.applinks.api.CredentialsRequiredException",
                 format!("You have not connected your account to {name}."),
             ),
+            Missing::Revision(at) => ApiError::not_found(
+                "com.atlassian.bitbucket.commit.NoSuchCommitException",
+                format!("The repository has no branch, tag or commit '{at}'."),
+            ),
+            Missing::Path(path) => ApiError::not_found(
+                "com.atlassian.bitbucket.content.NoSuchPathException",
+                format!("'{path}' does not exist at this revision."),
+            ),
             Missing::ServiceAccount(name) => ApiError::not_found(
                 "com.atlassian.bitbucket.user.NoSuchUserException",
                 format!("There is no service account {name}."),

@@ -8,6 +8,7 @@ mod applinks_oidc;
 mod applinks_pairing;
 mod audit_atomic;
 mod auth;
+mod browse;
 mod cli;
 mod credentials;
 mod git;

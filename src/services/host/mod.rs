@@ -12,6 +12,7 @@
 pub mod access_tokens;
 pub mod accounts;
 pub mod applinks;
+pub mod browse;
 pub mod link_connections;
 pub mod oauth_clients;
 pub mod permissions;
@@ -202,6 +203,10 @@ pub enum Missing {
     /// The person has not connected their account to this link.
     Connection(String),
     ServiceAccount(String),
+    /// A branch, tag or commit (`at`) the repository does not have.
+    Revision(String),
+    /// A path that does not exist at the revision.
+    Path(String),
 }
 
 /// Why a conflicting change was refused.
@@ -302,6 +307,13 @@ impl HostError {
             field,
             message: message.into(),
         }
+    }
+}
+
+/// Git failing on Junction's own repository is Junction's failure (logged, never shown).
+impl From<crate::services::git::GitError> for HostError {
+    fn from(e: crate::services::git::GitError) -> Self {
+        HostError::Internal(e.to_string())
     }
 }
 

@@ -8,7 +8,7 @@ use crate::domain::diff::{parse_name_status, ChangeKind};
 use crate::domain::git::{short_name, Commit};
 use crate::domain::pull_request::MergeStrategy;
 use crate::domain::Action;
-use crate::services::git::{GitError, MergeTree, Signature};
+use crate::services::git::{MergeTree, Signature};
 use crate::store::{Account, PullRequest, Repository};
 
 /// Refuses a pull request between branches the repository does not have.
@@ -18,7 +18,7 @@ pub async fn require_branches(
     from: &str,
     to: &str,
 ) -> HostResult<()> {
-    let refs = host.git.refs(repo.id).await.map_err(git_failed)?;
+    let refs = host.git.refs(repo.id).await?;
     for (field, name) in [("fromRef", from), ("toRef", to)] {
         if !refs.contains_key(name) {
             return Err(HostError::invalid(
@@ -46,11 +46,7 @@ pub async fn commits(
 ) -> HostResult<(Vec<Commit>, bool)> {
     let (repo, pr) = super::pulls::find(host, who, at, Action::ViewRepo).await?;
     let revisions = vec![pr.from_ref.clone(), format!("^{}", pr.to_ref)];
-    let mut commits = host
-        .git
-        .log(repo.id, &revisions, start, limit + 1)
-        .await
-        .map_err(git_failed)?;
+    let mut commits = host.git.log(repo.id, &revisions, start, limit + 1).await?;
     let more = commits.len() > limit;
     commits.truncate(limit);
     Ok((commits, more))
@@ -65,7 +61,7 @@ pub struct Compared {
 }
 
 async fn compared(host: &Host<'_>, repo: &Repository, pr: &PullRequest) -> HostResult<Compared> {
-    let refs = host.git.refs(repo.id).await.map_err(git_failed)?;
+    let refs = host.git.refs(repo.id).await?;
     let (Some(target), Some(source)) = (refs.get(&pr.to_ref), refs.get(&pr.from_ref)) else {
         return Err(HostError::Conflict {
             kind: ConflictKind::MergeRefused,
@@ -73,7 +69,7 @@ async fn compared(host: &Host<'_>, repo: &Repository, pr: &PullRequest) -> HostR
         });
     };
     let args = vec!["merge-base".into(), target.clone(), source.clone()];
-    let base = host.git.output(repo.id, args).await.map_err(git_failed)?;
+    let base = host.git.output(repo.id, args).await?;
     Ok(Compared {
         from_hash: String::from_utf8_lossy(&base).trim().to_string(),
         to_hash: source.clone(),
@@ -101,7 +97,7 @@ pub async fn diff(
         c.to_hash.clone(),
         "--".into(),
     ];
-    let out = host.git.output(repo.id, args).await.map_err(git_failed)?;
+    let out = host.git.output(repo.id, args).await?;
     Ok((c, String::from_utf8_lossy(&out).into_owned()))
 }
 
@@ -122,7 +118,7 @@ pub async fn changes(
         c.to_hash.clone(),
         "--".into(),
     ];
-    let out = host.git.output(repo.id, args).await.map_err(git_failed)?;
+    let out = host.git.output(repo.id, args).await?;
     Ok((c, parse_name_status(&String::from_utf8_lossy(&out))))
 }
 
@@ -150,24 +146,17 @@ async fn merge_in_turn(
     strategy: MergeStrategy,
     message: Option<&str>,
 ) -> HostResult<()> {
-    let refs = host.git.refs(repo.id).await.map_err(git_failed)?;
+    let refs = host.git.refs(repo.id).await?;
     let (Some(target), Some(source)) = (refs.get(&pr.to_ref), refs.get(&pr.from_ref)) else {
         return Err(refused(
             "A branch of this pull request no longer exists, so it cannot be merged.",
         ));
     };
     let git = host.git;
-    if git
-        .is_ancestor(repo.id, source, target)
-        .await
-        .map_err(git_failed)?
-    {
+    if git.is_ancestor(repo.id, source, target).await? {
         return Ok(()); // The target has everything already.
     }
-    let fast_forward = git
-        .is_ancestor(repo.id, target, source)
-        .await
-        .map_err(git_failed)?;
+    let fast_forward = git.is_ancestor(repo.id, target, source).await?;
     if strategy.needs_fast_forward() && !fast_forward {
         return Err(refused(&format!(
             "'{}' has commits that '{}' does not, so it cannot be fast-forwarded ({}). Merge with another strategy, or bring '{}' up to date first.",
@@ -179,7 +168,7 @@ async fn merge_in_turn(
             source.clone()
         }
         _ => {
-            let tree = match git.merge_tree(repo.id, target, source).await.map_err(git_failed)? {
+            let tree = match git.merge_tree(repo.id, target, source).await? {
                 MergeTree::Clean(tree) => tree,
                 MergeTree::Conflicts(paths) => {
                     return Err(HostError::Conflict {
@@ -222,15 +211,10 @@ async fn merge_in_turn(
                 at_ms: host.store.now(),
             };
             git.commit_tree(repo.id, &tree, &parents, message.unwrap_or(&default), &by)
-                .await
-                .map_err(git_failed)?
+                .await?
         }
     };
-    if !git
-        .update_ref(repo.id, &pr.to_ref, &new, target)
-        .await
-        .map_err(git_failed)?
-    {
+    if !git.update_ref(repo.id, &pr.to_ref, &new, target).await? {
         return Err(refused("The target branch moved while merging. Try again."));
     }
     Ok(())
@@ -241,8 +225,4 @@ fn refused(message: &str) -> HostError {
         kind: ConflictKind::MergeRefused,
         message: message.into(),
     }
-}
-
-fn git_failed(e: GitError) -> HostError {
-    HostError::Internal(e.to_string())
 }

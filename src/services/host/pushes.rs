@@ -6,7 +6,7 @@
 //! server that died after git and before the event (`reconcile_pending`, at start), still gets
 //! exactly the event its refs call for.
 
-use super::{Host, HostError, HostResult};
+use super::{Host, HostResult};
 use crate::domain::git::{self, PushedRef, RefChange, RefKind, PUSH_COMMITS};
 use crate::services::git::WriteTurn;
 use crate::store::{Account, Repository};
@@ -52,7 +52,7 @@ pub async fn reconcile_pending(host: &Host<'_>) -> HostResult<usize> {
 
 async fn record(host: &Host<'_>, repo_id: i64, actor: &Account) -> HostResult<()> {
     let recorded = host.store.recorded_refs(repo_id).await?;
-    let actual = host.git.refs(repo_id).await.map_err(git_failed)?;
+    let actual = host.git.refs(repo_id).await?;
     let mut pushed = Vec::new();
     for change in git::ref_changes(&recorded, &actual) {
         pushed.push(describe(host, repo_id, change).await?);
@@ -76,11 +76,7 @@ async fn describe(host: &Host<'_>, repo_id: i64, change: RefChange) -> HostResul
     };
     let (revisions, forced) = match &change.old {
         Some(old) => {
-            let forced = !host
-                .git
-                .is_ancestor(repo_id, old, &new)
-                .await
-                .map_err(git_failed)?;
+            let forced = !host.git.is_ancestor(repo_id, old, &new).await?;
             (vec![new.clone(), format!("^{old}")], forced)
         }
         None => {
@@ -99,8 +95,7 @@ async fn describe(host: &Host<'_>, repo_id: i64, change: RefChange) -> HostResul
     let mut commits = host
         .git
         .log(repo_id, &revisions, 0, PUSH_COMMITS + 1)
-        .await
-        .map_err(git_failed)?;
+        .await?;
     let truncated = commits.len() > PUSH_COMMITS;
     commits.truncate(PUSH_COMMITS);
     Ok(PushedRef {
@@ -109,8 +104,4 @@ async fn describe(host: &Host<'_>, repo_id: i64, change: RefChange) -> HostResul
         commits,
         truncated,
     })
-}
-
-fn git_failed(e: crate::services::git::GitError) -> HostError {
-    HostError::Internal(e.to_string())
 }

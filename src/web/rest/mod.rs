@@ -2,6 +2,7 @@
 //! or a service, render with `repr`.
 
 pub mod audit;
+pub mod browse;
 pub mod git_repr;
 pub mod me;
 pub mod permissions;
@@ -24,6 +25,7 @@ use axum::Router;
 
 /// Host REST in the Bitbucket Data Center 1.0 shape, plus access tokens and Junction's own.
 pub fn router() -> Router<AppState> {
+    let repo = "/rest/api/1.0/projects/{key}/repos/{slug}";
     let pr = "/rest/api/1.0/projects/{key}/repos/{slug}/pull-requests/{id}";
     Router::new()
         .route(
@@ -45,6 +47,24 @@ pub fn router() -> Router<AppState> {
             get(repos::get).put(repos::update).delete(repos::delete),
         )
         .route("/rest/api/1.0/repos", get(repos::search))
+        .route(&format!("{repo}/branches"), get(browse::branches))
+        .route(
+            &format!("{repo}/branches/default"),
+            get(browse::default_branch),
+        )
+        .route(
+            &format!("{repo}/default-branch"),
+            get(browse::default_branch),
+        )
+        .route(&format!("{repo}/tags"), get(browse::tags))
+        .route(&format!("{repo}/commits"), get(browse::commits))
+        .route(&format!("{repo}/commits/{{commit}}"), get(browse::commit))
+        .route(&format!("{repo}/browse"), get(browse::browse_root))
+        .route(
+            &format!("{repo}/browse/{{*path}}"),
+            get(browse::browse_path),
+        )
+        .route(&format!("{repo}/raw/{{*path}}"), get(browse::raw))
         .route(
             "/rest/api/1.0/projects/{key}/repos/{slug}/pull-requests",
             get(pulls::list).post(pulls::create),
