@@ -35,6 +35,7 @@ mod sign_in;
 mod storage;
 mod tokens;
 mod ui;
+mod ui_code;
 mod ui_forms;
 mod users;
 mod visibility;

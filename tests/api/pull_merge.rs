@@ -125,7 +125,7 @@ async fn fast_forward_only_is_refused_when_the_target_moved_on(app: TestApp) {
 }
 
 /// Two branches that change README.md differently, pushed with the git client.
-async fn conflicting_branches(app: &TestApp, root: &std::path::Path) {
+pub async fn conflicting_branches(app: &TestApp, root: &std::path::Path) {
     app.project("P", false).await;
     app.repo("P", "r", false).await;
     let work = work_with_commit(root, "base\n").await;

@@ -194,7 +194,8 @@ mod tests {
 
     #[test]
     fn directories_come_first() {
-        let out = "100644 blob aaa 12\tz.txt\x00040000 tree bbb -\tsrc\x00100644 blob ccc 3\ta.txt\x00";
+        let out =
+            "100644 blob aaa 12\tz.txt\x00040000 tree bbb -\tsrc\x00100644 blob ccc 3\ta.txt\x00";
         let names: Vec<String> = super::parse_ls_tree(out)
             .into_iter()
             .map(|e| e.name)

@@ -122,6 +122,29 @@ pub async fn changes(
     Ok((c, parse_name_status(&String::from_utf8_lossy(&out))))
 }
 
+/// The paths that would conflict if the open pull request were merged now (empty: it merges
+/// cleanly); None when it is not open or a branch is gone.
+pub async fn conflicts(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    at: PrRef<'_>,
+) -> HostResult<Option<Vec<String>>> {
+    let (repo, pr) = super::pulls::find(host, who, at, Action::ViewRepo).await?;
+    if pr.state != crate::domain::pull_request::PrState::Open {
+        return Ok(None);
+    }
+    let refs = host.git.refs(repo.id).await?;
+    let (Some(target), Some(source)) = (refs.get(&pr.to_ref), refs.get(&pr.from_ref)) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        match host.git.merge_tree(repo.id, target, source).await? {
+            MergeTree::Clean(_) => Vec::new(),
+            MergeTree::Conflicts(paths) => paths,
+        },
+    ))
+}
+
 /// The merge as asked, done on the server: moves the target branch, records the push (its
 /// `repo:push`), and leaves closing the pull request to the caller.
 pub async fn merge_branches(

@@ -6,11 +6,13 @@
 mod account;
 mod admin;
 mod applinks;
+mod code;
 mod connections;
 mod host;
 mod link_rows;
 mod links;
 mod pairing;
+mod pull_code_view;
 mod pulls;
 mod repository;
 mod session;
@@ -38,6 +40,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/projects/{key}/repos/{slug}/browse",
             get(repository::repository),
+        )
+        .route(
+            "/projects/{key}/repos/{slug}/browse/{*path}",
+            get(code::browse_page),
         )
         .route(
             "/projects/{key}/repos/{slug}/pull-requests",

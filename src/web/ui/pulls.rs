@@ -85,7 +85,18 @@ struct PullRequestPage {
     /// The comment as typed when it came back with `error`.
     comment: String,
     error: Option<FormError>,
+    code: super::pull_code_view::PrCode,
+    strategies: &'static [(&'static str, &'static str)],
 }
+
+/// The merge strategies the page offers, by Data Center's ids, the default first.
+const STRATEGIES: &[(&str, &str)] = &[
+    ("no-ff", "Merge commit"),
+    ("ff", "Fast-forward if possible"),
+    ("ff-only", "Fast-forward only"),
+    ("squash", "Squash"),
+    ("squash-ff-only", "Squash, fast-forward only"),
+];
 
 pub async fn pull_request(
     State(state): State<AppState>,
@@ -123,7 +134,10 @@ async fn pull_request_page(
         .find(|p| Some(p.user_id) == me)
         .map_or("UNAPPROVED", |p| p.status.as_str())
         .to_string();
+    let code = super::pull_code_view::PrCode::read(&host, &who, at).await;
     Ok(render(&PullRequestPage {
+        code,
+        strategies: STRATEGIES,
         nav: Nav::of(caller),
         can_participate: who.can_repo(&v.repo, Action::ParticipateInRepo),
         can_merge: who.can_repo(&v.repo, Action::MergePullRequest),
@@ -184,9 +198,15 @@ pub async fn pull_request_action(
                 strategy,
                 message: None,
             };
-            host_pulls::merge(&host, &who, at, version.or_page(&caller)?, how)
-                .await
-                .map(|_| "Merged.")
+            match host_pulls::merge(&host, &who, at, version.or_page(&caller)?, how).await {
+                Ok(_) => Ok("Merged."),
+                // A conflict or a refused fast-forward is said on the pull request's page.
+                Err(e) => {
+                    let again =
+                        |error| pull_request_page(&state, &caller, at, String::new(), Some(error));
+                    return form_again(e, &caller, again).await;
+                }
+            }
         }
         "decline" if !confirmed(&fields) => {
             let ask = Ask {

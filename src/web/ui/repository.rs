@@ -30,6 +30,7 @@ struct RepositoryPage {
     /// The new pull request form as typed and its mistake, if any.
     pr_form: PrForm,
     error: Option<FormError>,
+    code: super::code::RepoCode,
 }
 
 #[derive(Deserialize)]
@@ -100,7 +101,9 @@ pub(super) async fn repository_page(
     .into_iter()
     .map(|(s, label)| (s, label, s == wanted))
     .collect();
+    let code = super::code::RepoCode::read(&state.host(), &state.base_url, &repo).await;
     Ok(render(&RepositoryPage {
+        code,
         nav: Nav::of(caller),
         repo,
         default_branch,
