@@ -23,6 +23,7 @@ pub struct Config {
     pub oauth2: OAuth2Config,
     pub outbound: OutboundConfig,
     pub webhooks: WebhooksConfig,
+    pub git: GitConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
 }
@@ -33,6 +34,22 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     pub base_url: String,
     pub max_body_bytes: usize,
+}
+
+/// Limits on git over HTTP.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitConfig {
+    /// The largest push accepted, in megabytes (what git sends, compressed).
+    pub max_push_megabytes: u64,
+    /// How long one clone, fetch or push may run, in seconds.
+    pub timeout_seconds: u64,
+}
+
+impl GitConfig {
+    pub fn max_push_bytes(&self) -> u64 {
+        self.max_push_megabytes.saturating_mul(1024 * 1024)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -180,6 +197,9 @@ impl Config {
         let known = ["sqlite:", "postgres://", "postgresql://"];
         if !db.is_empty() && !known.iter().any(|k| db.starts_with(k)) {
             bail!("invalid configuration: database.url: must start with sqlite:, postgres:// or postgresql://");
+        }
+        if self.git.max_push_megabytes == 0 || self.git.timeout_seconds == 0 {
+            bail!("invalid configuration: git.max_push_megabytes and git.timeout_seconds must be at least 1");
         }
         if self.database.max_connections == 0 {
             bail!("invalid configuration: database.max_connections: must be at least 1");

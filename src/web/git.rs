@@ -5,6 +5,7 @@
 //! request and the answer stream through git's own programs (`services/git`).
 
 use crate::domain::Action;
+use crate::services::git::run::{self, Limits};
 use crate::services::git::Service;
 use crate::services::host::{pushes, repositories};
 use crate::web::auth::Caller;
@@ -19,7 +20,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use futures_util::StreamExt;
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 
 pub fn router() -> Router<AppState> {
@@ -184,6 +184,24 @@ pub async fn rpc(
         Err(refused) => return refused,
     };
     let protocol = protocol(request.headers()).map(str::to_string);
+    // Git's requests are pkt-lines: anything else is refused before git or a push starts.
+    let mut body = request.into_body().into_data_stream();
+    let mut head = Vec::new();
+    while head.len() < 4 {
+        match body.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            Some(Err(_)) => return bad_request("The request body could not be read."),
+            None => break,
+        }
+    }
+    if !head
+        .get(..4)
+        .is_some_and(|len| len.iter().all(u8::is_ascii_hexdigit))
+    {
+        return bad_request("This is not a git request: its body does not start with a pkt-line.");
+    }
+    let input = futures_util::stream::once(std::future::ready(Ok(axum::body::Bytes::from(head))))
+        .chain(body);
     // A push takes the repository's write turn and is recorded when git is done.
     let update = match (service, caller.user.as_ref()) {
         (Service::ReceivePack, Some(actor)) => {
@@ -198,35 +216,36 @@ pub async fn rpc(
         Ok(s) => s,
         Err(e) => return internal(e),
     };
-    let mut stdin = served.stdin;
-    let mut incoming = request.into_body().into_data_stream();
-    tokio::spawn(async move {
-        while let Some(chunk) = incoming.next().await {
-            let Ok(chunk) = chunk else { break };
-            if stdin.write_all(&chunk).await.is_err() {
-                break;
-            }
-        }
-        // Dropping stdin ends git's input.
-    });
+    let limits = Limits {
+        max_input_bytes: state.config.git.max_push_bytes(),
+        timeout: std::time::Duration::from_secs(state.config.git.timeout_seconds),
+    };
+    let running = run::run(served, input, limits);
     // Git's exit and the push's record happen whether or not the client stays to the end; the
     // answer ends only once they have, so a client that sees its push succeed finds its event.
-    let (done, finished) = tokio::sync::oneshot::channel::<()>();
-    let mut child = served.child;
+    let (done, finished) = tokio::sync::oneshot::channel::<Option<run::Stopped>>();
     let after = state.clone();
+    let exited = running.exited;
     tokio::spawn(async move {
-        let _ = child.wait().await;
+        let stopped = exited.await.unwrap_or(None);
+        if let Some(why) = stopped {
+            tracing::warn!(repo = r.id, reason = %why, "a git request was stopped");
+        }
         if let Some((update, actor)) = update {
             crate::services::git::crash_after_push_for_tests();
             if let Err(e) = pushes::finish(&after.host(), update, &actor).await {
                 tracing::error!(error = ?e, "recording a push failed; it is recorded at the next start");
             }
         }
-        let _ = done.send(());
+        let _ = done.send(stopped);
     });
     let tail = futures_util::stream::once(async move {
-        let _ = finished.await;
-        Ok::<_, std::io::Error>(axum::body::Bytes::new())
+        // A push stopped before git answered: say why where git shows it.
+        let said = match finished.await {
+            Ok(Some(why)) if service == Service::ReceivePack => run::error_packet(&why.to_string()),
+            _ => axum::body::Bytes::new(),
+        };
+        Ok::<_, std::io::Error>(said)
     })
     .filter(|b| std::future::ready(b.as_ref().map_or(true, |b| !b.is_empty())));
     (
@@ -237,7 +256,7 @@ pub async fn rpc(
             ),
             (header::CACHE_CONTROL, "no-cache".to_string()),
         ],
-        Body::from_stream(ReaderStream::new(served.stdout).chain(tail)),
+        Body::from_stream(ReaderStream::new(running.stdout).chain(tail)),
     )
         .into_response()
 }

@@ -183,6 +183,11 @@ impl TestApp {
         .await
     }
 
+    /// A server that accepts pushes of at most 1 MB.
+    pub async fn spawn_small_pushes(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |c| c.git.max_push_megabytes = 1).await
+    }
+
     /// Like `spawn_with`, with the manual clock starting at `start_ms`.
     pub async fn spawn_at(
         backend: Backend,

@@ -16,6 +16,7 @@ mod git_cli;
 mod git_crash;
 mod git_credentials;
 mod git_push_events;
+mod git_safety;
 mod hardening;
 mod health;
 mod interop;

@@ -7,6 +7,7 @@
 mod lock;
 mod process;
 mod read;
+pub mod run;
 mod write;
 
 pub use lock::WriteTurn;
