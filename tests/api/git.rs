@@ -3,6 +3,7 @@
 
 use crate::git_cli::*;
 use crate::harness::*;
+use std::path::Path;
 
 async fn push_then_clone_with_a_password(app: TestApp) {
     app.project("G", false).await;
@@ -91,9 +92,106 @@ async fn a_deleted_repository_leaves_nothing_on_disk(app: TestApp) {
     assert!(!dir.exists(), "removed after the database change");
 }
 
+/// A working copy whose `main` has `n` commits, each changing `count.txt`, made by
+/// `git fast-import` (seconds, not minutes).
+async fn generated_history(root: &Path, n: usize) -> std::path::PathBuf {
+    use std::fmt::Write;
+    let work = root.join("big");
+    std::fs::create_dir_all(&work).unwrap();
+    ok(&git(&work, None, &["init", "-q"]).await);
+    let mut stream = String::new();
+    for i in 1..=n {
+        let (message, content) = (format!("Commit {i}\n"), format!("{i}\n"));
+        let _ = write!(
+            stream,
+            "commit refs/heads/main\nmark :{i}\ncommitter Gen <gen@example.com> {} +0000\ndata {}\n{message}",
+            1_700_000_000 + i,
+            message.len()
+        );
+        if i > 1 {
+            let _ = writeln!(stream, "from :{}", i - 1);
+        }
+        let _ = write!(
+            stream,
+            "M 644 inline count.txt\ndata {}\n{content}\n",
+            content.len()
+        );
+    }
+    let import = root.join("import.txt");
+    std::fs::write(&import, stream).unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("git fast-import --quiet < {}", import.display()))
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ok(&git(&work, None, &["checkout", "-q", "main"]).await);
+    work
+}
+
+async fn a_repository_of_5000_commits_pushes_clones_and_pages(app: TestApp) {
+    app.project("G", false).await;
+    app.repo("G", "big", false).await;
+    let root = tempfile::tempdir().unwrap();
+    let work = generated_history(root.path(), 5000).await;
+    let url = format!("{}/scm/G/big.git", app.base);
+    let login = Some(("admin", ADMIN_PASSWORD));
+    ok(&git(&work, login, &["push", "-q", &url, "main"]).await);
+    ok(&git(root.path(), login, &["clone", "-q", &url, "copy"]).await);
+    let count = ok(&git(
+        &root.path().join("copy"),
+        None,
+        &["rev-list", "--count", "HEAD"],
+    )
+    .await);
+    assert_eq!(count.trim(), "5000");
+    ok(&git(
+        root.path(),
+        login,
+        &["clone", "-q", "--depth", "3", &url, "shallow"],
+    )
+    .await);
+    let count = ok(&git(
+        &root.path().join("shallow"),
+        None,
+        &["rev-list", "--count", "HEAD"],
+    )
+    .await);
+    assert_eq!(count.trim(), "3");
+    // The push's event lists the five newest of the 5,000 and says there were more.
+    let repo = app
+        .store
+        .find_repository("G", "big")
+        .await
+        .unwrap()
+        .unwrap();
+    let events = app.store.events_of_repository(repo.id).await.unwrap();
+    let push: serde_json::Value = serde_json::from_str(&events.last().unwrap().payload).unwrap();
+    let change = &push["push"]["changes"][0];
+    assert_eq!(change["commits"].as_array().unwrap().len(), 5);
+    assert_eq!(change["commits"][0]["message"], "Commit 5000");
+    assert_eq!(change["truncated"], true);
+    // The last page of commits over REST.
+    let r = app
+        .get(
+            "/rest/api/1.0/projects/G/repos/big/commits?start=4990&limit=25",
+            &admin(),
+        )
+        .await;
+    assert_eq!(r.body["size"], 10);
+    assert_eq!(r.body["isLastPage"], true);
+    assert_eq!(r.body["values"][9]["message"], "Commit 1");
+}
+
 crate::both_backends!(
     push_then_clone_with_a_password,
     anonymous_people_clone_public_repositories_only,
     a_reader_cannot_push_and_git_says_why,
     a_deleted_repository_leaves_nothing_on_disk,
+    a_repository_of_5000_commits_pushes_clones_and_pages,
 );
