@@ -6,6 +6,8 @@
 //! Not a test: nothing here asserts a time.
 
 pub mod applinks;
+pub mod cgi;
+pub mod git;
 pub mod listing;
 pub mod load;
 pub mod oauth2;
@@ -36,7 +38,8 @@ pub struct BenchArgs {
     /// outgoing link, next to the same read made directly) or "webhooks" (deliveries per
     /// second, and commit-to-delivery latency at 1,000 events/s) or "sign-in" (memory and a
     /// person's sign-in latency under a flood of bad sign-ins) or "listing" (lists and
-    /// repository creation at 100 to 20,000 repositories).
+    /// repository creation at 100 to 20,000 repositories) or "git" (clone and push next to
+    /// git's own http-backend, and Junction's memory as the repository grows).
     #[arg(long, default_value = "host")]
     pub suite: String,
     /// Database connections in the server's pool.
@@ -136,8 +139,9 @@ async fn suite(args: BenchArgs) -> anyhow::Result<()> {
         "listing" => listing::run(args).await,
         "webhooks" => webhooks::run(args).await,
         "sign-in" => sign_in::run(args).await,
+        "git" => git::run(args).await,
         other => anyhow::bail!(
-            "unknown suite {other:?}; use host, listing, oauth2, applinks, webhooks or sign-in"
+            "unknown suite {other:?}; use host, listing, oauth2, applinks, webhooks, sign-in or git"
         ),
     }
 }
