@@ -17,14 +17,13 @@ async fn setup(app: &TestApp) {
     app.repo("P", "r", false).await;
 }
 
-/// The `repo:push` events of repository P/r so far, oldest first.
+/// The `repo:push` payloads of repository P/r so far, oldest first.
 async fn pushes(app: &TestApp) -> Vec<Value> {
-    let repo = app.store.find_repository("P", "r").await.unwrap().unwrap();
-    let events = app.store.events_of_repository(repo.id).await.unwrap();
+    let events = app.events("P", "r").await;
     events
-        .iter()
-        .filter(|e| e.event_key == "repo:push")
-        .map(|e| serde_json::from_str(&e.payload).unwrap())
+        .into_iter()
+        .filter(|(k, _)| k == "repo:push")
+        .map(|(_, v)| v)
         .collect()
 }
 

@@ -8,9 +8,8 @@ use reqwest::StatusCode;
 use std::path::Path;
 
 async fn repo_push_events(app: &TestApp) -> usize {
-    let repo = app.store.find_repository("P", "r").await.unwrap().unwrap();
-    let events = app.store.events_of_repository(repo.id).await.unwrap();
-    events.iter().filter(|e| e.event_key == "repo:push").count()
+    let events = app.events("P", "r").await;
+    events.iter().filter(|(k, _)| k == "repo:push").count()
 }
 
 async fn setup(app: &TestApp) -> String {

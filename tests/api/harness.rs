@@ -396,6 +396,21 @@ impl TestApp {
         (c.body, code)
     }
 
+    /// The events of repository `key`/`slug` so far, oldest first: (key, payload).
+    pub async fn events(&self, key: &str, slug: &str) -> Vec<(String, Value)> {
+        let repo = self
+            .store
+            .find_repository(key, slug)
+            .await
+            .unwrap()
+            .unwrap();
+        let events = self.store.events_of_repository(repo.id).await.unwrap();
+        events
+            .into_iter()
+            .map(|e| (e.event_key, serde_json::from_str(&e.payload).unwrap()))
+            .collect()
+    }
+
     /// Runs `git <args>` on repository `key`/`slug`'s bare repository; its trimmed output.
     pub async fn bare_git(&self, key: &str, slug: &str, args: &[&str]) -> String {
         let repo = self

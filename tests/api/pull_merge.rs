@@ -34,9 +34,11 @@ async fn parents(app: &TestApp, commit: &str) -> Vec<String> {
 }
 
 async fn event_keys(app: &TestApp) -> Vec<String> {
-    let repo = app.store.find_repository("P", "r").await.unwrap().unwrap();
-    let events = app.store.events_of_repository(repo.id).await.unwrap();
-    events.into_iter().map(|e| e.event_key).collect()
+    app.events("P", "r")
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
 }
 
 async fn the_default_merge_makes_a_merge_commit_and_says_so(app: TestApp) {

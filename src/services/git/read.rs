@@ -38,6 +38,55 @@ impl GitRepos {
         .map_err(|e| GitError::Spawn(std::io::Error::other(e)))?
     }
 
+    /// The object `name` (`rev:path`, as git reads it from `cat-file --batch`'s input, never as
+    /// an argument) with its type: one process resolves and reads it. None if it does not exist.
+    pub async fn object(&self, id: i64, name: &str) -> Result<Option<(String, Vec<u8>)>, GitError> {
+        use std::io::Write;
+        let (path, home) = (self.path(id), self.home.clone());
+        let input = format!("{name}\n");
+        tokio::task::spawn_blocking(move || {
+            let mut child = process::git(&home)
+                .arg("--git-dir")
+                .arg(&path)
+                .args(["cat-file", "--batch"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()?;
+            // One short line: git reads it whole before it writes, so this cannot block.
+            child
+                .stdin
+                .take()
+                .expect("piped")
+                .write_all(input.as_bytes())?;
+            let out = child.wait_with_output()?;
+            if !out.status.success() {
+                return Err(failed("cat-file", &out.stderr));
+            }
+            let header_end = out
+                .stdout
+                .iter()
+                .position(|b| *b == b'\n')
+                .unwrap_or(out.stdout.len());
+            let header = String::from_utf8_lossy(&out.stdout[..header_end]).to_string();
+            let mut fields = header.split(' ');
+            let (Some(_oid), Some(kind), Some(size)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                return Ok(None); // "<name> missing" or "ambiguous"
+            };
+            let size: usize = size.parse().unwrap_or(0);
+            let body = out
+                .stdout
+                .get(header_end + 1..header_end + 1 + size)
+                .unwrap_or_default()
+                .to_vec();
+            Ok(Some((kind.to_string(), body)))
+        })
+        .await
+        .map_err(|e| GitError::Spawn(std::io::Error::other(e)))?
+    }
+
     /// The repository's branches and tags.
     pub async fn refs(&self, id: i64) -> Result<Refs, GitError> {
         let out = self

@@ -88,6 +88,6 @@ pub fn error_packet(message: &str) -> Bytes {
 mod tests {
     #[test]
     fn an_error_packet_is_a_pkt_line_on_band_three() {
-        assert_eq!(&super::error_packet("no")[..], b"0009\x03no\n");
+        assert_eq!(&super::error_packet("no")[..], b"0008\x03no\n");
     }
 }

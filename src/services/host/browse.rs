@@ -45,10 +45,10 @@ pub async fn refs(host: &Host<'_>, repo: &Repository) -> HostResult<Refs> {
     Ok(host.git.refs(repo.id).await?)
 }
 
-/// The commit `at` names (a branch, tag or commit id; the default branch when None).
-pub async fn resolve(host: &Host<'_>, repo: &Repository, at: Option<&str>) -> HostResult<String> {
+/// `at` (the default branch when None) if it is one name: never an option, never `rev:path`
+/// or a range.
+fn checked<'a>(repo: &'a Repository, at: Option<&'a str>) -> HostResult<&'a str> {
     let at = at.filter(|a| !a.is_empty()).unwrap_or(&repo.default_branch);
-    // Never an option, never `rev:path` or a range: one name.
     if at.starts_with('-')
         || at.contains(':')
         || at.contains("..")
@@ -56,6 +56,12 @@ pub async fn resolve(host: &Host<'_>, repo: &Repository, at: Option<&str>) -> Ho
     {
         return Err(HostError::NotFound(Missing::Revision(at.into())));
     }
+    Ok(at)
+}
+
+/// The commit `at` names (a branch, tag or commit id; the default branch when None).
+pub async fn resolve(host: &Host<'_>, repo: &Repository, at: Option<&str>) -> HostResult<String> {
+    let at = checked(repo, at)?;
     let args = vec![
         "rev-parse".into(),
         "--verify".into(),
@@ -104,50 +110,49 @@ pub async fn commit(host: &Host<'_>, repo: &Repository, id: &str) -> HostResult<
 /// A path's normal form: no leading, trailing or doubled slashes, no `.` or `..` parts.
 fn clean(path: &str) -> HostResult<String> {
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    // No climbing, and nothing that would end `cat-file --batch`'s input line.
     if parts
         .iter()
-        .any(|p| *p == "." || *p == ".." || p.contains('\0'))
+        .any(|p| *p == "." || *p == ".." || p.chars().any(char::is_control))
     {
         return Err(HostError::NotFound(Missing::Path(path.into())));
     }
     Ok(parts.join("/"))
 }
 
-/// The directory or file at `path` of commit `at`.
+/// The directory or file at `path` of commit `at`: one git process for a file (the hot
+/// case), two for a directory.
 pub async fn find(
     host: &Host<'_>,
     repo: &Repository,
     at: Option<&str>,
     path: &str,
 ) -> HostResult<Found> {
-    let hash = resolve(host, repo, at).await?;
+    let at = checked(repo, at)?;
     let path = clean(path)?;
-    let object = if path.is_empty() {
-        hash.clone()
-    } else {
-        format!("{hash}:{path}")
-    };
-    let (kind, code) = host
-        .git
-        .output_with(
-            repo.id,
-            vec!["cat-file".into(), "-t".into(), object.clone()],
-            &[0, 128],
-        )
-        .await?;
-    if code != 0 {
-        return Err(HostError::NotFound(Missing::Path(path)));
-    }
-    match String::from_utf8_lossy(&kind).trim() {
-        "blob" => {
-            let out = host
+    let object = format!("{at}^{{commit}}:{path}");
+    let Some((kind, body)) = host.git.object(repo.id, &object).await? else {
+        return Err(
+            match host
                 .git
-                .output(repo.id, vec!["cat-file".into(), "blob".into(), object])
-                .await;
-            Ok(Found::File(out?))
-        }
+                .object(repo.id, &format!("{at}^{{commit}}"))
+                .await?
+            {
+                None => HostError::NotFound(Missing::Revision(at.into())),
+                Some(_) => HostError::NotFound(Missing::Path(path)),
+            },
+        );
+    };
+    match kind.as_str() {
+        "blob" => Ok(Found::File(body)),
         _ => {
-            let args = vec!["ls-tree".into(), "-z".into(), "-l".into(), object];
+            let args = vec![
+                "ls-tree".into(),
+                "-z".into(),
+                "-l".into(),
+                "--end-of-options".into(),
+                object,
+            ];
             let out = host.git.output(repo.id, args).await?;
             Ok(Found::Directory(parse_ls_tree(&String::from_utf8_lossy(
                 &out,
@@ -190,6 +195,7 @@ mod tests {
         assert_eq!(super::clean("/src//lib/").unwrap(), "src/lib");
         assert!(super::clean("src/../../etc/passwd").is_err());
         assert!(super::clean("./x").is_err());
+        assert!(super::clean("a\nmain:secret").is_err());
     }
 
     #[test]

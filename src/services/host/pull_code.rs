@@ -76,6 +76,32 @@ async fn compared(host: &Host<'_>, repo: &Repository, pr: &PullRequest) -> HostR
     })
 }
 
+/// `git diff` of the pull request (merge base to source tip) with `options`.
+async fn git_diff(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    at: PrRef<'_>,
+    options: &[&str],
+) -> HostResult<(Compared, String)> {
+    let (repo, pr) = super::pulls::find(host, who, at, Action::ViewRepo).await?;
+    let c = compared(host, &repo, &pr).await?;
+    let mut args: Vec<String> = [
+        "-c",
+        "core.quotePath=false",
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-renames",
+    ]
+    .into_iter()
+    .chain(options.iter().copied())
+    .map(str::to_string)
+    .collect();
+    args.extend([c.from_hash.clone(), c.to_hash.clone(), "--".into()]);
+    let out = host.git.output(repo.id, args).await?;
+    Ok((c, String::from_utf8_lossy(&out).into_owned()))
+}
+
 /// The pull request's unified diff (`context` lines around each change).
 pub async fn diff(
     host: &Host<'_>,
@@ -83,22 +109,7 @@ pub async fn diff(
     at: PrRef<'_>,
     context: u32,
 ) -> HostResult<(Compared, String)> {
-    let (repo, pr) = super::pulls::find(host, who, at, Action::ViewRepo).await?;
-    let c = compared(host, &repo, &pr).await?;
-    let args = vec![
-        "-c".into(),
-        "core.quotePath=false".into(),
-        "diff".into(),
-        "--no-color".into(),
-        "--no-ext-diff".into(),
-        "--no-renames".into(),
-        format!("-U{context}"),
-        c.from_hash.clone(),
-        c.to_hash.clone(),
-        "--".into(),
-    ];
-    let out = host.git.output(repo.id, args).await?;
-    Ok((c, String::from_utf8_lossy(&out).into_owned()))
+    git_diff(host, who, at, &[&format!("-U{context}")]).await
 }
 
 /// The paths the pull request changes, and how.
@@ -107,19 +118,8 @@ pub async fn changes(
     who: &Principal<'_>,
     at: PrRef<'_>,
 ) -> HostResult<(Compared, Vec<(ChangeKind, String)>)> {
-    let (repo, pr) = super::pulls::find(host, who, at, Action::ViewRepo).await?;
-    let c = compared(host, &repo, &pr).await?;
-    let args = vec![
-        "diff".into(),
-        "--name-status".into(),
-        "-z".into(),
-        "--no-renames".into(),
-        c.from_hash.clone(),
-        c.to_hash.clone(),
-        "--".into(),
-    ];
-    let out = host.git.output(repo.id, args).await?;
-    Ok((c, parse_name_status(&String::from_utf8_lossy(&out))))
+    let (c, out) = git_diff(host, who, at, &["--name-status", "-z"]).await?;
+    Ok((c, parse_name_status(&out)))
 }
 
 /// The paths that would conflict if the open pull request were merged now (empty: it merges
