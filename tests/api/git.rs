@@ -79,6 +79,30 @@ async fn a_reader_cannot_push_and_git_says_why(app: TestApp) {
     assert!(err.contains("Authentication failed"), "{err}");
 }
 
+async fn a_renamed_repository_keeps_its_history(app: TestApp) {
+    app.project("REN", false).await;
+    app.repo("REN", "before", false).await;
+    let root = tempfile::tempdir().unwrap();
+    let work = work_with_commit(root.path(), "kept\n").await;
+    let login = Some(("admin", ADMIN_PASSWORD));
+    let old = format!("{}/scm/REN/before.git", app.base);
+    ok(&git(&work, login, &["push", "-q", &old, "main"]).await);
+    let r = app
+        .put(
+            "/rest/api/1.0/projects/REN/repos/before",
+            &admin(),
+            serde_json::json!({"name": "after", "slug": "after"}),
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::OK, "{}", r.text);
+    let slug = r.body["slug"].as_str().unwrap();
+    assert_ne!(slug, "before", "{}", r.text);
+    let new = format!("{}/scm/ren/{slug}.git", app.base);
+    ok(&git(root.path(), login, &["clone", "-q", &new, "copy"]).await);
+    let text = std::fs::read_to_string(root.path().join("copy/README.md")).unwrap();
+    assert_eq!(text, "kept\n");
+}
+
 async fn a_deleted_repository_leaves_nothing_on_disk(app: TestApp) {
     app.project("DEL", false).await;
     let made = app.repo("DEL", "gone", false).await;
@@ -192,6 +216,7 @@ crate::both_backends!(
     push_then_clone_with_a_password,
     anonymous_people_clone_public_repositories_only,
     a_reader_cannot_push_and_git_says_why,
+    a_renamed_repository_keeps_its_history,
     a_deleted_repository_leaves_nothing_on_disk,
     a_repository_of_5000_commits_pushes_clones_and_pages,
 );
