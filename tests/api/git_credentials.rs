@@ -69,7 +69,14 @@ async fn an_oauth_token_clones_as_x_token_auth_and_by_bearer(app: TestApp) {
     let root = tempfile::tempdir().unwrap();
     let work = work_with_commit(root.path(), "oauth\n").await;
     let url = format!("{}/scm/T/code.git", app.base);
-    let token = secret(&app.oauth_token("alice", "REPO_WRITE").await);
+    // A token from the real authorization-code flow: alice signs in, consents, the client
+    // exchanges the code.
+    let c = crate::oauth2::client(&app, "REPO_WRITE", true).await;
+    let b = crate::oauth2::browser(&app, "alice", "alice-password").await;
+    let q = crate::oauth2::authorize(&app, &b, c["clientId"].as_str().unwrap(), "REPO_WRITE").await;
+    let r = crate::oauth2::exchange(&app, &c, &q["code"]).await;
+    assert_eq!(r.status, reqwest::StatusCode::OK, "{}", r.text);
+    let token = r.body["access_token"].as_str().unwrap().to_string();
     ok(&git(
         &work,
         Some(("x-token-auth", &token)),

@@ -188,6 +188,11 @@ impl TestApp {
         Self::spawn_with(backend, |c| c.git.max_push_megabytes = 1).await
     }
 
+    /// A server that stops any git request after a second.
+    pub async fn spawn_impatient(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |c| c.git.timeout_seconds = 1).await
+    }
+
     /// Like `spawn_with`, with the manual clock starting at `start_ms`.
     pub async fn spawn_at(
         backend: Backend,

@@ -17,6 +17,7 @@ mod git_crash;
 mod git_credentials;
 mod git_push_events;
 mod git_safety;
+mod git_timeout;
 mod hardening;
 mod health;
 mod interop;

@@ -8,7 +8,7 @@ const REDIRECT: &str = "http://localhost:8765/callback";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-async fn client(app: &TestApp, scope: &str, confidential: bool) -> Value {
+pub async fn client(app: &TestApp, scope: &str, confidential: bool) -> Value {
     let r = app
         .post("/rest/oauth2/latest/client", &admin(), json!({"name": format!("CI {scope} {confidential}"), "redirects": [REDIRECT], "scope": scope, "confidential": confidential}))
         .await;
@@ -17,7 +17,7 @@ async fn client(app: &TestApp, scope: &str, confidential: bool) -> Value {
 }
 
 /// A signed-in browser for `user`.
-async fn browser(app: &TestApp, user: &str, password: &str) -> reqwest::Client {
+pub async fn browser(app: &TestApp, user: &str, password: &str) -> reqwest::Client {
     let (b, csrf) = sign_in_form(app).await;
     let r = b
         .post(format!("{}/login", app.base))
@@ -42,7 +42,7 @@ fn query_of(location: &str) -> std::collections::HashMap<String, String> {
 }
 
 /// Runs /authorize and, if asked, the consent form; returns the redirect's query parameters.
-async fn authorize(
+pub async fn authorize(
     app: &TestApp,
     b: &reqwest::Client,
     client_id: &str,
@@ -80,7 +80,7 @@ async fn authorize(
     query_of(r.headers()["location"].to_str().unwrap())
 }
 
-async fn exchange(app: &TestApp, c: &Value, code: &str) -> Response {
+pub async fn exchange(app: &TestApp, c: &Value, code: &str) -> Response {
     app.token_endpoint(
         c,
         &[
