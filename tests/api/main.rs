@@ -15,6 +15,7 @@ mod git;
 mod git_cli;
 mod git_crash;
 mod git_credentials;
+mod git_nodes;
 mod git_push_events;
 mod git_safety;
 mod git_timeout;
