@@ -64,9 +64,7 @@ impl GitRepos {
             if !out.status.success() {
                 return Err(failed("init", &out.stderr));
             }
-            let out = process::git(&home)
-                .arg("--git-dir")
-                .arg(&path)
+            let out = process::git_in(&home, &path)
                 .args(["symbolic-ref", "HEAD", &branch])
                 .output()?;
             if !out.status.success() {

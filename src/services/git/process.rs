@@ -64,6 +64,19 @@ pub(super) fn git(home: &Path) -> std::process::Command {
     c
 }
 
+/// `git` on the bare repository `repo`: as `git`, with the repository trusted by its exact
+/// path (`safe.directory`), so a directory several nodes share works whichever user owns it;
+/// what Junction trusts is only its own repositories, whose configuration it wrote and whose
+/// hooks never run.
+pub(super) fn git_in(home: &Path, repo: &Path) -> std::process::Command {
+    let mut c = git(home);
+    c.arg("-c")
+        .arg(format!("safe.directory={}", repo.display()))
+        .arg("--git-dir")
+        .arg(repo);
+    c
+}
+
 pub(super) fn serve(
     home: &Path,
     repo: &Path,
@@ -72,6 +85,8 @@ pub(super) fn serve(
     protocol: Option<&str>,
 ) -> Result<Served, GitError> {
     let mut c = Command::from(git(home));
+    c.arg("-c")
+        .arg(format!("safe.directory={}", repo.display()));
     c.kill_on_drop(true);
     // Partial clones are served; objects nobody can reach are not.
     c.args(["-c", "uploadpack.allowFilter=true"])

@@ -23,11 +23,7 @@ impl GitRepos {
     ) -> Result<(Vec<u8>, i32), GitError> {
         let (path, home) = (self.path(id), self.home.clone());
         tokio::task::spawn_blocking(move || {
-            let out = process::git(&home)
-                .arg("--git-dir")
-                .arg(&path)
-                .args(&args)
-                .output()?;
+            let out = process::git_in(&home, &path).args(&args).output()?;
             let code = out.status.code().unwrap_or(-1);
             if !ok.contains(&code) {
                 return Err(failed("command", &out.stderr));
@@ -45,9 +41,7 @@ impl GitRepos {
         let (path, home) = (self.path(id), self.home.clone());
         let input = format!("{name}\n");
         tokio::task::spawn_blocking(move || {
-            let mut child = process::git(&home)
-                .arg("--git-dir")
-                .arg(&path)
+            let mut child = process::git_in(&home, &path)
                 .args(["cat-file", "--batch"])
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::piped())

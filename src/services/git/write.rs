@@ -70,9 +70,7 @@ impl GitRepos {
         let date = format!("@{} +0000", by.at_ms.div_euclid(1000));
         let by = by.clone();
         tokio::task::spawn_blocking(move || {
-            let out = process::git(&home)
-                .arg("--git-dir")
-                .arg(&path)
+            let out = process::git_in(&home, &path)
                 .args(&args)
                 .env("GIT_AUTHOR_NAME", &by.name)
                 .env("GIT_AUTHOR_EMAIL", &by.email)
