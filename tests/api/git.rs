@@ -32,6 +32,14 @@ async fn push_then_clone_with_a_password(app: TestApp) {
     )
     .await);
     assert!(root.path().join("shallow/README.md").exists());
+    // A partial clone: blobs fetched when needed.
+    ok(&git(
+        root.path(),
+        admin,
+        &["clone", "-q", "--filter=blob:none", &url, "partial"],
+    )
+    .await);
+    assert!(root.path().join("partial/README.md").exists());
 }
 
 async fn anonymous_people_clone_public_repositories_only(app: TestApp) {

@@ -39,6 +39,13 @@ async fn the_repository_page_shows_clone_url_files_and_branches(app: TestApp) {
         html.contains("<option value=\"feature\">"),
         "branches offered in the form"
     );
+    let main = app
+        .bare_git("P", "r", &["rev-parse", "--short=11", "main"])
+        .await;
+    assert!(
+        html.contains(&format!("<tr><td><code>{main}</code></td><td>main</td>")),
+        "the newest commits are listed: {html}"
+    );
 }
 
 async fn the_browse_page_shows_files_escaped(app: TestApp) {

@@ -21,7 +21,12 @@ pub struct RepoCode {
     pub tags: Vec<String>,
     /// (name, link, is directory) at the default branch; empty before the first push.
     pub files: Vec<(String, String, bool)>,
+    /// The newest commits on the default branch: (short id, first line, author, when).
+    pub commits: Vec<(String, String, String, String)>,
 }
+
+/// How many commits the repository page lists.
+const RECENT_COMMITS: usize = 10;
 
 impl RepoCode {
     pub async fn read(host: &Host<'_>, base_url: &str, repo: &Repository) -> Self {
@@ -62,11 +67,28 @@ impl RepoCode {
                 .collect(),
             _ => Vec::new(),
         };
+        let commits = browse::commits(host, repo, None, None, 0, RECENT_COMMITS)
+            .await
+            .map(|(commits, _)| commits)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| {
+                let subject = c.message.lines().next().unwrap_or_default().to_string();
+                let short = c.hash[..c.hash.len().min(11)].to_string();
+                (
+                    short,
+                    subject,
+                    c.author_name,
+                    crate::clock::display(c.author_at),
+                )
+            })
+            .collect();
         Self {
             clone_url,
             branches,
             tags,
             files,
+            commits,
         }
     }
 }
