@@ -5,40 +5,14 @@
 use crate::git_cli::*;
 use crate::harness::*;
 
-/// A second node on `a`'s database and `a`'s repositories directory; its base URL, and what
-/// keeps it running while held.
-async fn second_node(
-    a: &TestApp,
-) -> (
-    String,
-    (tempfile::TempDir, tokio::sync::oneshot::Sender<()>),
-) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = junction::config::Config::for_data_dir(dir.path());
-    config.server.listen = "127.0.0.1:0".parse().unwrap();
-    config.database.url = junction::secret::Secret::new(a.database_url.clone());
-    config.storage.repositories_dir = a.data_dir.join("repositories");
-    let clock = junction::clock::ManualClock::new(1_800_000_000_000);
-    let bootstrap = junction::server::Bootstrap {
-        admin_password: Some(junction::secret::Secret::new(ADMIN_PASSWORD)),
-    };
-    let b = junction::server::Server::build(config, std::sync::Arc::new(clock), bootstrap)
-        .await
-        .unwrap();
-    let base = format!("http://{}", b.addr);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(b.run(async move {
-        let _ = stopped.await;
-    }));
-    (base, (dir, stop))
-}
-
 #[tokio::test]
 async fn pushes_through_two_nodes_take_turns() {
     let Some(a) = TestApp::spawn(Backend::Postgres).await else {
         return;
     };
-    let (b_base, _b) = second_node(&a).await;
+    // On `a`'s database and `a`'s repositories directory.
+    let shared = a.data_dir.join("repositories");
+    let (b_base, _b) = a.second_node(|c| c.storage.repositories_dir = shared).await;
     a.project("P", false).await;
     a.repo("P", "r", false).await;
     let root = tempfile::tempdir().unwrap();

@@ -83,6 +83,12 @@ impl Response {
     }
 }
 
+/// Keeps a second node (`TestApp::second_node`) running while held.
+pub struct SecondNode(
+    #[allow(dead_code)] tempfile::TempDir,
+    #[allow(dead_code)] tokio::sync::oneshot::Sender<()>,
+);
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -399,6 +405,30 @@ impl TestApp {
             .await
             .unwrap();
         (c.body, code)
+    }
+
+    /// A second node on this server's PostgreSQL database, its clock frozen (so no cached
+    /// entry expires by time), its configuration changed by `adjust`: its base URL, and what
+    /// keeps it running while held.
+    pub async fn second_node(&self, adjust: impl FnOnce(&mut Config)) -> (String, SecondNode) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_data_dir(dir.path());
+        config.server.listen = "127.0.0.1:0".parse().unwrap();
+        config.database.url = Secret::new(self.database_url.clone());
+        adjust(&mut config);
+        let frozen = ManualClock::new(1_800_000_000_000);
+        let bootstrap = Bootstrap {
+            admin_password: Some(Secret::new(ADMIN_PASSWORD)),
+        };
+        let b = Server::build(config, Arc::new(frozen), bootstrap)
+            .await
+            .unwrap();
+        let base = format!("http://{}", b.addr);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(b.run(async move {
+            let _ = stopped.await;
+        }));
+        (base, SecondNode(dir, stop))
     }
 
     /// The events of repository `key`/`slug` so far, oldest first: (key, payload).

@@ -171,31 +171,9 @@ async fn metrics_listener_counts_requests() {
     );
 }
 
-/// A second node on `a`'s PostgreSQL database, its clock frozen (so no cached entry expires by
-/// time): its base URL, and what keeps it running while held.
-async fn second_node(
-    a: &TestApp,
-) -> (
-    String,
-    (tempfile::TempDir, tokio::sync::oneshot::Sender<()>),
-) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = junction::config::Config::for_data_dir(dir.path());
-    config.server.listen = "127.0.0.1:0".parse().unwrap();
-    config.database.url = junction::secret::Secret::new(a.database_url.clone());
-    let frozen = junction::clock::ManualClock::new(1_800_000_000_000);
-    let bootstrap = junction::server::Bootstrap {
-        admin_password: Some(junction::secret::Secret::new(ADMIN_PASSWORD)),
-    };
-    let b = junction::server::Server::build(config, std::sync::Arc::new(frozen), bootstrap)
-        .await
-        .unwrap();
-    let b_base = format!("http://{}", b.addr);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(b.run(async move {
-        let _ = stopped.await;
-    }));
-    (b_base, (dir, stop))
+/// A second node on `a`'s PostgreSQL database, its clock frozen.
+async fn second_node(a: &TestApp) -> (String, SecondNode) {
+    a.second_node(|_| {}).await
 }
 
 /// Two nodes on one PostgreSQL database: a repository created through one is listed by the

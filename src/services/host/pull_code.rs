@@ -60,9 +60,18 @@ pub struct Compared {
     pub to_hash: String,
 }
 
+/// The commits the target and the source branch point at, if both still exist.
+async fn tips(
+    host: &Host<'_>,
+    repo: &Repository,
+    pr: &PullRequest,
+) -> HostResult<Option<(String, String)>> {
+    let mut refs = host.git.refs(repo.id).await?;
+    Ok(refs.remove(&pr.to_ref).zip(refs.remove(&pr.from_ref)))
+}
+
 async fn compared(host: &Host<'_>, repo: &Repository, pr: &PullRequest) -> HostResult<Compared> {
-    let refs = host.git.refs(repo.id).await?;
-    let (Some(target), Some(source)) = (refs.get(&pr.to_ref), refs.get(&pr.from_ref)) else {
+    let Some((target, source)) = tips(host, repo, pr).await? else {
         return Err(HostError::Conflict {
             kind: ConflictKind::MergeRefused,
             message: "A branch of this pull request no longer exists.".into(),
@@ -133,12 +142,11 @@ pub async fn conflicts(
     if pr.state != crate::domain::pull_request::PrState::Open {
         return Ok(None);
     }
-    let refs = host.git.refs(repo.id).await?;
-    let (Some(target), Some(source)) = (refs.get(&pr.to_ref), refs.get(&pr.from_ref)) else {
+    let Some((target, source)) = tips(host, &repo, &pr).await? else {
         return Ok(None);
     };
     Ok(Some(
-        match host.git.merge_tree(repo.id, target, source).await? {
+        match host.git.merge_tree(repo.id, &target, &source).await? {
             MergeTree::Clean(_) => Vec::new(),
             MergeTree::Conflicts(paths) => paths,
         },
@@ -169,8 +177,7 @@ async fn merge_in_turn(
     strategy: MergeStrategy,
     message: Option<&str>,
 ) -> HostResult<()> {
-    let refs = host.git.refs(repo.id).await?;
-    let (Some(target), Some(source)) = (refs.get(&pr.to_ref), refs.get(&pr.from_ref)) else {
+    let Some((ref target, ref source)) = tips(host, repo, pr).await? else {
         return Err(refused(
             "A branch of this pull request no longer exists, so it cannot be merged.",
         ));
