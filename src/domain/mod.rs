@@ -3,6 +3,7 @@
 pub mod access_tokens;
 pub mod applinks;
 pub mod authz;
+pub mod connect_jwt;
 pub mod connect_qsh;
 pub mod diff;
 pub mod git;

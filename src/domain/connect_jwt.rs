@@ -1,0 +1,261 @@
+//! Connect JWTs, HS256 only: signing host → app tokens, and checking app → host tokens with a
+//! refusal that says which check failed. Which installation a token is for is read from its
+//! claims before any check (`client_key_candidates`: ACE puts the clientKey in `sub`, Python
+//! `atlassian-jwt` in `iss` and `aud`); the caller looks the secret up and then `verify`s.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+/// How far `exp` and `iat` may be off, in seconds (clocks of app servers drift a little).
+pub const LEEWAY_SECONDS: i64 = 30;
+
+/// A `qsh` claim that binds a token to no request: a context token, only where meant.
+pub const CONTEXT_QSH: &str = "context-qsh";
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub sub: Option<String>,
+    pub aud: Option<Audience>,
+    pub iat: Option<i64>,
+    pub exp: i64,
+    pub qsh: Option<String>,
+}
+
+/// Why a token was refused, said so a developer can fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("The JWT is malformed: {0}.")]
+    Malformed(&'static str),
+    #[error(
+        "The JWT is signed with {0}; only HS256 with the installation's shared secret is accepted."
+    )]
+    Algorithm(String),
+    #[error("The JWT's signature does not match the installation's shared secret.")]
+    Signature,
+    #[error("The JWT expired at {exp} (now {now}, {LEEWAY_SECONDS} s leeway).")]
+    Expired { exp: i64, now: i64 },
+    #[error("The JWT was issued at {iat}, in the future (now {now}, {LEEWAY_SECONDS} s leeway).")]
+    IssuedInFuture { iat: i64, now: i64 },
+    #[error("The JWT has no qsh claim; it must bind the token to the request.")]
+    MissingQsh,
+    #[error("The JWT's qsh does not match this request. Junction's canonical request is \"{canonical}\".")]
+    QshMismatch { canonical: String },
+    #[error("This resource does not accept context tokens (qsh \"context-qsh\").")]
+    ContextToken,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+}
+
+fn parts(token: &str) -> Result<(&str, &str, &str), Refusal> {
+    let mut it = token.split('.');
+    match (it.next(), it.next(), it.next(), it.next()) {
+        (Some(h), Some(p), Some(s), None) => Ok((h, p, s)),
+        _ => Err(Refusal::Malformed(
+            "it must be three base64url parts separated by dots",
+        )),
+    }
+}
+
+/// The token's claims, unchecked: only to find which installation it names.
+pub fn claims_unverified(token: &str) -> Result<Claims, Refusal> {
+    let (_, payload, _) = parts(token)?;
+    let bytes = B64
+        .decode(payload)
+        .map_err(|_| Refusal::Malformed("its claims are not base64url"))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| Refusal::Malformed("its claims lack iss or exp, or are not JSON"))
+}
+
+/// The clientKeys a token may name, in the order to try: `sub` (ACE), `iss`, then `aud`.
+pub fn client_key_candidates(c: &Claims) -> Vec<&str> {
+    let mut keys: Vec<&str> = c.sub.as_deref().into_iter().collect();
+    keys.push(&c.iss);
+    match &c.aud {
+        Some(Audience::One(a)) => keys.push(a),
+        Some(Audience::Many(list)) => keys.extend(list.iter().map(String::as_str)),
+        None => {}
+    }
+    keys
+}
+
+/// What the token's `qsh` must be: the canonical request, or context tokens allowed.
+pub struct Expected<'a> {
+    pub canonical_request: &'a str,
+    pub context_allowed: bool,
+}
+
+/// Checks algorithm, signature, time and `qsh`, in that order; the claims if all hold.
+pub fn verify(
+    token: &str,
+    secret: &[u8],
+    now: i64,
+    expected: &Expected<'_>,
+) -> Result<Claims, Refusal> {
+    let (header, payload, signature) = parts(token)?;
+    let header: Header = B64
+        .decode(header)
+        .ok()
+        .and_then(|h| serde_json::from_slice(&h).ok())
+        .ok_or(Refusal::Malformed(
+            "its header is not base64url JSON with alg",
+        ))?;
+    if header.alg != "HS256" {
+        return Err(Refusal::Algorithm(header.alg));
+    }
+    let given = B64.decode(signature).map_err(|_| Refusal::Signature)?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(format!("{}.{payload}", token.split('.').next().unwrap_or_default()).as_bytes());
+    // Constant time.
+    mac.verify_slice(&given).map_err(|_| Refusal::Signature)?;
+    let claims = claims_unverified(token)?;
+    if claims.exp + LEEWAY_SECONDS < now {
+        return Err(Refusal::Expired {
+            exp: claims.exp,
+            now,
+        });
+    }
+    if let Some(iat) = claims.iat.filter(|iat| *iat > now + LEEWAY_SECONDS) {
+        return Err(Refusal::IssuedInFuture { iat, now });
+    }
+    match claims.qsh.as_deref() {
+        None => Err(Refusal::MissingQsh),
+        Some(CONTEXT_QSH) if expected.context_allowed => Ok(claims),
+        Some(CONTEXT_QSH) => Err(Refusal::ContextToken),
+        Some(q) => {
+            let want = hex::encode(<Sha256 as sha2::Digest>::digest(expected.canonical_request));
+            if crate::secret::constant_time_eq(q, &want) {
+                Ok(claims)
+            } else {
+                Err(Refusal::QshMismatch {
+                    canonical: expected.canonical_request.to_string(),
+                })
+            }
+        }
+    }
+}
+
+/// An HS256 token of `claims` (host → app: lifecycle, webhooks, iframes).
+pub fn sign(claims: &serde_json::Value, secret: &[u8]) -> String {
+    let head = B64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let body = B64.encode(claims.to_string());
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(format!("{head}.{body}").as_bytes());
+    format!("{head}.{body}.{}", B64.encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SECRET: &[u8] = b"a shared secret of the installation";
+    const NOW: i64 = 1_800_000_000;
+    const CANONICAL: &str = "GET&/2.0/user&";
+
+    fn expected() -> Expected<'static> {
+        Expected {
+            canonical_request: CANONICAL,
+            context_allowed: false,
+        }
+    }
+
+    fn token(claims: serde_json::Value) -> String {
+        sign(&claims, SECRET)
+    }
+
+    fn qsh() -> String {
+        hex::encode(<Sha256 as sha2::Digest>::digest(CANONICAL))
+    }
+
+    #[test]
+    fn both_claim_shapes_verify_and_name_their_client_key() {
+        let ace = token(
+            json!({"iss": "app-key", "sub": "ck", "iat": NOW, "exp": NOW + 180, "qsh": qsh()}),
+        );
+        let python =
+            token(json!({"iss": "ck", "aud": "ck", "iat": NOW, "exp": NOW + 3600, "qsh": qsh()}));
+        for t in [&ace, &python] {
+            let c = verify(t, SECRET, NOW, &expected()).unwrap();
+            assert!(client_key_candidates(&c).contains(&"ck"));
+        }
+        assert_eq!(
+            client_key_candidates(&claims_unverified(&ace).unwrap())[0],
+            "ck"
+        );
+    }
+
+    #[test]
+    fn each_failed_check_says_which() {
+        let ok = json!({"iss": "ck", "exp": NOW + 60, "qsh": qsh()});
+        let none = format!(
+            "{}.{}.",
+            B64.encode(br#"{"alg":"none"}"#),
+            B64.encode(ok.to_string())
+        );
+        assert_eq!(
+            verify(&none, SECRET, NOW, &expected()),
+            Err(Refusal::Algorithm("none".into()))
+        );
+        assert_eq!(
+            verify(&sign(&ok, b"another secret"), SECRET, NOW, &expected()),
+            Err(Refusal::Signature)
+        );
+        let expired = token(json!({"iss": "ck", "exp": NOW - 31, "qsh": qsh()}));
+        assert_eq!(
+            verify(&expired, SECRET, NOW, &expected()),
+            Err(Refusal::Expired {
+                exp: NOW - 31,
+                now: NOW
+            })
+        );
+        let within_leeway = token(json!({"iss": "ck", "exp": NOW - 29, "qsh": qsh()}));
+        assert!(verify(&within_leeway, SECRET, NOW, &expected()).is_ok());
+        let other = token(json!({"iss": "ck", "exp": NOW + 60, "qsh": "0".repeat(64)}));
+        let e = verify(&other, SECRET, NOW, &expected()).unwrap_err();
+        assert_eq!(e.to_string(), "The JWT's qsh does not match this request. Junction's canonical request is \"GET&/2.0/user&\".");
+        let context = token(json!({"iss": "ck", "exp": NOW + 60, "qsh": CONTEXT_QSH}));
+        assert_eq!(
+            verify(&context, SECRET, NOW, &expected()),
+            Err(Refusal::ContextToken)
+        );
+        let allowed = Expected {
+            canonical_request: CANONICAL,
+            context_allowed: true,
+        };
+        assert!(verify(&context, SECRET, NOW, &allowed).is_ok());
+        assert!(matches!(
+            verify("a.b", SECRET, NOW, &expected()),
+            Err(Refusal::Malformed(_))
+        ));
+    }
+
+    /// A token PyPI `atlassian-jwt` 3.0.0 made (`encode_token("GET",
+    /// "https://h/2.0/user?x=1", "ck", "secret-secret-secret-secret-secr")`), checked here.
+    #[test]
+    fn a_token_made_by_python_atlassian_jwt_verifies() {
+        let t = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJjayIsImV4cCI6MTc5NjUzODI3MCwiaWF0IjoxNzk2NTM0NjcwLCJpc3MiOiJjayIsInFzaCI6ImRkMGEzMDFlYjAxMzg2MTU1NDY2M2FjZTcwM2U3ZmU5MWE3N2M3MDNmNzYyNGIzZjJkOTliNTMxNWMwYzZiYmQifQ.fyCJw0MZjMKpXR-WtIMYvmOmGhI8Yuz_KV0M5toiLII";
+        let canonical =
+            crate::domain::connect_qsh::canonical_request("GET", "/2.0/user", "x=1", "");
+        let e = Expected {
+            canonical_request: &canonical,
+            context_allowed: false,
+        };
+        let c = verify(t, b"secret-secret-secret-secret-secr", 1_796_534_670, &e).unwrap();
+        assert_eq!(c.iss, "ck");
+        assert_eq!(c.aud, Some(Audience::One("ck".into())));
+    }
+}
