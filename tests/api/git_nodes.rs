@@ -1,6 +1,7 @@
-//! Two nodes on one PostgreSQL database and one shared repositories directory: pushes racing
-//! for a branch through different nodes take turns (the advisory lock); one wins, and each
-//! push that changed something has exactly one event.
+//! Two nodes on one PostgreSQL database and one shared repositories directory: of two pushes
+//! racing for a branch through different nodes one wins, and each push that changed something
+//! has exactly one event, nothing left under way (each node records in the repository's turn,
+//! which the advisory lock makes one across nodes).
 
 use crate::git_cli::*;
 use crate::harness::*;

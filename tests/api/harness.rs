@@ -6,7 +6,7 @@ use junction::clock::ManualClock;
 use junction::config::Config;
 use junction::secret::Secret;
 use junction::server::{Bootstrap, Server};
-use junction::store::Store;
+use junction::store::{Repository, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
@@ -433,12 +433,7 @@ impl TestApp {
 
     /// The events of repository `key`/`slug` so far, oldest first: (key, payload).
     pub async fn events(&self, key: &str, slug: &str) -> Vec<(String, Value)> {
-        let repo = self
-            .store
-            .find_repository(key, slug)
-            .await
-            .unwrap()
-            .unwrap();
+        let (repo, _) = self.bare_repository(key, slug).await;
         let events = self.store.events_of_repository(repo.id).await.unwrap();
         events
             .into_iter()
@@ -448,34 +443,14 @@ impl TestApp {
 
     /// Runs `git <args>` on repository `key`/`slug`'s bare repository; its trimmed output.
     pub async fn bare_git(&self, key: &str, slug: &str, args: &[&str]) -> String {
-        let repo = self
-            .store
-            .find_repository(key, slug)
-            .await
-            .unwrap()
-            .unwrap();
-        let dir = self
-            .data_dir
-            .join("repositories")
-            .join(format!("{}.git", repo.id));
-        let out = std::process::Command::new("git")
-            .env("GIT_DIR", &dir)
-            .args(args)
-            .output()
-            .expect("the git CLI is installed");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        let (_, dir) = self.bare_repository(key, slug).await;
+        let (ok, out) = git_in(&dir, args, "");
+        assert!(ok, "git {args:?} failed");
+        out
     }
 
-    /// Makes branches exist in repository `key`/`slug` as pushes would: `main` with a commit
-    /// of `README.md` (unless it exists), and each of `names` one commit ahead of `main` adding
-    /// `<name>.txt`. Written into the bare repository directly, so a test about pull requests
-    /// needs no git client.
-    pub async fn branches(&self, key: &str, slug: &str, names: &[&str]) {
+    /// Repository `key`/`slug` and its bare repository's directory.
+    async fn bare_repository(&self, key: &str, slug: &str) -> (Repository, std::path::PathBuf) {
         let repo = self
             .store
             .find_repository(key, slug)
@@ -486,35 +461,16 @@ impl TestApp {
             .data_dir
             .join("repositories")
             .join(format!("{}.git", repo.id));
-        let git = |args: &[&str], input: &str| {
-            use std::io::Write;
-            let mut child = std::process::Command::new("git")
-                .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .env("GIT_DIR", &dir)
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("GIT_AUTHOR_NAME", "Test")
-                .env("GIT_AUTHOR_EMAIL", "test@example.com")
-                .env("GIT_COMMITTER_NAME", "Test")
-                .env("GIT_COMMITTER_EMAIL", "test@example.com")
-                .args(args)
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .expect("the git CLI is installed");
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(input.as_bytes())
-                .unwrap();
-            let out = child.wait_with_output().unwrap();
-            (
-                out.status.success(),
-                String::from_utf8_lossy(&out.stdout).trim().to_string(),
-            )
-        };
+        (repo, dir)
+    }
+
+    /// Makes branches exist in repository `key`/`slug` as pushes would: `main` with a commit
+    /// of `README.md` (unless it exists), and each of `names` one commit ahead of `main` adding
+    /// `<name>.txt`. Written into the bare repository directly, so a test about pull requests
+    /// needs no git client.
+    pub async fn branches(&self, key: &str, slug: &str, names: &[&str]) {
+        let (repo, dir) = self.bare_repository(key, slug).await;
+        let git = |args: &[&str], input: &str| git_in(&dir, args, input);
         let (_, readme) = git(&["hash-object", "-w", "--stdin"], "main\n");
         let readme = format!("100644 blob {readme}\tREADME.md\n");
         // A commit of README.md and, for a branch, `file`; on `parent`.
@@ -647,4 +603,36 @@ pub async fn join_all<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output> {
         .into_iter()
         .map(|r| r.expect("every future completed"))
         .collect()
+}
+
+/// Runs `git <args>` on the bare repository `dir` with `input` on stdin, with no configuration
+/// of this machine's and a fixed identity: whether it succeeded, and its trimmed output.
+fn git_in(dir: &std::path::Path, args: &[&str], input: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("git")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GIT_DIR", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the git CLI is installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+    )
 }

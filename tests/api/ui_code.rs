@@ -64,6 +64,10 @@ async fn the_browse_page_shows_files_escaped(app: TestApp) {
     assert!(html.contains("does not exist at this revision"), "{html}");
     let (_, _, html) = b.get("/projects/P/repos/r").await;
     assert!(!html.contains("<script>alert(1)"), "names are escaped");
+    assert!(
+        html.contains("<code>&lt;script&gt;alert(1)&lt;"),
+        "the branch is listed, escaped: {html}"
+    );
 }
 
 async fn a_pull_request_page_shows_its_code_and_conflicts(app: TestApp) {

@@ -45,11 +45,7 @@ pub async fn commits(
     limit: usize,
 ) -> HostResult<(Vec<Commit>, bool)> {
     let (repo, pr) = super::pulls::find(host, who, at, Action::ViewRepo).await?;
-    let revisions = vec![pr.from_ref.clone(), format!("^{}", pr.to_ref)];
-    let mut commits = host.git.log(repo.id, &revisions, start, limit + 1).await?;
-    let more = commits.len() > limit;
-    commits.truncate(limit);
-    Ok((commits, more))
+    log_between(host, &repo, (&pr.to_ref, &pr.from_ref), start, limit).await
 }
 
 /// What a pull request's diff compares: where the source left the target (their merge base)
@@ -58,6 +54,95 @@ pub async fn commits(
 pub struct Compared {
     pub from_hash: String,
     pub to_hash: String,
+}
+
+/// The pull request's unified diff (`context` lines around each change).
+pub async fn diff(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    at: PrRef<'_>,
+    context: u32,
+) -> HostResult<(Compared, String)> {
+    let (repo, pr) = super::pulls::find(host, who, at, Action::ViewRepo).await?;
+    let tips = tips(host, &repo, &pr).await?.ok_or_else(branch_gone)?;
+    let c = compare(host, &repo, &tips).await?;
+    let text = git_diff(host, &repo, &c, &[&format!("-U{context}")]).await?;
+    Ok((c, text))
+}
+
+/// The paths the pull request changes, and how.
+pub async fn changes(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    at: PrRef<'_>,
+) -> HostResult<(Compared, Vec<(ChangeKind, String)>)> {
+    let (repo, pr) = super::pulls::find(host, who, at, Action::ViewRepo).await?;
+    let tips = tips(host, &repo, &pr).await?.ok_or_else(branch_gone)?;
+    let c = compare(host, &repo, &tips).await?;
+    let out = git_diff(host, &repo, &c, &["--name-status", "-z"]).await?;
+    Ok((c, parse_name_status(&out)))
+}
+
+/// All a pull request's page shows of its code, read from one look at the branches.
+pub struct Overview {
+    /// The newest commits (at most the limit asked), and whether there are more.
+    pub commits: Vec<Commit>,
+    pub more_commits: bool,
+    /// The unified diff; None when a branch no longer exists.
+    pub diff: Option<String>,
+    /// For an open pull request: the paths that would conflict (empty: it merges cleanly).
+    pub conflicts: Option<Vec<String>>,
+}
+
+pub async fn overview(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    at: PrRef<'_>,
+    limit: usize,
+    context: u32,
+) -> HostResult<Overview> {
+    let (repo, pr) = super::pulls::find(host, who, at, Action::ViewRepo).await?;
+    let Some(tips) = tips(host, &repo, &pr).await? else {
+        return Ok(Overview {
+            commits: Vec::new(),
+            more_commits: false,
+            diff: None,
+            conflicts: None,
+        });
+    };
+    let (commits, more_commits) = log_between(host, &repo, (&tips.0, &tips.1), 0, limit).await?;
+    let c = compare(host, &repo, &tips).await?;
+    let diff = git_diff(host, &repo, &c, &[&format!("-U{context}")]).await?;
+    let conflicts = match pr.state {
+        crate::domain::pull_request::PrState::Open => Some(
+            match host.git.merge_tree(repo.id, &tips.0, &tips.1).await? {
+                MergeTree::Clean(_) => Vec::new(),
+                MergeTree::Conflicts(paths) => paths,
+            },
+        ),
+        _ => None,
+    };
+    Ok(Overview {
+        commits,
+        more_commits,
+        diff: Some(diff),
+        conflicts,
+    })
+}
+
+/// The commits of `source` that `target` lacks, newest first.
+async fn log_between(
+    host: &Host<'_>,
+    repo: &Repository,
+    (target, source): (&str, &str),
+    start: usize,
+    limit: usize,
+) -> HostResult<(Vec<Commit>, bool)> {
+    let revisions = vec![source.to_string(), format!("^{target}")];
+    let mut commits = host.git.log(repo.id, &revisions, start, limit + 1).await?;
+    let more = commits.len() > limit;
+    commits.truncate(limit);
+    Ok((commits, more))
 }
 
 /// The commits the target and the source branch point at, if both still exist.
@@ -70,13 +155,19 @@ async fn tips(
     Ok(refs.remove(&pr.to_ref).zip(refs.remove(&pr.from_ref)))
 }
 
-async fn compared(host: &Host<'_>, repo: &Repository, pr: &PullRequest) -> HostResult<Compared> {
-    let Some((target, source)) = tips(host, repo, pr).await? else {
-        return Err(HostError::Conflict {
-            kind: ConflictKind::MergeRefused,
-            message: "A branch of this pull request no longer exists.".into(),
-        });
-    };
+fn branch_gone() -> HostError {
+    HostError::Conflict {
+        kind: ConflictKind::MergeRefused,
+        message: "A branch of this pull request no longer exists.".into(),
+    }
+}
+
+/// Where the source left the target, and the source's tip.
+async fn compare(
+    host: &Host<'_>,
+    repo: &Repository,
+    (target, source): &(String, String),
+) -> HostResult<Compared> {
     let args = vec!["merge-base".into(), target.clone(), source.clone()];
     let base = host.git.output(repo.id, args).await?;
     Ok(Compared {
@@ -85,15 +176,13 @@ async fn compared(host: &Host<'_>, repo: &Repository, pr: &PullRequest) -> HostR
     })
 }
 
-/// `git diff` of the pull request (merge base to source tip) with `options`.
+/// `git diff` from the merge base to the source's tip, with `options`.
 async fn git_diff(
     host: &Host<'_>,
-    who: &Principal<'_>,
-    at: PrRef<'_>,
+    repo: &Repository,
+    c: &Compared,
     options: &[&str],
-) -> HostResult<(Compared, String)> {
-    let (repo, pr) = super::pulls::find(host, who, at, Action::ViewRepo).await?;
-    let c = compared(host, &repo, &pr).await?;
+) -> HostResult<String> {
     let mut args: Vec<String> = [
         "-c",
         "core.quotePath=false",
@@ -108,49 +197,7 @@ async fn git_diff(
     .collect();
     args.extend([c.from_hash.clone(), c.to_hash.clone(), "--".into()]);
     let out = host.git.output(repo.id, args).await?;
-    Ok((c, String::from_utf8_lossy(&out).into_owned()))
-}
-
-/// The pull request's unified diff (`context` lines around each change).
-pub async fn diff(
-    host: &Host<'_>,
-    who: &Principal<'_>,
-    at: PrRef<'_>,
-    context: u32,
-) -> HostResult<(Compared, String)> {
-    git_diff(host, who, at, &[&format!("-U{context}")]).await
-}
-
-/// The paths the pull request changes, and how.
-pub async fn changes(
-    host: &Host<'_>,
-    who: &Principal<'_>,
-    at: PrRef<'_>,
-) -> HostResult<(Compared, Vec<(ChangeKind, String)>)> {
-    let (c, out) = git_diff(host, who, at, &["--name-status", "-z"]).await?;
-    Ok((c, parse_name_status(&out)))
-}
-
-/// The paths that would conflict if the open pull request were merged now (empty: it merges
-/// cleanly); None when it is not open or a branch is gone.
-pub async fn conflicts(
-    host: &Host<'_>,
-    who: &Principal<'_>,
-    at: PrRef<'_>,
-) -> HostResult<Option<Vec<String>>> {
-    let (repo, pr) = super::pulls::find(host, who, at, Action::ViewRepo).await?;
-    if pr.state != crate::domain::pull_request::PrState::Open {
-        return Ok(None);
-    }
-    let Some((target, source)) = tips(host, &repo, &pr).await? else {
-        return Ok(None);
-    };
-    Ok(Some(
-        match host.git.merge_tree(repo.id, &target, &source).await? {
-            MergeTree::Clean(_) => Vec::new(),
-            MergeTree::Conflicts(paths) => paths,
-        },
-    ))
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// The merge as asked, done on the server: moves the target branch, records the push (its

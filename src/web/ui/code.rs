@@ -2,7 +2,7 @@
 //! the browse page (a directory's entries or a file's text at any branch, tag or commit).
 
 use super::{render, Nav, OrPage, UiResult};
-use crate::domain::git::{short_name, RefKind};
+use crate::domain::git::{short_name, Commit, RefKind};
 use crate::services::host::browse::{self, EntryKind, Found};
 use crate::services::host::Host;
 use crate::store::Repository;
@@ -53,36 +53,27 @@ impl RepoCode {
             .filter(|n| RefKind::of(n) == Some(RefKind::Tag))
             .map(|n| short_name(n).to_string())
             .collect();
-        let files = match browse::find(host, repo, None, "").await {
-            Ok(Found::Directory(entries)) => entries
-                .into_iter()
-                .map(|e| {
-                    (
-                        browse_link(repo, &e.name, None),
-                        e.name,
-                        e.kind == EntryKind::Directory,
-                    )
-                })
-                .map(|(link, name, dir)| (name, link, dir))
-                .collect(),
-            _ => Vec::new(),
+        // An empty repository has nothing more to read.
+        let (files, commits) = match refs.get(&repo.default_branch) {
+            None => (Vec::new(), Vec::new()),
+            Some(head) => {
+                let files = match browse::find(host, repo, Some(head), "").await {
+                    Ok(Found::Directory(entries)) => entries
+                        .into_iter()
+                        .map(|e| {
+                            let link = browse_link(repo, &e.name, None);
+                            (e.name, link, e.kind == EntryKind::Directory)
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let commits = browse::commits(host, repo, Some(head), None, 0, RECENT_COMMITS)
+                    .await
+                    .map(|(commits, _)| commits.into_iter().map(commit_row).collect())
+                    .unwrap_or_default();
+                (files, commits)
+            }
         };
-        let commits = browse::commits(host, repo, None, None, 0, RECENT_COMMITS)
-            .await
-            .map(|(commits, _)| commits)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| {
-                let subject = c.message.lines().next().unwrap_or_default().to_string();
-                let short = c.hash[..c.hash.len().min(11)].to_string();
-                (
-                    short,
-                    subject,
-                    c.author_name,
-                    crate::clock::display(c.author_at),
-                )
-            })
-            .collect();
         Self {
             clone_url,
             branches,
@@ -91,6 +82,18 @@ impl RepoCode {
             commits,
         }
     }
+}
+
+/// A commit as a row of the pages: (short id, first line of the message, author, when).
+pub(super) fn commit_row(c: Commit) -> (String, String, String, String) {
+    let subject = c.message.lines().next().unwrap_or_default().to_string();
+    let short = c.hash[..c.hash.len().min(11)].to_string();
+    (
+        short,
+        subject,
+        c.author_name,
+        crate::clock::display(c.author_at),
+    )
 }
 
 fn browse_link(repo: &Repository, path: &str, at: Option<&str>) -> String {

@@ -1,7 +1,6 @@
 //! What a pull request's page shows of its code: its commits, its diff by file and line, and
 //! whether it would merge cleanly. Unreadable code (a branch deleted since) shows as absent.
 
-use crate::clock::display;
 use crate::domain::diff::{parse_unified, LineKind};
 use crate::services::host::pull_code;
 use crate::services::host::pulls::PrRef;
@@ -32,30 +31,25 @@ pub struct FileView {
 
 impl PrCode {
     pub async fn read(host: &Host<'_>, who: &Principal<'_>, at: PrRef<'_>) -> Self {
-        let commits = pull_code::commits(host, who, at, 0, COMMITS_SHOWN).await;
-        let diff = pull_code::diff(host, who, at, 3).await;
-        let conflicts = pull_code::conflicts(host, who, at).await.ok().flatten();
-        let (Ok((commits, more_commits)), Ok((_, text))) = (commits, diff) else {
+        let code = pull_code::overview(host, who, at, COMMITS_SHOWN, 3)
+            .await
+            .map_err(|e| tracing::error!(error = ?e, "reading a pull request's code failed"));
+        let Ok(pull_code::Overview {
+            commits,
+            more_commits,
+            diff: Some(text),
+            conflicts,
+        }) = code
+        else {
             return Self {
                 available: false,
                 commits: Vec::new(),
                 more_commits: false,
                 files: Vec::new(),
-                conflicts,
+                conflicts: None,
             };
         };
-        let commits = commits
-            .into_iter()
-            .map(|c| {
-                let subject = c.message.lines().next().unwrap_or_default().to_string();
-                (
-                    c.hash[..c.hash.len().min(11)].to_string(),
-                    subject,
-                    c.author_name,
-                    display(c.author_at),
-                )
-            })
-            .collect();
+        let commits = commits.into_iter().map(super::code::commit_row).collect();
         let files = parse_unified(&text).into_iter().map(file_view).collect();
         Self {
             available: true,
