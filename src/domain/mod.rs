@@ -3,8 +3,11 @@
 pub mod access_tokens;
 pub mod applinks;
 pub mod authz;
+pub mod connect_descriptor;
 pub mod connect_jwt;
+pub mod connect_modules;
 pub mod connect_qsh;
+pub mod connect_scopes;
 pub mod diff;
 pub mod git;
 pub mod names;

@@ -23,6 +23,44 @@ pub const EVENT_KEYS: &[&str] = &[
     "pullrequest:comment_deleted",
 ];
 
+/// Every event Bitbucket Cloud lets an app subscribe to (the reference's list): a descriptor may
+/// name any of them, including those Junction does not emit (yet), as it could on Bitbucket.
+pub const CLOUD_EVENT_KEYS: &[&str] = &[
+    "repo:push",
+    "repo:fork",
+    "repo:updated",
+    "repo:created",
+    "repo:deleted",
+    "repo:transfer",
+    "repo:imported",
+    "repo:branch_created",
+    "repo:branch_deleted",
+    "repo:commit_comment_created",
+    "repo:commit_status_created",
+    "repo:commit_status_updated",
+    "pullrequest:created",
+    "pullrequest:updated",
+    "pullrequest:approved",
+    "pullrequest:unapproved",
+    "pullrequest:changes_request_created",
+    "pullrequest:changes_request_removed",
+    "pullrequest:fulfilled",
+    "pullrequest:rejected",
+    "pullrequest:superseded",
+    "pullrequest:comment_created",
+    "pullrequest:comment_deleted",
+    "pullrequest:comment_updated",
+    "issue:created",
+    "issue:updated",
+    "issue:comment_created",
+    "project:updated",
+    "user:account_property_changed",
+];
+
+pub fn is_cloud_event(key: &str) -> bool {
+    CLOUD_EVENT_KEYS.contains(&key) || EVENT_KEYS.contains(&key)
+}
+
 /// The key of a "send test event" delivery (Bitbucket Data Center's name for it).
 pub const TEST_EVENT_KEY: &str = "diagnostics:ping";
 
