@@ -137,6 +137,8 @@ pub enum Action {
     /// Delete a comment on a pull request: its author, or a repository administrator.
     DeleteComment,
     ViewUsers,
+    /// Read one's own account (`/2.0/user`): the account a credential acts as.
+    ViewOwnAccount,
     /// Change one's own profile (display name, e-mail).
     EditOwnAccount,
     /// Create a personal access token or change one's own password.
@@ -163,8 +165,12 @@ pub enum Denial {
     NotVisible,
     /// The principal lacks the permission.
     Forbidden(&'static str),
-    /// The user could, but the credential's scope does not allow it.
-    BeyondScope(&'static str),
+    /// The user could, but the credential's scope does not allow it; `needs` is the capability
+    /// missing (for a surface to name the scope in its own vocabulary).
+    BeyondScope {
+        why: &'static str,
+        needs: Option<Capability>,
+    },
 }
 
 impl Action {
@@ -216,9 +222,10 @@ pub fn authorize(
             });
         }
         if !scope_sees {
-            return Err(Denial::BeyondScope(
-                "This token's scope does not allow reading this resource.",
-            ));
+            return Err(Denial::BeyondScope {
+                why: "This token's scope does not allow reading this resource.",
+                needs: Some(ReadRepos),
+            });
         }
     }
 
@@ -286,6 +293,11 @@ pub fn authorize(
             Some(ReadAccount),
             "You need to be a licensed user.",
         ),
+        ViewOwnAccount => (
+            signed_in,
+            Some(ReadAccount),
+            "Sign in, or use a credential that acts for an account.",
+        ),
         EditOwnAccount => (
             signed_in,
             Some(WriteAccount),
@@ -331,13 +343,17 @@ pub fn authorize(
         });
     }
     if action.creates_credential() && !subject.ceiling.is_person() {
-        return Err(Denial::BeyondScope(CREDENTIAL_NEEDS_PERSON));
+        return Err(Denial::BeyondScope {
+                why: CREDENTIAL_NEEDS_PERSON,
+                needs: None,
+            });
     }
     if let Some(cap) = needs {
         if !subject.ceiling.allows(cap) {
-            return Err(Denial::BeyondScope(
-                "The credential used for this request does not have the scope this action needs.",
-            ));
+            return Err(Denial::BeyondScope {
+                why: "The credential used for this request does not have the scope this action needs.",
+                needs: Some(cap),
+            });
         }
     }
     Ok(())
@@ -445,7 +461,7 @@ mod tests {
         );
         assert!(matches!(
             authorize(&read, Action::WriteRepo, Some(&f)),
-            Err(Denial::BeyondScope(_))
+            Err(Denial::BeyondScope { .. })
         ));
         let admin_token_plain_user = user(
             GlobalPermission::LicensedUser,
@@ -467,11 +483,11 @@ mod tests {
         assert_eq!(authorize(&admin_token, Action::AdminSystem, None), Ok(()));
         assert!(matches!(
             authorize(&admin_token, Action::SysAdmin, None),
-            Err(Denial::BeyondScope(_))
+            Err(Denial::BeyondScope { .. })
         ));
         assert!(matches!(
             authorize(&admin_token, Action::EditOwnAccount, None),
-            Err(Denial::BeyondScope(_))
+            Err(Denial::BeyondScope { .. })
         ));
     }
 
@@ -499,7 +515,7 @@ mod tests {
             assert_eq!(authorize(&read_token, action, Some(&read(true))), Ok(()));
             assert!(matches!(
                 authorize(&read_token, action, Some(&write)),
-                Err(Denial::BeyondScope(_))
+                Err(Denial::BeyondScope { .. })
             ));
         }
         // Merging is for writers only, authors included.
@@ -566,7 +582,10 @@ mod tests {
                 let sys = user(GlobalPermission::SysAdmin, *ceiling);
                 assert_eq!(
                     authorize(&sys, action, None),
-                    Err(Denial::BeyondScope(CREDENTIAL_NEEDS_PERSON)),
+                    Err(Denial::BeyondScope {
+                why: CREDENTIAL_NEEDS_PERSON,
+                needs: None,
+            }),
                     "{action:?} with {ceiling:?}"
                 );
             }
@@ -608,7 +627,7 @@ mod tests {
         let read_token = user(GlobalPermission::Admin, TokenPermission::Read.ceiling());
         assert!(matches!(
             authorize(&read_token, Action::AdminTeam, None),
-            Err(Denial::BeyondScope(_))
+            Err(Denial::BeyondScope { .. })
         ));
     }
 

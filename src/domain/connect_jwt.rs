@@ -53,6 +53,13 @@ pub enum Refusal {
     QshMismatch { canonical: String },
     #[error("This resource does not accept context tokens (qsh \"context-qsh\").")]
     ContextToken,
+    #[error("No app installation has the clientKey named by the JWT (sub, iss or aud: {0}).")]
+    UnknownClientKey(String),
+    #[error("The app installation {client_key} is {state}; an administrator of its account can enable it again.")]
+    NotEnabled {
+        client_key: String,
+        state: &'static str,
+    },
 }
 
 #[derive(Deserialize)]

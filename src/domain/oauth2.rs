@@ -220,7 +220,10 @@ mod tests {
             for action in [Action::CreateOwnCredential, Action::AdminCredentials] {
                 assert_eq!(
                     authorize(&sys_admin, action, None),
-                    Err(Denial::BeyondScope(CREDENTIAL_NEEDS_PERSON)),
+                    Err(Denial::BeyondScope {
+                why: CREDENTIAL_NEEDS_PERSON,
+                needs: None,
+            }),
                     "{scope} must not {action:?}"
                 );
             }

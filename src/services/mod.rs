@@ -1,6 +1,7 @@
 //! Services: operations that combine the store, the domain rules and side effects (hashing,
 //! auditing). Handlers call these; these never see HTTP.
 
+pub mod apps;
 pub mod audit;
 pub mod git;
 pub mod host;

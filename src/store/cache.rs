@@ -79,7 +79,7 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
     }
 }
 
-pub struct Cache<T, G, R, C, O, A, L, K, P> {
+pub struct Cache<T, G, R, C, O, A, L, K, P, I> {
     generation: AtomicU64,
     /// Bumped when repositories may have changed (events were written): list pages only.
     lists: AtomicU64,
@@ -102,10 +102,22 @@ pub struct Cache<T, G, R, C, O, A, L, K, P> {
     pub link_tokens: Map<(i64, i64), K>,
     /// Pages of repository lists, by their statement and bound values.
     pub repo_pages: Map<(String, Vec<String>), P>,
+    /// Connect app installations by clientKey, for JWT-signed calls.
+    pub installations: Map<String, I>,
 }
 
-impl<T: Clone, G: Clone, R: Clone, C: Clone, O: Clone, A: Clone, L: Clone, K: Clone, P: Clone>
-    Cache<T, G, R, C, O, A, L, K, P>
+impl<
+        T: Clone,
+        G: Clone,
+        R: Clone,
+        C: Clone,
+        O: Clone,
+        A: Clone,
+        L: Clone,
+        K: Clone,
+        P: Clone,
+        I: Clone,
+    > Cache<T, G, R, C, O, A, L, K, P, I>
 {
     pub fn new() -> Self {
         Self {
@@ -123,6 +135,7 @@ impl<T: Clone, G: Clone, R: Clone, C: Clone, O: Clone, A: Clone, L: Clone, K: Cl
             link_tokens: Map::new(),
             // A page holds up to a hundred repositories: a few megabytes at most.
             repo_pages: Map::bounded(2_000),
+            installations: Map::new(),
         }
     }
 
@@ -163,7 +176,7 @@ mod tests {
 
     #[test]
     fn entries_expire_by_generation_and_time() {
-        let c: Cache<String, (), (), (), (), (), (), (), ()> = Cache::new();
+        let c: Cache<String, (), (), (), (), (), (), (), (), ()> = Cache::new();
         let g = c.generation();
         c.tokens.put("k".into(), "v".into(), g, 1000);
         assert_eq!(

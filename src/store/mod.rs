@@ -17,6 +17,7 @@ use std::time::Duration;
 mod accounts;
 pub(crate) mod audit;
 mod cache;
+pub mod connect;
 mod deliveries;
 mod delivery_stats;
 pub mod events;
@@ -117,6 +118,7 @@ type AuthCache = cache::Cache<
     Option<AppLink>,
     Option<LinkToken>,
     Vec<Repository>,
+    Option<(connect::Installation, Account)>,
 >;
 
 /// Runs `$body` with `$p` bound to the concrete pool; the body is compiled once per backend.

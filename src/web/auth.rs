@@ -6,6 +6,8 @@ use super::error::ApiError;
 use super::state::AppState;
 use crate::domain::{self, authorize, Action, Ceiling, ResourceFacts, ScopedGrant, Subject};
 use crate::secret::{constant_time_eq, token_hash, TokenKind};
+use crate::domain::connect_scopes::ConnectScopes;
+use crate::services::host::app_calls::{authenticate as authenticate_app, SignedRequest};
 use crate::services::host::Principal;
 use crate::services::{audit, sign_in};
 use crate::store::{Account, Project, Repository};
@@ -33,6 +35,10 @@ pub enum Credential {
     /// An OAuth 2.0 access token Junction issued to a client on this grant.
     OAuth {
         grant_id: i64,
+    },
+    /// A Connect app's JWT, signed with this installation's shared secret.
+    Connect {
+        installation: Arc<crate::store::connect::Installation>,
     },
 }
 
@@ -152,8 +158,16 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     // The one request a password that must be replaced may make over REST: replacing it.
     let changing_password =
         req.method() == Method::PUT && req.uri().path() == "/rest/api/1.0/users/credentials";
-    let mut caller = match resolve(&state, req.headers(), ip, changing_password).await {
+    let signed = SignedRequest {
+        method: req.method().as_str(),
+        path: req.uri().path(),
+        query: req.uri().query().unwrap_or(""),
+        context_allowed: false,
+    };
+    let cloud = crate::web::cloud::is_cloud_path(req.uri().path());
+    let mut caller = match resolve(&state, req.headers(), &signed, ip, changing_password).await {
         Ok(c) => c,
+        Err(e) if cloud => return crate::web::cloud::CloudError(e).into_response(),
         Err(e) => return e.into_response(),
     };
     caller.flash = crate::web::flash::read(req.headers());
@@ -188,13 +202,16 @@ fn rest_csrf_ok(headers: &HeaderMap, csrf: &str) -> bool {
 async fn resolve(
     state: &AppState,
     headers: &HeaderMap,
+    signed: &SignedRequest<'_>,
     ip: String,
     changing_password: bool,
 ) -> Result<Caller, ApiError> {
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
         let auth = auth.to_str().map_err(|_| invalid_credentials())?;
         let (scheme, value) = auth.split_once(' ').ok_or_else(invalid_credentials)?;
-        return if scheme.eq_ignore_ascii_case("bearer")
+        return if scheme.eq_ignore_ascii_case("jwt") {
+            from_connect_jwt(state, value.trim(), signed, ip).await
+        } else if scheme.eq_ignore_ascii_case("bearer")
             && value.trim().starts_with(TokenKind::OAuthAccess.prefix())
         {
             from_oauth_token(state, value.trim(), ip)
@@ -209,6 +226,10 @@ async fn resolve(
         } else {
             Err(invalid_credentials())
         };
+    }
+    // Connect apps may sign a GET in its query instead (`?jwt=`), as iframes and ACE do.
+    if let Some(token) = query_jwt(signed.query) {
+        return from_connect_jwt(state, &token, signed, ip).await;
     }
     if let Some(token) = cookie(headers, SESSION_COOKIE) {
         let hash = token_hash(token);
@@ -331,6 +352,32 @@ async fn from_oauth_token(state: &AppState, token: &str, ip: String) -> Result<C
     .await?;
     caller.restriction = restriction;
     Ok(caller)
+}
+
+fn query_jwt(query: &str) -> Option<String> {
+    if !query.contains("jwt=") {
+        return None;
+    }
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "jwt")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A Connect JWT: the installation acts with its account's reach, capped by its scopes.
+async fn from_connect_jwt(
+    state: &AppState,
+    token: &str,
+    signed: &SignedRequest<'_>,
+    ip: String,
+) -> Result<Caller, ApiError> {
+    let (installation, account) = authenticate_app(&state.host(), token, signed)
+        .await
+        .map_err(|e| ApiError::from(e).jwt_refused())?;
+    let ceiling = ConnectScopes::from_text(&installation.scopes).ceiling();
+    let credential = Credential::Connect {
+        installation: Arc::new(installation),
+    };
+    for_user(state, account, ceiling, credential, ip).await
 }
 
 async fn for_user(

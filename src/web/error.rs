@@ -42,6 +42,13 @@ impl ApiError {
         self.challenge = "Bearer realm=\"Junction\", error=\"invalid_token\"";
         self
     }
+    /// A refused Connect JWT answers with a JWT challenge.
+    pub fn jwt_refused(mut self) -> Self {
+        if self.status == StatusCode::UNAUTHORIZED {
+            self.challenge = "JWT realm=\"Junction\"";
+        }
+        self
+    }
     pub fn with_context(mut self, context: impl Into<String>) -> Self {
         self.context = Some(context.into());
         self
@@ -88,7 +95,7 @@ impl ApiError {
         match d {
             Denial::Unauthenticated => Self::unauthenticated(),
             Denial::NotVisible => missing(),
-            Denial::Forbidden(why) | Denial::BeyondScope(why) => Self::forbidden(why),
+            Denial::Forbidden(why) | Denial::BeyondScope { why, .. } => Self::forbidden(why),
         }
     }
 
@@ -206,6 +213,14 @@ impl From<crate::services::host::HostError> for ApiError {
                 "com.atlassian.bitbucket.user.NoSuchUserException",
                 format!("There is no service account {name}."),
             ),
+            Missing::App(key) => ApiError::not_found(
+                "NO_SUCH_APP",
+                format!("No app with the key {key} is listed in this server's catalog."),
+            ),
+            Missing::Installation(id) => ApiError::not_found(
+                "NO_SUCH_INSTALLATION",
+                format!("App installation {id} does not exist, or you may not manage it."),
+            ),
             Missing::TeamMember { user, team } => ApiError::not_found(
                 "com.atlassian.bitbucket.NoSuchEntityException",
                 format!("{user} is not a member of {team}."),
@@ -288,9 +303,27 @@ impl From<crate::services::host::HostError> for ApiError {
                 }
             }
             H::Link(l) => l.into(),
+            H::App(a) => ApiError::new(app_status(&a), a.code(), a.to_string()),
+            H::Jwt(r) => ApiError::new(StatusCode::UNAUTHORIZED, "JWT_REFUSED", r.to_string()),
             H::Busy(b) => b.into(),
             H::SignIn(s) => s.into(),
             H::Store(s) => s.into(),
+        }
+    }
+}
+
+/// The status of an app that could not be fetched, validated, called or installed: the app's
+/// failure is a bad gateway; a refusal of the request is the request's.
+pub fn app_status(a: &crate::services::apps::AppError) -> StatusCode {
+    use crate::services::apps::AppError as A;
+    match a {
+        A::Fetch { .. } | A::FetchStatus { .. } | A::NotJson { .. } | A::Callback { .. } => {
+            StatusCode::BAD_GATEWAY
+        }
+        A::DevelopmentModeOff => StatusCode::FORBIDDEN,
+        A::ScopesChanged => StatusCode::CONFLICT,
+        A::Invalid(_) | A::RedirectOutsideApp { .. } | A::ScopesGrew(_) | A::ScopesEmpty => {
+            StatusCode::BAD_REQUEST
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod applinks;
 pub mod auth;
 pub mod client_addr;
+pub mod cloud;
 pub mod confirm;
 pub mod error;
 pub mod extract;
@@ -43,6 +44,7 @@ pub fn router(state: AppState, metrics: SharedMetrics) -> Router {
         .merge(oauth2::router())
         .merge(applinks::router())
         .merge(git::router())
+        .merge(cloud::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

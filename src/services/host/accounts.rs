@@ -13,6 +13,12 @@ pub struct ProfileChange {
     pub email: Option<String>,
 }
 
+/// The account the principal acts as (a person, or the account an app is installed in).
+pub fn me<'a>(who: &Principal<'a>) -> HostResult<&'a Account> {
+    who.check(Action::ViewOwnAccount)?;
+    who.user()
+}
+
 pub async fn update_profile(
     host: &Host<'_>,
     who: &Principal<'_>,

@@ -12,6 +12,8 @@
 pub mod access_tokens;
 pub mod accounts;
 pub mod applinks;
+pub mod app_calls;
+pub mod apps;
 pub mod browse;
 pub mod link_connections;
 pub mod oauth_clients;
@@ -26,6 +28,7 @@ pub mod teams;
 pub mod users;
 pub mod webhook_deliveries;
 pub mod webhooks;
+pub mod workspaces;
 
 use crate::domain::pull_request::PrRuleError;
 use crate::domain::visibility::{ProjectVisibility, RepoVisibility};
@@ -207,6 +210,10 @@ pub enum Missing {
     Revision(String),
     /// A path that does not exist at the revision.
     Path(String),
+    /// An app the catalog does not list (by key).
+    App(String),
+    /// An app installation (by id) the person may not manage or that was removed.
+    Installation(i64),
 }
 
 /// Why a conflicting change was refused.
@@ -278,6 +285,10 @@ pub enum HostError {
     },
     /// An application link's remote side failed or refused.
     Link(crate::services::links::LinkError),
+    /// A Connect app could not be fetched, validated or called, or the install was refused.
+    App(crate::services::apps::AppError),
+    /// A Connect JWT was refused (which check failed).
+    Jwt(crate::domain::connect_jwt::Refusal),
     /// Password hashing is saturated: try again shortly.
     Busy(crate::services::passwords::Busy),
     /// Checking a password failed for a reason other than the password (throttled, busy).
@@ -314,6 +325,12 @@ impl HostError {
 impl From<crate::services::git::GitError> for HostError {
     fn from(e: crate::services::git::GitError) -> Self {
         HostError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::services::apps::AppError> for HostError {
+    fn from(e: crate::services::apps::AppError) -> Self {
+        HostError::App(e)
     }
 }
 

@@ -101,7 +101,61 @@ impl CloudPayloads {
         })
     }
 
-    fn participant(&self, p: &Participant, at: Option<i64>) -> Value {
+    /// A pull request in Bitbucket Cloud's shape (events and the `/2.0` API alike).
+    pub fn pull_request(
+        &self,
+        r: &Repository,
+        pr: &crate::store::PullRequest,
+        participants: &[Participant],
+        closed_by: Option<Value>,
+    ) -> Value {
+        let branch = |name: &str| {
+            json!({
+                "branch": { "name": name.trim_start_matches("refs/heads/") },
+                "commit": Value::Null,
+                "repository": { "type": "repository", "full_name": format!("{}/{}", r.project_key, r.slug),
+                                "name": r.name, "uuid": self.uuid("repository", r.id) },
+            })
+        };
+        let state = match pr.state.as_str() {
+            "MERGED" => "MERGED",
+            "DECLINED" => "DECLINED",
+            _ => "OPEN",
+        };
+        let reviewers: Vec<Value> = participants
+            .iter()
+            .filter(|p| p.role == "REVIEWER")
+            .map(|p| self.person(p.user_id, &p.slug, &p.display_name))
+            .collect();
+        let participants: Vec<Value> = participants
+            .iter()
+            .map(|p| self.participant(p, None))
+            .collect();
+        json!({
+            "type": "pullrequest",
+            "id": pr.number,
+            "title": pr.title,
+            "description": pr.description,
+            "state": state,
+            "author": self.person(pr.author_id, &pr.author_slug, &pr.author_display_name),
+            "source": branch(&pr.from_ref),
+            "destination": branch(&pr.to_ref),
+            "merge_commit": Value::Null,
+            "close_source_branch": false,
+            "closed_by": closed_by.unwrap_or(Value::Null),
+            "reason": "",
+            "reviewers": reviewers,
+            "participants": participants,
+            "created_on": iso8601(pr.created_at),
+            "updated_on": iso8601(pr.updated_at),
+            "links": {
+                "self": self.href(format!("/2.0/repositories/{}/{}/pullrequests/{}", r.project_key.to_ascii_lowercase(), r.slug, pr.number)),
+                "html": self.href(format!("/projects/{}/repos/{}/pull-requests/{}", r.project_key, r.slug, pr.number)),
+            },
+        })
+    }
+
+    pub fn participant(&self, p: &Participant, at: Option<i64>) -> Value {
         json!({
             "type": "participant",
             "user": self.person(p.user_id, &p.slug, &p.display_name),
@@ -116,7 +170,7 @@ impl CloudPayloads {
         })
     }
 
-    fn comment(&self, c: &Comment, pr: &Value, repo: &Repository, number: i64) -> Value {
+    pub fn comment(&self, c: &Comment, pr: &Value, repo: &Repository, number: i64) -> Value {
         json!({
             "type": "pullrequest_comment",
             "id": c.id,
@@ -176,52 +230,8 @@ impl RenderEvent for CloudPayloads {
         if let Some(facts) = f.pull_request {
             let pr = &facts.pr;
             let r = f.repo;
-            let branch = |name: &str| {
-                json!({
-                    "branch": { "name": name.trim_start_matches("refs/heads/") },
-                    "commit": Value::Null,
-                    "repository": { "type": "repository", "full_name": format!("{}/{}", r.project_key, r.slug),
-                                    "name": r.name, "uuid": self.uuid("repository", r.id) },
-                })
-            };
-            let state = match pr.state.as_str() {
-                "MERGED" => "MERGED",
-                "DECLINED" => "DECLINED",
-                _ => "OPEN",
-            };
-            let reviewers: Vec<Value> = facts
-                .participants
-                .iter()
-                .filter(|p| p.role == "REVIEWER")
-                .map(|p| self.person(p.user_id, &p.slug, &p.display_name))
-                .collect();
-            let participants: Vec<Value> = facts
-                .participants
-                .iter()
-                .map(|p| self.participant(p, None))
-                .collect();
-            let pr_json = json!({
-                "type": "pullrequest",
-                "id": pr.number,
-                "title": pr.title,
-                "description": pr.description,
-                "state": state,
-                "author": self.person(pr.author_id, &pr.author_slug, &pr.author_display_name),
-                "source": branch(&pr.from_ref),
-                "destination": branch(&pr.to_ref),
-                "merge_commit": Value::Null,
-                "close_source_branch": false,
-                "closed_by": if state == "OPEN" { Value::Null } else { self.user(f.actor) },
-                "reason": "",
-                "reviewers": reviewers,
-                "participants": participants,
-                "created_on": iso8601(pr.created_at),
-                "updated_on": iso8601(pr.updated_at),
-                "links": {
-                    "self": self.href(format!("/rest/api/1.0/projects/{}/repos/{}/pull-requests/{}", r.project_key, r.slug, pr.number)),
-                    "html": self.href(format!("/projects/{}/repos/{}/pull-requests/{}", r.project_key, r.slug, pr.number)),
-                },
-            });
+            let closed_by = (pr.state.as_str() != "OPEN").then(|| self.user(f.actor));
+            let pr_json = self.pull_request(r, pr, &facts.participants, closed_by);
             if let Some(p) = f.participant {
                 let key = if f.key.starts_with("pullrequest:changes_request") {
                     "changes_request"

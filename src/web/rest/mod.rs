@@ -1,6 +1,7 @@
 //! The REST surfaces. Handlers are thin: parse, load, authorize through `Caller`, call the store
 //! or a service, render with `repr`.
 
+pub mod apps;
 pub mod audit;
 pub mod browse;
 pub mod git_repr;
@@ -28,6 +29,10 @@ pub fn router() -> Router<AppState> {
     let repo = "/rest/api/1.0/projects/{key}/repos/{slug}";
     let pr = "/rest/api/1.0/projects/{key}/repos/{slug}/pull-requests/{id}";
     Router::new()
+        .route(
+            "/rest/apps/latest/descriptor/validate",
+            post(apps::validate),
+        )
         .route(
             "/rest/api/1.0/projects",
             get(projects::list).post(projects::create),

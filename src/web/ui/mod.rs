@@ -5,7 +5,9 @@
 
 mod account;
 mod admin;
+mod app_install;
 mod applinks;
+mod apps;
 mod code;
 mod connections;
 mod host;
@@ -99,6 +101,17 @@ pub fn router() -> Router<AppState> {
             post(connections::action),
         )
         .route("/admin/apps", get(admin::apps))
+        .route(
+            "/site/addons/authorize",
+            get(app_install::authorize).post(app_install::decide),
+        )
+        .route("/account/apps", get(apps::page))
+        .route(
+            "/account/apps/development-mode",
+            post(apps::development_mode),
+        )
+        .route("/account/apps/validate", get(apps::validate_page).post(apps::validate_form))
+        .route("/account/apps/{id}/{action}", post(apps::action))
         .route(
             "/account",
             get(account::profile).post(account::update_profile),

@@ -1,0 +1,63 @@
+//! Calls an app makes to Junction, signed with its installation's shared secret: which
+//! installation a JWT names (`sub`, `iss`, then `aud` — both claim shapes real libraries send),
+//! whether it is enabled, and the token checked against this very request
+//! (`domain/connect_jwt.rs`: algorithm, signature, time, `qsh`). The surface then acts as the
+//! installation: its account's reach, capped by its scopes.
+
+use super::apps::decrypt;
+use super::{Host, HostError, HostResult};
+use crate::domain::connect_jwt::{self, Expected, Refusal};
+use crate::domain::connect_qsh::canonical_request;
+use crate::store::connect::{InstallState, Installation};
+use crate::store::Account;
+
+/// The request a token must be bound to.
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    /// Whether this resource takes context tokens (`qsh: "context-qsh"`).
+    pub context_allowed: bool,
+}
+
+/// The installation (and its account) a valid token speaks for.
+pub async fn authenticate(
+    host: &Host<'_>,
+    token: &str,
+    req: &SignedRequest<'_>,
+) -> HostResult<(Installation, Account)> {
+    let claims = connect_jwt::claims_unverified(token).map_err(HostError::Jwt)?;
+    let candidates = connect_jwt::client_key_candidates(&claims);
+    let mut found = None;
+    for key in &candidates {
+        if let Some(hit) = host.store.connect_caller(key).await? {
+            found = Some(hit);
+            break;
+        }
+    }
+    let (installation, account) =
+        found.ok_or_else(|| HostError::Jwt(Refusal::UnknownClientKey(candidates.join(", "))))?;
+    if installation.state != InstallState::Enabled {
+        return Err(HostError::Jwt(Refusal::NotEnabled {
+            client_key: installation.client_key.clone(),
+            state: installation.state.as_str(),
+        }));
+    }
+    let secret = decrypt(host, &installation)?;
+    let base_path = url::Url::parse(host.base_url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
+    let canonical = canonical_request(req.method, req.path, req.query, &base_path);
+    let now = host.store.now().div_euclid(1000);
+    connect_jwt::verify(
+        token,
+        secret.as_bytes(),
+        now,
+        &Expected {
+            canonical_request: &canonical,
+            context_allowed: req.context_allowed,
+        },
+    )
+    .map_err(HostError::Jwt)?;
+    Ok((installation, account))
+}

@@ -1,0 +1,357 @@
+//! Connect apps: installations (one row per app and account, kept when uninstalled so the
+//! clientKey never changes), the administrator's catalog, and each account's development mode.
+
+use super::audit::write_audit;
+use super::{on_pool, on_writer, Audited, BeginWrite, Store, StoreResult};
+
+/// Where an installation stands; stored as its lower-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
+pub enum InstallState {
+    Enabled,
+    Disabled,
+    Uninstalled,
+}
+
+impl InstallState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enabled => "enabled",
+            Self::Disabled => "disabled",
+            Self::Uninstalled => "uninstalled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Installation {
+    pub id: i64,
+    pub client_key: String,
+    pub app_key: String,
+    pub account_id: i64,
+    pub name: String,
+    pub vendor: Option<String>,
+    pub descriptor: String,
+    pub descriptor_url: Option<String>,
+    pub base_url: String,
+    pub scopes: String,
+    /// Ciphertext (crypto::MasterKey).
+    pub shared_secret: String,
+    pub state: InstallState,
+    pub installed_by: Option<i64>,
+    pub installed_at: i64,
+    pub updated_at: i64,
+}
+
+/// An installation with the names a page shows.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InstallationRow {
+    #[sqlx(flatten)]
+    pub installation: Installation,
+    pub account_slug: String,
+    pub account_kind: super::AccountKind,
+    pub installed_by_slug: Option<String>,
+}
+
+/// What installing writes.
+pub struct NewInstallation<'a> {
+    pub client_key: &'a str,
+    pub app_key: &'a str,
+    pub account_id: i64,
+    pub name: &'a str,
+    pub vendor: Option<&'a str>,
+    pub descriptor: &'a str,
+    pub descriptor_url: Option<&'a str>,
+    pub base_url: &'a str,
+    pub scopes: &'a str,
+    pub shared_secret: &'a str,
+    pub installed_by: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CatalogApp {
+    pub id: i64,
+    pub app_key: String,
+    pub name: String,
+    pub descriptor_url: String,
+    pub added_at: i64,
+}
+
+const COLUMNS: &str = "i.id, i.client_key, i.app_key, i.account_id, i.name, i.vendor, i.descriptor, \
+    i.descriptor_url, i.base_url, i.scopes, i.shared_secret, i.state, i.installed_by, i.installed_at, i.updated_at";
+
+fn listing(filter: &str) -> String {
+    format!(
+        "SELECT {COLUMNS}, a.slug AS account_slug, a.kind AS account_kind, b.slug AS installed_by_slug
+         FROM connect_installations i JOIN accounts a ON a.id = i.account_id
+         LEFT JOIN accounts b ON b.id = i.installed_by
+         WHERE i.state <> 'uninstalled' {filter} ORDER BY a.slug, i.name, i.id"
+    )
+}
+
+impl Store {
+    pub async fn connect_installation(
+        &self,
+        app_key: &str,
+        account_id: i64,
+    ) -> StoreResult<Option<Installation>> {
+        on_pool!(self, |p| {
+            let found: Option<Installation> = sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM connect_installations i WHERE i.app_key = $1 AND i.account_id = $2"
+            ))
+            .bind(app_key)
+            .bind(account_id)
+            .fetch_optional(p)
+            .await?;
+            Ok(found)
+        })
+    }
+
+    pub async fn connect_installation_by_id(&self, id: i64) -> StoreResult<Option<Installation>> {
+        on_pool!(self, |p| {
+            let found: Option<Installation> = sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM connect_installations i WHERE i.id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(p)
+            .await?;
+            Ok(found)
+        })
+    }
+
+    /// The installation a JWT names and the account it is installed in, cached like other
+    /// credentials (at most 5 s; every installation write invalidates).
+    pub async fn connect_caller(
+        &self,
+        client_key: &str,
+    ) -> StoreResult<Option<(Installation, super::Account)>> {
+        self.read_through(&self.cache.installations, client_key.to_string(), || async {
+            let found: Option<Installation> = on_pool!(self, |p| {
+                sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM connect_installations i WHERE i.client_key = $1"
+                ))
+                .bind(client_key)
+                .fetch_optional(p)
+                .await?
+            });
+            let Some(i) = found else { return Ok(None) };
+            Ok(self.account_by_id(i.account_id).await?.map(|a| (i, a)))
+        })
+        .await
+    }
+
+    /// Installs, or re-installs over the same row (same clientKey), enabled, with a new secret.
+    pub async fn save_connect_installation(
+        &self,
+        n: &NewInstallation<'_>,
+        audit: Audited<'_>,
+    ) -> StoreResult<Installation> {
+        let now = self.now();
+        let saved = on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            let saved: Installation = sqlx::query_as(&format!(
+                "INSERT INTO connect_installations AS i (client_key, app_key, account_id, name, vendor, descriptor,
+                     descriptor_url, base_url, scopes, shared_secret, state, installed_by, installed_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'enabled', $11, $12, $12)
+                 ON CONFLICT (app_key, account_id) DO UPDATE SET name = excluded.name, vendor = excluded.vendor,
+                     descriptor = excluded.descriptor, descriptor_url = excluded.descriptor_url,
+                     base_url = excluded.base_url, scopes = excluded.scopes, shared_secret = excluded.shared_secret,
+                     state = 'enabled', installed_by = excluded.installed_by,
+                     installed_at = CASE WHEN i.state = 'uninstalled' THEN excluded.installed_at ELSE i.installed_at END,
+                     updated_at = excluded.updated_at
+                 RETURNING {}", COLUMNS.replace("i.", "")))
+                .bind(n.client_key).bind(n.app_key).bind(n.account_id).bind(n.name).bind(n.vendor)
+                .bind(n.descriptor).bind(n.descriptor_url).bind(n.base_url).bind(n.scopes)
+                .bind(n.shared_secret).bind(n.installed_by).bind(now)
+                .fetch_one(&mut *tx).await?;
+            write_audit!(&mut *tx, now, audit);
+            tx.commit().await?;
+            Ok::<_, super::StoreError>(saved)
+        })?;
+        self.invalidate().await;
+        Ok(saved)
+    }
+
+    /// Updates the descriptor of an installation in place (`PUT /2.0/addon`): same secret.
+    pub async fn update_connect_descriptor(
+        &self,
+        id: i64,
+        name: &str,
+        descriptor: &str,
+        descriptor_url: Option<&str>,
+        scopes: &str,
+        audit: Audited<'_>,
+    ) -> StoreResult<()> {
+        let now = self.now();
+        on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            sqlx::query(
+                "UPDATE connect_installations SET name = $2, descriptor = $3,
+                     descriptor_url = COALESCE($4, descriptor_url), scopes = $5, updated_at = $6 WHERE id = $1",
+            )
+            .bind(id).bind(name).bind(descriptor).bind(descriptor_url).bind(scopes).bind(now)
+            .execute(&mut *tx).await?;
+            write_audit!(&mut *tx, now, audit);
+            tx.commit().await?;
+            Ok::<_, super::StoreError>(())
+        })?;
+        self.invalidate().await;
+        Ok(())
+    }
+
+    pub async fn set_connect_installation_state(
+        &self,
+        id: i64,
+        state: InstallState,
+        audit: Audited<'_>,
+    ) -> StoreResult<()> {
+        let now = self.now();
+        on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            sqlx::query("UPDATE connect_installations SET state = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(state.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            write_audit!(&mut *tx, now, audit);
+            tx.commit().await?;
+            Ok::<_, super::StoreError>(())
+        })?;
+        self.invalidate().await;
+        Ok(())
+    }
+
+    /// Live installations in these accounts (a person's own and their teams').
+    pub async fn connect_installations_in(
+        &self,
+        account_ids: &[i64],
+    ) -> StoreResult<Vec<InstallationRow>> {
+        if account_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = account_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        on_pool!(self, |p| {
+            let rows: Vec<InstallationRow> =
+                sqlx::query_as(&listing(&format!("AND i.account_id IN ({ids})")))
+                    .fetch_all(p)
+                    .await?;
+            Ok(rows)
+        })
+    }
+
+    /// Every live installation (administrators).
+    pub async fn all_connect_installations(&self) -> StoreResult<Vec<InstallationRow>> {
+        on_pool!(self, |p| {
+            let rows: Vec<InstallationRow> = sqlx::query_as(&listing("")).fetch_all(p).await?;
+            Ok(rows)
+        })
+    }
+
+    /// The teams `user_id` administers (where they may install apps).
+    pub async fn teams_administered_by(&self, user_id: i64) -> StoreResult<Vec<super::Account>> {
+        on_pool!(self, |p| {
+            let rows: Vec<super::Account> = sqlx::query_as(
+                "SELECT a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
+                 FROM team_members m JOIN accounts a ON a.id = m.team_id
+                 WHERE m.user_id = $1 AND m.role = 'admin' AND a.active ORDER BY a.slug",
+            )
+            .bind(user_id)
+            .fetch_all(p)
+            .await?;
+            Ok(rows)
+        })
+    }
+
+    pub async fn development_mode(&self, account_id: i64) -> StoreResult<bool> {
+        on_pool!(self, |p| {
+            let on: Option<i64> = sqlx::query_scalar(
+                "SELECT enabled_at FROM connect_development_mode WHERE account_id = $1",
+            )
+            .bind(account_id)
+            .fetch_optional(p)
+            .await?;
+            Ok(on.is_some())
+        })
+    }
+
+    pub async fn set_development_mode(
+        &self,
+        account_id: i64,
+        on: bool,
+        audit: Audited<'_>,
+    ) -> StoreResult<()> {
+        let now = self.now();
+        on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            if on {
+                sqlx::query("INSERT INTO connect_development_mode (account_id, enabled_at) VALUES ($1, $2) ON CONFLICT (account_id) DO NOTHING")
+                    .bind(account_id).bind(now).execute(&mut *tx).await?;
+            } else {
+                sqlx::query("DELETE FROM connect_development_mode WHERE account_id = $1")
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            write_audit!(&mut *tx, now, audit);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    pub async fn catalog_apps(&self) -> StoreResult<Vec<CatalogApp>> {
+        on_pool!(self, |p| {
+            let rows: Vec<CatalogApp> = sqlx::query_as(
+                "SELECT id, app_key, name, descriptor_url, added_at FROM connect_catalog ORDER BY name, id",
+            )
+            .fetch_all(p)
+            .await?;
+            Ok(rows)
+        })
+    }
+
+    pub async fn catalog_app(&self, app_key: &str) -> StoreResult<Option<CatalogApp>> {
+        on_pool!(self, |p| {
+            let row: Option<CatalogApp> = sqlx::query_as(
+                "SELECT id, app_key, name, descriptor_url, added_at FROM connect_catalog WHERE app_key = $1",
+            )
+            .bind(app_key)
+            .fetch_optional(p)
+            .await?;
+            Ok(row)
+        })
+    }
+
+    /// Lists an app (or points its key at a new descriptor URL).
+    pub async fn put_catalog_app(
+        &self,
+        app_key: &str,
+        name: &str,
+        descriptor_url: &str,
+        added_by: i64,
+        audit: Audited<'_>,
+    ) -> StoreResult<()> {
+        let now = self.now();
+        on_writer!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO connect_catalog (app_key, name, descriptor_url, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (app_key) DO UPDATE SET name = excluded.name, descriptor_url = excluded.descriptor_url",
+            )
+            .bind(app_key).bind(name).bind(descriptor_url).bind(added_by).bind(now)
+            .execute(&mut *tx).await?;
+            write_audit!(&mut *tx, now, audit);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    pub async fn remove_catalog_app(&self, id: i64, audit: Audited<'_>) -> StoreResult<bool> {
+        self.execute_audited("DELETE FROM connect_catalog WHERE id = $1", &[id], audit)
+            .await
+    }
+}
