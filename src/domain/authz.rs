@@ -344,9 +344,9 @@ pub fn authorize(
     }
     if action.creates_credential() && !subject.ceiling.is_person() {
         return Err(Denial::BeyondScope {
-                why: CREDENTIAL_NEEDS_PERSON,
-                needs: None,
-            });
+            why: CREDENTIAL_NEEDS_PERSON,
+            needs: None,
+        });
     }
     if let Some(cap) = needs {
         if !subject.ceiling.allows(cap) {
@@ -583,9 +583,9 @@ mod tests {
                 assert_eq!(
                     authorize(&sys, action, None),
                     Err(Denial::BeyondScope {
-                why: CREDENTIAL_NEEDS_PERSON,
-                needs: None,
-            }),
+                        why: CREDENTIAL_NEEDS_PERSON,
+                        needs: None,
+                    }),
                     "{action:?} with {ceiling:?}"
                 );
             }

@@ -221,9 +221,9 @@ mod tests {
                 assert_eq!(
                     authorize(&sys_admin, action, None),
                     Err(Denial::BeyondScope {
-                why: CREDENTIAL_NEEDS_PERSON,
-                needs: None,
-            }),
+                        why: CREDENTIAL_NEEDS_PERSON,
+                        needs: None,
+                    }),
                     "{scope} must not {action:?}"
                 );
             }

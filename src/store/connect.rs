@@ -125,18 +125,22 @@ impl Store {
         &self,
         client_key: &str,
     ) -> StoreResult<Option<(Installation, super::Account)>> {
-        self.read_through(&self.cache.installations, client_key.to_string(), || async {
-            let found: Option<Installation> = on_pool!(self, |p| {
-                sqlx::query_as(&format!(
-                    "SELECT {COLUMNS} FROM connect_installations i WHERE i.client_key = $1"
-                ))
-                .bind(client_key)
-                .fetch_optional(p)
-                .await?
-            });
-            let Some(i) = found else { return Ok(None) };
-            Ok(self.account_by_id(i.account_id).await?.map(|a| (i, a)))
-        })
+        self.read_through(
+            &self.cache.installations,
+            client_key.to_string(),
+            || async {
+                let found: Option<Installation> = on_pool!(self, |p| {
+                    sqlx::query_as(&format!(
+                        "SELECT {COLUMNS} FROM connect_installations i WHERE i.client_key = $1"
+                    ))
+                    .bind(client_key)
+                    .fetch_optional(p)
+                    .await?
+                });
+                let Some(i) = found else { return Ok(None) };
+                Ok(self.account_by_id(i.account_id).await?.map(|a| (i, a)))
+            },
+        )
         .await
     }
 
@@ -208,12 +212,14 @@ impl Store {
         let now = self.now();
         on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
-            sqlx::query("UPDATE connect_installations SET state = $2, updated_at = $3 WHERE id = $1")
-                .bind(id)
-                .bind(state.as_str())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE connect_installations SET state = $2, updated_at = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(state.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
             write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok::<_, super::StoreError>(())

@@ -4,9 +4,9 @@
 
 use super::error::ApiError;
 use super::state::AppState;
+use crate::domain::connect_scopes::ConnectScopes;
 use crate::domain::{self, authorize, Action, Ceiling, ResourceFacts, ScopedGrant, Subject};
 use crate::secret::{constant_time_eq, token_hash, TokenKind};
-use crate::domain::connect_scopes::ConnectScopes;
 use crate::services::host::app_calls::{authenticate as authenticate_app, SignedRequest};
 use crate::services::host::Principal;
 use crate::services::{audit, sign_in};

@@ -30,7 +30,9 @@ pub enum AppError {
         redirect_uri: String,
         base_url: String,
     },
-    #[error("The app's scopes changed while you were deciding; read them again before installing.")]
+    #[error(
+        "The app's scopes changed while you were deciding; read them again before installing."
+    )]
     ScopesChanged,
     #[error("An update may not widen an app's scopes; it would add: {0}. Install the app again so a person can consent to them.")]
     ScopesGrew(String),

@@ -43,12 +43,13 @@ pub async fn offer(
     who.check(Action::CreateOwnCredential)?;
     let me = who.user()?;
     let url = match source {
-        Source::Catalog(key) => host
-            .store
-            .catalog_app(key)
-            .await?
-            .ok_or_else(|| HostError::NotFound(Missing::App(key.clone())))?
-            .descriptor_url,
+        Source::Catalog(key) => {
+            host.store
+                .catalog_app(key)
+                .await?
+                .ok_or_else(|| HostError::NotFound(Missing::App(key.clone())))?
+                .descriptor_url
+        }
         Source::Url(url) => {
             let listed = host
                 .store
@@ -130,9 +131,8 @@ pub async fn install(
     let parties = parties(host, &account, Some(me), &d.key, &client_key);
     if let Some(url) = &d.lifecycle.installed {
         let previous = existing.as_ref().map(|i| decrypt(host, i)).transpose()?;
-        let token = previous.map(|s| {
-            lifecycle::host_token("POST", url, &d.base_url, &client_key, &s, now_s(host))
-        });
+        let token = previous
+            .map(|s| lifecycle::host_token("POST", url, &d.base_url, &client_key, &s, now_s(host)));
         let body = lifecycle::payload(Event::Installed, &parties, Some(&secret));
         apps::lifecycle::call(&host.links.outbound, Event::Installed, url, &body, token).await?;
     }
@@ -210,7 +210,11 @@ pub fn decrypt(host: &Host<'_>, i: &Installation) -> HostResult<String> {
 
 /// The installation `id` if the person may manage it: installed in their own account, in a
 /// team they administer, or they are an administrator.
-async fn managed(host: &Host<'_>, who: &Principal<'_>, id: i64) -> HostResult<(Installation, Account)> {
+async fn managed(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    id: i64,
+) -> HostResult<(Installation, Account)> {
     let me = who.user()?;
     let missing = || HostError::NotFound(Missing::Installation(id));
     let i = host
@@ -247,7 +251,9 @@ async fn notify(
     let d: Descriptor = crate::domain::connect_descriptor::validate(
         &serde_json::from_str(&i.descriptor).unwrap_or_default(),
     )
-    .map_err(|_| HostError::Internal(format!("installation {}: stored descriptor invalid", i.id)))?;
+    .map_err(|_| {
+        HostError::Internal(format!("installation {}: stored descriptor invalid", i.id))
+    })?;
     let url = match event {
         Event::Installed => d.lifecycle.installed,
         Event::Uninstalled => d.lifecycle.uninstalled,
@@ -256,8 +262,19 @@ async fn notify(
     };
     let Some(url) = url else { return Ok(()) };
     let secret = decrypt(host, i)?;
-    let token = lifecycle::host_token("POST", &url, &i.base_url, &i.client_key, &secret, now_s(host));
-    let body = lifecycle::payload(event, &parties(host, account, actor, &i.app_key, &i.client_key), None);
+    let token = lifecycle::host_token(
+        "POST",
+        &url,
+        &i.base_url,
+        &i.client_key,
+        &secret,
+        now_s(host),
+    );
+    let body = lifecycle::payload(
+        event,
+        &parties(host, account, actor, &i.app_key, &i.client_key),
+        None,
+    );
     Ok(apps::lifecycle::call(&host.links.outbound, event, &url, &body, Some(token)).await?)
 }
 
@@ -279,7 +296,11 @@ pub async fn uninstall(host: &Host<'_>, who: &Principal<'_>, id: i64) -> HostRes
 }
 
 /// The app removing itself (`DELETE /2.0/addon`, authenticated as the installation).
-pub async fn uninstall_self(host: &Host<'_>, who: &Principal<'_>, i: &Installation) -> HostResult<()> {
+pub async fn uninstall_self(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    i: &Installation,
+) -> HostResult<()> {
     let account = host
         .store
         .account_by_id(i.account_id)
@@ -348,10 +369,18 @@ pub async fn development_mode(host: &Host<'_>, who: &Principal<'_>) -> HostResul
     Ok(host.store.development_mode(who.user()?.id).await?)
 }
 
-pub async fn set_development_mode(host: &Host<'_>, who: &Principal<'_>, on: bool) -> HostResult<()> {
+pub async fn set_development_mode(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    on: bool,
+) -> HostResult<()> {
     who.check(Action::CreateOwnCredential)?;
     let me = who.user()?;
-    let action = if on { "app.development_mode_on" } else { "app.development_mode_off" };
+    let action = if on {
+        "app.development_mode_on"
+    } else {
+        "app.development_mode_off"
+    };
     let target = format!("user:{}", me.slug);
     let audit = who.audit(action, &target, "");
     Ok(host

@@ -11,8 +11,8 @@
 
 pub mod access_tokens;
 pub mod accounts;
-pub mod applinks;
 pub mod app_calls;
+pub mod applinks;
 pub mod apps;
 pub mod browse;
 pub mod link_connections;

@@ -158,7 +158,11 @@ pub async fn set_active(
 
 /// The team, if the principal administers it (`AdminTeam`: system admins manage every team, a
 /// team's own admins manage theirs).
-pub(super) async fn administered(host: &Host<'_>, who: &Principal<'_>, slug: &str) -> HostResult<Account> {
+pub(super) async fn administered(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    slug: &str,
+) -> HostResult<Account> {
     let team = find(host, slug).await?;
     let me = who.user()?;
     let is_team_admin = host

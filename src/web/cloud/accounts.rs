@@ -13,7 +13,11 @@ use serde_json::Value;
 pub async fn me(State(state): State<AppState>, caller: Caller) -> CloudResult<Json<Value>> {
     let who = caller.principal();
     let me = accounts::me(&who)?;
-    Ok(Json(repr::account(state.webhooks.payloads(), &state.base_url, me)))
+    Ok(Json(repr::account(
+        state.webhooks.payloads(),
+        &state.base_url,
+        me,
+    )))
 }
 
 pub async fn user(
@@ -32,7 +36,11 @@ pub async fn user(
     } else {
         users::get(&state.host(), &who, &selected).await?
     };
-    Ok(Json(repr::account(state.webhooks.payloads(), &state.base_url, &account)))
+    Ok(Json(repr::account(
+        state.webhooks.payloads(),
+        &state.base_url,
+        &account,
+    )))
 }
 
 pub async fn workspaces(
@@ -56,5 +64,9 @@ pub async fn workspace(
     Path(slug): Path<String>,
 ) -> CloudResult<Json<Value>> {
     let w = workspaces::find(&state.host(), &caller.principal(), &slug).await?;
-    Ok(Json(repr::workspace(state.webhooks.payloads(), &state.base_url, &w)))
+    Ok(Json(repr::workspace(
+        state.webhooks.payloads(),
+        &state.base_url,
+        &w,
+    )))
 }

@@ -25,7 +25,9 @@ pub fn is_cloud_path(path: &str) -> bool {
 /// that would allow it (Bitbucket only says "lack one or more required privilege scopes").
 pub fn from_host(e: HostError) -> ApiError {
     if let HostError::Denied {
-        denial: Denial::BeyondScope { needs: Some(cap), .. },
+        denial: Denial::BeyondScope {
+            needs: Some(cap), ..
+        },
         ..
     } = &e
     {

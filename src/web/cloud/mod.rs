@@ -8,8 +8,8 @@ mod accounts;
 mod addon;
 pub mod error;
 mod pullrequests;
-pub mod repr;
 mod repositories;
+pub mod repr;
 
 pub use error::{is_cloud_path, CloudError, CloudResult};
 
@@ -105,7 +105,13 @@ impl CloudPage {
 
     /// A page of `values` (at most one more than `pagelen`), with `next`/`previous` built from
     /// the request's own URL; `size` when the total is known.
-    pub fn render(&self, base: &str, uri: &Uri, mut values: Vec<Value>, size: Option<usize>) -> Value {
+    pub fn render(
+        &self,
+        base: &str,
+        uri: &Uri,
+        mut values: Vec<Value>,
+        size: Option<usize>,
+    ) -> Value {
         let more = values.len() as i64 > self.pagelen;
         values.truncate(self.pagelen as usize);
         let mut out = json!({ "pagelen": self.pagelen, "page": self.page, "values": values });

@@ -162,8 +162,14 @@ pub async fn create(
             .filter_map(|r| r.username.or(r.nickname))
             .collect(),
     };
-    let v =
-        host_pulls::create(&state.host(), &caller.principal(), &key, &p.repo_slug, input).await?;
+    let v = host_pulls::create(
+        &state.host(),
+        &caller.principal(),
+        &key,
+        &p.repo_slug,
+        input,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(render(&state, &v))).into_response())
 }
 
@@ -219,9 +225,7 @@ pub async fn act(
     let review = |status| host_pulls::set_review_status(&host, &who, here, status);
     let out = match (p.action.as_str(), method == Method::DELETE) {
         ("approve", false) => participant(payloads, review(ReviewStatus::Approved).await?),
-        ("request-changes", false) => {
-            participant(payloads, review(ReviewStatus::NeedsWork).await?)
-        }
+        ("request-changes", false) => participant(payloads, review(ReviewStatus::NeedsWork).await?),
         ("approve" | "request-changes", true) => {
             review(ReviewStatus::Unapproved).await?;
             return Ok(StatusCode::NO_CONTENT.into_response());
@@ -232,7 +236,10 @@ pub async fn act(
                 strategy: strategy(b.merge_strategy.as_deref())?,
                 message: b.message,
             };
-            render(&state, &host_pulls::merge(&host, &who, here, None, how).await?)
+            render(
+                &state,
+                &host_pulls::merge(&host, &who, here, None, how).await?,
+            )
         }
         ("decline", false) => render(&state, &host_pulls::decline(&host, &who, here, None).await?),
         ("comments", false) => {

@@ -123,7 +123,14 @@ pub async fn authorize(
 ) -> UiResult {
     require_user(&caller, &uri.to_string())?;
     let source = p.source().map_err(|why| no_app(&caller, why))?;
-    let offer = match apps::offer(&state.host(), &caller.principal(), &source, p.redirect_uri.as_deref()).await {
+    let offer = match apps::offer(
+        &state.host(),
+        &caller.principal(),
+        &source,
+        p.redirect_uri.as_deref(),
+    )
+    .await
+    {
         Ok(o) => o,
         Err(e) => return problem(&caller, &p, e),
     };
@@ -196,7 +203,8 @@ pub async fn decide(
         // Checked by `offer` to be within the app's own baseUrl.
         Some(r) => {
             let sep = if r.contains('?') { '&' } else { '?' };
-            let key: String = url::form_urlencoded::byte_serialize(i.client_key.as_bytes()).collect();
+            let key: String =
+                url::form_urlencoded::byte_serialize(i.client_key.as_bytes()).collect();
             Ok(Redirect::to(&format!("{r}{sep}client_key={key}")).into_response())
         }
         None => Ok(crate::web::flash::see_other_saying(

@@ -110,7 +110,10 @@ pub fn router() -> Router<AppState> {
             "/account/apps/development-mode",
             post(apps::development_mode),
         )
-        .route("/account/apps/validate", get(apps::validate_page).post(apps::validate_form))
+        .route(
+            "/account/apps/validate",
+            get(apps::validate_page).post(apps::validate_form),
+        )
         .route("/account/apps/{id}/{action}", post(apps::action))
         .route(
             "/account",
