@@ -6,6 +6,7 @@ mod applinks;
 mod applinks_forms;
 mod applinks_oidc;
 mod applinks_pairing;
+mod apps_ace;
 mod apps_install;
 mod apps_jwt;
 mod audit_atomic;

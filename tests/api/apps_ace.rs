@@ -1,0 +1,248 @@
+//! An unmodified atlassian-connect-express app (tests/node/ace_app, ACE 11.5 from npm, its
+//! tenants in PostgreSQL through ACE's Sequelize store) installed through the install link by a
+//! person granting on the real consent page. ACE's own code stores the clientKey and secret,
+//! verifies the re-install and the uninstall Junction signed, and signs the REST calls
+//! `addon.httpClient` makes, which Junction verifies: nothing here signs or verifies for it.
+
+use crate::both_backends;
+use crate::connect_app::{development_mode, hidden, page, post_form};
+use crate::harness::{admin, csrf_of, postgres_server, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::io::AsyncBufReadExt;
+
+const KEY: &str = "junction-ace-interop";
+
+struct AceApp {
+    base: String,
+    _child: tokio::process::Child,
+}
+
+impl AceApp {
+    /// `None` (loudly) when tests/node is not installed and skipping is asked for.
+    async fn start() -> Option<Self> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node");
+        if !std::path::Path::new(dir)
+            .join("node_modules/atlassian-connect-express")
+            .exists()
+        {
+            crate::harness::missing(
+                "tests/node/node_modules is missing: run scripts/test.sh to install tests/node",
+                "JUNCTION_TEST_SKIP_INTEROP",
+            );
+            return None;
+        }
+        // The app's own database, as a vendor would give it one.
+        let name = format!(
+            "junction_test_ace_{}",
+            junction::secret::new_client_id()[..12].to_lowercase()
+        );
+        junction::store::create_database(&postgres_server(), &name)
+            .await
+            .expect("PostgreSQL for the ACE app's store");
+        let mut child = tokio::process::Command::new("node")
+            .arg("app.js")
+            .current_dir(format!("{dir}/ace_app"))
+            .env("DB_URL", format!("{}/{name}", postgres_server()))
+            .env("NODE_ENV", "development")
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node runs");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the app prints ready");
+        let base = line
+            .strip_prefix("ready ")
+            .expect("ready <url>")
+            .to_string();
+        // ACE logs to stdout; keep reading so a full pipe never blocks it.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Some(Self {
+            base,
+            _child: child,
+        })
+    }
+
+    async fn probe(&self, path: &str) -> Value {
+        reqwest::get(format!("{}{path}", self.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// A GET to Junction through `addon.httpClient` as the installation.
+    async fn call(&self, client_key: &str, path: &str) -> Value {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("clientKey", client_key)
+            .append_pair("path", path)
+            .finish();
+        self.probe(&format!("/probe/call?{q}")).await
+    }
+}
+
+/// The person opens the install link and grants; the answer to the grant.
+async fn grant(app: &TestApp, b: &reqwest::Client, ace: &AceApp) -> reqwest::Response {
+    let link = format!(
+        "/site/addons/authorize?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair(
+                "descriptor_uri",
+                &format!("{}/atlassian-connect.json", ace.base)
+            )
+            .append_pair("redirect_uri", &format!("{}/done", ace.base))
+            .finish()
+    );
+    let (status, html) = page(app, b, &link).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let form = [
+        ("csrf", csrf_of(&html)),
+        (
+            "descriptor_uri",
+            format!("{}/atlassian-connect.json", ace.base),
+        ),
+        ("redirect_uri", format!("{}/done", ace.base)),
+        ("account", "uma".to_string()),
+        ("scopes", hidden(&html, "scopes")),
+        ("decision", "install".to_string()),
+    ];
+    b.post(format!("{}/site/addons/authorize", app.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: TestApp) {
+    let Some(ace) = AceApp::start().await else {
+        return;
+    };
+    app.user("uma").await;
+    let b = crate::oauth2::browser(&app, "uma", "uma-password").await;
+    development_mode(&app, &b).await;
+    app.project("PRJ", false).await;
+    app.repo("PRJ", "code", false).await;
+    app.grant("/rest/api/1.0/projects/PRJ/repos/code", "uma", "REPO_WRITE")
+        .await;
+    app.branches("PRJ", "code", &["main", "feature"]).await;
+    let pr = app
+        .post(
+            "/rest/api/1.0/projects/PRJ/repos/code/pull-requests",
+            &admin(),
+            json!({"title": "Add feature", "fromRef": {"id": "feature"}, "toRef": {"id": "main"}}),
+        )
+        .await;
+    assert_eq!(pr.status, StatusCode::CREATED, "{}", pr.text);
+
+    // Install: ACE has saved the tenant before the person is sent back.
+    let r = grant(&app, &b, &ace).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let client_key = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "client_key")
+        .unwrap()
+        .1
+        .into_owned();
+    let stored = ace
+        .probe(&format!(
+            "/probe/stored?clientKey={}",
+            urlencode(&client_key)
+        ))
+        .await;
+    assert_eq!(stored["clientKey"], client_key.as_str());
+    assert_eq!(stored["key"], KEY);
+    assert_eq!(stored["baseUrl"], app.base.as_str());
+    assert!(stored["sharedSecret"].as_str().unwrap().len() >= 32);
+
+    // REST through addon.httpClient, signed by ACE (iss = app key, sub = clientKey).
+    let me = ace.call(&client_key, "/2.0/user").await;
+    assert_eq!(me["status"], 200, "{me}");
+    assert_eq!(me["body"]["username"], "uma");
+    let repo = ace.call(&client_key, "/2.0/repositories/prj/code").await;
+    assert_eq!(repo["status"], 200, "{repo}");
+    assert_eq!(repo["body"]["full_name"], "prj/code");
+    let prs = ace
+        .call(
+            &client_key,
+            "/2.0/repositories/prj/code/pullrequests?state=OPEN",
+        )
+        .await;
+    assert_eq!(prs["status"], 200, "{prs}");
+    assert_eq!(prs["body"]["values"][0]["title"], "Add feature");
+    let one = ace
+        .call(&client_key, "/2.0/repositories/prj/code/pullrequests/1")
+        .await;
+    assert_eq!(one["status"], 200, "{one}");
+    assert_eq!(one["body"]["destination"]["branch"]["name"], "main");
+
+    // Re-install: signed with the secret ACE stored, which ACE verifies before saving.
+    let r = grant(&app, &b, &ace).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let again = ace
+        .probe(&format!(
+            "/probe/stored?clientKey={}",
+            urlencode(&client_key)
+        ))
+        .await;
+    assert_ne!(again["sharedSecret"], stored["sharedSecret"]);
+    assert_eq!(ace.call(&client_key, "/2.0/user").await["status"], 200);
+
+    // Uninstall from the page: ACE's authenticateInstall() verifies it and forgets the tenant.
+    let id = app
+        .store
+        .connect_caller(&client_key)
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id;
+    let remove = format!("/account/apps/{id}/remove");
+    let r = post_form(&app, &b, "/account/apps", &remove, &[("confirm", "yes")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let said = r
+        .headers()
+        .get("set-cookie")
+        .map(|c| c.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        said.contains("The+app+was+removed.") && !said.contains("not+told"),
+        "{said}"
+    );
+    let events = ace.probe("/probe/events").await;
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["installed", "installed", "uninstalled"]);
+    assert_eq!(
+        ace.probe(&format!(
+            "/probe/stored?clientKey={}",
+            urlencode(&client_key)
+        ))
+        .await,
+        Value::Null
+    );
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+both_backends!(
+    spawn_linkable;
+    an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls,
+);

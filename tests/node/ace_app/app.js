@@ -1,0 +1,46 @@
+// An ordinary Bitbucket Connect app built on atlassian-connect-express, written as a vendor
+// writes one: ACE serves /installed and verifies re-installs itself, stores each tenant in its
+// Sequelize store (PostgreSQL here, DB_URL), verifies /uninstalled with authenticateInstall(),
+// and calls the host with addon.httpClient. Nothing in it knows about Junction.
+//
+// The /probe routes exist only so the test can look inside: what ACE stored, which lifecycle
+// events it accepted, and what a REST call through addon.httpClient answered.
+const http = require("http");
+const express = require("express");
+const bodyParser = require("body-parser");
+const ace = require("atlassian-connect-express");
+
+const app = express();
+app.use(bodyParser.json());
+app.use(bodyParser.urlencoded({ extended: false }));
+const server = http.createServer(app);
+
+server.listen(0, "127.0.0.1", () => {
+  const base = `http://127.0.0.1:${server.address().port}`;
+  process.env.AC_LOCAL_BASE_URL = base;
+  const addon = ace(app);
+  app.use(addon.middleware());
+  const events = [];
+
+  app.get("/atlassian-connect.json", (req, res) => res.json(addon.descriptor));
+  addon.on("host_settings_saved", clientKey => events.push({ event: "installed", clientKey }));
+  app.post("/uninstalled", addon.authenticateInstall(), async (req, res) => {
+    await addon.settings.del("clientInfo", req.body.clientKey);
+    events.push({ event: "uninstalled", clientKey: req.body.clientKey });
+    res.sendStatus(204);
+  });
+  app.get("/done", (req, res) => res.send(`installed as ${req.query.client_key}`));
+
+  app.get("/probe/events", (req, res) => res.json(events));
+  app.get("/probe/stored", async (req, res) =>
+    res.json((await addon.settings.get("clientInfo", req.query.clientKey)) || null)
+  );
+  app.get("/probe/call", (req, res) => {
+    const client = addon.httpClient({ clientKey: req.query.clientKey });
+    client.get({ url: req.query.path, json: true }, (err, response, body) =>
+      res.json({ error: err ? String(err) : null, status: response && response.statusCode, body })
+    );
+  });
+
+  console.log(`ready ${base}`);
+});
