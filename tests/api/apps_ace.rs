@@ -5,89 +5,48 @@
 //! `addon.httpClient` makes, which Junction verifies: nothing here signs or verifies for it.
 
 use crate::both_backends;
-use crate::connect_app::{development_mode, hidden, page, post_form};
+use crate::connect_app::{development_mode, hidden, page, post_form, urlencode, AppProcess};
 use crate::harness::{admin, csrf_of, postgres_server, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::io::AsyncBufReadExt;
 
 const KEY: &str = "junction-ace-interop";
 
-struct AceApp {
-    base: String,
-    _child: tokio::process::Child,
-}
-
-impl AceApp {
-    /// `None` (loudly) when tests/node is not installed and skipping is asked for.
-    async fn start() -> Option<Self> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node");
-        if !std::path::Path::new(dir)
-            .join("node_modules/atlassian-connect-express")
-            .exists()
-        {
-            crate::harness::missing(
-                "tests/node/node_modules is missing: run scripts/test.sh to install tests/node",
-                "JUNCTION_TEST_SKIP_INTEROP",
-            );
-            return None;
-        }
-        // The app's own database, as a vendor would give it one.
-        let name = format!(
-            "junction_test_ace_{}",
-            junction::secret::new_client_id()[..12].to_lowercase()
+/// ACE from tests/node, with its own PostgreSQL database as a vendor would give it.
+async fn start_ace() -> Option<AppProcess> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node");
+    if !std::path::Path::new(dir)
+        .join("node_modules/atlassian-connect-express")
+        .exists()
+    {
+        crate::harness::missing(
+            "tests/node/node_modules is missing: run scripts/test.sh to install tests/node",
+            "JUNCTION_TEST_SKIP_INTEROP",
         );
-        junction::store::create_database(&postgres_server(), &name)
-            .await
-            .expect("PostgreSQL for the ACE app's store");
-        let mut child = tokio::process::Command::new("node")
-            .arg("app.js")
-            .current_dir(format!("{dir}/ace_app"))
-            .env("DB_URL", format!("{}/{name}", postgres_server()))
-            .env("NODE_ENV", "development")
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node runs");
-        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("the app prints ready");
-        let base = line
-            .strip_prefix("ready ")
-            .expect("ready <url>")
-            .to_string();
-        // ACE logs to stdout; keep reading so a full pipe never blocks it.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Some(Self {
-            base,
-            _child: child,
-        })
+        return None;
     }
-
-    async fn probe(&self, path: &str) -> Value {
-        reqwest::get(format!("{}{path}", self.base))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    /// A GET to Junction through `addon.httpClient` as the installation.
-    async fn call(&self, client_key: &str, path: &str) -> Value {
-        let q: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("clientKey", client_key)
-            .append_pair("path", path)
-            .finish();
-        self.probe(&format!("/probe/call?{q}")).await
-    }
+    let name = format!(
+        "junction_test_ace_{}",
+        junction::secret::new_client_id()[..12].to_lowercase()
+    );
+    junction::store::create_database(&postgres_server(), &name)
+        .await
+        .expect("PostgreSQL for the ACE app's store");
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg("app.js")
+        .current_dir(format!("{dir}/ace_app"))
+        .env("DB_URL", format!("{}/{name}", postgres_server()))
+        .env("NODE_ENV", "development");
+    Some(AppProcess::start(cmd).await)
 }
 
 /// The person opens the install link and grants; the answer to the grant.
-async fn grant(app: &TestApp, b: &reqwest::Client, ace: &AceApp) -> reqwest::Response {
+pub async fn grant(
+    app: &TestApp,
+    b: &reqwest::Client,
+    ace: &AppProcess,
+    account: &str,
+) -> reqwest::Response {
     let link = format!(
         "/site/addons/authorize?{}",
         url::form_urlencoded::Serializer::new(String::new())
@@ -107,7 +66,7 @@ async fn grant(app: &TestApp, b: &reqwest::Client, ace: &AceApp) -> reqwest::Res
             format!("{}/atlassian-connect.json", ace.base),
         ),
         ("redirect_uri", format!("{}/done", ace.base)),
-        ("account", "uma".to_string()),
+        ("account", account.to_string()),
         ("scopes", hidden(&html, "scopes")),
         ("decision", "install".to_string()),
     ];
@@ -119,7 +78,7 @@ async fn grant(app: &TestApp, b: &reqwest::Client, ace: &AceApp) -> reqwest::Res
 }
 
 async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: TestApp) {
-    let Some(ace) = AceApp::start().await else {
+    let Some(ace) = start_ace().await else {
         return;
     };
     app.user("uma").await;
@@ -140,7 +99,7 @@ async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: Tes
     assert_eq!(pr.status, StatusCode::CREATED, "{}", pr.text);
 
     // Install: ACE has saved the tenant before the person is sent back.
-    let r = grant(&app, &b, &ace).await;
+    let r = grant(&app, &b, &ace, "uma").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let location = r.headers()["location"].to_str().unwrap().to_string();
     let client_key = url::Url::parse(&location)
@@ -183,7 +142,7 @@ async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: Tes
     assert_eq!(one["body"]["destination"]["branch"]["name"], "main");
 
     // Re-install: signed with the secret ACE stored, which ACE verifies before saving.
-    let r = grant(&app, &b, &ace).await;
+    let r = grant(&app, &b, &ace, "uma").await;
     assert_eq!(
         r.status(),
         StatusCode::SEE_OTHER,
@@ -236,10 +195,6 @@ async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: Tes
         .await,
         Value::Null
     );
-}
-
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 both_backends!(

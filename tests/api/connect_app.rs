@@ -228,3 +228,52 @@ pub async fn as_app(
     let text = r.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
+
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A Connect app written with real libraries, run as its own process: it prints
+/// `ready <base URL>`, and answers `/probe/...` so the test can see what it stored and did.
+pub struct AppProcess {
+    pub base: String,
+    _child: tokio::process::Child,
+}
+
+impl AppProcess {
+    pub async fn start(mut cmd: tokio::process::Command) -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the app starts");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let line = lines.next_line().await.unwrap().expect("the app prints ready");
+        let base = line.strip_prefix("ready ").expect("ready <url>").to_string();
+        // Apps log to stdout; keep reading so a full pipe never blocks them.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self {
+            base,
+            _child: child,
+        }
+    }
+
+    pub async fn probe(&self, path: &str) -> Value {
+        reqwest::get(format!("{}{path}", self.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// A GET to Junction made by the app itself, as the installation `client_key`.
+    pub async fn call(&self, client_key: &str, path: &str) -> Value {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("clientKey", client_key)
+            .append_pair("path", path)
+            .finish();
+        self.probe(&format!("/probe/call?{q}")).await
+    }
+}

@@ -8,6 +8,7 @@ mod applinks_oidc;
 mod applinks_pairing;
 mod apps_ace;
 mod apps_install;
+mod apps_python;
 mod apps_jwt;
 mod audit_atomic;
 mod auth;
