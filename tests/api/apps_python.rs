@@ -14,31 +14,52 @@ async fn a_python_atlassian_jwt_app_calls_in_its_claim_shape(app: TestApp) {
         return;
     };
     let mut cmd = tokio::process::Command::new(python);
-    cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/connect_app.py"));
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/python/connect_app.py"
+    ));
     let py = AppProcess::start(cmd).await;
     app.user("vic").await;
     let b = crate::oauth2::browser(&app, "vic", "vic-password").await;
     development_mode(&app, &b).await;
     app.project("PRJ", false).await;
     app.repo("PRJ", "code", false).await;
-    app.grant("/rest/api/1.0/projects/PRJ/repos/code", "vic", "REPO_READ").await;
+    app.grant("/rest/api/1.0/projects/PRJ/repos/code", "vic", "REPO_READ")
+        .await;
 
     let r = grant(&app, &b, &py, "vic").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let location = r.headers()["location"].to_str().unwrap().to_string();
-    let client_key = url::Url::parse(&location).unwrap().query_pairs()
-        .find(|(k, _)| k == "client_key").unwrap().1.into_owned();
+    let client_key = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "client_key")
+        .unwrap()
+        .1
+        .into_owned();
 
     let me = py.call(&client_key, "/2.0/user").await;
     assert_eq!(me["status"], 200, "{me}");
     assert_eq!(me["body"]["username"], "vic");
-    let repo = py.call(&client_key, "/2.0/repositories/prj/code?fields=name").await;
+    let repo = py
+        .call(&client_key, "/2.0/repositories/prj/code?fields=name")
+        .await;
     assert_eq!(repo["status"], 200, "{repo}");
     assert_eq!(repo["body"]["slug"], "code");
 
     // Re-install and uninstall, each verified by the app with the secret it holds.
-    assert_eq!(grant(&app, &b, &py, "vic").await.status(), StatusCode::SEE_OTHER);
-    let id = app.store.connect_caller(&client_key).await.unwrap().unwrap().0.id;
+    assert_eq!(
+        grant(&app, &b, &py, "vic").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let id = app
+        .store
+        .connect_caller(&client_key)
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id;
     let remove = format!("/account/apps/{id}/remove");
     let r = post_form(&app, &b, "/account/apps", &remove, &[("confirm", "yes")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -47,11 +68,20 @@ async fn a_python_atlassian_jwt_app_calls_in_its_claim_shape(app: TestApp) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["event"].as_str().unwrap().to_string(), e["signed"].as_bool().unwrap_or(false)))
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap().to_string(),
+                e["signed"].as_bool().unwrap_or(false),
+            )
+        })
         .collect();
     assert_eq!(
         seen,
-        [("installed".into(), false), ("installed".into(), true), ("uninstalled".into(), true)],
+        [
+            ("installed".into(), false),
+            ("installed".into(), true),
+            ("uninstalled".into(), true)
+        ],
         "{events}"
     );
 }

@@ -249,8 +249,15 @@ impl AppProcess {
             .spawn()
             .expect("the app starts");
         let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = lines.next_line().await.unwrap().expect("the app prints ready");
-        let base = line.strip_prefix("ready ").expect("ready <url>").to_string();
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the app prints ready");
+        let base = line
+            .strip_prefix("ready ")
+            .expect("ready <url>")
+            .to_string();
         // Apps log to stdout; keep reading so a full pipe never blocks them.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Self {
