@@ -12,6 +12,7 @@
 pub mod access_tokens;
 pub mod accounts;
 pub mod app_calls;
+pub mod app_catalog;
 pub mod applinks;
 pub mod apps;
 pub mod browse;

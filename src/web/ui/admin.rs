@@ -417,11 +417,97 @@ pub async fn audit(
     }))
 }
 
-pub async fn apps(caller: Caller) -> UiResult {
+pub struct CatalogRow {
+    pub id: i64,
+    pub app_key: String,
+    pub name: String,
+    pub descriptor_url: String,
+    pub listed: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_apps.html")]
+struct AppsPage {
+    nav: Nav,
+    apps: Vec<CatalogRow>,
+    url: String,
+    error: Option<String>,
+}
+
+async fn apps_page(state: &AppState, caller: &Caller, url: String, error: Option<String>) -> UiResult {
+    let apps = crate::services::host::app_catalog::list(&state.host(), &caller.principal())
+        .await
+        .or_page(caller)?
+        .into_iter()
+        .map(|a| CatalogRow {
+            id: a.id,
+            app_key: a.app_key,
+            name: a.name,
+            descriptor_url: a.descriptor_url,
+            listed: display(a.added_at),
+        })
+        .collect();
+    Ok(render(&AppsPage {
+        nav: Nav::of(caller),
+        apps,
+        url,
+        error,
+    }))
+}
+
+pub async fn apps(State(state): State<AppState>, caller: Caller) -> UiResult {
     admin_only(&caller, "/admin/apps")?;
-    Ok(super::message_page(
-        &caller,
-        "Apps",
-        "Install Connect-style apps from a catalog or, in development mode, from a descriptor URL, into a user's or a team's account. Not available in this version yet.",
-    ))
+    apps_page(&state, &caller, String::new(), None).await
+}
+
+#[derive(Deserialize)]
+pub struct CatalogForm {
+    descriptor_url: String,
+}
+
+/// Lists an app; a descriptor that cannot be fetched or is invalid stays on the form, said.
+pub async fn add_app(
+    State(state): State<AppState>,
+    caller: Caller,
+    CsrfForm(f): CsrfForm<CatalogForm>,
+) -> UiResult {
+    admin_only(&caller, "/admin/apps")?;
+    let added =
+        crate::services::host::app_catalog::add(&state.host(), &caller.principal(), &f.descriptor_url).await;
+    match added {
+        Ok((key, name)) => Ok(see_other_saying("/admin/apps", &format!("Listed {name} ({key})."))),
+        Err(crate::services::host::HostError::App(e)) => {
+            let status = crate::web::error::app_status(&e);
+            let mut page = apps_page(&state, &caller, f.descriptor_url, Some(e.to_string())).await?;
+            *page.status_mut() = status;
+            Ok(page)
+        }
+        Err(e) => Err(UiError::from_api(e.into(), &caller)),
+    }
+}
+
+pub async fn remove_app(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, action)): Path<(i64, String)>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> UiResult {
+    admin_only(&caller, "/admin/apps")?;
+    if action != "remove" {
+        return Err(UiError::no_such_action(&caller));
+    }
+    if !confirmed(&fields) {
+        let ask = Ask {
+            question: "Remove this app from the catalog?".into(),
+            consequence: "People can no longer install it without development mode. Installations already made stay.",
+            button: "Remove",
+            action: &format!("/admin/apps/{id}/remove"),
+            back: "/admin/apps",
+        };
+        return Ok(ask_first(&caller, &ask, &fields));
+    }
+    crate::services::host::app_catalog::remove(&state.host(), &caller.principal(), id)
+        .await
+        .or_page(&caller)?;
+    Ok(see_other_saying("/admin/apps", "The app was removed from the catalog."))
 }

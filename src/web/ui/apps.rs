@@ -76,11 +76,9 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> UiResult {
             }
         })
         .collect();
-    let catalog = host
-        .store
-        .catalog_apps()
+    let catalog = crate::services::host::app_catalog::list(&host, &who)
         .await
-        .map_err(|e| UiError::from_api(e.into(), &caller))?
+        .or_page(&caller)?
         .into_iter()
         .map(|a| (a.app_key, a.name))
         .collect();

@@ -100,7 +100,8 @@ pub fn router() -> Router<AppState> {
             "/account/connected-applications/{id}/{action}",
             post(connections::action),
         )
-        .route("/admin/apps", get(admin::apps))
+        .route("/admin/apps", get(admin::apps).post(admin::add_app))
+        .route("/admin/apps/{id}/{action}", post(admin::remove_app))
         .route(
             "/site/addons/authorize",
             get(app_install::authorize).post(app_install::decide),
