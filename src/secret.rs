@@ -52,6 +52,10 @@ pub enum TokenKind {
     OAuthCode,
     /// Secret of an OAuth 2.0 client registered with Junction.
     ClientSecret,
+    /// A Connect app installation's shared secret (sent to the app, kept encrypted).
+    AppSecret,
+    /// An access token a Connect app got for its JWT (`urn:bitbucket:oauth2:jwt`).
+    AppAccess,
 }
 
 impl TokenKind {
@@ -64,6 +68,8 @@ impl TokenKind {
             TokenKind::OAuthRefresh => "jct_ort_",
             TokenKind::OAuthCode => "jct_oac_",
             TokenKind::ClientSecret => "jct_ocs_",
+            TokenKind::AppSecret => "jct_aps_",
+            TokenKind::AppAccess => "jct_apt_",
         }
     }
 }

@@ -37,3 +37,12 @@ CREATE TABLE connect_development_mode (
     account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
     enabled_at INTEGER NOT NULL
 );
+
+-- Access tokens apps got for their JWT (grant_type urn:bitbucket:oauth2:jwt), by SHA-256: they
+-- act as the installation, live an hour, and stop with it (disabled or uninstalled).
+CREATE TABLE connect_access_tokens (
+    token_hash      TEXT    PRIMARY KEY,
+    installation_id INTEGER NOT NULL REFERENCES connect_installations(id) ON DELETE CASCADE,
+    expires_at      INTEGER NOT NULL
+);
+CREATE INDEX connect_access_tokens_installation ON connect_access_tokens(installation_id);

@@ -144,6 +144,46 @@ impl Store {
         .await
     }
 
+    /// Stores an access token (its hash) acting as the installation until `expires_at`.
+    pub async fn issue_connect_access_token(
+        &self,
+        token_hash: &str,
+        installation_id: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        on_writer!(self, |p| {
+            sqlx::query(
+                "INSERT INTO connect_access_tokens (token_hash, installation_id, expires_at) VALUES ($1, $2, $3)",
+            )
+            .bind(token_hash)
+            .bind(installation_id)
+            .bind(expires_at)
+            .execute(p)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// The installation (and its account) a live access token acts as.
+    pub async fn connect_token_caller(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<(Installation, super::Account)>> {
+        let now = self.now();
+        let found: Option<Installation> = on_pool!(self, |p| {
+            sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM connect_access_tokens t JOIN connect_installations i ON i.id = t.installation_id
+                 WHERE t.token_hash = $1 AND t.expires_at > $2"
+            ))
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(p)
+            .await?
+        });
+        let Some(i) = found else { return Ok(None) };
+        Ok(self.account_by_id(i.account_id).await?.map(|a| (i, a)))
+    }
+
     /// Installs, or re-installs over the same row (same clientKey), enabled, with a new secret.
     pub async fn save_connect_installation(
         &self,

@@ -212,6 +212,12 @@ async fn resolve(
         return if scheme.eq_ignore_ascii_case("jwt") {
             from_connect_jwt(state, value.trim(), signed, ip).await
         } else if scheme.eq_ignore_ascii_case("bearer")
+            && value.trim().starts_with(TokenKind::AppAccess.prefix())
+        {
+            from_app_token(state, value.trim(), ip)
+                .await
+                .map_err(ApiError::bearer_refused)
+        } else if scheme.eq_ignore_ascii_case("bearer")
             && value.trim().starts_with(TokenKind::OAuthAccess.prefix())
         {
             from_oauth_token(state, value.trim(), ip)
@@ -373,6 +379,19 @@ async fn from_connect_jwt(
     let (installation, account) = authenticate_app(&state.host(), token, signed)
         .await
         .map_err(|e| ApiError::from(e).jwt_refused())?;
+    let ceiling = ConnectScopes::from_text(&installation.scopes).ceiling();
+    let credential = Credential::Connect {
+        installation: Arc::new(installation),
+    };
+    for_user(state, account, ceiling, credential, ip).await
+}
+
+/// An access token an app exchanged its JWT for: the installation, as with its JWT.
+async fn from_app_token(state: &AppState, token: &str, ip: String) -> Result<Caller, ApiError> {
+    let (installation, account) =
+        crate::services::host::app_calls::from_access_token(&state.host(), token)
+            .await?
+            .ok_or_else(invalid_credentials)?;
     let ceiling = ConnectScopes::from_text(&installation.scopes).ceiling();
     let credential = Credential::Connect {
         installation: Arc::new(installation),

@@ -293,27 +293,52 @@ async fn people_install_catalog_apps_without_development_mode(app: TestApp) {
     let fake = FakeApp::start(json!(["account"])).await;
     let admin = crate::oauth2::browser(&app, "admin", crate::harness::ADMIN_PASSWORD).await;
     let url = fake.descriptor_url();
-    let r = post_form(&app, &admin, "/admin/apps", "/admin/apps", &[("descriptor_url", &url)]).await;
+    let r = post_form(
+        &app,
+        &admin,
+        "/admin/apps",
+        "/admin/apps",
+        &[("descriptor_url", &url)],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = page(&app, &admin, "/admin/apps").await;
     assert!(html.contains(KEY) && html.contains(&url), "{html}");
     // A descriptor that cannot be listed stays on the form, said.
-    let r = post_form(&app, &admin, "/admin/apps", "/admin/apps", &[("descriptor_url", "http://127.0.0.1:9/x.json")]).await;
+    let r = post_form(
+        &app,
+        &admin,
+        "/admin/apps",
+        "/admin/apps",
+        &[("descriptor_url", "http://127.0.0.1:9/x.json")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
     assert!(r.text().await.unwrap().contains("could not be fetched"));
 
     let b = person(&app, "nel").await;
     let (_, html) = page(&app, &b, "/account/apps").await;
-    assert!(html.contains(&format!("/site/addons/authorize?addon_key={KEY}")), "{html}");
+    assert!(
+        html.contains(&format!("/site/addons/authorize?addon_key={KEY}")),
+        "{html}"
+    );
     let (status, html) = page(&app, &b, &format!("/site/addons/authorize?addon_key={KEY}")).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("Install Reviewer?"));
     // The catalog's own URL needs no development mode either.
     let r = install(&app, &b, &fake, "nel").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let (status, html) = page(&app, &b, "/site/addons/authorize?addon_key=com.example.absent").await;
+    let (status, html) = page(
+        &app,
+        &b,
+        "/site/addons/authorize?addon_key=com.example.absent",
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(html.contains("No app with the key com.example.absent is listed"), "{html}");
+    assert!(
+        html.contains("No app with the key com.example.absent is listed"),
+        "{html}"
+    );
 }
 
 both_backends!(

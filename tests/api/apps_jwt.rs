@@ -293,6 +293,81 @@ async fn people_call_the_cloud_api_with_their_own_credentials(app: TestApp) {
     assert_eq!(r.body["type"], "error");
 }
 
+async fn a_jwt_is_exchanged_for_an_access_token_acting_as_the_installation(app: TestApp) {
+    let (_, body, b) = installed(&app, "uli", json!(["account"])).await;
+    let path = "/site/oauth2/access_token";
+    let t = app_token(&app, &body, "POST", path, "", false);
+    let r = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .header("authorization", format!("JWT {t}"))
+        .form(&[("grant_type", "urn:bitbucket:oauth2:jwt")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let grant: Value = r.json().await.unwrap();
+    assert_eq!(grant["token_type"], "bearer");
+    assert_eq!(grant["expires_in"], 3600);
+    assert_eq!(grant["scopes"], "account");
+    let token = grant["access_token"].as_str().unwrap();
+    assert!(token.starts_with("jct_apt_"));
+    let bearer = crate::harness::Auth::Bearer(token.to_string());
+    let me = app.get("/2.0/user", &bearer).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text);
+    assert_eq!(me.body["username"], "uli");
+    // Within the installation's scopes only, and never a credential-making one.
+    let r = app.get("/2.0/repositories/prj/code", &bearer).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app
+        .put(
+            "/rest/access-tokens/1.0/users/uli",
+            &bearer,
+            json!({"name": "x", "permission": "read"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    // Another grant type, or no JWT, is refused in OAuth's words.
+    let r = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .header(
+            "authorization",
+            format!("JWT {}", app_token(&app, &body, "POST", path, "", false)),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "unsupported_grant_type"
+    );
+    // Disabling the app ends its tokens at once.
+    let id = app
+        .store
+        .connect_caller(body["clientKey"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id;
+    let r = post_form(
+        &app,
+        &b,
+        "/account/apps",
+        &format!("/account/apps/{id}/disable"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/2.0/user", &bearer).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 both_backends!(
     spawn_linkable;
     both_claim_shapes_act_as_the_account_installed_into,
@@ -302,4 +377,5 @@ both_backends!(
     removing_tells_the_app_and_its_tokens_stop_working,
     the_app_updates_itself_but_may_not_widen_its_scopes,
     people_call_the_cloud_api_with_their_own_credentials,
+    a_jwt_is_exchanged_for_an_access_token_acting_as_the_installation,
 );

@@ -8,6 +8,7 @@ use super::apps::decrypt;
 use super::{Host, HostError, HostResult};
 use crate::domain::connect_jwt::{self, Expected, Refusal};
 use crate::domain::connect_qsh::canonical_request;
+use crate::secret::{new_token, token_hash, TokenKind};
 use crate::store::connect::{InstallState, Installation};
 use crate::store::Account;
 
@@ -60,4 +61,31 @@ pub async fn authenticate(
     )
     .map_err(HostError::Jwt)?;
     Ok((installation, account))
+}
+
+/// How long an access token exchanged for a JWT lives.
+pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
+
+/// `grant_type=urn:bitbucket:oauth2:jwt`: an access token acting as `installation` (the one
+/// whose JWT authenticated the request), with its scopes — never wider — for an hour, and no
+/// longer than the installation stays enabled.
+pub async fn exchange(host: &Host<'_>, installation: &Installation) -> HostResult<(String, i64)> {
+    let token = new_token(TokenKind::AppAccess);
+    let expires_at = host.store.now() + ACCESS_TOKEN_SECONDS * 1000;
+    host.store
+        .issue_connect_access_token(&token_hash(&token), installation.id, expires_at)
+        .await?;
+    Ok((token, ACCESS_TOKEN_SECONDS))
+}
+
+/// The installation an exchanged access token acts as, if it is live and enabled.
+pub async fn from_access_token(
+    host: &Host<'_>,
+    token: &str,
+) -> HostResult<Option<(Installation, Account)>> {
+    Ok(host
+        .store
+        .connect_token_caller(&token_hash(token))
+        .await?
+        .filter(|(i, _)| i.state == InstallState::Enabled))
 }

@@ -127,7 +127,7 @@ pub async fn install(
         || client_key_for(host, &account, &d.key),
         |i| i.client_key.clone(),
     );
-    let secret = crate::secret::new_client_id() + &crate::secret::new_client_id();
+    let secret = crate::secret::new_token(crate::secret::TokenKind::AppSecret);
     let parties = parties(host, &account, Some(me), &d.key, &client_key);
     if let Some(url) = &d.lifecycle.installed {
         let previous = existing.as_ref().map(|i| decrypt(host, i)).transpose()?;

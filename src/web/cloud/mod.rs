@@ -7,6 +7,7 @@
 mod accounts;
 mod addon;
 pub mod error;
+mod jwt_grant;
 mod pullrequests;
 mod repositories;
 pub mod repr;
@@ -48,6 +49,10 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(pullrequests::act).delete(pullrequests::act),
         )
         .route("/2.0/addon", put(addon::update).delete(addon::uninstall))
+        .route(
+            "/site/oauth2/access_token",
+            axum::routing::post(jwt_grant::exchange),
+        )
         .route_layer(axum::middleware::from_fn(error::cloud_errors))
 }
 

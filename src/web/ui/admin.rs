@@ -434,7 +434,12 @@ struct AppsPage {
     error: Option<String>,
 }
 
-async fn apps_page(state: &AppState, caller: &Caller, url: String, error: Option<String>) -> UiResult {
+async fn apps_page(
+    state: &AppState,
+    caller: &Caller,
+    url: String,
+    error: Option<String>,
+) -> UiResult {
     let apps = crate::services::host::app_catalog::list(&state.host(), &caller.principal())
         .await
         .or_page(caller)?
@@ -472,13 +477,21 @@ pub async fn add_app(
     CsrfForm(f): CsrfForm<CatalogForm>,
 ) -> UiResult {
     admin_only(&caller, "/admin/apps")?;
-    let added =
-        crate::services::host::app_catalog::add(&state.host(), &caller.principal(), &f.descriptor_url).await;
+    let added = crate::services::host::app_catalog::add(
+        &state.host(),
+        &caller.principal(),
+        &f.descriptor_url,
+    )
+    .await;
     match added {
-        Ok((key, name)) => Ok(see_other_saying("/admin/apps", &format!("Listed {name} ({key})."))),
+        Ok((key, name)) => Ok(see_other_saying(
+            "/admin/apps",
+            &format!("Listed {name} ({key})."),
+        )),
         Err(crate::services::host::HostError::App(e)) => {
             let status = crate::web::error::app_status(&e);
-            let mut page = apps_page(&state, &caller, f.descriptor_url, Some(e.to_string())).await?;
+            let mut page =
+                apps_page(&state, &caller, f.descriptor_url, Some(e.to_string())).await?;
             *page.status_mut() = status;
             Ok(page)
         }
@@ -509,5 +522,8 @@ pub async fn remove_app(
     crate::services::host::app_catalog::remove(&state.host(), &caller.principal(), id)
         .await
         .or_page(&caller)?;
-    Ok(see_other_saying("/admin/apps", "The app was removed from the catalog."))
+    Ok(see_other_saying(
+        "/admin/apps",
+        "The app was removed from the catalog.",
+    ))
 }
