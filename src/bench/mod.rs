@@ -6,6 +6,7 @@
 //! Not a test: nothing here asserts a time.
 
 pub mod applinks;
+pub mod apps;
 pub mod cgi;
 pub mod git;
 pub mod listing;
@@ -39,7 +40,8 @@ pub struct BenchArgs {
     /// second, and commit-to-delivery latency at 1,000 events/s) or "sign-in" (memory and a
     /// person's sign-in latency under a flood of bad sign-ins) or "listing" (lists and
     /// repository creation at 100 to 20,000 repositories) or "git" (clone and push next to
-    /// git's own http-backend, and Junction's memory as the repository grows).
+    /// git's own http-backend, and Junction's memory as the repository grows) or "apps" (JWT
+    /// verification, JWT reads next to token reads, installing into 100 accounts).
     #[arg(long, default_value = "host")]
     pub suite: String,
     /// Database connections in the server's pool.
@@ -140,8 +142,9 @@ async fn suite(args: BenchArgs) -> anyhow::Result<()> {
         "webhooks" => webhooks::run(args).await,
         "sign-in" => sign_in::run(args).await,
         "git" => git::run(args).await,
+        "apps" => apps::run(args).await,
         other => anyhow::bail!(
-            "unknown suite {other:?}; use host, listing, oauth2, applinks, webhooks, sign-in or git"
+            "unknown suite {other:?}; use host, listing, oauth2, applinks, webhooks, sign-in, git or apps"
         ),
     }
 }
