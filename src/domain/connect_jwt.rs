@@ -63,8 +63,9 @@ pub enum Refusal {
 }
 
 #[derive(Deserialize)]
-struct Header {
-    alg: String,
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: std::borrow::Cow<'a, str>,
 }
 
 fn parts(token: &str) -> Result<(&str, &str, &str), Refusal> {
@@ -77,14 +78,18 @@ fn parts(token: &str) -> Result<(&str, &str, &str), Refusal> {
     }
 }
 
-/// The token's claims, unchecked: only to find which installation it names.
-pub fn claims_unverified(token: &str) -> Result<Claims, Refusal> {
-    let (_, payload, _) = parts(token)?;
+fn decode_claims(payload: &str) -> Result<Claims, Refusal> {
     let bytes = B64
         .decode(payload)
         .map_err(|_| Refusal::Malformed("its claims are not base64url"))?;
     serde_json::from_slice(&bytes)
         .map_err(|_| Refusal::Malformed("its claims lack iss or exp, or are not JSON"))
+}
+
+/// The token's claims, unchecked: only to find which installation it names.
+pub fn claims_unverified(token: &str) -> Result<Claims, Refusal> {
+    let (_, payload, _) = parts(token)?;
+    decode_claims(payload)
 }
 
 /// The clientKeys a token may name, in the order to try: `sub` (ACE), `iss`, then `aud`.
@@ -105,6 +110,75 @@ pub struct Expected<'a> {
     pub context_allowed: bool,
 }
 
+/// A token read once: its claims (to find the installation), then checked with the secret.
+pub struct Parsed<'t> {
+    token: &'t str,
+    pub claims: Claims,
+}
+
+impl<'t> Parsed<'t> {
+    pub fn read(token: &'t str) -> Result<Self, Refusal> {
+        Ok(Self {
+            token,
+            claims: claims_unverified(token)?,
+        })
+    }
+
+    /// Checks algorithm, signature, time and `qsh`, in that order.
+    pub fn verify(&self, secret: &[u8], now: i64, expected: &Expected<'_>) -> Result<(), Refusal> {
+        let (head, payload, signature) = parts(self.token)?;
+        let header_json = B64.decode(head).ok();
+        let header: Header<'_> = header_json
+            .as_deref()
+            .and_then(|h| serde_json::from_slice(h).ok())
+            .ok_or(Refusal::Malformed(
+                "its header is not base64url JSON with alg",
+            ))?;
+        if header.alg != "HS256" {
+            return Err(Refusal::Algorithm(header.alg.into_owned()));
+        }
+        let mut given = [0u8; 32];
+        match B64.decode_slice(signature, &mut given) {
+            Ok(32) => {}
+            _ => return Err(Refusal::Signature),
+        }
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+        mac.update(head.as_bytes());
+        mac.update(b".");
+        mac.update(payload.as_bytes());
+        // Constant time.
+        mac.verify_slice(&given).map_err(|_| Refusal::Signature)?;
+        let claims = &self.claims;
+        if claims.exp + LEEWAY_SECONDS < now {
+            return Err(Refusal::Expired {
+                exp: claims.exp,
+                now,
+            });
+        }
+        if let Some(iat) = claims.iat.filter(|iat| *iat > now + LEEWAY_SECONDS) {
+            return Err(Refusal::IssuedInFuture { iat, now });
+        }
+        match claims.qsh.as_deref() {
+            None => Err(Refusal::MissingQsh),
+            Some(CONTEXT_QSH) if expected.context_allowed => Ok(()),
+            Some(CONTEXT_QSH) => Err(Refusal::ContextToken),
+            Some(q) => {
+                let want = <Sha256 as sha2::Digest>::digest(expected.canonical_request);
+                let mut got = [0u8; 32];
+                let same = hex::decode_to_slice(q, &mut got).is_ok()
+                    && bool::from(subtle::ConstantTimeEq::ct_eq(&got[..], &want[..]));
+                if same {
+                    Ok(())
+                } else {
+                    Err(Refusal::QshMismatch {
+                        canonical: expected.canonical_request.to_string(),
+                    })
+                }
+            }
+        }
+    }
+}
+
 /// Checks algorithm, signature, time and `qsh`, in that order; the claims if all hold.
 pub fn verify(
     token: &str,
@@ -112,47 +186,23 @@ pub fn verify(
     now: i64,
     expected: &Expected<'_>,
 ) -> Result<Claims, Refusal> {
-    let (header, payload, signature) = parts(token)?;
-    let header: Header = B64
+    // The header is judged before the claims: `alg: none` is refused as such.
+    let (header, _, _) = parts(token)?;
+    if let Some(alg) = B64
         .decode(header)
         .ok()
-        .and_then(|h| serde_json::from_slice(&h).ok())
-        .ok_or(Refusal::Malformed(
-            "its header is not base64url JSON with alg",
-        ))?;
-    if header.alg != "HS256" {
-        return Err(Refusal::Algorithm(header.alg));
+        .and_then(|h| {
+            serde_json::from_slice::<Header<'_>>(&h)
+                .ok()
+                .map(|h| h.alg.into_owned())
+        })
+        .filter(|a| a != "HS256")
+    {
+        return Err(Refusal::Algorithm(alg));
     }
-    let given = B64.decode(signature).map_err(|_| Refusal::Signature)?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(format!("{}.{payload}", token.split('.').next().unwrap_or_default()).as_bytes());
-    // Constant time.
-    mac.verify_slice(&given).map_err(|_| Refusal::Signature)?;
-    let claims = claims_unverified(token)?;
-    if claims.exp + LEEWAY_SECONDS < now {
-        return Err(Refusal::Expired {
-            exp: claims.exp,
-            now,
-        });
-    }
-    if let Some(iat) = claims.iat.filter(|iat| *iat > now + LEEWAY_SECONDS) {
-        return Err(Refusal::IssuedInFuture { iat, now });
-    }
-    match claims.qsh.as_deref() {
-        None => Err(Refusal::MissingQsh),
-        Some(CONTEXT_QSH) if expected.context_allowed => Ok(claims),
-        Some(CONTEXT_QSH) => Err(Refusal::ContextToken),
-        Some(q) => {
-            let want = hex::encode(<Sha256 as sha2::Digest>::digest(expected.canonical_request));
-            if crate::secret::constant_time_eq(q, &want) {
-                Ok(claims)
-            } else {
-                Err(Refusal::QshMismatch {
-                    canonical: expected.canonical_request.to_string(),
-                })
-            }
-        }
-    }
+    let parsed = Parsed::read(token)?;
+    parsed.verify(secret, now, expected)?;
+    Ok(parsed.claims)
 }
 
 /// An HS256 token of `claims` (host → app: lifecycle, webhooks, iframes).

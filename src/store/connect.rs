@@ -53,6 +53,14 @@ pub struct InstallationRow {
     pub installed_by_slug: Option<String>,
 }
 
+/// An installation with the account it is installed in: whom an app's call acts as. Shared
+/// (`Arc`) between the cache and the requests it authenticates.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AppCaller {
+    pub installation: Installation,
+    pub account: super::Account,
+}
+
 /// What installing writes.
 pub struct NewInstallation<'a> {
     pub client_key: &'a str,
@@ -124,7 +132,7 @@ impl Store {
     pub async fn connect_caller(
         &self,
         client_key: &str,
-    ) -> StoreResult<Option<(Installation, super::Account)>> {
+    ) -> StoreResult<Option<std::sync::Arc<AppCaller>>> {
         self.read_through(
             &self.cache.installations,
             client_key.to_string(),
@@ -137,8 +145,16 @@ impl Store {
                     .fetch_optional(p)
                     .await?
                 });
-                let Some(i) = found else { return Ok(None) };
-                Ok(self.account_by_id(i.account_id).await?.map(|a| (i, a)))
+                let Some(installation) = found else {
+                    return Ok(None);
+                };
+                let account = self.account_by_id(installation.account_id).await?;
+                Ok(account.map(|account| {
+                    std::sync::Arc::new(AppCaller {
+                        installation,
+                        account,
+                    })
+                }))
             },
         )
         .await
@@ -168,7 +184,7 @@ impl Store {
     pub async fn connect_token_caller(
         &self,
         token_hash: &str,
-    ) -> StoreResult<Option<(Installation, super::Account)>> {
+    ) -> StoreResult<Option<std::sync::Arc<AppCaller>>> {
         let now = self.now();
         let found: Option<Installation> = on_pool!(self, |p| {
             sqlx::query_as(&format!(
@@ -180,8 +196,16 @@ impl Store {
             .fetch_optional(p)
             .await?
         });
-        let Some(i) = found else { return Ok(None) };
-        Ok(self.account_by_id(i.account_id).await?.map(|a| (i, a)))
+        let Some(installation) = found else {
+            return Ok(None);
+        };
+        let account = self.account_by_id(installation.account_id).await?;
+        Ok(account.map(|account| {
+            std::sync::Arc::new(AppCaller {
+                installation,
+                account,
+            })
+        }))
     }
 
     /// Installs, or re-installs over the same row (same clientKey), enabled, with a new secret.

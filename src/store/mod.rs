@@ -118,7 +118,7 @@ type AuthCache = cache::Cache<
     Option<AppLink>,
     Option<LinkToken>,
     Vec<Repository>,
-    Option<(connect::Installation, Account)>,
+    Option<std::sync::Arc<connect::AppCaller>>,
 >;
 
 /// Runs `$body` with `$p` bound to the concrete pool; the body is compiled once per backend.

@@ -38,7 +38,7 @@ pub enum Credential {
     },
     /// A Connect app's JWT, signed with this installation's shared secret.
     Connect {
-        installation: Arc<crate::store::connect::Installation>,
+        app: Arc<crate::store::connect::AppCaller>,
     },
 }
 
@@ -376,27 +376,29 @@ async fn from_connect_jwt(
     signed: &SignedRequest<'_>,
     ip: String,
 ) -> Result<Caller, ApiError> {
-    let (installation, account) = authenticate_app(&state.host(), token, signed)
+    let app = authenticate_app(&state.host(), token, signed)
         .await
         .map_err(|e| ApiError::from(e).jwt_refused())?;
-    let ceiling = ConnectScopes::from_text(&installation.scopes).ceiling();
-    let credential = Credential::Connect {
-        installation: Arc::new(installation),
-    };
-    for_user(state, account, ceiling, credential, ip).await
+    for_app(state, app, ip).await
 }
 
 /// An access token an app exchanged its JWT for: the installation, as with its JWT.
 async fn from_app_token(state: &AppState, token: &str, ip: String) -> Result<Caller, ApiError> {
-    let (installation, account) =
-        crate::services::host::app_calls::from_access_token(&state.host(), token)
-            .await?
-            .ok_or_else(invalid_credentials)?;
-    let ceiling = ConnectScopes::from_text(&installation.scopes).ceiling();
-    let credential = Credential::Connect {
-        installation: Arc::new(installation),
-    };
-    for_user(state, account, ceiling, credential, ip).await
+    let app = crate::services::host::app_calls::from_access_token(&state.host(), token)
+        .await?
+        .ok_or_else(invalid_credentials)?;
+    for_app(state, app, ip).await
+}
+
+/// An installation acts with its account's grants, capped by its scopes.
+async fn for_app(
+    state: &AppState,
+    app: Arc<crate::store::connect::AppCaller>,
+    ip: String,
+) -> Result<Caller, ApiError> {
+    let ceiling = ConnectScopes::from_text(&app.installation.scopes).ceiling();
+    let account = app.account.clone();
+    for_user(state, account, ceiling, Credential::Connect { app }, ip).await
 }
 
 async fn for_user(

@@ -165,7 +165,7 @@ async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: Tes
         .await
         .unwrap()
         .unwrap()
-        .0
+        .installation
         .id;
     let remove = format!("/account/apps/{id}/remove");
     let r = post_form(&app, &b, "/account/apps", &remove, &[("confirm", "yes")]).await;

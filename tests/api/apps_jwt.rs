@@ -189,7 +189,7 @@ async fn removing_tells_the_app_and_its_tokens_stop_working(app: TestApp) {
         .await
         .unwrap()
         .unwrap()
-        .0
+        .installation
         .id;
     let path = format!("/account/apps/{id}/disable");
     let r = post_form(&app, &b, "/account/apps", &path, &[]).await;
@@ -243,7 +243,7 @@ async fn the_app_updates_itself_but_may_not_widen_its_scopes(app: TestApp) {
             .await
             .unwrap()
             .unwrap()
-            .0
+            .installation
             .descriptor,
     )
     .unwrap();
@@ -269,7 +269,8 @@ async fn the_app_updates_itself_but_may_not_widen_its_scopes(app: TestApp) {
         .await
         .unwrap()
         .unwrap()
-        .0;
+        .installation
+        .clone();
     assert_eq!(row.scopes, "account");
     let (status, _) = call(Method::DELETE, Value::Null).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -351,7 +352,7 @@ async fn a_jwt_is_exchanged_for_an_access_token_acting_as_the_installation(app: 
         .await
         .unwrap()
         .unwrap()
-        .0
+        .installation
         .id;
     let r = post_form(
         &app,

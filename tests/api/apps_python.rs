@@ -58,7 +58,7 @@ async fn a_python_atlassian_jwt_app_calls_in_its_claim_shape(app: TestApp) {
         .await
         .unwrap()
         .unwrap()
-        .0
+        .installation
         .id;
     let remove = format!("/account/apps/{id}/remove");
     let r = post_form(&app, &b, "/account/apps", &remove, &[("confirm", "yes")]).await;

@@ -14,6 +14,7 @@ mod audit_atomic;
 mod auth;
 mod browse;
 mod cli;
+mod cloud_api;
 mod connect_app;
 mod credentials;
 mod git;

@@ -9,8 +9,8 @@ use super::{Host, HostError, HostResult};
 use crate::domain::connect_jwt::{self, Expected, Refusal};
 use crate::domain::connect_qsh::canonical_request;
 use crate::secret::{new_token, token_hash, TokenKind};
-use crate::store::connect::{InstallState, Installation};
-use crate::store::Account;
+use crate::store::connect::{AppCaller, InstallState, Installation};
+use std::sync::Arc;
 
 /// The request a token must be bound to.
 pub struct SignedRequest<'a> {
@@ -26,9 +26,9 @@ pub async fn authenticate(
     host: &Host<'_>,
     token: &str,
     req: &SignedRequest<'_>,
-) -> HostResult<(Installation, Account)> {
-    let claims = connect_jwt::claims_unverified(token).map_err(HostError::Jwt)?;
-    let candidates = connect_jwt::client_key_candidates(&claims);
+) -> HostResult<Arc<AppCaller>> {
+    let parsed = connect_jwt::Parsed::read(token).map_err(HostError::Jwt)?;
+    let candidates = connect_jwt::client_key_candidates(&parsed.claims);
     let mut found = None;
     for key in &candidates {
         if let Some(hit) = host.store.connect_caller(key).await? {
@@ -36,31 +36,32 @@ pub async fn authenticate(
             break;
         }
     }
-    let (installation, account) =
+    let app =
         found.ok_or_else(|| HostError::Jwt(Refusal::UnknownClientKey(candidates.join(", "))))?;
+    let installation = &app.installation;
     if installation.state != InstallState::Enabled {
         return Err(HostError::Jwt(Refusal::NotEnabled {
             client_key: installation.client_key.clone(),
             state: installation.state.as_str(),
         }));
     }
-    let secret = decrypt(host, &installation)?;
+    let secret = decrypt(host, installation)?;
     let base_path = url::Url::parse(host.base_url)
         .map(|u| u.path().to_string())
         .unwrap_or_default();
     let canonical = canonical_request(req.method, req.path, req.query, &base_path);
     let now = host.store.now().div_euclid(1000);
-    connect_jwt::verify(
-        token,
-        secret.as_bytes(),
-        now,
-        &Expected {
-            canonical_request: &canonical,
-            context_allowed: req.context_allowed,
-        },
-    )
-    .map_err(HostError::Jwt)?;
-    Ok((installation, account))
+    parsed
+        .verify(
+            secret.as_bytes(),
+            now,
+            &Expected {
+                canonical_request: &canonical,
+                context_allowed: req.context_allowed,
+            },
+        )
+        .map_err(HostError::Jwt)?;
+    Ok(app)
 }
 
 /// How long an access token exchanged for a JWT lives.
@@ -79,13 +80,10 @@ pub async fn exchange(host: &Host<'_>, installation: &Installation) -> HostResul
 }
 
 /// The installation an exchanged access token acts as, if it is live and enabled.
-pub async fn from_access_token(
-    host: &Host<'_>,
-    token: &str,
-) -> HostResult<Option<(Installation, Account)>> {
+pub async fn from_access_token(host: &Host<'_>, token: &str) -> HostResult<Option<Arc<AppCaller>>> {
     Ok(host
         .store
         .connect_token_caller(&token_hash(token))
         .await?
-        .filter(|(i, _)| i.state == InstallState::Enabled))
+        .filter(|a| a.installation.state == InstallState::Enabled))
 }

@@ -3,7 +3,7 @@
 
 use super::CloudResult;
 use crate::services::host::apps::{self, UpdateSource};
-use crate::store::connect::Installation;
+use crate::store::connect::AppCaller;
 use crate::web::auth::{Caller, Credential};
 use crate::web::error::ApiError;
 use crate::web::json::Json;
@@ -13,9 +13,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use std::sync::Arc;
 
-fn installation(caller: &Caller) -> Result<Arc<Installation>, ApiError> {
+fn installation(caller: &Caller) -> Result<Arc<AppCaller>, ApiError> {
     match &caller.credential {
-        Credential::Connect { installation } => Ok(installation.clone()),
+        Credential::Connect { app } => Ok(app.clone()),
         _ => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "APP_CREDENTIAL_REQUIRED",
@@ -48,12 +48,12 @@ pub async fn update(
             .into())
         }
     };
-    apps::update_self(&state.host(), &caller.principal(), &i, source).await?;
+    apps::update_self(&state.host(), &caller.principal(), &i.installation, source).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn uninstall(State(state): State<AppState>, caller: Caller) -> CloudResult<StatusCode> {
     let i = installation(&caller)?;
-    apps::uninstall_self(&state.host(), &caller.principal(), &i).await?;
+    apps::uninstall_self(&state.host(), &caller.principal(), &i.installation).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -32,11 +32,12 @@ pub async fn exchange(
             format!("This endpoint exchanges an app's JWT: send grant_type={JWT_GRANT}."),
         ));
     }
-    let Credential::Connect { installation } = &caller.credential else {
+    let Credential::Connect { app } = &caller.credential else {
         return Err(OAuthError::invalid_request(
             "Sign the request with the app's JWT (Authorization: JWT …).",
         ));
     };
+    let installation = &app.installation;
     let (token, expires_in) = app_calls::exchange(&state.host(), installation)
         .await
         .map_err(|e| {

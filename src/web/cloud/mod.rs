@@ -6,7 +6,9 @@
 
 mod accounts;
 mod addon;
+mod code;
 pub mod error;
+mod hooks;
 mod jwt_grant;
 mod pullrequests;
 mod repositories;
@@ -47,6 +49,38 @@ pub fn router() -> Router<AppState> {
         .route(
             &format!("{repo}/pullrequests/{{pull_request_id}}/{{action}}"),
             axum::routing::post(pullrequests::act).delete(pullrequests::act),
+        )
+        .route(&format!("{repo}/refs/branches"), get(code::branches))
+        .route(&format!("{repo}/commits"), get(code::commits))
+        .route(
+            &format!("{repo}/commits/{{revision}}"),
+            get(code::commits_of),
+        )
+        .route(
+            &format!("{repo}/commit/{{revision}}"),
+            get(code::one_commit),
+        )
+        .route(&format!("{repo}/src/{{commit}}/"), get(code::src))
+        .route(&format!("{repo}/src/{{commit}}/{{*path}}"), get(code::src))
+        .route(
+            &format!("{repo}/pullrequests/{{pull_request_id}}/commits"),
+            get(code::pr_commits),
+        )
+        .route(
+            &format!("{repo}/pullrequests/{{pull_request_id}}/diff"),
+            get(code::pr_diff),
+        )
+        .route(
+            &format!("{repo}/pullrequests/{{pull_request_id}}/diffstat"),
+            get(code::pr_diffstat),
+        )
+        .route(
+            &format!("{repo}/hooks"),
+            get(hooks::list).post(hooks::create),
+        )
+        .route(
+            &format!("{repo}/hooks/{{uid}}"),
+            get(hooks::get).put(hooks::update).delete(hooks::delete),
         )
         .route("/2.0/addon", put(addon::update).delete(addon::uninstall))
         .route(
@@ -128,6 +162,15 @@ impl CloudPage {
         }
         if self.page > 1 {
             out["previous"] = json!(self.link(base, uri, self.page - 1));
+        }
+        out
+    }
+
+    /// A page whose rows were read with a limit, `more` saying whether others follow.
+    pub fn known(&self, base: &str, uri: &Uri, values: Vec<Value>, more: bool) -> Value {
+        let mut out = self.render(base, uri, values, None);
+        if more {
+            out["next"] = json!(self.link(base, uri, self.page + 1));
         }
         out
     }

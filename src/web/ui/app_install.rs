@@ -96,12 +96,23 @@ fn problem(caller: &Caller, p: &InstallParams, e: HostError) -> UiResult {
     let page = ProblemPage {
         nav: Nav::of(caller),
         title: "This app cannot be installed",
-        message: app.to_string(),
+        message: headline(&app),
         problems: app.problems(),
         development_mode_next: matches!(app, AppError::DevelopmentModeOff).then(|| p.link()),
         retry: matches!(app, AppError::ScopesChanged | AppError::Callback { .. }).then(|| p.link()),
     };
     Ok((status, render(&page)).into_response())
+}
+
+/// What the page says above the table of problems (which lists each one), or the whole error.
+pub fn headline(e: &AppError) -> String {
+    match e.problems().len() {
+        0 => e.to_string(),
+        1 => "The descriptor has 1 problem, shown below with where it is and how to fix it.".into(),
+        n => format!(
+            "The descriptor has {n} problems, each shown below with where it is and how to fix it."
+        ),
+    }
 }
 
 /// A link that does not name exactly one app.

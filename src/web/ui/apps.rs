@@ -227,7 +227,7 @@ pub async fn validate_form(
             name: String::new(),
             key: String::new(),
             scopes: Vec::new(),
-            message: e.to_string(),
+            message: super::app_install::headline(&e),
             problems: e.problems().to_vec(),
         },
     };
