@@ -242,6 +242,23 @@ async fn jwt_reads(
     let now = crate::clock::Clock::now_ms(&crate::clock::SystemClock) / 1000;
     let claims = json!({"iss": "bench-app", "sub": app.0, "iat": now, "exp": now + 3600, "qsh": qsh("GET", path, "", "")});
     let jwt = format!("JWT {}", connect_jwt::sign(&claims, app.1.as_bytes()));
+    // In-process, one at a time: what each credential costs Junction before the handler runs.
+    let host = server.state.host();
+    let signed = crate::services::host::app_calls::SignedRequest {
+        method: "GET",
+        path,
+        query: "",
+        context_allowed: false,
+    };
+    let token = jwt.trim_start_matches("JWT ").to_string();
+    let n = 20_000u32;
+    let started = Instant::now();
+    for _ in 0..n {
+        crate::services::host::app_calls::authenticate(&host, &token, &signed)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    let jwt_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(n);
     let pat = new_token(TokenKind::Personal);
     store
         .create_access_token(
@@ -253,6 +270,14 @@ async fn jwt_reads(
             None,
         )
         .await?;
+    let started = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(store.use_access_token(&token_hash(&pat)).await?);
+    }
+    let pat_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    println!(
+        "authenticating, cache warm: app JWT {jwt_us:.2} µs, personal access token {pat_us:.2} µs"
+    );
     let pat = format!("Bearer {pat}");
     let d = Duration::from_secs(args.seconds);
     load::get(

@@ -55,10 +55,35 @@ pub struct InstallationRow {
 
 /// An installation with the account it is installed in: whom an app's call acts as. Shared
 /// (`Arc`) between the cache and the requests it authenticates.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct AppCaller {
     pub installation: Installation,
     pub account: super::Account,
+    /// The installation's scopes, read once.
+    pub scopes: crate::domain::connect_scopes::ConnectScopes,
+    /// The shared secret, decrypted by the service on first use and kept with this cached
+    /// entry (so for at most the cache's lifetime); the store never decrypts.
+    pub secret: std::sync::OnceLock<crate::secret::Secret>,
+}
+
+/// The same installation in the same account (the memo of its secret aside).
+impl PartialEq for AppCaller {
+    fn eq(&self, other: &Self) -> bool {
+        self.installation == other.installation && self.account == other.account
+    }
+}
+
+impl Eq for AppCaller {}
+
+impl AppCaller {
+    fn new(installation: Installation, account: super::Account) -> Self {
+        Self {
+            scopes: crate::domain::connect_scopes::ConnectScopes::from_text(&installation.scopes),
+            installation,
+            account,
+            secret: std::sync::OnceLock::new(),
+        }
+    }
 }
 
 /// What installing writes.
@@ -149,12 +174,8 @@ impl Store {
                     return Ok(None);
                 };
                 let account = self.account_by_id(installation.account_id).await?;
-                Ok(account.map(|account| {
-                    std::sync::Arc::new(AppCaller {
-                        installation,
-                        account,
-                    })
-                }))
+                Ok(account
+                    .map(|account| std::sync::Arc::new(AppCaller::new(installation, account))))
             },
         )
         .await
@@ -200,12 +221,7 @@ impl Store {
             return Ok(None);
         };
         let account = self.account_by_id(installation.account_id).await?;
-        Ok(account.map(|account| {
-            std::sync::Arc::new(AppCaller {
-                installation,
-                account,
-            })
-        }))
+        Ok(account.map(|account| std::sync::Arc::new(AppCaller::new(installation, account))))
     }
 
     /// Installs, or re-installs over the same row (same clientKey), enabled, with a new secret.

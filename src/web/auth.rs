@@ -4,7 +4,6 @@
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::domain::connect_scopes::ConnectScopes;
 use crate::domain::{self, authorize, Action, Ceiling, ResourceFacts, ScopedGrant, Subject};
 use crate::secret::{constant_time_eq, token_hash, TokenKind};
 use crate::services::host::app_calls::{authenticate as authenticate_app, SignedRequest};
@@ -396,7 +395,7 @@ async fn for_app(
     app: Arc<crate::store::connect::AppCaller>,
     ip: String,
 ) -> Result<Caller, ApiError> {
-    let ceiling = ConnectScopes::from_text(&app.installation.scopes).ceiling();
+    let ceiling = app.scopes.ceiling();
     let account = app.account.clone();
     for_user(state, account, ceiling, Credential::Connect { app }, ip).await
 }

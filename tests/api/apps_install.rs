@@ -341,6 +341,104 @@ async fn people_install_catalog_apps_without_development_mode(app: TestApp) {
     );
 }
 
+async fn redirecting_and_oversize_descriptors_are_refused_by_name(app: TestApp) {
+    let fake = FakeApp::start(json!(["account"])).await;
+    fake.redirect_descriptor("https://elsewhere.example/d.json");
+    let b = person(&app, "oz").await;
+    development_mode(&app, &b).await;
+    let (status, html) = page(&app, &b, &install_link(&fake, false)).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert!(html.contains("answered HTTP 302, redirecting to https://elsewhere.example/d.json (give that URL instead: redirects are not followed)"), "{html}");
+    let big = FakeApp::start(json!(["account"])).await;
+    big.edit(|d| d["description"] = json!("x".repeat(2 * 1024 * 1024)));
+    let (status, html) = page(&app, &b, &install_link(&big, false)).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert!(html.contains("could not be fetched"), "{html}");
+    assert!(html.contains("1048576"), "the limit is named: {html}");
+}
+
+/// A server whose outbound calls give up after one second.
+async fn impatient(backend: crate::harness::Backend) -> Option<TestApp> {
+    TestApp::spawn_at(backend, crate::harness::wall_clock_ms(), |c| {
+        crate::harness::allow_loopback(c);
+        c.outbound.timeout_seconds = 1;
+    })
+    .await
+}
+
+async fn an_installed_callback_that_times_out_installs_nothing(app: TestApp) {
+    let b = person(&app, "pia").await;
+    development_mode(&app, &b).await;
+    // An app that serves its descriptor at once but takes three seconds over `installed`.
+    let called = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = called.clone();
+    let base = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
+    let b2 = base.clone();
+    let router = axum::Router::new()
+        .route("/atlassian-connect.json", axum::routing::get(move || {
+            let base = b2.get().cloned().unwrap_or_default();
+            async move {
+                axum::Json(json!({"key": KEY, "name": "Slow", "description": "d", "baseUrl": base,
+                    "authentication": {"type": "jwt"}, "lifecycle": {"installed": "/installed"}, "scopes": ["account"]}))
+            }
+        }))
+        .route("/installed", axum::routing::post(move || {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }));
+    let (url, _stop) = crate::remote::serve_on_loopback(router).await;
+    base.set(url.clone()).unwrap();
+    let link = format!(
+        "/site/addons/authorize?descriptor_uri={}",
+        crate::connect_app::urlencode(&format!("{url}/atlassian-connect.json"))
+    );
+    let (status, html) = page(&app, &b, &link).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let form = [
+        ("csrf", crate::harness::csrf_of(&html)),
+        ("descriptor_uri", format!("{url}/atlassian-connect.json")),
+        ("account", "pia".to_string()),
+        ("scopes", hidden(&html, "scopes")),
+        ("decision", "install".to_string()),
+    ];
+    let r = b
+        .post(format!("{}/site/addons/authorize", app.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("installed callback at"), "{html}");
+    assert!(html.contains("did not answer within 1 seconds"), "{html}");
+    assert_eq!(called.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let row = app
+        .store
+        .connect_installation(KEY, account_id(&app, "pia").await)
+        .await
+        .unwrap();
+    assert_eq!(row, None);
+}
+
+mod timeouts {
+    use super::*;
+    #[tokio::test]
+    async fn sqlite_an_installed_callback_that_times_out_installs_nothing() {
+        if let Some(app) = impatient(crate::harness::Backend::Sqlite).await {
+            an_installed_callback_that_times_out_installs_nothing(app).await
+        }
+    }
+    #[tokio::test]
+    async fn postgres_an_installed_callback_that_times_out_installs_nothing() {
+        if let Some(app) = impatient(crate::harness::Backend::Postgres).await {
+            an_installed_callback_that_times_out_installs_nothing(app).await
+        }
+    }
+}
+
 both_backends!(
     spawn_linkable;
     a_link_opened_without_development_mode_explains_and_offers_it,
@@ -353,4 +451,5 @@ both_backends!(
     an_unreachable_descriptor_is_named,
     only_a_team_admin_installs_into_a_team,
     people_install_catalog_apps_without_development_mode,
+    redirecting_and_oversize_descriptors_are_refused_by_name,
 );

@@ -17,6 +17,8 @@ struct Behaviour {
     descriptor: Value,
     /// Status the lifecycle callbacks answer (204 unless set).
     lifecycle_status: Option<u16>,
+    /// Where the descriptor redirects to instead of answering, if set.
+    redirect: Option<String>,
 }
 
 pub struct FakeApp {
@@ -29,18 +31,26 @@ pub struct FakeApp {
 impl FakeApp {
     /// An app with `scopes` (`Value::Null`: none listed).
     pub async fn start(scopes: Value) -> Self {
+        Self::start_holding(scopes, Duration::ZERO).await
+    }
+
+    /// An app that takes `hold` to answer anything.
+    pub async fn start_holding(scopes: Value, hold: Duration) -> Self {
         let behaviour = Arc::new(Mutex::new(Behaviour::default()));
         let b = behaviour.clone();
         let rx = Receiver::start(
             move |r: &Received, _| -> Reply {
                 let b = b.lock().unwrap();
+                if let (Some(to), "/atlassian-connect.json") = (&b.redirect, r.path.as_str()) {
+                    return (302, vec![("location", to.clone())], String::new());
+                }
                 if r.path == "/atlassian-connect.json" {
                     let ct = ("content-type", "application/json".to_string());
                     return (200, vec![ct], b.descriptor.to_string());
                 }
                 (b.lifecycle_status.unwrap_or(204), vec![], String::new())
             },
-            Duration::ZERO,
+            hold,
         )
         .await;
         let base = rx.url.trim_end_matches("/hook").to_string();
@@ -73,6 +83,10 @@ impl FakeApp {
 
     pub fn edit(&self, f: impl FnOnce(&mut Value)) {
         f(&mut self.behaviour.lock().unwrap().descriptor)
+    }
+
+    pub fn redirect_descriptor(&self, to: &str) {
+        self.behaviour.lock().unwrap().redirect = Some(to.to_string());
     }
 
     pub fn answer_lifecycle(&self, status: u16) {

@@ -45,7 +45,13 @@ pub async fn authenticate(
             state: installation.state.as_str(),
         }));
     }
-    let secret = decrypt(host, installation)?;
+    let secret = match app.secret.get() {
+        Some(s) => s,
+        None => {
+            let plain = crate::secret::Secret::new(decrypt(host, installation)?);
+            app.secret.get_or_init(|| plain)
+        }
+    };
     let base_path = url::Url::parse(host.base_url)
         .map(|u| u.path().to_string())
         .unwrap_or_default();
@@ -53,7 +59,7 @@ pub async fn authenticate(
     let now = host.store.now().div_euclid(1000);
     parsed
         .verify(
-            secret.as_bytes(),
+            secret.expose().as_bytes(),
             now,
             &Expected {
                 canonical_request: &canonical,
