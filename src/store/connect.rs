@@ -113,6 +113,8 @@ pub struct CatalogApp {
 const COLUMNS: &str = "i.id, i.client_key, i.app_key, i.account_id, i.name, i.vendor, i.descriptor, \
     i.descriptor_url, i.base_url, i.scopes, i.shared_secret, i.state, i.installed_by, i.installed_at, i.updated_at";
 
+const CATALOG_COLUMNS: &str = "id, app_key, name, descriptor_url, added_at";
+
 fn listing(filter: &str) -> String {
     format!(
         "SELECT {COLUMNS}, a.slug AS account_slug, a.kind AS account_kind, b.slug AS installed_by_slug
@@ -391,9 +393,9 @@ impl Store {
 
     pub async fn catalog_apps(&self) -> StoreResult<Vec<CatalogApp>> {
         on_pool!(self, |p| {
-            let rows: Vec<CatalogApp> = sqlx::query_as(
-                "SELECT id, app_key, name, descriptor_url, added_at FROM connect_catalog ORDER BY name, id",
-            )
+            let rows: Vec<CatalogApp> = sqlx::query_as(&format!(
+                "SELECT {CATALOG_COLUMNS} FROM connect_catalog ORDER BY name, id"
+            ))
             .fetch_all(p)
             .await?;
             Ok(rows)
@@ -402,9 +404,9 @@ impl Store {
 
     pub async fn catalog_app(&self, app_key: &str) -> StoreResult<Option<CatalogApp>> {
         on_pool!(self, |p| {
-            let row: Option<CatalogApp> = sqlx::query_as(
-                "SELECT id, app_key, name, descriptor_url, added_at FROM connect_catalog WHERE app_key = $1",
-            )
+            let row: Option<CatalogApp> = sqlx::query_as(&format!(
+                "SELECT {CATALOG_COLUMNS} FROM connect_catalog WHERE app_key = $1"
+            ))
             .bind(app_key)
             .fetch_optional(p)
             .await?;

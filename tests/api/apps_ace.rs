@@ -5,7 +5,9 @@
 //! `addon.httpClient` makes, which Junction verifies: nothing here signs or verifies for it.
 
 use crate::both_backends;
-use crate::connect_app::{development_mode, hidden, page, post_form, urlencode, AppProcess};
+use crate::connect_app::{
+    client_key_of, development_mode, hidden, page, post_form, remove, urlencode, AppProcess,
+};
 use crate::harness::{admin, csrf_of, postgres_server, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -102,13 +104,7 @@ async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: Tes
     let r = grant(&app, &b, &ace, "uma").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let location = r.headers()["location"].to_str().unwrap().to_string();
-    let client_key = url::Url::parse(&location)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "client_key")
-        .unwrap()
-        .1
-        .into_owned();
+    let client_key = client_key_of(&location);
     let stored = ace
         .probe(&format!(
             "/probe/stored?clientKey={}",
@@ -159,17 +155,7 @@ async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: Tes
     assert_eq!(ace.call(&client_key, "/2.0/user").await["status"], 200);
 
     // Uninstall from the page: ACE's authenticateInstall() verifies it and forgets the tenant.
-    let id = app
-        .store
-        .connect_caller(&client_key)
-        .await
-        .unwrap()
-        .unwrap()
-        .installation
-        .id;
-    let remove = format!("/account/apps/{id}/remove");
-    let r = post_form(&app, &b, "/account/apps", &remove, &[("confirm", "yes")]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = remove(&app, &b, &client_key).await;
     let said = r
         .headers()
         .get("set-cookie")

@@ -5,7 +5,7 @@
 
 use crate::apps_ace::grant;
 use crate::both_backends;
-use crate::connect_app::{development_mode, post_form, AppProcess};
+use crate::connect_app::{client_key_of, development_mode, remove, AppProcess};
 use crate::harness::TestApp;
 use reqwest::StatusCode;
 
@@ -30,13 +30,7 @@ async fn a_python_atlassian_jwt_app_calls_in_its_claim_shape(app: TestApp) {
     let r = grant(&app, &b, &py, "vic").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let location = r.headers()["location"].to_str().unwrap().to_string();
-    let client_key = url::Url::parse(&location)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "client_key")
-        .unwrap()
-        .1
-        .into_owned();
+    let client_key = client_key_of(&location);
 
     let me = py.call(&client_key, "/2.0/user").await;
     assert_eq!(me["status"], 200, "{me}");
@@ -52,17 +46,7 @@ async fn a_python_atlassian_jwt_app_calls_in_its_claim_shape(app: TestApp) {
         grant(&app, &b, &py, "vic").await.status(),
         StatusCode::SEE_OTHER
     );
-    let id = app
-        .store
-        .connect_caller(&client_key)
-        .await
-        .unwrap()
-        .unwrap()
-        .installation
-        .id;
-    let remove = format!("/account/apps/{id}/remove");
-    let r = post_form(&app, &b, "/account/apps", &remove, &[("confirm", "yes")]).await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = remove(&app, &b, &client_key).await;
     let events = py.probe("/probe/events").await;
     let seen: Vec<(String, bool)> = events
         .as_array()

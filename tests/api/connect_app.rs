@@ -298,3 +298,30 @@ impl AppProcess {
         self.probe(&format!("/probe/call?{q}")).await
     }
 }
+
+/// The clientKey of the `redirect_uri?client_key=…` an install ended with.
+pub fn client_key_of(location: &str) -> String {
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "client_key")
+        .expect("client_key in the redirect")
+        .1
+        .into_owned()
+}
+
+/// Removes the installation `client_key` from Account → Apps (confirmed); the answer.
+pub async fn remove(app: &TestApp, b: &reqwest::Client, client_key: &str) -> reqwest::Response {
+    let id = app
+        .store
+        .connect_caller(client_key)
+        .await
+        .unwrap()
+        .expect("installed")
+        .installation
+        .id;
+    let path = format!("/account/apps/{id}/remove");
+    let r = post_form(app, b, "/account/apps", &path, &[("confirm", "yes")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    r
+}
