@@ -6,7 +6,7 @@
 
 use crate::both_backends;
 use crate::connect_app::{
-    client_key_of, development_mode, hidden, page, post_form, remove, urlencode, AppProcess,
+    client_key_of, development_mode, hidden, page, remove, urlencode, AppProcess,
 };
 use crate::harness::{admin, csrf_of, postgres_server, TestApp};
 use reqwest::StatusCode;

@@ -46,7 +46,7 @@ async fn a_python_atlassian_jwt_app_calls_in_its_claim_shape(app: TestApp) {
         grant(&app, &b, &py, "vic").await.status(),
         StatusCode::SEE_OTHER
     );
-    let r = remove(&app, &b, &client_key).await;
+    remove(&app, &b, &client_key).await;
     let events = py.probe("/probe/events").await;
     let seen: Vec<(String, bool)> = events
         .as_array()
