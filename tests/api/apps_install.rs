@@ -179,6 +179,51 @@ async fn a_reinstall_keeps_the_client_key_and_is_signed_with_the_previous_secret
     assert_eq!(claims.exp - claims.iat.unwrap(), 3600);
 }
 
+async fn installing_again_after_removal_is_signed_with_the_last_secret(app: TestApp) {
+    let fake = FakeApp::start(json!(["account"])).await;
+    let b = person(&app, "quinn").await;
+    development_mode(&app, &b).await;
+    assert_eq!(
+        install(&app, &b, &fake, "quinn").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let first = fake.installed();
+    crate::connect_app::remove(&app, &b, first["clientKey"].as_str().unwrap()).await;
+    assert_eq!(
+        install(&app, &b, &fake, "quinn").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let again = fake.installed();
+    assert_eq!(
+        again["clientKey"], first["clientKey"],
+        "the clientKey survives removal"
+    );
+    let call = fake
+        .lifecycle()
+        .into_iter()
+        .rev()
+        .find(|r| r.path == "/installed")
+        .unwrap();
+    let token = call
+        .header("authorization")
+        .strip_prefix("JWT ")
+        .expect("signed")
+        .to_string();
+    let canonical = connect_qsh::canonical_request("POST", "/installed", "", "");
+    let now = junction::clock::Clock::now_ms(&app.clock) / 1000;
+    let e = Expected {
+        canonical_request: &canonical,
+        context_allowed: false,
+    };
+    assert!(connect_jwt::verify(
+        &token,
+        first["sharedSecret"].as_str().unwrap().as_bytes(),
+        now,
+        &e
+    )
+    .is_ok());
+}
+
 async fn a_failed_installed_callback_leaves_nothing_installed_and_says_why(app: TestApp) {
     let fake = FakeApp::start(json!(["account"])).await;
     fake.answer_lifecycle(500);
@@ -452,4 +497,5 @@ both_backends!(
     only_a_team_admin_installs_into_a_team,
     people_install_catalog_apps_without_development_mode,
     redirecting_and_oversize_descriptors_are_refused_by_name,
+    installing_again_after_removal_is_signed_with_the_last_secret,
 );

@@ -180,9 +180,92 @@ async fn repository_webhooks_are_managed_in_cloud_shape(app: TestApp) {
     assert_eq!(bad.body["type"], "error");
 }
 
+async fn a_pull_request_is_updated_and_shows_its_activity(app: TestApp) {
+    let t = writer(&app).await;
+    app.user("rev").await;
+    app.grant("/rest/api/1.0/projects/PRJ/repos/code", "rev", "REPO_READ")
+        .await;
+    let created = app
+        .post(
+            "/2.0/repositories/prj/code/pullrequests",
+            &t,
+            json!({"title": "Draft", "source": {"branch": {"name": "feature"}}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.body["destination"]["branch"]["name"], "main");
+    let path = "/2.0/repositories/prj/code/pullrequests/1";
+    let r = app
+        .put(
+            path,
+            &t,
+            json!({"title": "Ready", "reviewers": [{"username": "rev"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["title"], "Ready");
+    assert_eq!(r.body["reviewers"][0]["nickname"], "rev");
+    let rev = app
+        .token(&crate::harness::basic("rev", "rev-password"), "read")
+        .await
+        .0;
+    let ok = app.post(&format!("{path}/approve"), &rev, json!({})).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    assert_eq!(ok.body["approved"], true);
+    app.post(
+        &format!("{path}/comments"),
+        &t,
+        json!({"content": {"raw": "Thanks"}}),
+    )
+    .await;
+    let activity = app.get(&format!("{path}/activity"), &t).await;
+    assert_eq!(activity.status, StatusCode::OK, "{}", activity.text);
+    let kinds: Vec<&str> = activity.body["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            ["comment", "approval", "update"]
+                .into_iter()
+                .find(|k| v.get(*k).is_some())
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        kinds.contains(&"comment") && kinds.contains(&"approval"),
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.last(), Some(&"update"));
+    let no_source = app
+        .post(
+            "/2.0/repositories/prj/code/pullrequests",
+            &t,
+            json!({"title": "x"}),
+        )
+        .await;
+    assert_eq!(
+        no_source.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        no_source.text
+    );
+    assert!(
+        no_source.body["error"]["fields"]["source.branch.name"].is_array(),
+        "{}",
+        no_source.text
+    );
+    let bad = app.put(path, &t, json!({"title": ""})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    assert_eq!(
+        bad.body["error"]["fields"]["title"][0],
+        "A pull request needs a title."
+    );
+}
+
 both_backends!(
     workspaces_are_projects_and_the_personal_space,
     code_reads_in_cloud_shapes,
     a_pull_request_shows_its_commits_diff_and_diffstat,
     repository_webhooks_are_managed_in_cloud_shape,
+    a_pull_request_is_updated_and_shows_its_activity,
 );

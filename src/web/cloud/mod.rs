@@ -10,6 +10,7 @@ mod code;
 pub mod error;
 mod hooks;
 mod jwt_grant;
+mod pull_updates;
 mod pullrequests;
 mod repositories;
 pub mod repr;
@@ -40,7 +41,11 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             &format!("{repo}/pullrequests/{{pull_request_id}}"),
-            get(pullrequests::get),
+            get(pullrequests::get).put(pull_updates::update),
+        )
+        .route(
+            &format!("{repo}/pullrequests/{{pull_request_id}}/activity"),
+            get(pull_updates::activity),
         )
         .route(
             &format!("{repo}/pullrequests/{{pull_request_id}}/comments"),

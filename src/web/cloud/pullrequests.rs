@@ -7,6 +7,7 @@ use crate::services::host::pulls::{
     self as host_pulls, BranchInput, MergeRequest, NewPullRequestInput, PrRef, PullRequestView,
     ReviewStatus,
 };
+use crate::services::host::HostError;
 use crate::web::auth::Caller;
 use crate::web::error::ApiError;
 use crate::web::extract::Query;
@@ -150,27 +151,50 @@ pub async fn create(
     JsonBody(b): JsonBody<NewPullRequest>,
 ) -> CloudResult<Response> {
     let key = p.workspace.to_ascii_uppercase();
-    let repo_default = None::<BranchInput>;
+    let (host, who) = (state.host(), caller.principal());
+    // Cloud's default destination: the repository's main branch.
+    let to = match branch(b.destination) {
+        Some(to) => Some(to),
+        None => {
+            let repo =
+                crate::services::host::browse::readable(&host, &who, &key, &p.repo_slug).await?;
+            Some(BranchInput::named(repo.default_branch))
+        }
+    };
     let input = NewPullRequestInput {
         title: b.title,
         description: b.description,
         from: branch(b.source),
-        to: branch(b.destination).or(repo_default),
+        to,
         reviewers: b
             .reviewers
             .into_iter()
             .filter_map(|r| r.username.or(r.nickname))
             .collect(),
     };
-    let v = host_pulls::create(
-        &state.host(),
-        &caller.principal(),
-        &key,
-        &p.repo_slug,
-        input,
-    )
-    .await?;
+    let v = host_pulls::create(&host, &who, &key, &p.repo_slug, input)
+        .await
+        .map_err(cloud_fields)?;
     Ok((StatusCode::CREATED, Json(render(&state, &v))).into_response())
+}
+
+/// A pull request's fields by Cloud's names in errors (the host names Data Center's).
+pub fn cloud_fields(e: HostError) -> HostError {
+    match e {
+        HostError::Invalid { field, message } => HostError::Invalid {
+            field: match field {
+                "fromRef" | "fromRef.id" => "source.branch.name",
+                "toRef" | "toRef.id" => "destination.branch.name",
+                other => other,
+            },
+            message: message
+                .replace("fromRef.id", "source.branch.name")
+                .replace("toRef.id", "destination.branch.name")
+                .replace("fromRef", "source.branch.name")
+                .replace("toRef", "destination.branch.name"),
+        },
+        other => other,
+    }
 }
 
 #[derive(Deserialize, Default)]
