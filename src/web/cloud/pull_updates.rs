@@ -130,7 +130,7 @@ pub async fn activity(
         v.pr.created_at,
         json!({ "update": opened, "pull_request": summary }),
     ));
-    dated.sort_by(|a, b| b.0.cmp(&a.0));
+    dated.sort_by_key(|d| std::cmp::Reverse(d.0));
     let values = dated.into_iter().map(|(_, v)| v).collect();
     Ok(Json(page.slice(&state.base_url, &uri, values)))
 }
