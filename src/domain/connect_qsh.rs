@@ -41,6 +41,9 @@ fn canonical_path(path: &str, base_path: &str) -> String {
 }
 
 fn canonical_query(query: &str) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
     let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
         if k != "jwt" {
@@ -68,7 +71,10 @@ fn encode(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
     out

@@ -52,10 +52,7 @@ pub async fn authenticate(
             app.secret.get_or_init(|| plain)
         }
     };
-    let base_path = url::Url::parse(host.base_url)
-        .map(|u| u.path().to_string())
-        .unwrap_or_default();
-    let canonical = canonical_request(req.method, req.path, req.query, &base_path);
+    let canonical = canonical_request(req.method, req.path, req.query, base_path(host.base_url));
     let now = host.store.now().div_euclid(1000);
     parsed
         .verify(
@@ -92,4 +89,21 @@ pub async fn from_access_token(host: &Host<'_>, token: &str) -> HostResult<Optio
         .connect_token_caller(&token_hash(token))
         .await?
         .filter(|a| a.installation.state == InstallState::Enabled))
+}
+
+/// The path of Junction's base URL (`""` for an origin), which a request's canonical path
+/// leaves out; read without parsing the URL on every request.
+fn base_path(base_url: &str) -> &str {
+    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    after_scheme.find('/').map_or("", |i| &after_scheme[i..])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_base_path_is_what_follows_the_origin() {
+        assert_eq!(super::base_path("https://junction.example"), "");
+        assert_eq!(super::base_path("https://junction.example:8443/code"), "/code");
+        assert_eq!(super::base_path("http://127.0.0.1:7990/"), "/");
+    }
 }
