@@ -369,6 +369,85 @@ async fn a_jwt_is_exchanged_for_an_access_token_acting_as_the_installation(app: 
     );
 }
 
+async fn the_app_refetches_its_descriptor_or_takes_a_new_url(app: TestApp) {
+    let (fake, body, _) = installed(&app, "vera", json!(["account", "repository"])).await;
+    let put = |b: Value| {
+        let app = &app;
+        let body = body.clone();
+        async move {
+            let t = app_token(app, &body, "PUT", "/2.0/addon", "", false);
+            app.client
+                .put(format!("{}/2.0/addon", app.base))
+                .header("authorization", format!("JWT {t}"))
+                .json(&b)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let ck = body["clientKey"].as_str().unwrap().to_string();
+    let scopes = |app: &TestApp| {
+        let ck = ck.clone();
+        let store = app.store.clone();
+        async move {
+            store
+                .connect_caller(&ck)
+                .await
+                .unwrap()
+                .unwrap()
+                .installation
+                .scopes
+                .clone()
+        }
+    };
+    // `{}`: the descriptor URL it was installed from, fetched again.
+    fake.edit(|d| d["scopes"] = json!(["account"]));
+    assert_eq!(put(json!({})).await, StatusCode::NO_CONTENT);
+    assert_eq!(scopes(&app).await, "account");
+    // `descriptor_url`: another URL of the same app; a different app's key is refused.
+    let other = FakeApp::start(json!(["account"])).await;
+    assert_eq!(
+        put(json!({"descriptor_url": other.descriptor_url()})).await,
+        StatusCode::NO_CONTENT
+    );
+    other.edit(|d| d["key"] = json!("com.example.other"));
+    assert_eq!(
+        put(json!({"descriptor_url": other.descriptor_url()})).await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        put(json!({"descriptor": {}, "descriptor_url": "x"})).await,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+async fn an_app_with_write_scope_merges_as_its_account(app: TestApp) {
+    let (_, body, _) = installed(&app, "xan", json!(["pullrequest:write"])).await;
+    app.project("PRJ", false).await;
+    app.repo("PRJ", "code", false).await;
+    app.grant("/rest/api/1.0/projects/PRJ/repos/code", "xan", "REPO_WRITE")
+        .await;
+    app.branches("PRJ", "code", &["main", "feature"]).await;
+    let create = "/2.0/repositories/prj/code/pullrequests";
+    let t = app_token(&app, &body, "POST", create, "", false);
+    let r = app
+        .client
+        .post(format!("{}{create}", app.base))
+        .header("authorization", format!("JWT {t}"))
+        .json(&json!({"title": "By the app", "source": {"branch": {"name": "feature"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let merge = "/2.0/repositories/prj/code/pullrequests/1/merge";
+    let t = app_token(&app, &body, "POST", merge, "", false);
+    let (status, pr) = as_app(&app, &t, Method::POST, merge).await;
+    assert_eq!(status, StatusCode::OK, "{pr}");
+    assert_eq!(pr["state"], "MERGED");
+    assert_eq!(pr["author"]["nickname"], "xan");
+}
+
 both_backends!(
     spawn_linkable;
     both_claim_shapes_act_as_the_account_installed_into,
@@ -379,4 +458,6 @@ both_backends!(
     the_app_updates_itself_but_may_not_widen_its_scopes,
     people_call_the_cloud_api_with_their_own_credentials,
     a_jwt_is_exchanged_for_an_access_token_acting_as_the_installation,
+    the_app_refetches_its_descriptor_or_takes_a_new_url,
+    an_app_with_write_scope_merges_as_its_account,
 );

@@ -94,7 +94,9 @@ pub async fn from_access_token(host: &Host<'_>, token: &str) -> HostResult<Optio
 /// The path of Junction's base URL (`""` for an origin), which a request's canonical path
 /// leaves out; read without parsing the URL on every request.
 fn base_path(base_url: &str) -> &str {
-    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    let after_scheme = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
     after_scheme.find('/').map_or("", |i| &after_scheme[i..])
 }
 
@@ -103,7 +105,10 @@ mod tests {
     #[test]
     fn the_base_path_is_what_follows_the_origin() {
         assert_eq!(super::base_path("https://junction.example"), "");
-        assert_eq!(super::base_path("https://junction.example:8443/code"), "/code");
+        assert_eq!(
+            super::base_path("https://junction.example:8443/code"),
+            "/code"
+        );
         assert_eq!(super::base_path("http://127.0.0.1:7990/"), "/");
     }
 }
