@@ -6,8 +6,6 @@
 use crate::both_backends;
 use crate::connect_app::*;
 use crate::harness::TestApp;
-use junction::domain::connect_jwt::{self, Expected};
-use junction::domain::connect_qsh;
 use junction::store::connect::InstallState;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -151,29 +149,9 @@ async fn a_reinstall_keeps_the_client_key_and_is_signed_with_the_previous_secret
     let second = fake.installed();
     assert_eq!(first["clientKey"], second["clientKey"]);
     assert_ne!(first["sharedSecret"], second["sharedSecret"]);
-    let call = fake
-        .lifecycle()
-        .into_iter()
-        .rev()
-        .find(|r| r.path == "/installed")
-        .unwrap();
-    let token = call
-        .header("authorization")
-        .strip_prefix("JWT ")
-        .expect("a JWT")
-        .to_string();
-    let canonical = connect_qsh::canonical_request("POST", "/installed", "", "");
-    let now = junction::clock::Clock::now_ms(&app.clock) / 1000;
-    let claims = connect_jwt::verify(
-        &token,
-        first["sharedSecret"].as_str().unwrap().as_bytes(),
-        now,
-        &Expected {
-            canonical_request: &canonical,
-            context_allowed: false,
-        },
-    )
-    .expect("signed with the first secret, qsh of POST /installed");
+    let claims = fake
+        .last_installed_token(&app, first["sharedSecret"].as_str().unwrap())
+        .expect("signed with the first secret, qsh of POST /installed");
     assert_eq!(claims.iss, first["clientKey"].as_str().unwrap());
     assert_eq!(claims.sub, None);
     assert_eq!(claims.exp - claims.iat.unwrap(), 3600);
@@ -198,30 +176,9 @@ async fn installing_again_after_removal_is_signed_with_the_last_secret(app: Test
         again["clientKey"], first["clientKey"],
         "the clientKey survives removal"
     );
-    let call = fake
-        .lifecycle()
-        .into_iter()
-        .rev()
-        .find(|r| r.path == "/installed")
-        .unwrap();
-    let token = call
-        .header("authorization")
-        .strip_prefix("JWT ")
-        .expect("signed")
-        .to_string();
-    let canonical = connect_qsh::canonical_request("POST", "/installed", "", "");
-    let now = junction::clock::Clock::now_ms(&app.clock) / 1000;
-    let e = Expected {
-        canonical_request: &canonical,
-        context_allowed: false,
-    };
-    assert!(connect_jwt::verify(
-        &token,
-        first["sharedSecret"].as_str().unwrap().as_bytes(),
-        now,
-        &e
-    )
-    .is_ok());
+    assert!(fake
+        .last_installed_token(&app, first["sharedSecret"].as_str().unwrap())
+        .is_ok());
 }
 
 async fn a_failed_installed_callback_leaves_nothing_installed_and_says_why(app: TestApp) {

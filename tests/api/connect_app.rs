@@ -102,6 +102,33 @@ impl FakeApp {
             .collect()
     }
 
+    /// The claims of the JWT the last `installed` call carried, verified with `secret` and the
+    /// `qsh` of `POST /installed`; the refusal if it does not verify.
+    pub fn last_installed_token(
+        &self,
+        app: &TestApp,
+        secret: &str,
+    ) -> Result<connect_jwt::Claims, connect_jwt::Refusal> {
+        let call = self
+            .lifecycle()
+            .into_iter()
+            .rev()
+            .find(|r| r.path == "/installed")
+            .expect("an installed call");
+        let token = call
+            .header("authorization")
+            .strip_prefix("JWT ")
+            .expect("a signed call")
+            .to_string();
+        let canonical = connect_qsh::canonical_request("POST", "/installed", "", "");
+        let now = junction::clock::Clock::now_ms(&app.clock) / 1000;
+        let e = connect_jwt::Expected {
+            canonical_request: &canonical,
+            context_allowed: false,
+        };
+        connect_jwt::verify(&token, secret.as_bytes(), now, &e)
+    }
+
     /// The last `installed` body.
     pub fn installed(&self) -> Value {
         self.lifecycle()
