@@ -37,6 +37,26 @@ async fn workspaces_are_projects_and_the_personal_space(app: TestApp) {
     assert_eq!(r.body["type"], "error");
 }
 
+async fn an_oauth_token_reads_within_its_scope(app: TestApp) {
+    writer(&app).await;
+    let read = app.oauth_token("wes", "REPO_READ").await;
+    let r = app.get("/2.0/repositories/prj/code", &read).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["full_name"], "prj/code");
+    let hook = app
+        .post(
+            "/2.0/repositories/prj/code/hooks",
+            &read,
+            json!({"url": "https://ci.example.com/h", "events": ["repo:push"]}),
+        )
+        .await;
+    assert_eq!(hook.status, StatusCode::FORBIDDEN, "{}", hook.text);
+    assert_eq!(
+        hook.body["error"]["detail"]["required"],
+        json!(["repository:admin"])
+    );
+}
+
 async fn code_reads_in_cloud_shapes(app: TestApp) {
     let t = writer(&app).await;
     let r = app
@@ -268,4 +288,5 @@ both_backends!(
     a_pull_request_shows_its_commits_diff_and_diffstat,
     repository_webhooks_are_managed_in_cloud_shape,
     a_pull_request_is_updated_and_shows_its_activity,
+    an_oauth_token_reads_within_its_scope,
 );
