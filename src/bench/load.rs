@@ -26,6 +26,8 @@ pub struct Get {
     pub host: String,
     pub path: String,
     pub authorization: Option<String>,
+    /// An `X-Padding` header of this many bytes, to compare requests of equal size.
+    pub padding: usize,
 }
 
 impl Worker for Get {
@@ -33,6 +35,9 @@ impl Worker for Get {
         let mut r = Request::get(&self.path).header("host", &self.host);
         if let Some(a) = &self.authorization {
             r = r.header("authorization", a);
+        }
+        if self.padding > 0 {
+            r = r.header("x-padding", "p".repeat(self.padding));
         }
         r.body(Full::new(Bytes::new())).expect("valid request")
     }
@@ -155,12 +160,25 @@ pub async fn get(
     concurrency: usize,
     duration: Duration,
 ) -> anyhow::Result<Measured> {
+    get_padded(addr, path, authorization, 0, concurrency, duration).await
+}
+
+/// Like `get`, each request carrying `padding` more bytes in a header Junction ignores.
+pub async fn get_padded(
+    addr: SocketAddr,
+    path: &str,
+    authorization: Option<&str>,
+    padding: usize,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<Measured> {
     let workers = (0..concurrency)
         .map(|_| {
             Box::new(Get {
                 host: addr.to_string(),
                 path: path.to_string(),
                 authorization: authorization.map(str::to_string),
+                padding,
             }) as Box<dyn Worker>
         })
         .collect();
