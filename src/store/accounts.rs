@@ -340,4 +340,19 @@ impl Store {
             Ok(v)
         })
     }
+
+    /// The teams `user_id` administers (where they may install apps).
+    pub async fn teams_administered_by(&self, user_id: i64) -> StoreResult<Vec<Account>> {
+        on_pool!(self, |p| {
+            let rows: Vec<Account> = sqlx::query_as(
+                "SELECT a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
+                 FROM team_members m JOIN accounts a ON a.id = m.team_id
+                 WHERE m.user_id = $1 AND m.role = 'admin' AND a.active ORDER BY a.slug",
+            )
+            .bind(user_id)
+            .fetch_all(p)
+            .await?;
+            Ok(rows)
+        })
+    }
 }

@@ -5,7 +5,7 @@
 use super::{Host, HostError, HostResult, Missing, Principal};
 use crate::domain::Action;
 use crate::services::apps;
-use crate::store::connect::CatalogApp;
+use crate::store::connect_catalog::CatalogApp;
 
 pub async fn list(host: &Host<'_>, who: &Principal<'_>) -> HostResult<Vec<CatalogApp>> {
     who.user()?;

@@ -2,7 +2,7 @@
 //! installation. Only a Connect JWT names an installation, so any other credential is refused.
 
 use super::CloudResult;
-use crate::services::host::apps::{self, UpdateSource};
+use crate::services::host::app_installations::{self as apps, UpdateSource};
 use crate::store::connect::AppCaller;
 use crate::web::auth::{Caller, Credential};
 use crate::web::error::ApiError;

@@ -6,7 +6,7 @@
 use super::{next_target, render, require_user, CsrfForm, Nav, OrPage, UiError, UiResult};
 use crate::clock::display;
 use crate::domain::connect_scopes::ConnectScopes;
-use crate::services::host::apps;
+use crate::services::host::app_installations as apps;
 use crate::store::connect::InstallState;
 use crate::web::auth::Caller;
 use crate::web::confirm::{ask_first, confirmed, Ask};
