@@ -57,6 +57,28 @@ async fn an_oauth_token_reads_within_its_scope(app: TestApp) {
     );
 }
 
+async fn workspaces_and_repositories_resolve_by_their_uuids(app: TestApp) {
+    let t = writer(&app).await;
+    let repo = app.get("/2.0/repositories/prj/code", &t).await;
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let ws = enc(repo.body["workspace"]["uuid"].as_str().unwrap());
+    let id = enc(repo.body["uuid"].as_str().unwrap());
+    let by_uuid = app.get(&format!("/2.0/repositories/{ws}/{id}"), &t).await;
+    assert_eq!(by_uuid.status, StatusCode::OK, "{}", by_uuid.text);
+    assert_eq!(by_uuid.body["full_name"], "prj/code");
+    let mixed = app
+        .get(&format!("/2.0/repositories/prj/{id}/pullrequests"), &t)
+        .await;
+    assert_eq!(mixed.status, StatusCode::OK, "{}", mixed.text);
+    let w = app.get(&format!("/2.0/workspaces/{ws}"), &t).await;
+    assert_eq!(w.body["slug"], "prj");
+    let unknown = enc("{00000000-0000-5000-8000-000000000000}");
+    let r = app
+        .get(&format!("/2.0/repositories/{ws}/{unknown}"), &t)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
 async fn code_reads_in_cloud_shapes(app: TestApp) {
     let t = writer(&app).await;
     let r = app
@@ -289,4 +311,5 @@ both_backends!(
     repository_webhooks_are_managed_in_cloud_shape,
     a_pull_request_is_updated_and_shows_its_activity,
     an_oauth_token_reads_within_its_scope,
+    workspaces_and_repositories_resolve_by_their_uuids,
 );

@@ -17,6 +17,16 @@ pub enum Workspace {
 
 /// The workspace `slug`, if the principal may see it (one it may not see is "not found").
 pub async fn find(host: &Host<'_>, who: &Principal<'_>, slug: &str) -> HostResult<Workspace> {
+    if is_uuid(slug) {
+        let payloads = host.webhooks.payloads();
+        if let Some(me) = who
+            .user
+            .filter(|u| payloads.uuid("account", u.id).eq_ignore_ascii_case(slug))
+        {
+            return Ok(Workspace::Personal(me.clone()));
+        }
+        return Ok(Workspace::Project(project_by_uuid(host, who, slug).await?));
+    }
     let key = slug.to_ascii_uppercase();
     match projects::find(host, who, &key, Action::ViewProject).await {
         Ok(p) => return Ok(Workspace::Project(p)),
@@ -79,4 +89,69 @@ impl Workspace {
     pub fn is_team(&self) -> bool {
         matches!(self, Workspace::Personal(a) if a.kind == AccountKind::Team)
     }
+}
+
+/// Whether a path segment is a Cloud `{uuid}` rather than a slug.
+pub fn is_uuid(segment: &str) -> bool {
+    segment.len() == 38 && segment.starts_with('{') && segment.ends_with('}')
+}
+
+/// A workspace and repository as apps may name them — by slug, or by the `{uuid}`s payloads
+/// carry — as the project key and repository slug the host knows. A `{uuid}` is found among what
+/// the principal may see (Junction's uuids are derived, so this looks, never guesses).
+pub async fn repository_names(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    workspace: &str,
+    slug: &str,
+) -> HostResult<(String, String)> {
+    if !is_uuid(workspace) && !is_uuid(slug) {
+        return Ok((workspace.to_ascii_uppercase(), slug.to_string()));
+    }
+    let payloads = host.webhooks.payloads();
+    let all = Window {
+        start: 0,
+        limit: 10_000,
+    };
+    let project = if is_uuid(workspace) {
+        project_by_uuid(host, who, workspace).await?
+    } else {
+        projects::find(
+            host,
+            who,
+            &workspace.to_ascii_uppercase(),
+            Action::ViewProject,
+        )
+        .await?
+    };
+    if !is_uuid(slug) {
+        return Ok((project.key, slug.to_string()));
+    }
+    let filter = crate::store::RepoFilter {
+        project_id: Some(project.id),
+        ..Default::default()
+    };
+    let repo =
+        super::repositories::list(host, who, super::repositories::Needed::Read, &filter, all)
+            .await?
+            .into_iter()
+            .find(|r| payloads.uuid("repository", r.id).eq_ignore_ascii_case(slug))
+            .ok_or_else(|| {
+                HostError::NotFound(Missing::Repository(project.key.clone(), slug.into()))
+            })?;
+    Ok((project.key, repo.slug))
+}
+
+/// The project whose derived `{uuid}` this is, among those the principal may see.
+async fn project_by_uuid(host: &Host<'_>, who: &Principal<'_>, uuid: &str) -> HostResult<Project> {
+    let payloads = host.webhooks.payloads();
+    let all = Window {
+        start: 0,
+        limit: 10_000,
+    };
+    projects::list(host, who, None, all)
+        .await?
+        .into_iter()
+        .find(|p| payloads.uuid("project", p.id).eq_ignore_ascii_case(uuid))
+        .ok_or_else(|| HostError::NotFound(Missing::Project(uuid.to_string())))
 }

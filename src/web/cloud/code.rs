@@ -79,8 +79,8 @@ async fn readable(
     ws: &str,
     slug: &str,
 ) -> CloudResult<Repository> {
-    let key = ws.to_ascii_uppercase();
-    Ok(browse::readable(&state.host(), &caller.principal(), &key, slug).await?)
+    let (key, slug) = super::names(state, caller, ws, slug).await?;
+    Ok(browse::readable(&state.host(), &caller.principal(), &key, &slug).await?)
 }
 
 pub async fn branches(
@@ -208,10 +208,10 @@ pub async fn src(
 }
 
 impl PrPath {
-    fn at<'a>(&'a self, key: &'a str) -> PrRef<'a> {
+    fn at<'a>(&self, key: &'a str, slug: &'a str) -> PrRef<'a> {
         PrRef {
             key,
-            slug: &self.repo_slug,
+            slug,
             number: self.pull_request_id,
         }
     }
@@ -225,8 +225,8 @@ pub async fn pr_commits(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let key = p.workspace.to_ascii_uppercase();
-    let at = p.at(&key);
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let at = p.at(&key, &slug);
     let who = caller.principal();
     let host = state.host();
     let (found, more) = pull_code::commits(
@@ -237,7 +237,7 @@ pub async fn pr_commits(
         page.pagelen as usize,
     )
     .await?;
-    let r = browse::readable(&host, &who, &key, &p.repo_slug).await?;
+    let r = browse::readable(&host, &who, &key, &slug).await?;
     let values = found.iter().map(|c| commit(&state, &r, c)).collect();
     Ok(Json(page.known(&state.base_url, &uri, values, more)))
 }
@@ -247,8 +247,8 @@ pub async fn pr_diff(
     caller: Caller,
     Path(p): Path<PrPath>,
 ) -> CloudResult<Response> {
-    let key = p.workspace.to_ascii_uppercase();
-    let at = p.at(&key);
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let at = p.at(&key, &slug);
     let (_, text) = pull_code::diff(&state.host(), &caller.principal(), at, 3).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
@@ -261,8 +261,8 @@ pub async fn pr_diffstat(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let key = p.workspace.to_ascii_uppercase();
-    let at = p.at(&key);
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let at = p.at(&key, &slug);
     let (_, changed) = pull_code::changes(&state.host(), &caller.principal(), at).await?;
     let values = changed
         .iter()

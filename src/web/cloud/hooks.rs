@@ -84,15 +84,15 @@ pub async fn list(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let key = p.workspace.to_ascii_uppercase();
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let at = ScopeRef {
         key: &key,
-        slug: Some(&p.repo_slug),
+        slug: Some(&slug),
     };
     let hooks = host_hooks::list(&state.host(), &caller.principal(), at, None).await?;
     let values = hooks
         .iter()
-        .map(|h| hook_json(&state, &key, &p.repo_slug, h))
+        .map(|h| hook_json(&state, &key, &slug, h))
         .collect();
     Ok(Json(page.slice(&state.base_url, &uri, values)))
 }
@@ -103,15 +103,15 @@ pub async fn create(
     Path(p): Path<RepoPath>,
     JsonBody(b): JsonBody<HookBody>,
 ) -> CloudResult<Response> {
-    let key = p.workspace.to_ascii_uppercase();
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let at = ScopeRef {
         key: &key,
-        slug: Some(&p.repo_slug),
+        slug: Some(&slug),
     };
     let h = host_hooks::create(&state.host(), &caller.principal(), at, &b.input()).await?;
     Ok((
         StatusCode::CREATED,
-        Json(hook_json(&state, &key, &p.repo_slug, &h)),
+        Json(hook_json(&state, &key, &slug, &h)),
     )
         .into_response())
 }
@@ -121,11 +121,12 @@ async fn by_uid(
     state: &AppState,
     caller: &Caller,
     key: &str,
+    slug: &str,
     p: &HookPath,
 ) -> CloudResult<Webhook> {
     let at = ScopeRef {
         key,
-        slug: Some(&p.repo_slug),
+        slug: Some(slug),
     };
     let hooks = host_hooks::list(&state.host(), &caller.principal(), at, None).await?;
     let want = braced(&p.uid);
@@ -140,9 +141,9 @@ pub async fn get(
     caller: Caller,
     Path(p): Path<HookPath>,
 ) -> CloudResult<Json<Value>> {
-    let key = p.workspace.to_ascii_uppercase();
-    let h = by_uid(&state, &caller, &key, &p).await?;
-    Ok(Json(hook_json(&state, &key, &p.repo_slug, &h)))
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let h = by_uid(&state, &caller, &key, &slug, &p).await?;
+    Ok(Json(hook_json(&state, &key, &slug, &h)))
 }
 
 pub async fn update(
@@ -151,14 +152,14 @@ pub async fn update(
     Path(p): Path<HookPath>,
     JsonBody(b): JsonBody<HookBody>,
 ) -> CloudResult<Json<Value>> {
-    let key = p.workspace.to_ascii_uppercase();
-    let h = by_uid(&state, &caller, &key, &p).await?;
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let h = by_uid(&state, &caller, &key, &slug, &p).await?;
     let at = ScopeRef {
         key: &key,
-        slug: Some(&p.repo_slug),
+        slug: Some(&slug),
     };
     let h = host_hooks::update(&state.host(), &caller.principal(), at, h.id, &b.input()).await?;
-    Ok(Json(hook_json(&state, &key, &p.repo_slug, &h)))
+    Ok(Json(hook_json(&state, &key, &slug, &h)))
 }
 
 pub async fn delete(
@@ -166,11 +167,11 @@ pub async fn delete(
     caller: Caller,
     Path(p): Path<HookPath>,
 ) -> CloudResult<StatusCode> {
-    let key = p.workspace.to_ascii_uppercase();
-    let h = by_uid(&state, &caller, &key, &p).await?;
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let h = by_uid(&state, &caller, &key, &slug, &p).await?;
     let at = ScopeRef {
         key: &key,
-        slug: Some(&p.repo_slug),
+        slug: Some(&slug),
     };
     host_hooks::delete(&state.host(), &caller.principal(), at, h.id).await?;
     Ok(StatusCode::NO_CONTENT)

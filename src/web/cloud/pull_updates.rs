@@ -52,10 +52,10 @@ pub async fn update(
     JsonBody(b): JsonBody<Change>,
 ) -> CloudResult<Json<Value>> {
     let (host, who) = (state.host(), caller.principal());
-    let key = p.workspace.to_ascii_uppercase();
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let at = PrRef {
         key: &key,
-        slug: &p.repo_slug,
+        slug: &slug,
         number: p.pull_request_id,
     };
     let now = host_pulls::get(&host, &who, at).await?;
@@ -95,10 +95,10 @@ pub async fn activity(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let key = p.workspace.to_ascii_uppercase();
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let at = PrRef {
         key: &key,
-        slug: &p.repo_slug,
+        slug: &slug,
         number: p.pull_request_id,
     };
     let (v, comments) =

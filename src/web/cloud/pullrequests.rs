@@ -84,10 +84,10 @@ pub async fn list(
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
     let wanted = states(&uri)?;
-    let key = p.workspace.to_ascii_uppercase();
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let one = (wanted.len() == 1).then(|| wanted[0]);
     let (repo, prs) =
-        host_pulls::list(&state.host(), &caller.principal(), &key, &p.repo_slug, one).await?;
+        host_pulls::list(&state.host(), &caller.principal(), &key, &slug, one).await?;
     let payloads = state.webhooks.payloads();
     let values = prs
         .iter()
@@ -102,11 +102,11 @@ pub async fn get(
     caller: Caller,
     Path(p): Path<PrPath>,
 ) -> CloudResult<Json<Value>> {
-    let key = p.workspace.to_ascii_uppercase();
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let v = host_pulls::get(
         &state.host(),
         &caller.principal(),
-        at(&key, &p.repo_slug, p.pull_request_id),
+        at(&key, &slug, p.pull_request_id),
     )
     .await?;
     Ok(Json(render(&state, &v)))
@@ -150,14 +150,13 @@ pub async fn create(
     Path(p): Path<RepoPath>,
     JsonBody(b): JsonBody<NewPullRequest>,
 ) -> CloudResult<Response> {
-    let key = p.workspace.to_ascii_uppercase();
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let (host, who) = (state.host(), caller.principal());
     // Cloud's default destination: the repository's main branch.
     let to = match branch(b.destination) {
         Some(to) => Some(to),
         None => {
-            let repo =
-                crate::services::host::browse::readable(&host, &who, &key, &p.repo_slug).await?;
+            let repo = crate::services::host::browse::readable(&host, &who, &key, &slug).await?;
             Some(BranchInput::named(repo.default_branch))
         }
     };
@@ -172,7 +171,7 @@ pub async fn create(
             .filter_map(|r| r.username.or(r.nickname))
             .collect(),
     };
-    let v = host_pulls::create(&host, &who, &key, &p.repo_slug, input)
+    let v = host_pulls::create(&host, &who, &key, &slug, input)
         .await
         .map_err(cloud_fields)?;
     Ok((StatusCode::CREATED, Json(render(&state, &v))).into_response())
@@ -236,8 +235,8 @@ pub async fn act(
 ) -> CloudResult<Response> {
     let host = state.host();
     let who = caller.principal();
-    let key = p.workspace.to_ascii_uppercase();
-    let here = at(&key, &p.repo_slug, p.pull_request_id);
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let here = at(&key, &slug, p.pull_request_id);
     let parse = |bytes: &[u8]| -> Result<Value, ApiError> {
         if bytes.is_empty() {
             return Ok(json!({}));
@@ -305,8 +304,8 @@ pub async fn comments(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let key = p.workspace.to_ascii_uppercase();
-    let here = at(&key, &p.repo_slug, p.pull_request_id);
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let here = at(&key, &slug, p.pull_request_id);
     let (v, comments) =
         host_pulls::get_with_comments(&state.host(), &caller.principal(), here).await?;
     let pr = render(&state, &v);

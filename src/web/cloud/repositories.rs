@@ -53,12 +53,12 @@ pub async fn get(
     caller: Caller,
     Path(p): Path<RepoPath>,
 ) -> CloudResult<Json<Value>> {
-    let key = p.workspace.to_ascii_uppercase();
+    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let r = repositories::find(
         &state.host(),
         &caller.principal(),
         &key,
-        &p.repo_slug,
+        &slug,
         Action::ViewRepo,
     )
     .await?;
