@@ -162,15 +162,22 @@ impl Store {
                     .fetch_optional(p)
                     .await?
                 });
-                let Some(installation) = found else {
-                    return Ok(None);
-                };
-                let account = self.account_by_id(installation.account_id).await?;
-                Ok(account
-                    .map(|account| std::sync::Arc::new(AppCaller::new(installation, account))))
+                self.with_account(found).await
             },
         )
         .await
+    }
+
+    /// An installation found, with the account it is installed in.
+    async fn with_account(
+        &self,
+        found: Option<Installation>,
+    ) -> StoreResult<Option<std::sync::Arc<AppCaller>>> {
+        let Some(installation) = found else {
+            return Ok(None);
+        };
+        let account = self.account_by_id(installation.account_id).await?;
+        Ok(account.map(|account| std::sync::Arc::new(AppCaller::new(installation, account))))
     }
 
     /// Stores an access token (its hash) acting as the installation until `expires_at`.
@@ -209,11 +216,7 @@ impl Store {
             .fetch_optional(p)
             .await?
         });
-        let Some(installation) = found else {
-            return Ok(None);
-        };
-        let account = self.account_by_id(installation.account_id).await?;
-        Ok(account.map(|account| std::sync::Arc::new(AppCaller::new(installation, account))))
+        self.with_account(found).await
     }
 
     /// Installs, or re-installs over the same row (same clientKey), enabled, with a new secret.

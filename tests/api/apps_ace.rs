@@ -6,9 +6,9 @@
 
 use crate::both_backends;
 use crate::connect_app::{
-    client_key_of, development_mode, hidden, page, remove, urlencode, AppProcess,
+    client_key_of, development_mode, install_from, remove, urlencode, AppProcess,
 };
-use crate::harness::{admin, csrf_of, postgres_server, TestApp};
+use crate::harness::{admin, postgres_server, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -42,41 +42,16 @@ async fn start_ace() -> Option<AppProcess> {
     Some(AppProcess::start(cmd).await)
 }
 
-/// The person opens the install link and grants; the answer to the grant.
+/// The person opens the install link for the app and grants, into `account`.
 pub async fn grant(
     app: &TestApp,
     b: &reqwest::Client,
     ace: &AppProcess,
     account: &str,
 ) -> reqwest::Response {
-    let link = format!(
-        "/site/addons/authorize?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair(
-                "descriptor_uri",
-                &format!("{}/atlassian-connect.json", ace.base)
-            )
-            .append_pair("redirect_uri", &format!("{}/done", ace.base))
-            .finish()
-    );
-    let (status, html) = page(app, b, &link).await;
-    assert_eq!(status, StatusCode::OK, "{html}");
-    let form = [
-        ("csrf", csrf_of(&html)),
-        (
-            "descriptor_uri",
-            format!("{}/atlassian-connect.json", ace.base),
-        ),
-        ("redirect_uri", format!("{}/done", ace.base)),
-        ("account", account.to_string()),
-        ("scopes", hidden(&html, "scopes")),
-        ("decision", "install".to_string()),
-    ];
-    b.post(format!("{}/site/addons/authorize", app.base))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    let descriptor = format!("{}/atlassian-connect.json", ace.base);
+    let done = format!("{}/done", ace.base);
+    install_from(app, b, &descriptor, Some(&done), account).await
 }
 
 async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: TestApp) {

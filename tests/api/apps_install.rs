@@ -393,25 +393,8 @@ async fn an_installed_callback_that_times_out_installs_nothing(app: TestApp) {
         }));
     let (url, _stop) = crate::remote::serve_on_loopback(router).await;
     base.set(url.clone()).unwrap();
-    let link = format!(
-        "/site/addons/authorize?descriptor_uri={}",
-        crate::connect_app::urlencode(&format!("{url}/atlassian-connect.json"))
-    );
-    let (status, html) = page(&app, &b, &link).await;
-    assert_eq!(status, StatusCode::OK, "{html}");
-    let form = [
-        ("csrf", crate::harness::csrf_of(&html)),
-        ("descriptor_uri", format!("{url}/atlassian-connect.json")),
-        ("account", "pia".to_string()),
-        ("scopes", hidden(&html, "scopes")),
-        ("decision", "install".to_string()),
-    ];
-    let r = b
-        .post(format!("{}/site/addons/authorize", app.base))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let descriptor = format!("{url}/atlassian-connect.json");
+    let r = install_from(&app, &b, &descriptor, None, "pia").await;
     assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
     let html = r.text().await.unwrap();
     assert!(html.contains("installed callback at"), "{html}");

@@ -183,13 +183,8 @@ async fn writing_beyond_the_scopes_is_refused_naming_the_scope(app: TestApp) {
 
 async fn removing_tells_the_app_and_its_tokens_stop_working(app: TestApp) {
     let (fake, body, b) = installed(&app, "rae", json!(["account"])).await;
-    let id = app
-        .store
-        .connect_caller(body["clientKey"].as_str().unwrap())
+    let id = installation_of(&app, body["clientKey"].as_str().unwrap())
         .await
-        .unwrap()
-        .unwrap()
-        .installation
         .id;
     let path = format!("/account/apps/{id}/disable");
     let r = post_form(&app, &b, "/account/apps", &path, &[]).await;
@@ -238,12 +233,8 @@ async fn the_app_updates_itself_but_may_not_widen_its_scopes(app: TestApp) {
         }
     };
     let mut d = serde_json::from_str::<Value>(
-        &app.store
-            .connect_caller(body["clientKey"].as_str().unwrap())
+        &installation_of(&app, body["clientKey"].as_str().unwrap())
             .await
-            .unwrap()
-            .unwrap()
-            .installation
             .descriptor,
     )
     .unwrap();
@@ -263,14 +254,7 @@ async fn the_app_updates_itself_but_may_not_widen_its_scopes(app: TestApp) {
     d["scopes"] = json!(["account"]);
     let (status, e) = call(Method::PUT, json!({"descriptor": d})).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
-    let row = app
-        .store
-        .connect_caller(body["clientKey"].as_str().unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .installation
-        .clone();
+    let row = installation_of(&app, body["clientKey"].as_str().unwrap()).await;
     assert_eq!(row.scopes, "account");
     let (status, _) = call(Method::DELETE, Value::Null).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -317,9 +301,15 @@ async fn a_jwt_is_exchanged_for_an_access_token_acting_as_the_installation(app: 
     let me = app.get("/2.0/user", &bearer).await;
     assert_eq!(me.status, StatusCode::OK, "{}", me.text);
     assert_eq!(me.body["username"], "uli");
-    // Within the installation's scopes only, and never a credential-making one.
+    // Within the installation's scopes only (`uli` may read the repository; the app may not),
+    // and never a credential-making one.
+    app.project("PRJ", false).await;
+    app.repo("PRJ", "code", false).await;
+    app.grant("/rest/api/1.0/projects/PRJ/repos/code", "uli", "REPO_READ")
+        .await;
     let r = app.get("/2.0/repositories/prj/code", &bearer).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert_eq!(r.body["error"]["detail"]["required"], json!(["repository"]));
     let r = app
         .put(
             "/rest/access-tokens/1.0/users/uli",
@@ -346,13 +336,8 @@ async fn a_jwt_is_exchanged_for_an_access_token_acting_as_the_installation(app: 
         "unsupported_grant_type"
     );
     // Disabling the app ends its tokens at once.
-    let id = app
-        .store
-        .connect_caller(body["clientKey"].as_str().unwrap())
+    let id = installation_of(&app, body["clientKey"].as_str().unwrap())
         .await
-        .unwrap()
-        .unwrap()
-        .installation
         .id;
     let r = post_form(
         &app,
@@ -387,24 +372,10 @@ async fn the_app_refetches_its_descriptor_or_takes_a_new_url(app: TestApp) {
         }
     };
     let ck = body["clientKey"].as_str().unwrap().to_string();
-    let scopes = |app: &TestApp| {
-        let ck = ck.clone();
-        let store = app.store.clone();
-        async move {
-            store
-                .connect_caller(&ck)
-                .await
-                .unwrap()
-                .unwrap()
-                .installation
-                .scopes
-                .clone()
-        }
-    };
     // `{}`: the descriptor URL it was installed from, fetched again.
     fake.edit(|d| d["scopes"] = json!(["account"]));
     assert_eq!(put(json!({})).await, StatusCode::NO_CONTENT);
-    assert_eq!(scopes(&app).await, "account");
+    assert_eq!(installation_of(&app, &ck).await.scopes, "account");
     // `descriptor_url`: another URL of the same app; a different app's key is refused.
     let other = FakeApp::start(json!(["account"])).await;
     assert_eq!(

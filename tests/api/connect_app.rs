@@ -208,25 +208,55 @@ pub async fn install(
     fake: &FakeApp,
     account: &str,
 ) -> reqwest::Response {
-    let link = install_link(fake, true);
-    let (status, html) = page(app, b, &link).await;
+    let redirect = format!("{}/done", fake.base);
+    install_from(app, b, &fake.descriptor_url(), Some(&redirect), account).await
+}
+
+/// The person's side of installing the app whose descriptor is at `descriptor_uri`: the link
+/// opened (its consent page must show), then Install pressed for `account`.
+pub async fn install_from(
+    app: &TestApp,
+    b: &reqwest::Client,
+    descriptor_uri: &str,
+    redirect_uri: Option<&str>,
+    account: &str,
+) -> reqwest::Response {
+    let mut link = url::form_urlencoded::Serializer::new(String::new());
+    link.append_pair("descriptor_uri", descriptor_uri);
+    if let Some(r) = redirect_uri {
+        link.append_pair("redirect_uri", r);
+    }
+    let (status, html) = page(app, b, &format!("/site/addons/authorize?{}", link.finish())).await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    let scopes = hidden(&html, "scopes");
-    let descriptor_uri = fake.descriptor_url();
-    let redirect_uri = format!("{}/done", fake.base);
-    let form = [
+    let mut form = vec![
         ("csrf", csrf_of(&html)),
-        ("descriptor_uri", descriptor_uri),
-        ("redirect_uri", redirect_uri),
+        ("descriptor_uri", descriptor_uri.to_string()),
         ("account", account.to_string()),
-        ("scopes", scopes),
+        ("scopes", hidden(&html, "scopes")),
         ("decision", "install".to_string()),
     ];
+    if let Some(r) = redirect_uri {
+        form.push(("redirect_uri", r.to_string()));
+    }
     b.post(format!("{}/site/addons/authorize", app.base))
         .form(&form)
         .send()
         .await
         .unwrap()
+}
+
+/// The installation `client_key` as stored now.
+pub async fn installation_of(
+    app: &TestApp,
+    client_key: &str,
+) -> junction::store::connect::Installation {
+    app.store
+        .connect_caller(client_key)
+        .await
+        .unwrap()
+        .expect("installed")
+        .installation
+        .clone()
 }
 
 /// A JWT for `method path?query` signed with the installation's secret, in ACE's claim shape
@@ -339,14 +369,7 @@ pub fn client_key_of(location: &str) -> String {
 
 /// Removes the installation `client_key` from Account → Apps (confirmed); the answer.
 pub async fn remove(app: &TestApp, b: &reqwest::Client, client_key: &str) -> reqwest::Response {
-    let id = app
-        .store
-        .connect_caller(client_key)
-        .await
-        .unwrap()
-        .expect("installed")
-        .installation
-        .id;
+    let id = installation_of(app, client_key).await.id;
     let path = format!("/account/apps/{id}/remove");
     let r = post_form(app, b, "/account/apps", &path, &[("confirm", "yes")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

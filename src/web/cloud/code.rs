@@ -2,13 +2,13 @@
 //! `src/{commit}/{path}`, and a pull request's `commits`, `diff` and `diffstat`, in Cloud's
 //! shapes. Each reads through the host's browse and pull request code operations.
 
+use super::paths::{PrPath, RepoPath};
 use super::{CloudPage, CloudResult, PageQuery};
 use crate::clock::iso8601;
 use crate::domain::diff::ChangeKind;
 use crate::domain::git::Commit;
 use crate::services::host::browse::{self, EntryKind, Found};
 use crate::services::host::pull_code;
-use crate::services::host::pulls::PrRef;
 use crate::store::Repository;
 use crate::web::auth::Caller;
 use crate::web::extract::Query;
@@ -19,12 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-#[derive(Deserialize)]
-pub struct RepoPath {
-    workspace: String,
-    repo_slug: String,
-}
 
 #[derive(Deserialize)]
 pub struct RevisionPath {
@@ -39,13 +33,6 @@ pub struct SrcPath {
     repo_slug: String,
     commit: String,
     path: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct PrPath {
-    workspace: String,
-    repo_slug: String,
-    pull_request_id: i64,
 }
 
 fn repo_href(state: &AppState, r: &Repository) -> String {
@@ -79,7 +66,7 @@ async fn readable(
     ws: &str,
     slug: &str,
 ) -> CloudResult<Repository> {
-    let (key, slug) = super::names(state, caller, ws, slug).await?;
+    let (key, slug) = super::paths::names(state, caller, ws, slug).await?;
     Ok(browse::readable(&state.host(), &caller.principal(), &key, &slug).await?)
 }
 
@@ -207,16 +194,6 @@ pub async fn src(
     }
 }
 
-impl PrPath {
-    fn at<'a>(&self, key: &'a str, slug: &'a str) -> PrRef<'a> {
-        PrRef {
-            key,
-            slug,
-            number: self.pull_request_id,
-        }
-    }
-}
-
 pub async fn pr_commits(
     State(state): State<AppState>,
     caller: Caller,
@@ -225,7 +202,7 @@ pub async fn pr_commits(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let (key, slug) = p.names(&state, &caller).await?;
     let at = p.at(&key, &slug);
     let who = caller.principal();
     let host = state.host();
@@ -247,7 +224,7 @@ pub async fn pr_diff(
     caller: Caller,
     Path(p): Path<PrPath>,
 ) -> CloudResult<Response> {
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let (key, slug) = p.names(&state, &caller).await?;
     let at = p.at(&key, &slug);
     let (_, text) = pull_code::diff(&state.host(), &caller.principal(), at, 3).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
@@ -261,7 +238,7 @@ pub async fn pr_diffstat(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let (key, slug) = p.names(&state, &caller).await?;
     let at = p.at(&key, &slug);
     let (_, changed) = pull_code::changes(&state.host(), &caller.principal(), at).await?;
     let values = changed

@@ -2,6 +2,7 @@
 //! same host operations (and rules: REPO_ADMIN, the `webhook` or `repository:admin` scope) as
 //! Data Center's REST and the pages.
 
+use super::paths::RepoPath;
 use super::{CloudPage, CloudResult, PageQuery};
 use crate::services::host::webhooks::{self as host_hooks, ScopeRef};
 use crate::services::host::{HostError, Missing};
@@ -17,12 +18,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-#[derive(Deserialize)]
-pub struct RepoPath {
-    workspace: String,
-    repo_slug: String,
-}
 
 #[derive(Deserialize)]
 pub struct HookPath {
@@ -84,7 +79,7 @@ pub async fn list(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let (key, slug) = p.names(&state, &caller).await?;
     let at = ScopeRef {
         key: &key,
         slug: Some(&slug),
@@ -103,7 +98,7 @@ pub async fn create(
     Path(p): Path<RepoPath>,
     JsonBody(b): JsonBody<HookBody>,
 ) -> CloudResult<Response> {
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let (key, slug) = p.names(&state, &caller).await?;
     let at = ScopeRef {
         key: &key,
         slug: Some(&slug),
@@ -141,7 +136,7 @@ pub async fn get(
     caller: Caller,
     Path(p): Path<HookPath>,
 ) -> CloudResult<Json<Value>> {
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let (key, slug) = super::paths::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let h = by_uid(&state, &caller, &key, &slug, &p).await?;
     Ok(Json(hook_json(&state, &key, &slug, &h)))
 }
@@ -152,7 +147,7 @@ pub async fn update(
     Path(p): Path<HookPath>,
     JsonBody(b): JsonBody<HookBody>,
 ) -> CloudResult<Json<Value>> {
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let (key, slug) = super::paths::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let h = by_uid(&state, &caller, &key, &slug, &p).await?;
     let at = ScopeRef {
         key: &key,
@@ -167,7 +162,7 @@ pub async fn delete(
     caller: Caller,
     Path(p): Path<HookPath>,
 ) -> CloudResult<StatusCode> {
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let (key, slug) = super::paths::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let h = by_uid(&state, &caller, &key, &slug, &p).await?;
     let at = ScopeRef {
         key: &key,

@@ -10,6 +10,7 @@ mod code;
 pub mod error;
 mod hooks;
 mod jwt_grant;
+pub mod paths;
 mod pull_updates;
 mod pullrequests;
 mod repositories;
@@ -93,22 +94,6 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(jwt_grant::exchange),
         )
         .route_layer(axum::middleware::from_fn(error::cloud_errors))
-}
-
-/// The project key and repository slug a `/2.0` path names (by slug or by `{uuid}`).
-pub async fn names(
-    state: &AppState,
-    caller: &crate::web::auth::Caller,
-    workspace: &str,
-    slug: &str,
-) -> CloudResult<(String, String)> {
-    Ok(crate::services::host::workspaces::repository_names(
-        &state.host(),
-        &caller.principal(),
-        workspace,
-        slug,
-    )
-    .await?)
 }
 
 /// Cloud paging parameters: `page` from 1, `pagelen` 1–100 (10 if not given).

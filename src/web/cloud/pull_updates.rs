@@ -2,9 +2,10 @@
 //! `GET …/pullrequests/{id}/activity`. Cloud has no versions: an update applies to the pull
 //! request as it stands (last write wins, as on Cloud), through the same host operation.
 
+use super::paths::PrPath;
 use super::{CloudPage, CloudResult, PageQuery};
 use crate::clock::iso8601;
-use crate::services::host::pulls::{self as host_pulls, BranchInput, PrRef, PullRequestChange};
+use crate::services::host::pulls::{self as host_pulls, BranchInput, PullRequestChange};
 use crate::web::auth::Caller;
 use crate::web::extract::Query;
 use crate::web::json::Json as JsonBody;
@@ -13,13 +14,6 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-#[derive(Deserialize)]
-pub struct PrPath {
-    workspace: String,
-    repo_slug: String,
-    pull_request_id: i64,
-}
 
 #[derive(Deserialize, Default)]
 pub struct Change {
@@ -52,12 +46,8 @@ pub async fn update(
     JsonBody(b): JsonBody<Change>,
 ) -> CloudResult<Json<Value>> {
     let (host, who) = (state.host(), caller.principal());
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
-    let at = PrRef {
-        key: &key,
-        slug: &slug,
-        number: p.pull_request_id,
-    };
+    let (key, slug) = p.names(&state, &caller).await?;
+    let at = p.at(&key, &slug);
     let now = host_pulls::get(&host, &who, at).await?;
     let change = PullRequestChange {
         version: Some(now.pr.version),
@@ -95,12 +85,8 @@ pub async fn activity(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
-    let at = PrRef {
-        key: &key,
-        slug: &slug,
-        number: p.pull_request_id,
-    };
+    let (key, slug) = p.names(&state, &caller).await?;
+    let at = p.at(&key, &slug);
     let (v, comments) =
         host_pulls::get_with_comments(&state.host(), &caller.principal(), at).await?;
     let payloads = state.webhooks.payloads();

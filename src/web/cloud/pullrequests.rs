@@ -1,6 +1,7 @@
 //! Pull requests on `/2.0`: list (by `state`, paged), get, create, approve / request changes
 //! (and their `DELETE`), merge, decline, comments. Each calls one host operation.
 
+use super::paths::{PrPath, RepoPath};
 use super::{CloudPage, CloudResult, PageQuery};
 use crate::domain::pull_request::{MergeStrategy, PrState};
 use crate::services::host::pulls::{
@@ -21,32 +22,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 #[derive(Deserialize)]
-pub struct RepoPath {
-    workspace: String,
-    repo_slug: String,
-}
-
-#[derive(Deserialize)]
-pub struct PrPath {
-    workspace: String,
-    repo_slug: String,
-    pull_request_id: i64,
-}
-
-#[derive(Deserialize)]
 pub struct ActionPath {
     workspace: String,
     repo_slug: String,
     pull_request_id: i64,
     action: String,
-}
-
-fn at<'a>(workspace: &'a str, slug: &'a str, number: i64) -> PrRef<'a> {
-    PrRef {
-        key: workspace,
-        slug,
-        number,
-    }
 }
 
 fn render(state: &AppState, v: &PullRequestView) -> Value {
@@ -84,7 +64,7 @@ pub async fn list(
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
     let wanted = states(&uri)?;
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let (key, slug) = p.names(&state, &caller).await?;
     let one = (wanted.len() == 1).then(|| wanted[0]);
     let (repo, prs) =
         host_pulls::list(&state.host(), &caller.principal(), &key, &slug, one).await?;
@@ -102,13 +82,8 @@ pub async fn get(
     caller: Caller,
     Path(p): Path<PrPath>,
 ) -> CloudResult<Json<Value>> {
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
-    let v = host_pulls::get(
-        &state.host(),
-        &caller.principal(),
-        at(&key, &slug, p.pull_request_id),
-    )
-    .await?;
+    let (key, slug) = p.names(&state, &caller).await?;
+    let v = host_pulls::get(&state.host(), &caller.principal(), p.at(&key, &slug)).await?;
     Ok(Json(render(&state, &v)))
 }
 
@@ -150,7 +125,7 @@ pub async fn create(
     Path(p): Path<RepoPath>,
     JsonBody(b): JsonBody<NewPullRequest>,
 ) -> CloudResult<Response> {
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let (key, slug) = p.names(&state, &caller).await?;
     let (host, who) = (state.host(), caller.principal());
     // Cloud's default destination: the repository's main branch.
     let to = match branch(b.destination) {
@@ -235,8 +210,12 @@ pub async fn act(
 ) -> CloudResult<Response> {
     let host = state.host();
     let who = caller.principal();
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
-    let here = at(&key, &slug, p.pull_request_id);
+    let (key, slug) = super::paths::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let here = PrRef {
+        key: &key,
+        slug: &slug,
+        number: p.pull_request_id,
+    };
     let parse = |bytes: &[u8]| -> Result<Value, ApiError> {
         if bytes.is_empty() {
             return Ok(json!({}));
@@ -304,8 +283,8 @@ pub async fn comments(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
-    let here = at(&key, &slug, p.pull_request_id);
+    let (key, slug) = p.names(&state, &caller).await?;
+    let here = p.at(&key, &slug);
     let (v, comments) =
         host_pulls::get_with_comments(&state.host(), &caller.principal(), here).await?;
     let pr = render(&state, &v);

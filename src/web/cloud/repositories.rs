@@ -1,5 +1,6 @@
 //! `/2.0/repositories/{workspace}` and `/2.0/repositories/{workspace}/{repo_slug}`.
 
+use super::paths::RepoPath;
 use super::{repr, CloudPage, CloudResult, PageQuery};
 use crate::domain::Action;
 use crate::services::host::repositories::{self, Needed};
@@ -10,7 +11,6 @@ use crate::web::extract::Query;
 use crate::web::state::AppState;
 use axum::extract::{OriginalUri, Path, State};
 use axum::Json;
-use serde::Deserialize;
 use serde_json::Value;
 
 /// The repositories of a workspace the credential may read (a personal space holds none).
@@ -42,18 +42,12 @@ pub async fn list(
     Ok(Json(page.render(&state.base_url, &uri, values, None)))
 }
 
-#[derive(Deserialize)]
-pub struct RepoPath {
-    workspace: String,
-    repo_slug: String,
-}
-
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(p): Path<RepoPath>,
 ) -> CloudResult<Json<Value>> {
-    let (key, slug) = super::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let (key, slug) = p.names(&state, &caller).await?;
     let r = repositories::find(
         &state.host(),
         &caller.principal(),
