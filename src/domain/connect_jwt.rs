@@ -1,6 +1,6 @@
 //! Connect JWTs, HS256 only: signing host → app tokens, and checking app → host tokens with a
 //! refusal that says which check failed. Which installation a token is for is read from its
-//! claims before any check (`client_key_candidates`: ACE puts the clientKey in `sub`, Python
+//! claims before any check (`Parsed::client_keys`: ACE puts the clientKey in `sub`, Python
 //! `atlassian-jwt` in `iss` and `aud`); the caller looks the secret up and then `verify`s.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -8,6 +8,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
+use std::borrow::Cow;
 
 /// How far `exp` and `iat` may be off, in seconds (clocks of app servers drift a little).
 pub const LEEWAY_SECONDS: i64 = 30;
@@ -65,7 +66,52 @@ pub enum Refusal {
 #[derive(Deserialize)]
 struct Header<'a> {
     #[serde(borrow)]
-    alg: std::borrow::Cow<'a, str>,
+    alg: Cow<'a, str>,
+}
+
+/// The claims as read, borrowing from the decoded JSON where they need no unescaping: one
+/// request's check allocates almost nothing (issue 15's goal: a JWT read costs no more than
+/// a token read, give or take a tenth).
+#[derive(Deserialize)]
+struct ClaimsRef<'a> {
+    #[serde(borrow)]
+    iss: Cow<'a, str>,
+    #[serde(borrow, default)]
+    sub: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    aud: Option<AudienceRef<'a>>,
+    #[serde(default)]
+    iat: Option<i64>,
+    exp: i64,
+    #[serde(borrow, default)]
+    qsh: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AudienceRef<'a> {
+    #[serde(borrow)]
+    One(Cow<'a, str>),
+    #[serde(borrow)]
+    Many(Vec<Cow<'a, str>>),
+}
+
+impl ClaimsRef<'_> {
+    fn to_owned(&self) -> Claims {
+        Claims {
+            iss: self.iss.to_string(),
+            sub: self.sub.as_deref().map(str::to_string),
+            aud: self.aud.as_ref().map(|a| match a {
+                AudienceRef::One(one) => Audience::One(one.to_string()),
+                AudienceRef::Many(list) => {
+                    Audience::Many(list.iter().map(|a| a.to_string()).collect())
+                }
+            }),
+            iat: self.iat,
+            exp: self.exp,
+            qsh: self.qsh.as_deref().map(str::to_string),
+        }
+    }
 }
 
 fn parts(token: &str) -> Result<(&str, &str, &str), Refusal> {
@@ -78,30 +124,17 @@ fn parts(token: &str) -> Result<(&str, &str, &str), Refusal> {
     }
 }
 
-fn decode_claims(payload: &str) -> Result<Claims, Refusal> {
-    let bytes = B64
-        .decode(payload)
-        .map_err(|_| Refusal::Malformed("its claims are not base64url"))?;
-    serde_json::from_slice(&bytes)
+fn decode_into<'s>(part: &str, scratch: &'s mut Vec<u8>) -> Option<&'s [u8]> {
+    scratch.clear();
+    B64.decode_vec(part, scratch).ok()?;
+    Some(scratch)
+}
+
+fn decode_claims<'s>(payload: &str, scratch: &'s mut Vec<u8>) -> Result<ClaimsRef<'s>, Refusal> {
+    let bytes =
+        decode_into(payload, scratch).ok_or(Refusal::Malformed("its claims are not base64url"))?;
+    serde_json::from_slice(bytes)
         .map_err(|_| Refusal::Malformed("its claims lack iss or exp, or are not JSON"))
-}
-
-/// The token's claims, unchecked: only to find which installation it names.
-pub fn claims_unverified(token: &str) -> Result<Claims, Refusal> {
-    let (_, payload, _) = parts(token)?;
-    decode_claims(payload)
-}
-
-/// The clientKeys a token may name, in the order to try: `sub` (ACE), `iss`, then `aud`.
-pub fn client_key_candidates(c: &Claims) -> Vec<&str> {
-    let mut keys: Vec<&str> = c.sub.as_deref().into_iter().collect();
-    keys.push(&c.iss);
-    match &c.aud {
-        Some(Audience::One(a)) => keys.push(a),
-        Some(Audience::Many(list)) => keys.extend(list.iter().map(String::as_str)),
-        None => {}
-    }
-    keys
 }
 
 /// What the token's `qsh` must be: the canonical request, or context tokens allowed.
@@ -110,23 +143,43 @@ pub struct Expected<'a> {
     pub context_allowed: bool,
 }
 
+/// An installation's shared secret, keyed for HS256 once (the HMAC's inner and outer pads),
+/// kept with the cached installation so each request only hashes its own bytes.
+#[derive(Clone)]
+pub struct Key(Hmac<Sha256>);
+
+impl Key {
+    pub fn new(secret: &[u8]) -> Self {
+        Self(Hmac::new_from_slice(secret).expect("HMAC takes any key length"))
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(…)")
+    }
+}
+
 /// A token read once: its algorithm checked and its claims decoded (to find the
-/// installation); then `verify` checks it with the secret.
+/// installation); then `verify` checks it with the secret. The claims borrow from `scratch`,
+/// the caller's buffer for the decoded JSON.
 pub struct Parsed<'t> {
     head: &'t str,
     payload: &'t str,
     signature: &'t str,
-    pub claims: Claims,
+    claims: ClaimsRef<'t>,
 }
 
 impl<'t> Parsed<'t> {
     /// The header is judged before the claims: `alg: none` is refused as such.
-    pub fn read(token: &'t str) -> Result<Self, Refusal> {
+    pub fn read(token: &'t str, scratch: &'t mut Vec<u8>) -> Result<Self, Refusal> {
         let (head, payload, signature) = parts(token)?;
-        let header_json = B64.decode(head).ok();
-        let header: Header<'_> = header_json
-            .as_deref()
-            .and_then(|h| serde_json::from_slice(h).ok())
+        // A header is small: decoded on the stack.
+        let mut header_json = [0u8; 256];
+        let header: Header<'_> = B64
+            .decode_slice(head, &mut header_json)
+            .ok()
+            .and_then(|n| serde_json::from_slice(&header_json[..n]).ok())
             .ok_or(Refusal::Malformed(
                 "its header is not base64url JSON with alg",
             ))?;
@@ -137,19 +190,40 @@ impl<'t> Parsed<'t> {
             head,
             payload,
             signature,
-            claims: decode_claims(payload)?,
+            claims: decode_claims(payload, scratch)?,
         })
     }
 
+    /// The clientKeys the token may name, in the order to try: `sub` (ACE), `iss`, then `aud`.
+    pub fn client_keys(&self) -> impl Iterator<Item = &str> {
+        let c = &self.claims;
+        let (one, many): (Option<&str>, &[Cow<'_, str>]) = match &c.aud {
+            Some(AudienceRef::One(a)) => (Some(a), &[]),
+            Some(AudienceRef::Many(list)) => (None, list),
+            None => (None, &[]),
+        };
+        c.sub
+            .as_deref()
+            .into_iter()
+            .chain([&*c.iss])
+            .chain(one)
+            .chain(many.iter().map(|a| &**a))
+    }
+
+    /// The claims, owned.
+    pub fn claims(&self) -> Claims {
+        self.claims.to_owned()
+    }
+
     /// Checks signature, time and `qsh`, in that order.
-    pub fn verify(&self, secret: &[u8], now: i64, expected: &Expected<'_>) -> Result<(), Refusal> {
+    pub fn verify(&self, key: &Key, now: i64, expected: &Expected<'_>) -> Result<(), Refusal> {
         let (head, payload, signature) = (self.head, self.payload, self.signature);
         let mut given = [0u8; 32];
         match B64.decode_slice(signature, &mut given) {
             Ok(32) => {}
             _ => return Err(Refusal::Signature),
         }
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+        let mut mac = key.0.clone();
         mac.update(head.as_bytes());
         mac.update(b".");
         mac.update(payload.as_bytes());
@@ -193,9 +267,10 @@ pub fn verify(
     now: i64,
     expected: &Expected<'_>,
 ) -> Result<Claims, Refusal> {
-    let parsed = Parsed::read(token)?;
-    parsed.verify(secret, now, expected)?;
-    Ok(parsed.claims)
+    let mut scratch = Vec::new();
+    let parsed = Parsed::read(token, &mut scratch)?;
+    parsed.verify(&Key::new(secret), now, expected)?;
+    Ok(parsed.claims())
 }
 
 /// An HS256 token of `claims` (host → app: lifecycle, webhooks, iframes).
@@ -239,13 +314,14 @@ mod tests {
         let python =
             token(json!({"iss": "ck", "aud": "ck", "iat": NOW, "exp": NOW + 3600, "qsh": qsh()}));
         for t in [&ace, &python] {
-            let c = verify(t, SECRET, NOW, &expected()).unwrap();
-            assert!(client_key_candidates(&c).contains(&"ck"));
+            assert!(verify(t, SECRET, NOW, &expected()).is_ok());
+            let mut scratch = Vec::new();
+            let parsed = Parsed::read(t, &mut scratch).unwrap();
+            assert!(parsed.client_keys().any(|k| k == "ck"));
         }
-        assert_eq!(
-            client_key_candidates(&claims_unverified(&ace).unwrap())[0],
-            "ck"
-        );
+        let mut scratch = Vec::new();
+        let ace = Parsed::read(&ace, &mut scratch).unwrap();
+        assert_eq!(ace.client_keys().collect::<Vec<_>>(), ["ck", "app-key"]);
     }
 
     #[test]

@@ -6,14 +6,18 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// `METHOD&path&query` for a request to `path?query`, `base_path` being the path of the base
-/// URL the request is relative to (`""` or `/` for none).
+/// URL the request is relative to (`""` or `/` for none). Written into one string: it is
+/// computed for every app call.
 pub fn canonical_request(method: &str, path: &str, query: &str, base_path: &str) -> String {
-    format!(
-        "{}&{}&{}",
-        method.to_ascii_uppercase(),
-        canonical_path(path, base_path),
-        canonical_query(query)
-    )
+    let mut out = String::with_capacity(method.len() + path.len() + query.len() + 4);
+    out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
+    out.push('&');
+    push_canonical_path(&mut out, path, base_path);
+    out.push('&');
+    if !query.is_empty() {
+        out.push_str(&canonical_query(query));
+    }
+    out
 }
 
 /// The `qsh` claim of a request: the lower-case hex SHA-256 of its canonical request.
@@ -23,21 +27,29 @@ pub fn qsh(method: &str, path: &str, query: &str, base_path: &str) -> String {
     )))
 }
 
-fn canonical_path(path: &str, base_path: &str) -> String {
+/// The path relative to the base path, `&` escaped, with one leading and no trailing `/`.
+fn push_canonical_path(out: &mut String, path: &str, base_path: &str) {
     let base = base_path.trim_end_matches('/');
-    let relative = if !base.is_empty() && (path == base || path.starts_with(&format!("{base}/"))) {
+    let under_base = !base.is_empty()
+        && path.starts_with(base)
+        && (path.len() == base.len() || path.as_bytes()[base.len()] == b'/');
+    let mut relative = if under_base {
         &path[base.len()..]
     } else {
         path
     };
-    let mut p = relative.replace('&', "%26");
-    if !p.starts_with('/') {
-        p.insert(0, '/');
+    if relative.len() > 1 && relative.ends_with('/') {
+        relative = &relative[..relative.len() - 1];
     }
-    if p.len() > 1 && p.ends_with('/') {
-        p.pop();
+    if !relative.starts_with('/') {
+        out.push('/');
     }
-    p
+    for (i, piece) in relative.split('&').enumerate() {
+        if i > 0 {
+            out.push_str("%26");
+        }
+        out.push_str(piece);
+    }
 }
 
 fn canonical_query(query: &str) -> String {

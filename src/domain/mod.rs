@@ -4,6 +4,7 @@ pub mod access_tokens;
 pub mod applinks;
 pub mod authz;
 pub mod connect_descriptor;
+pub mod connect_events;
 pub mod connect_jwt;
 pub mod connect_modules;
 pub mod connect_qsh;

@@ -48,7 +48,11 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
         }
     }
 
-    pub fn get(&self, key: &K, generation: u64, now: i64) -> Option<V> {
+    pub fn get<Q>(&self, key: &Q, generation: u64, now: i64) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         map.get(key)
             .filter(|e| e.generation == generation && now - e.at < TTL_MS)
@@ -104,6 +108,9 @@ pub struct Cache<T, G, R, C, O, A, L, K, P, I> {
     pub repo_pages: Map<(String, Vec<String>), P>,
     /// Connect app installations by clientKey, for JWT-signed calls.
     pub installations: Map<String, I>,
+    /// The installation an app's exchanged access token acts as, with the token's expiry
+    /// (checked on every use), by token hash.
+    pub app_tokens: Map<String, (I, i64)>,
 }
 
 impl<
@@ -136,6 +143,7 @@ impl<
             // A page holds up to a hundred repositories: a few megabytes at most.
             repo_pages: Map::bounded(2_000),
             installations: Map::new(),
+            app_tokens: Map::new(),
         }
     }
 
@@ -179,18 +187,12 @@ mod tests {
         let c: Cache<String, (), (), (), (), (), (), (), (), ()> = Cache::new();
         let g = c.generation();
         c.tokens.put("k".into(), "v".into(), g, 1000);
-        assert_eq!(
-            c.tokens.get(&"k".into(), c.generation(), 1000),
-            Some("v".into())
-        );
-        assert_eq!(
-            c.tokens.get(&"k".into(), c.generation(), 1000 + TTL_MS),
-            None
-        );
+        assert_eq!(c.tokens.get("k", c.generation(), 1000), Some("v".into()));
+        assert_eq!(c.tokens.get("k", c.generation(), 1000 + TTL_MS), None);
         c.bump();
-        assert_eq!(c.tokens.get(&"k".into(), c.generation(), 1000), None);
+        assert_eq!(c.tokens.get("k", c.generation(), 1000), None);
         // A value fetched before an invalidation is stale at once.
         c.tokens.put("k".into(), "old".into(), g, 1000);
-        assert_eq!(c.tokens.get(&"k".into(), c.generation(), 1000), None);
+        assert_eq!(c.tokens.get("k", c.generation(), 1000), None);
     }
 }

@@ -3,6 +3,7 @@
 //! development mode are `connect_catalog.rs`.
 
 use super::audit::write_audit;
+use super::connect_webhooks::sync_app_hooks_in_tx;
 use super::{on_pool, on_writer, Audited, BeginWrite, Store, StoreResult};
 
 /// Where an installation stands; stored as its lower-case name.
@@ -62,12 +63,15 @@ pub struct AppCaller {
     pub account: super::Account,
     /// The installation's scopes, read once.
     pub scopes: crate::domain::connect_scopes::ConnectScopes,
-    /// The shared secret, decrypted by the service on first use and kept with this cached
-    /// entry (so for at most the cache's lifetime); the store never decrypts.
-    pub secret: std::sync::OnceLock<crate::secret::Secret>,
+    /// What those scopes allow, worked out once: every call asks.
+    pub ceiling: crate::domain::Ceiling,
+    /// The shared secret as an HS256 key, decrypted and keyed by the service on first use and
+    /// kept with this cached entry (so for at most the cache's lifetime); the store never
+    /// decrypts.
+    pub key: std::sync::OnceLock<crate::domain::connect_jwt::Key>,
 }
 
-/// The same installation in the same account (the memo of its secret aside).
+/// The same installation in the same account (the memo of its key aside).
 impl PartialEq for AppCaller {
     fn eq(&self, other: &Self) -> bool {
         self.installation == other.installation && self.account == other.account
@@ -78,13 +82,32 @@ impl Eq for AppCaller {}
 
 impl AppCaller {
     fn new(installation: Installation, account: super::Account) -> Self {
+        let scopes = crate::domain::connect_scopes::ConnectScopes::from_text(&installation.scopes);
         Self {
-            scopes: crate::domain::connect_scopes::ConnectScopes::from_text(&installation.scopes),
+            ceiling: scopes.ceiling(),
+            scopes,
             installation,
             account,
-            secret: std::sync::OnceLock::new(),
+            key: std::sync::OnceLock::new(),
         }
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct InstallationWithExpiry {
+    #[sqlx(flatten)]
+    installation: Installation,
+    expires_at: i64,
+}
+
+/// What an update in place (`PUT /2.0/addon`) writes.
+pub struct DescriptorUpdate<'a> {
+    pub name: &'a str,
+    pub descriptor: &'a str,
+    /// `None`: the URL it came from stays.
+    pub descriptor_url: Option<&'a str>,
+    pub scopes: &'a str,
+    pub hooks: &'a [super::AppHook],
 }
 
 /// What installing writes.
@@ -100,6 +123,8 @@ pub struct NewInstallation<'a> {
     pub scopes: &'a str,
     pub shared_secret: &'a str,
     pub installed_by: i64,
+    /// Its `webhooks` modules: what it subscribes to, from now on.
+    pub hooks: &'a [super::AppHook],
 }
 
 const COLUMNS: &str = "i.id, i.client_key, i.app_key, i.account_id, i.name, i.vendor, i.descriptor, \
@@ -150,21 +175,17 @@ impl Store {
         &self,
         client_key: &str,
     ) -> StoreResult<Option<std::sync::Arc<AppCaller>>> {
-        self.read_through(
-            &self.cache.installations,
-            client_key.to_string(),
-            || async {
-                let found: Option<Installation> = on_pool!(self, |p| {
-                    sqlx::query_as(&format!(
-                        "SELECT {COLUMNS} FROM connect_installations i WHERE i.client_key = $1"
-                    ))
-                    .bind(client_key)
-                    .fetch_optional(p)
-                    .await?
-                });
-                self.with_account(found).await
-            },
-        )
+        self.read_through(&self.cache.installations, client_key, || async {
+            let found: Option<Installation> = on_pool!(self, |p| {
+                sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM connect_installations i WHERE i.client_key = $1"
+                ))
+                .bind(client_key)
+                .fetch_optional(p)
+                .await?
+            });
+            self.with_account(found).await
+        })
         .await
     }
 
@@ -205,18 +226,24 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> StoreResult<Option<std::sync::Arc<AppCaller>>> {
-        let now = self.now();
-        let found: Option<Installation> = on_pool!(self, |p| {
-            sqlx::query_as(&format!(
-                "SELECT {COLUMNS} FROM connect_access_tokens t JOIN connect_installations i ON i.id = t.installation_id
-                 WHERE t.token_hash = $1 AND t.expires_at > $2"
-            ))
-            .bind(token_hash)
-            .bind(now)
-            .fetch_optional(p)
-            .await?
-        });
-        self.with_account(found).await
+        let (found, expires_at) = self
+            .read_through(&self.cache.app_tokens, token_hash, || async {
+                let row: Option<(Installation, i64)> = on_pool!(self, |p| {
+                    sqlx::query_as(&format!(
+                        "SELECT {COLUMNS}, t.expires_at FROM connect_access_tokens t
+                         JOIN connect_installations i ON i.id = t.installation_id
+                         WHERE t.token_hash = $1"
+                    ))
+                    .bind(token_hash)
+                    .fetch_optional(p)
+                    .await?
+                    .map(|row: InstallationWithExpiry| (row.installation, row.expires_at))
+                });
+                let (found, expires_at) = row.map_or((None, 0), |(i, e)| (Some(i), e));
+                Ok((self.with_account(found).await?, expires_at))
+            })
+            .await?;
+        Ok(found.filter(|_| expires_at > self.now()))
     }
 
     /// Installs, or re-installs over the same row (same clientKey), enabled, with a new secret.
@@ -230,12 +257,13 @@ impl Store {
             let mut tx = p.begin_write().await?;
             let saved: Installation = sqlx::query_as(&format!(
                 "INSERT INTO connect_installations AS i (client_key, app_key, account_id, name, vendor, descriptor,
-                     descriptor_url, base_url, scopes, shared_secret, state, installed_by, installed_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'enabled', $11, $12, $12)
+                     descriptor_url, base_url, scopes, shared_secret, state, installed_by, installed_at, updated_at, events_from)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'enabled', $11, $12, $12,
+                         (SELECT COALESCE(MAX(id), 0) FROM events))
                  ON CONFLICT (app_key, account_id) DO UPDATE SET name = excluded.name, vendor = excluded.vendor,
                      descriptor = excluded.descriptor, descriptor_url = excluded.descriptor_url,
                      base_url = excluded.base_url, scopes = excluded.scopes, shared_secret = excluded.shared_secret,
-                     state = 'enabled', installed_by = excluded.installed_by,
+                     state = 'enabled', installed_by = excluded.installed_by, events_from = excluded.events_from,
                      installed_at = CASE WHEN i.state = 'uninstalled' THEN excluded.installed_at ELSE i.installed_at END,
                      updated_at = excluded.updated_at
                  RETURNING {}", COLUMNS.replace("i.", "")))
@@ -243,6 +271,7 @@ impl Store {
                 .bind(n.descriptor).bind(n.descriptor_url).bind(n.base_url).bind(n.scopes)
                 .bind(n.shared_secret).bind(n.installed_by).bind(now)
                 .fetch_one(&mut *tx).await?;
+            sync_app_hooks_in_tx!(tx, saved.id, n.hooks);
             write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok::<_, super::StoreError>(saved)
@@ -255,10 +284,7 @@ impl Store {
     pub async fn update_connect_descriptor(
         &self,
         id: i64,
-        name: &str,
-        descriptor: &str,
-        descriptor_url: Option<&str>,
-        scopes: &str,
+        u: &DescriptorUpdate<'_>,
         audit: Audited<'_>,
     ) -> StoreResult<()> {
         let now = self.now();
@@ -268,8 +294,9 @@ impl Store {
                 "UPDATE connect_installations SET name = $2, descriptor = $3,
                      descriptor_url = COALESCE($4, descriptor_url), scopes = $5, updated_at = $6 WHERE id = $1",
             )
-            .bind(id).bind(name).bind(descriptor).bind(descriptor_url).bind(scopes).bind(now)
+            .bind(id).bind(u.name).bind(u.descriptor).bind(u.descriptor_url).bind(u.scopes).bind(now)
             .execute(&mut *tx).await?;
+            sync_app_hooks_in_tx!(tx, id, u.hooks);
             write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok::<_, super::StoreError>(())
@@ -287,8 +314,12 @@ impl Store {
         let now = self.now();
         on_writer!(self, |p| {
             let mut tx = p.begin_write().await?;
+            // Enabling starts its events afresh (see the migration): none from while it was off.
             sqlx::query(
-                "UPDATE connect_installations SET state = $2, updated_at = $3 WHERE id = $1",
+                "UPDATE connect_installations SET state = $2, updated_at = $3,
+                     events_from = CASE WHEN $2 = 'enabled' AND state <> 'enabled'
+                                   THEN (SELECT COALESCE(MAX(id), 0) FROM events) ELSE events_from END
+                 WHERE id = $1",
             )
             .bind(id)
             .bind(state.as_str())

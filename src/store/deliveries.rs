@@ -44,18 +44,21 @@ impl DeliveryState {
     }
 }
 
-/// Who receives a delivery, stored in `subscriber_kind`: a repository or project webhook
-/// (apps will add theirs). The column's value is `as_str()`.
+/// Who receives a delivery, stored in `subscriber_kind`: a repository or project webhook, or
+/// an app's webhook module. The column's value is `as_str()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
 #[sqlx(type_name = "TEXT", rename_all = "lowercase")]
 pub enum SubscriberKind {
     Webhook,
+    /// An installed app's `webhooks` module (`connect_webhooks.rs`).
+    App,
 }
 
 impl SubscriberKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Webhook => "webhook",
+            Self::App => "app",
         }
     }
 }
@@ -78,6 +81,8 @@ pub struct Delivery {
     pub event_uuid: String,
     pub event_key: String,
     pub event_at: i64,
+    /// The repository the event is about, if any.
+    pub event_repo_id: Option<i64>,
     /// Its subscriber takes deliveries one at a time, in order (see `ordered.rs`).
     pub ordered: bool,
 }
@@ -133,7 +138,7 @@ pub enum Skipped {
 const DELIVERY_SELECT: &str =
     "SELECT d.id, d.event_id, d.subscriber_kind, d.subscriber_id, d.state, d.attempts,
     d.next_attempt_at, d.created_at, d.completed_at, d.last_status, d.last_error,
-    e.uuid AS event_uuid, e.event_key, e.at AS event_at, d.ordered
+    e.uuid AS event_uuid, e.event_key, e.at AS event_at, e.repo_id AS event_repo_id, d.ordered
     FROM webhook_deliveries d JOIN events e ON e.id = d.event_id";
 
 /// The state a delivery queued again takes: ordered ones wait for their turn.

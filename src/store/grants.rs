@@ -109,7 +109,7 @@ impl Store {
             project_id: Option<i64>,
             repo_id: Option<i64>,
         }
-        self.read_through(&self.cache.grants, user_id, || async {
+        self.read_through(&self.cache.grants, &user_id, || async {
             let grants: Vec<ScopedGrant> = on_pool!(self, |p| {
                 let rows: Vec<Row> = sqlx::query_as(
                     "SELECT scope, permission, project_id, repo_id FROM grants

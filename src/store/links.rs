@@ -204,10 +204,8 @@ impl Store {
 
     /// `find_link` from the cache, for the request path (its `last_status` may be seconds old).
     pub async fn find_link_cached(&self, link_id: &str) -> StoreResult<Option<AppLink>> {
-        self.read_through(&self.cache.links, link_id.to_string(), || {
-            self.find_link(link_id)
-        })
-        .await
+        self.read_through(&self.cache.links, link_id, || self.find_link(link_id))
+            .await
     }
 
     pub async fn find_link_by_id(&self, id: i64) -> StoreResult<Option<AppLink>> {
@@ -339,7 +337,7 @@ impl Store {
 
     /// Read on every call through a link, so cached; every token write invalidates.
     pub async fn link_token(&self, link: i64, user: i64) -> StoreResult<Option<LinkToken>> {
-        self.read_through(&self.cache.link_tokens, (link, user), || async {
+        self.read_through(&self.cache.link_tokens, &(link, user), || async {
             on_pool!(self, |p| {
                 let found: Option<LinkToken> = sqlx::query_as(&format!(
                     "SELECT {TOKEN_COLUMNS} FROM app_link_tokens WHERE link_id = $1 AND user_id = $2"

@@ -19,6 +19,7 @@ pub(crate) mod audit;
 mod cache;
 pub mod connect;
 pub mod connect_catalog;
+mod connect_webhooks;
 mod deliveries;
 mod delivery_stats;
 pub mod events;
@@ -41,6 +42,7 @@ mod webhooks;
 
 pub use accounts::{Account, AccountKind, TeamMember};
 pub use audit::{AuditEntry, Audited, NewAudit};
+pub use connect_webhooks::{AppHook, AppHookTarget};
 pub use deliveries::{
     subscriber_key, Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Outcome, Skipped,
     SubscriberKind,
@@ -390,23 +392,25 @@ impl Store {
     /// The one read-through path of the cache: a fresh entry for `key`, or what `fetch` finds,
     /// kept under the generation read *before* the fetch (an invalidation during the fetch makes
     /// it stale at once).
-    pub(crate) async fn read_through<K, V, Fut>(
+    pub(crate) async fn read_through<K, Q, V, Fut>(
         &self,
         map: &cache::Map<K, V>,
-        key: K,
+        key: &Q,
         fetch: impl FnOnce() -> Fut,
     ) -> StoreResult<V>
     where
-        K: Eq + std::hash::Hash,
+        K: Eq + std::hash::Hash + std::borrow::Borrow<Q>,
+        Q: Eq + std::hash::Hash + ToOwned<Owned = K> + ?Sized,
         V: Clone,
         Fut: std::future::Future<Output = StoreResult<V>>,
     {
         let (now, generation) = (self.now(), self.cache.generation());
-        if let Some(hit) = map.get(&key, generation, now) {
+        // Looked up by a borrowed key: a hit allocates nothing.
+        if let Some(hit) = map.get(key, generation, now) {
             return Ok(hit);
         }
         let value = fetch().await?;
-        map.put(key, value.clone(), generation, now);
+        map.put(key.to_owned(), value.clone(), generation, now);
         Ok(value)
     }
 

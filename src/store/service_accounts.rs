@@ -62,7 +62,7 @@ impl Store {
 
     /// The account a client acts as under client credentials, if it is a service client.
     pub async fn service_account_of_client(&self, client: i64) -> StoreResult<Option<Account>> {
-        self.read_through(&self.cache.service_accounts, client, || async {
+        self.read_through(&self.cache.service_accounts, &client, || async {
             on_pool!(self, |p| {
                 let found: Option<Account> = sqlx::query_as(
                     "SELECT a.id, a.kind, a.slug, a.display_name, a.email, a.active, a.created_at
@@ -131,7 +131,7 @@ impl Store {
     ) -> StoreResult<i64> {
         let now = self.now();
         let key = (client, account_id, scope.to_string());
-        self.read_through(&self.cache.service_grants, key, || async {
+        self.read_through(&self.cache.service_grants, &key, || async {
             let existing: Option<i64> = on_pool!(self, |p| {
                 sqlx::query_scalar(
                     "SELECT id FROM oauth_grants WHERE client_id = $1 AND user_id = $2 AND scope = $3 AND revoked_at IS NULL ORDER BY id LIMIT 1")

@@ -2,7 +2,9 @@
 //! row, a pause, disabled by Junction with a reason the owner sees).
 
 use super::audit::write_audit;
-use super::{on_pool, on_writer, Audited, BeginWrite, Store, StoreError, StoreResult};
+use super::{
+    on_pool, on_writer, Audited, BeginWrite, Store, StoreError, StoreResult, SubscriberKind,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Webhook {
@@ -207,12 +209,13 @@ impl Store {
     }
 
     /// A successful attempt: the failure count and any pause are cleared.
-    pub async fn webhook_succeeded(&self, id: i64) -> StoreResult<()> {
+    pub async fn subscriber_succeeded(&self, kind: SubscriberKind, id: i64) -> StoreResult<()> {
         on_writer!(self, |p| {
-            sqlx::query(
-                "UPDATE webhooks SET consecutive_failures = 0, paused_until = NULL
+            sqlx::query(&format!(
+                "UPDATE {} SET consecutive_failures = 0, paused_until = NULL
                          WHERE id = $1 AND (consecutive_failures <> 0 OR paused_until IS NOT NULL)",
-            )
+                health_table(kind)
+            ))
             .bind(id)
             .execute(p)
             .await?;
@@ -221,12 +224,13 @@ impl Store {
     }
 
     /// Counts one more failed attempt; returns the failures in a row now (0: the hook is gone).
-    pub async fn webhook_failed(&self, id: i64) -> StoreResult<i64> {
+    pub async fn subscriber_failed(&self, kind: SubscriberKind, id: i64) -> StoreResult<i64> {
         on_writer!(self, |p| {
-            let n: Option<i64> = sqlx::query_scalar(
-                "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE id = $1
+            let n: Option<i64> = sqlx::query_scalar(&format!(
+                "UPDATE {} SET consecutive_failures = consecutive_failures + 1 WHERE id = $1
                  RETURNING consecutive_failures",
-            )
+                health_table(kind)
+            ))
             .bind(id)
             .fetch_optional(p)
             .await?;
@@ -235,20 +239,29 @@ impl Store {
     }
 
     /// Pauses a failing hook until `until`, or disables it with a reason its owner will see.
-    pub async fn set_webhook_trouble(
+    pub async fn set_subscriber_trouble(
         &self,
+        kind: SubscriberKind,
         id: i64,
         pause_until: Option<i64>,
         disable: Option<&str>,
     ) -> StoreResult<()> {
         let now = self.now();
         on_writer!(self, |p| {
-            sqlx::query(
-                "UPDATE webhooks SET paused_until = $1,
+            sqlx::query(&format!(
+                "UPDATE {} SET paused_until = $1,
                  disabled_at = CASE WHEN $2 IS NULL THEN disabled_at ELSE COALESCE(disabled_at, $3) END,
-                 disabled_reason = COALESCE($2, disabled_reason) WHERE id = $4")
+                 disabled_reason = COALESCE($2, disabled_reason) WHERE id = $4", health_table(kind)))
                 .bind(pause_until).bind(disable).bind(now).bind(id).execute(p).await?;
             Ok(())
         })
+    }
+}
+
+/// Where a kind of subscriber keeps its health (the same columns in each).
+fn health_table(kind: SubscriberKind) -> &'static str {
+    match kind {
+        SubscriberKind::Webhook => "webhooks",
+        SubscriberKind::App => "connect_webhooks",
     }
 }

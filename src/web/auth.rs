@@ -395,7 +395,7 @@ async fn for_app(
     app: Arc<crate::store::connect::AppCaller>,
     ip: String,
 ) -> Result<Caller, ApiError> {
-    let ceiling = app.scopes.ceiling();
+    let ceiling = app.ceiling;
     let account = app.account.clone();
     for_user(state, account, ceiling, Credential::Connect { app }, ip).await
 }

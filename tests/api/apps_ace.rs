@@ -112,6 +112,25 @@ async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: Tes
     assert_eq!(one["status"], 200, "{one}");
     assert_eq!(one["body"]["destination"]["branch"]["name"], "main");
 
+    // A webhook: ACE's own authenticateWebhook() verifies the JWT before emitting it.
+    let r = app
+        .put(
+            "/rest/api/1.0/projects/PRJ/repos/code",
+            &admin(),
+            json!({"description": "for ACE"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let hooks = crate::receiver::eventually("ACE to accept a webhook", || async {
+        let got = ace.probe("/probe/webhooks").await;
+        (!got.as_array().unwrap().is_empty()).then_some(got)
+    })
+    .await;
+    assert_eq!(hooks[0]["subscribed"], "*");
+    assert_eq!(hooks[0]["event"], "repo:updated");
+    assert_eq!(hooks[0]["clientKey"], client_key.as_str());
+    assert_eq!(hooks[0]["data"]["repository"]["description"], "for ACE");
+
     // Re-install: signed with the secret ACE stored, which ACE verifies before saving.
     let r = grant(&app, &b, &ace, "uma").await;
     assert_eq!(

@@ -93,6 +93,15 @@ impl FakeApp {
         self.behaviour.lock().unwrap().lifecycle_status = Some(status);
     }
 
+    /// What it answers lifecycle calls and webhooks with now.
+    pub fn lifecycle_status(&self) -> u16 {
+        self.behaviour
+            .lock()
+            .unwrap()
+            .lifecycle_status
+            .unwrap_or(204)
+    }
+
     /// The lifecycle calls received so far (not descriptor fetches).
     pub fn lifecycle(&self) -> Vec<Received> {
         self.rx

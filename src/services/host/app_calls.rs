@@ -27,17 +27,19 @@ pub async fn authenticate(
     token: &str,
     req: &SignedRequest<'_>,
 ) -> HostResult<Arc<AppCaller>> {
-    let parsed = connect_jwt::Parsed::read(token).map_err(HostError::Jwt)?;
-    let candidates = connect_jwt::client_key_candidates(&parsed.claims);
+    let mut scratch = Vec::new();
+    let parsed = connect_jwt::Parsed::read(token, &mut scratch).map_err(HostError::Jwt)?;
     let mut found = None;
-    for key in &candidates {
+    for key in parsed.client_keys() {
         if let Some(hit) = host.store.connect_caller(key).await? {
             found = Some(hit);
             break;
         }
     }
-    let app =
-        found.ok_or_else(|| HostError::Jwt(Refusal::UnknownClientKey(candidates.join(", "))))?;
+    let app = found.ok_or_else(|| {
+        let named: Vec<&str> = parsed.client_keys().collect();
+        HostError::Jwt(Refusal::UnknownClientKey(named.join(", ")))
+    })?;
     let installation = &app.installation;
     if installation.state != InstallState::Enabled {
         return Err(HostError::Jwt(Refusal::NotEnabled {
@@ -45,18 +47,19 @@ pub async fn authenticate(
             state: installation.state.as_str(),
         }));
     }
-    let secret = match app.secret.get() {
-        Some(s) => s,
+    let key = match app.key.get() {
+        Some(k) => k,
         None => {
             let plain = crate::secret::Secret::new(decrypt(host, installation)?);
-            app.secret.get_or_init(|| plain)
+            let key = connect_jwt::Key::new(plain.expose().as_bytes());
+            app.key.get_or_init(|| key)
         }
     };
     let canonical = canonical_request(req.method, req.path, req.query, base_path(host.base_url));
     let now = host.store.now().div_euclid(1000);
     parsed
         .verify(
-            secret.expose().as_bytes(),
+            key,
             now,
             &Expected {
                 canonical_request: &canonical,

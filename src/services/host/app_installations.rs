@@ -15,7 +15,7 @@ use crate::store::{Account, AccountKind};
 
 /// The installation `id` if the person may manage it: installed in their own account, in a
 /// team they administer, or they are an administrator.
-async fn managed(
+pub(super) async fn managed(
     host: &Host<'_>,
     who: &Principal<'_>,
     id: i64,
@@ -257,7 +257,17 @@ pub async fn update_self(
     let scopes = d.scopes.to_text();
     let audit = who.audit("app.updated", &target, &scopes);
     host.store
-        .update_connect_descriptor(i.id, &d.name, &raw, url.as_deref(), &scopes, Some(&audit))
+        .update_connect_descriptor(
+            i.id,
+            &crate::store::connect::DescriptorUpdate {
+                name: &d.name,
+                descriptor: &raw,
+                descriptor_url: url.as_deref(),
+                scopes: &scopes,
+                hooks: &super::apps::app_hooks(&d),
+            },
+            Some(&audit),
+        )
         .await?;
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod access_tokens;
 pub mod accounts;
 pub mod app_calls;
 pub mod app_catalog;
+pub mod app_deliveries;
 pub mod app_installations;
 pub mod applinks;
 pub mod apps;

@@ -139,6 +139,26 @@ fn spawn_attempt(
             max_payload_bytes: inner.config.max_payload_bytes,
             now_ms: inner.clock.now_ms(),
         };
+        let delivery_id = due.delivery.id;
+        let skipped = match subscriber.refuses(due.delivery.subscriber_id, &due).await {
+            Ok(None) => None,
+            Ok(Some(reason)) => Some(Skipped::GiveUp {
+                delivery_id,
+                reason,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "checking a delivery against its subscriber failed; it will be tried again");
+                Some(Skipped::Later {
+                    delivery_id,
+                    at: inner.clock.now_ms() + LEASE_GRACE_MS,
+                })
+            }
+        };
+        if let Some(skipped) = skipped {
+            inner.slots.release(&key, None, None, inner.clock.now_ms());
+            let _ = results.send(Finished::Skipped(skipped));
+            return;
+        }
         let mut attempted = attempt(&cx, subscriber.as_ref(), &endpoint, &due).await;
         if endpoint.healthy && attempted.health == Some(Health::Succeeded) {
             attempted.health = None;

@@ -140,6 +140,7 @@ impl Webhooks {
             hook_uuid: hook.uuid.clone(),
             secret,
             healthy: true,
+            app: None,
         };
         let subscriber = inner
             .subscriber(SubscriberKind::Webhook)

@@ -7,6 +7,7 @@
 //! this node's per-endpoint capacity, slowed down for receivers that ask. The rules (keys,
 //! signatures, retry schedule, pause and disable) are pure, in `domain/webhooks.rs`.
 
+pub mod app_subscriber;
 pub mod attempt;
 pub mod dispatcher;
 pub mod manage;
@@ -76,6 +77,11 @@ impl Webhooks {
             master_key: master_key.clone(),
             policy: policy.clone(),
         });
+        let apps: Arc<dyn Subscriber> = Arc::new(app_subscriber::AppSubscriber {
+            store: store.clone(),
+            master_key: master_key.clone(),
+            policy: policy.clone(),
+        });
         Ok(Self(Arc::new(Inner {
             store,
             clock,
@@ -84,7 +90,7 @@ impl Webhooks {
             outbound,
             config,
             policy,
-            subscribers: vec![hooks],
+            subscribers: vec![hooks, apps],
             slots,
             started: AtomicBool::new(false),
             stopping: AtomicBool::new(false),

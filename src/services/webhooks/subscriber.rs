@@ -1,11 +1,11 @@
 //! Who receives deliveries. The dispatcher knows only this trait: repository and project
 //! webhooks implement it here; app webhook modules (JWT-signed, body wrapped as
-//! `{"event", "data"}`) will implement it in the apps work, plus one fan-out statement in
-//! `store/events.rs`. Nothing else changes for a new kind.
+//! `{"event", "data"}`) in `app_subscriber.rs`, with their fan-out statement in
+//! `store/events.rs`.
 
 use crate::crypto::MasterKey;
 use crate::domain::webhooks::{after_failure, hub_signature, standard_signature, RetryPolicy};
-use crate::store::SubscriberKind;
+use crate::store::{DueDelivery, SubscriberKind};
 use crate::store::{Store, StoreResult};
 use std::future::Future;
 use std::pin::Pin;
@@ -22,6 +22,16 @@ pub struct Endpoint {
     pub secret: Option<String>,
     /// No failures on record: a success changes nothing, so it is not written.
     pub healthy: bool,
+    /// For an app's module: who the JWT is from and for.
+    pub app: Option<AppTarget>,
+}
+
+/// An installed app, as its webhook JWTs name it.
+#[derive(Clone)]
+pub struct AppTarget {
+    pub client_key: String,
+    /// `qsh` is computed relative to its path.
+    pub base_url: String,
 }
 
 /// What to do with a subscriber's due deliveries.
@@ -53,6 +63,15 @@ pub trait Subscriber: Send + Sync {
     /// The body to send for an event payload (plain webhooks send it as it is).
     fn body(&self, _event_key: &str, payload: &str) -> Vec<u8> {
         payload.as_bytes().to_vec()
+    }
+    /// Why this delivery may not go to this subscriber after all (decided at send time, when
+    /// it was fanned out on a coarser rule); `None`: it may.
+    fn refuses<'a>(
+        &'a self,
+        _id: i64,
+        _due: &'a DueDelivery,
+    ) -> BoxFuture<'a, StoreResult<Option<String>>> {
+        Box::pin(async { Ok(None) })
     }
     /// Authentication headers for one attempt.
     fn sign(&self, s: &Signing<'_>) -> Vec<(&'static str, String)>;
@@ -114,6 +133,7 @@ impl Subscriber for WebhookSubscriber {
                 healthy: hook.consecutive_failures == 0 && hook.paused_until.is_none(),
                 hook_uuid: hook.uuid,
                 secret,
+                app: None,
             }))
         })
     }
@@ -132,26 +152,32 @@ impl Subscriber for WebhookSubscriber {
     }
 
     fn record_health(&self, id: i64, health: Health) -> BoxFuture<'_, StoreResult<()>> {
-        Box::pin(async move {
-            if health == Health::Succeeded {
-                return self.store.webhook_succeeded(id).await;
-            }
-            let failures = self.store.webhook_failed(id).await?;
-            if failures == 0 {
-                return Ok(());
-            }
-            let f = after_failure(
-                &self.policy,
-                self.store.now(),
-                failures - 1,
-                health == Health::Gone,
-            );
-            if f.pause_until.is_some() || f.disable.is_some() {
-                self.store
-                    .set_webhook_trouble(id, f.pause_until, f.disable.as_deref())
-                    .await?;
-            }
-            Ok(())
-        })
+        record_health(&self.store, &self.policy, self.kind(), id, health)
     }
+}
+
+/// Every kind keeps its health the same way: failures in a row, then a pause, then disabled.
+pub fn record_health<'a>(
+    store: &'a Store,
+    policy: &'a RetryPolicy,
+    kind: SubscriberKind,
+    id: i64,
+    health: Health,
+) -> BoxFuture<'a, StoreResult<()>> {
+    Box::pin(async move {
+        if health == Health::Succeeded {
+            return store.subscriber_succeeded(kind, id).await;
+        }
+        let failures = store.subscriber_failed(kind, id).await?;
+        if failures == 0 {
+            return Ok(());
+        }
+        let f = after_failure(policy, store.now(), failures - 1, health == Health::Gone);
+        if f.pause_until.is_some() || f.disable.is_some() {
+            store
+                .set_subscriber_trouble(kind, id, f.pause_until, f.disable.as_deref())
+                .await?;
+        }
+        Ok(())
+    })
 }

@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod app_install;
+mod app_webhooks;
 mod applinks;
 mod apps;
 mod code;
@@ -116,6 +117,7 @@ pub fn router() -> Router<AppState> {
             get(apps::validate_page).post(apps::validate_form),
         )
         .route("/account/apps/{id}/{action}", post(apps::action))
+        .route("/account/apps/{id}/webhooks", get(app_webhooks::page))
         .route(
             "/account",
             get(account::profile).post(account::update_profile),

@@ -4,7 +4,7 @@
 // and calls the host with addon.httpClient. Nothing in it knows about Junction.
 //
 // The /probe routes exist only so the test can look inside: what ACE stored, which lifecycle
-// events it accepted, and what a REST call through addon.httpClient answered.
+// events and webhooks it accepted, and what a REST call through addon.httpClient answered.
 const http = require("http");
 const express = require("express");
 const bodyParser = require("body-parser");
@@ -24,6 +24,11 @@ server.listen(0, "127.0.0.1", () => {
 
   app.get("/atlassian-connect.json", (req, res) => res.json(addon.descriptor));
   addon.on("host_settings_saved", clientKey => events.push({ event: "installed", clientKey }));
+  // ACE mounts the descriptor's webhook URL itself and emits only what its JWT check accepted.
+  const webhooks = [];
+  addon.on("*", (subscribed, body, req) =>
+    webhooks.push({ subscribed, event: body.event, data: body.data, clientKey: req.context.clientKey })
+  );
   app.post("/uninstalled", addon.authenticateInstall(), async (req, res) => {
     await addon.settings.del("clientInfo", req.body.clientKey);
     events.push({ event: "uninstalled", clientKey: req.body.clientKey });
@@ -32,6 +37,7 @@ server.listen(0, "127.0.0.1", () => {
   app.get("/done", (req, res) => res.send(`installed as ${req.query.client_key}`));
 
   app.get("/probe/events", (req, res) => res.json(events));
+  app.get("/probe/webhooks", (req, res) => res.json(webhooks));
   app.get("/probe/stored", async (req, res) =>
     res.json((await addon.settings.get("clientInfo", req.query.clientKey)) || null)
   );

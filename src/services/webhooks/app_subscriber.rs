@@ -1,0 +1,147 @@
+//! Installed apps' `webhooks` modules as a kind of subscriber: Connect's delivery (the body
+//! wrapped as `{"event", "data"}`, `Authorization: JWT` with `iss = aud = clientKey` and the
+//! `qsh` of the request), with retries, history and health exactly as repository webhooks.
+//!
+//! Fan-out (`store/events.rs`) picks the candidates by the module's events and the account's
+//! grants; here, at send time, the installation must still be enabled, its scopes must still
+//! cover the event and `authorize()` must still let it read the repository — so disabling,
+//! removing, narrowing or revoking takes effect on the very next attempt.
+
+use super::subscriber::{
+    record_health, AppTarget, BoxFuture, Endpoint, Health, Resolved, Signing, Subscriber,
+};
+use crate::crypto::MasterKey;
+use crate::domain::connect_events::events_received;
+use crate::domain::connect_scopes::ConnectScopes;
+use crate::domain::webhooks::RetryPolicy;
+use crate::domain::{self, authorize, Action, Subject};
+use crate::services::apps::lifecycle::host_token;
+use crate::store::connect::InstallState;
+use crate::store::{DueDelivery, Store, StoreError, StoreResult, SubscriberKind};
+
+pub struct AppSubscriber {
+    pub store: Store,
+    pub master_key: MasterKey,
+    pub policy: RetryPolicy,
+}
+
+impl Subscriber for AppSubscriber {
+    fn kind(&self) -> SubscriberKind {
+        SubscriberKind::App
+    }
+
+    fn resolve(&self, id: i64) -> BoxFuture<'_, StoreResult<Resolved>> {
+        Box::pin(async move {
+            let Some(hook) = self.store.app_hook(id).await? else {
+                return Ok(Resolved::GiveUp(
+                    "The app no longer has this webhook module.".into(),
+                ));
+            };
+            match hook.state {
+                InstallState::Enabled => {}
+                state => {
+                    return Ok(Resolved::GiveUp(format!(
+                        "The app installation is {}.",
+                        state.as_str()
+                    )))
+                }
+            }
+            if !hook.account_active {
+                return Ok(Resolved::GiveUp(
+                    "The account the app is installed in is deactivated.".into(),
+                ));
+            }
+            if let Some(reason) = &hook.disabled_reason {
+                return Ok(Resolved::GiveUp(format!(
+                    "The app's webhook is disabled: {reason}"
+                )));
+            }
+            if let Some(until) = hook.paused_until.filter(|u| *u > self.store.now()) {
+                return Ok(Resolved::Later(until));
+            }
+            let Ok(secret) = self.master_key.decrypt(&hook.shared_secret) else {
+                return Ok(Resolved::GiveUp(
+                    "The installation's shared secret cannot be decrypted with this server's master key; install the app again.".into(),
+                ));
+            };
+            Ok(Resolved::Send(Endpoint {
+                url: hook.url,
+                healthy: hook.consecutive_failures == 0 && hook.paused_until.is_none(),
+                hook_uuid: hook.uuid,
+                secret: Some(secret),
+                app: Some(AppTarget {
+                    client_key: hook.client_key,
+                    base_url: hook.base_url,
+                }),
+            }))
+        })
+    }
+
+    fn refuses<'a>(
+        &'a self,
+        id: i64,
+        due: &'a DueDelivery,
+    ) -> BoxFuture<'a, StoreResult<Option<String>>> {
+        Box::pin(async move {
+            let Some(hook) = self.store.app_hook(id).await? else {
+                return Ok(Some("The app no longer has this webhook module.".into()));
+            };
+            let key = due.delivery.event_key.as_str();
+            let scopes = ConnectScopes::from_text(&hook.scopes);
+            if !events_received(&hook.event, scopes).contains(&key) {
+                return Ok(Some(format!("The app's scopes do not cover {key} events.")));
+            }
+            let Some(repo_id) = due.delivery.event_repo_id else {
+                return Ok(None);
+            };
+            let repo = match self.store.repository_by_id(repo_id).await {
+                Ok(r) => r,
+                // Gone since (`repo:deleted`): fan-out, made before, decided.
+                Err(StoreError::NotFound) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let grants = self.store.grants_of_user(hook.account_id).await?;
+            let subject = Subject {
+                user_id: Some(hook.account_id),
+                global: domain::global_of(&grants),
+                ceiling: scopes.ceiling(),
+            };
+            let facts = domain::facts_for(
+                &grants,
+                None,
+                repo.project_id,
+                Some(repo.id),
+                repo.readable_by_anyone(),
+                false,
+            );
+            Ok(authorize(&subject, Action::ViewRepo, Some(&facts))
+                .err()
+                .map(|_| "The app's account can no longer read this repository.".into()))
+        })
+    }
+
+    /// Connect wraps the event: `{"event": key, "data": payload}`.
+    fn body(&self, event_key: &str, payload: &str) -> Vec<u8> {
+        let key = serde_json::Value::from(event_key);
+        format!(r#"{{"event":{key},"data":{payload}}}"#).into_bytes()
+    }
+
+    fn sign(&self, s: &Signing<'_>) -> Vec<(&'static str, String)> {
+        let (Some(app), Some(secret)) = (&s.endpoint.app, &s.endpoint.secret) else {
+            return Vec::new();
+        };
+        let token = host_token(
+            "POST",
+            &s.endpoint.url,
+            &app.base_url,
+            &app.client_key,
+            secret,
+            s.timestamp,
+        );
+        vec![("authorization", format!("JWT {token}"))]
+    }
+
+    fn record_health(&self, id: i64, health: Health) -> BoxFuture<'_, StoreResult<()>> {
+        record_health(&self.store, &self.policy, self.kind(), id, health)
+    }
+}
