@@ -79,20 +79,21 @@ macro_rules! sync_app_hooks_in_tx {
 }
 pub(crate) use sync_app_hooks_in_tx;
 
+const HOOK_SELECT: &str = "SELECT h.id, h.uuid, h.installation_id, h.module_key, h.event, h.url,
+    h.consecutive_failures, h.paused_until, h.disabled_reason, i.client_key, i.base_url,
+    i.shared_secret, i.state, i.scopes, i.account_id, a.active AS account_active
+    FROM connect_webhooks h JOIN connect_installations i ON i.id = h.installation_id
+    JOIN accounts a ON a.id = i.account_id";
+
 impl Store {
     /// A subscriber with its installation, as it stands now.
     pub async fn app_hook(&self, id: i64) -> StoreResult<Option<AppHookTarget>> {
         on_pool!(self, |p| {
-            let found: Option<AppHookTarget> = sqlx::query_as(
-                "SELECT h.id, h.uuid, h.installation_id, h.module_key, h.event, h.url,
-                        h.consecutive_failures, h.paused_until, h.disabled_reason,
-                        i.client_key, i.base_url, i.shared_secret, i.state, i.scopes, i.account_id, a.active AS account_active
-                 FROM connect_webhooks h JOIN connect_installations i ON i.id = h.installation_id
-                 JOIN accounts a ON a.id = i.account_id WHERE h.id = $1",
-            )
-            .bind(id)
-            .fetch_optional(p)
-            .await?;
+            let found: Option<AppHookTarget> =
+                sqlx::query_as(&format!("{HOOK_SELECT} WHERE h.id = $1"))
+                    .bind(id)
+                    .fetch_optional(p)
+                    .await?;
             Ok(found)
         })
     }
@@ -100,14 +101,9 @@ impl Store {
     /// An installation's subscribers, by module key.
     pub async fn app_hooks_of(&self, installation_id: i64) -> StoreResult<Vec<AppHookTarget>> {
         on_pool!(self, |p| {
-            let found: Vec<AppHookTarget> = sqlx::query_as(
-                "SELECT h.id, h.uuid, h.installation_id, h.module_key, h.event, h.url,
-                        h.consecutive_failures, h.paused_until, h.disabled_reason,
-                        i.client_key, i.base_url, i.shared_secret, i.state, i.scopes, i.account_id, a.active AS account_active
-                 FROM connect_webhooks h JOIN connect_installations i ON i.id = h.installation_id
-                 JOIN accounts a ON a.id = i.account_id
-                 WHERE h.installation_id = $1 ORDER BY h.module_key",
-            )
+            let found: Vec<AppHookTarget> = sqlx::query_as(&format!(
+                "{HOOK_SELECT} WHERE h.installation_id = $1 ORDER BY h.module_key"
+            ))
             .bind(installation_id)
             .fetch_all(p)
             .await?;
