@@ -5,6 +5,7 @@
 //! It also starts the real binary to measure time-to-ready and idle memory.
 //! Not a test: nothing here asserts a time.
 
+pub mod app_webhooks;
 pub mod applinks;
 pub mod apps;
 pub mod cgi;
@@ -143,8 +144,9 @@ async fn suite(args: BenchArgs) -> anyhow::Result<()> {
         "sign-in" => sign_in::run(args).await,
         "git" => git::run(args).await,
         "apps" => apps::run(args).await,
+        "app-webhooks" => app_webhooks::run(args).await,
         other => anyhow::bail!(
-            "unknown suite {other:?}; use host, listing, oauth2, applinks, webhooks, sign-in, git or apps"
+            "unknown suite {other:?}; use host, listing, oauth2, applinks, webhooks, sign-in, git, apps or app-webhooks"
         ),
     }
 }

@@ -24,12 +24,12 @@ const REPOS: usize = 16;
 
 /// Arrivals at the receiver: a count, and arrival instants by sequence number.
 #[derive(Default)]
-struct Arrivals {
+pub(super) struct Arrivals {
     count: AtomicUsize,
     at: Mutex<HashMap<u64, Instant>>,
 }
 
-async fn start_receiver(arrivals: Arc<Arrivals>) -> anyhow::Result<String> {
+pub(super) async fn start_receiver(arrivals: Arc<Arrivals>) -> anyhow::Result<String> {
     let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
         let arrivals = arrivals.clone();
         async move {
@@ -128,7 +128,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "to one hook",
     )
     .await?;
-    latency(&server, &admin, &repos, &arrivals, seconds).await?;
+    latency(&server, &admin, &repos, &arrivals, seconds, 1000).await?;
     // The same hook asking for order: one delivery at a time, each claimed after the last.
     let hook = &hooks[0];
     let mut fields = crate::store::WebhookFields {
@@ -155,7 +155,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 /// Producers commit changes as fast as they can for `seconds`; then the queue drains.
-async fn throughput(
+pub(super) async fn throughput(
     server: &BenchServer,
     emit: &Emit<'_>,
     repos: &[i64],
@@ -232,22 +232,23 @@ async fn drain(
     Ok(())
 }
 
-/// 1,000 events/s, paced; commit-to-delivery latency per event.
-async fn latency(
+/// `per_second` events, paced; commit-to-delivery latency per event.
+pub(super) async fn latency(
     server: &BenchServer,
     admin: &crate::store::Account,
     repos: &[i64],
     arrivals: &Arrivals,
     seconds: Duration,
+    per_second: u64,
 ) -> anyhow::Result<()> {
     arrivals.at.lock().unwrap().clear();
     let committed: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
-    let total = seconds.as_secs() * 1000;
-    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    let total = seconds.as_secs() * per_second;
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / per_second));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut tasks = tokio::task::JoinSet::new();
     let started = Instant::now();
-    // One change per millisecond, each on its own task: a steady stream, not bursts.
+    // One change per tick, each on its own task: a steady stream, not bursts.
     for n in 0..total {
         tick.tick().await;
         let (state, admin, committed) = (server.state.clone(), admin.clone(), committed.clone());
