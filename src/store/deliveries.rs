@@ -81,8 +81,9 @@ pub struct Delivery {
     pub event_uuid: String,
     pub event_key: String,
     pub event_at: i64,
-    /// The repository the event is about, if any.
+    /// The repository the event is about, if any, and its project.
     pub event_repo_id: Option<i64>,
+    pub event_project_id: Option<i64>,
     /// Its subscriber takes deliveries one at a time, in order (see `ordered.rs`).
     pub ordered: bool,
 }
@@ -138,7 +139,7 @@ pub enum Skipped {
 const DELIVERY_SELECT: &str =
     "SELECT d.id, d.event_id, d.subscriber_kind, d.subscriber_id, d.state, d.attempts,
     d.next_attempt_at, d.created_at, d.completed_at, d.last_status, d.last_error,
-    e.uuid AS event_uuid, e.event_key, e.at AS event_at, e.repo_id AS event_repo_id, d.ordered
+    e.uuid AS event_uuid, e.event_key, e.at AS event_at, e.repo_id AS event_repo_id, e.project_id AS event_project_id, d.ordered
     FROM webhook_deliveries d JOIN events e ON e.id = d.event_id";
 
 /// The state a delivery queued again takes: ordered ones wait for their turn.

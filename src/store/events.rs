@@ -106,6 +106,17 @@ pub(crate) use repo_in_tx;
 /// each event matches, `pending` (`waiting` for an ordered subscriber: see `ordered.rs`). The
 /// ids of the events being fanned out (already marked dispatched, at the time the deliveries
 /// take as theirs) follow, then `)`.
+/// A grant `g` that lets its holder read event `e`'s repository: on it, on its project, or
+/// global admin. Two `EXISTS` use it (the account's own grants, its teams'), each off the
+/// `grants(account_id)` index.
+macro_rules! grant_reaches_event {
+    () => {
+        "((g.scope = 'repo' AND g.repo_id = e.repo_id)
+          OR (g.scope = 'project' AND g.project_id = e.project_id)
+          OR (g.scope = 'global' AND g.permission IN ('ADMIN', 'SYS_ADMIN')))"
+    };
+}
+
 pub(crate) const FAN_OUT: &[&str] = &[
     "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at, ordered)
      SELECT e.id, 'webhook', w.id, CASE WHEN w.ordered THEN 'waiting' ELSE 'pending' END, 0,
@@ -118,20 +129,23 @@ pub(crate) const FAN_OUT: &[&str] = &[
     // account holds a grant on the repository (its own or a team's, or global admin): the
     // candidates. `authorize()` has the last word at send time (`app_subscriber.rs`); public
     // readability alone does not subscribe every app on the server to a repository.
-    "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at, ordered)
+    concat!(
+        "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at, ordered)
      SELECT e.id, 'app', h.id, 'pending', 0, e.dispatched_at, e.dispatched_at, FALSE
      FROM events e JOIN connect_webhooks h ON h.events LIKE '%,' || e.event_key || ',%'
      JOIN connect_installations i ON i.id = h.installation_id AND i.state = 'enabled' AND e.id > i.events_from
      JOIN accounts a ON a.id = i.account_id AND a.active
-     WHERE h.disabled_at IS NULL AND EXISTS (
-         SELECT 1 FROM grants g
-         WHERE (g.account_id = i.account_id
-                OR g.account_id IN (SELECT m.team_id FROM team_members m JOIN accounts t ON t.id = m.team_id
-                                    WHERE m.user_id = i.account_id AND t.active))
-           AND ((g.scope = 'repo' AND g.repo_id = e.repo_id)
-                OR (g.scope = 'project' AND g.project_id = e.project_id)
-                OR (g.scope = 'global' AND g.permission IN ('ADMIN', 'SYS_ADMIN'))))
-       AND e.id IN (",
+     WHERE h.disabled_at IS NULL
+       AND (EXISTS (SELECT 1 FROM grants g WHERE g.account_id = i.account_id AND ",
+        grant_reaches_event!(),
+        ")
+            OR EXISTS (SELECT 1 FROM team_members m JOIN accounts t ON t.id = m.team_id AND t.active
+                       JOIN grants g ON g.account_id = m.team_id
+                       WHERE m.user_id = i.account_id AND ",
+        grant_reaches_event!(),
+        "))
+       AND e.id IN ("
+    ),
 ];
 
 /// Inside the caller's transaction: fans out up to `$limit` undispatched events, oldest first,

@@ -4,8 +4,8 @@
 //!
 //! Fan-out (`store/events.rs`) picks the candidates by the module's events and the account's
 //! grants; here, at send time, the installation must still be enabled, its scopes must still
-//! cover the event and `authorize()` must still let it read the repository — so disabling,
-//! removing, narrowing or revoking takes effect on the very next attempt.
+//! cover the event and `authorize()` must still let it read the repository by its grants — so
+//! disabling, removing, narrowing or revoking takes effect on the very next attempt.
 
 use super::subscriber::{
     record_health, AppTarget, BoxFuture, Endpoint, Health, Resolved, Signing, Subscriber,
@@ -17,7 +17,7 @@ use crate::domain::webhooks::RetryPolicy;
 use crate::domain::{self, authorize, Action, Subject};
 use crate::services::apps::lifecycle::host_token;
 use crate::store::connect::InstallState;
-use crate::store::{DueDelivery, Store, StoreError, StoreResult, SubscriberKind};
+use crate::store::{DueDelivery, Store, StoreResult, SubscriberKind};
 
 pub struct AppSubscriber {
     pub store: Store,
@@ -72,48 +72,42 @@ impl Subscriber for AppSubscriber {
                 app: Some(AppTarget {
                     client_key: hook.client_key,
                     base_url: hook.base_url,
+                    account_id: hook.account_id,
+                    scopes: ConnectScopes::from_text(&hook.scopes),
+                    event: hook.event,
                 }),
             }))
         })
     }
 
+    /// Judged with what `resolve` read moments ago (this batch's view of the installation) and
+    /// the event's own repository and project: no query but the account's grants (cached).
+    /// Reach is by grants, as fan-out's: public readability alone does not count.
     fn refuses<'a>(
         &'a self,
-        id: i64,
+        endpoint: &'a Endpoint,
         due: &'a DueDelivery,
     ) -> BoxFuture<'a, StoreResult<Option<String>>> {
         Box::pin(async move {
-            let Some(hook) = self.store.app_hook(id).await? else {
-                return Ok(Some("The app no longer has this webhook module.".into()));
-            };
-            let key = due.delivery.event_key.as_str();
-            let scopes = ConnectScopes::from_text(&hook.scopes);
-            if !events_received(&hook.event, scopes).contains(&key) {
-                return Ok(Some(format!("The app's scopes do not cover {key} events.")));
-            }
-            let Some(repo_id) = due.delivery.event_repo_id else {
+            let Some(app) = &endpoint.app else {
                 return Ok(None);
             };
-            let repo = match self.store.repository_by_id(repo_id).await {
-                Ok(r) => r,
-                // Gone since (`repo:deleted`): fan-out, made before, decided.
-                Err(StoreError::NotFound) => return Ok(None),
-                Err(e) => return Err(e),
+            let key = due.delivery.event_key.as_str();
+            if !events_received(&app.event, app.scopes).contains(&key) {
+                return Ok(Some(format!("The app's scopes do not cover {key} events.")));
+            }
+            let (Some(repo_id), Some(project_id)) =
+                (due.delivery.event_repo_id, due.delivery.event_project_id)
+            else {
+                return Ok(None);
             };
-            let grants = self.store.grants_of_user(hook.account_id).await?;
+            let grants = self.store.grants_of_user(app.account_id).await?;
             let subject = Subject {
-                user_id: Some(hook.account_id),
+                user_id: Some(app.account_id),
                 global: domain::global_of(&grants),
-                ceiling: scopes.ceiling(),
+                ceiling: app.scopes.ceiling(),
             };
-            let facts = domain::facts_for(
-                &grants,
-                None,
-                repo.project_id,
-                Some(repo.id),
-                repo.readable_by_anyone(),
-                false,
-            );
+            let facts = domain::facts_for(&grants, None, project_id, Some(repo_id), false, false);
             Ok(authorize(&subject, Action::ViewRepo, Some(&facts))
                 .err()
                 .map(|_| "The app's account can no longer read this repository.".into()))

@@ -140,7 +140,7 @@ fn spawn_attempt(
             now_ms: inner.clock.now_ms(),
         };
         let delivery_id = due.delivery.id;
-        let skipped = match subscriber.refuses(due.delivery.subscriber_id, &due).await {
+        let skipped = match subscriber.refuses(&endpoint, &due).await {
             Ok(None) => None,
             Ok(Some(reason)) => Some(Skipped::GiveUp {
                 delivery_id,

@@ -26,12 +26,16 @@ pub struct Endpoint {
     pub app: Option<AppTarget>,
 }
 
-/// An installed app, as its webhook JWTs name it.
+/// An installed app's module, as its webhook JWTs name it and its deliveries are judged.
 #[derive(Clone)]
 pub struct AppTarget {
     pub client_key: String,
     /// `qsh` is computed relative to its path.
     pub base_url: String,
+    /// The account it is installed in, its scopes, and the module's `event`.
+    pub account_id: i64,
+    pub scopes: crate::domain::connect_scopes::ConnectScopes,
+    pub event: String,
 }
 
 /// What to do with a subscriber's due deliveries.
@@ -68,7 +72,7 @@ pub trait Subscriber: Send + Sync {
     /// it was fanned out on a coarser rule); `None`: it may.
     fn refuses<'a>(
         &'a self,
-        _id: i64,
+        _endpoint: &'a Endpoint,
         _due: &'a DueDelivery,
     ) -> BoxFuture<'a, StoreResult<Option<String>>> {
         Box::pin(async { Ok(None) })
