@@ -7,7 +7,7 @@
 //! permission side comes from the grants the store folded into `ResourceFacts`.
 
 pub use super::permission::ResourceFacts;
-use super::permission::{GlobalPermission, Level};
+use super::permission::{facts_for, global_of, GlobalPermission, Level, ScopedGrant};
 
 /// Capabilities a credential can carry; the lattice both scope vocabularies map onto.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,6 +183,27 @@ impl Action {
 }
 
 pub const CREDENTIAL_NEEDS_PERSON: &str = "Credentials can only be created, reset or shown to a person who is signed in or gives their password; a token cannot create a credential wider or longer-lived than itself.";
+
+/// Decides `action` on a repository for an account that is not the one calling — a person
+/// being added as a reviewer, the account an app is installed in — from its grants, capped by
+/// `ceiling`. `public`: whether anyone may read the repository (counts for people, not for
+/// app webhooks, whose reach is by grants).
+pub fn account_may_on_repo(
+    account_id: i64,
+    grants: &[ScopedGrant],
+    ceiling: Ceiling,
+    action: Action,
+    (project_id, repo_id): (i64, i64),
+    public: bool,
+) -> bool {
+    let subject = Subject {
+        user_id: Some(account_id),
+        global: global_of(grants),
+        ceiling,
+    };
+    let facts = facts_for(grants, None, project_id, Some(repo_id), public, false);
+    authorize(&subject, action, Some(&facts)).is_ok()
+}
 
 /// Decides one access. `facts` is `None` for actions not about a project or repository.
 pub fn authorize(

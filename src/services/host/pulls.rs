@@ -4,7 +4,7 @@ use super::{repositories, ConflictKind, Host, HostError, HostResult, Missing, Pr
 use crate::domain::names::bounded_text;
 use crate::domain::pull_request::MergeStrategy;
 use crate::domain::pull_request::{branch_ref, check_change, valid_ref, PrRuleError, PrState};
-use crate::domain::{self, authorize, Action, Ceiling, Subject};
+use crate::domain::{self, Action, Ceiling};
 use crate::store::{
     Comment, NewPullRequest, Participant, PullRequest, PullRequestEdit, Repository, StoreError,
 };
@@ -198,20 +198,14 @@ async fn reviewers(
             return Err(PrRuleError::AuthorIsReviewer.into());
         }
         let grants = host.store.grants_of_user(user.id).await?;
-        let subject = Subject {
-            user_id: Some(user.id),
-            global: domain::global_of(&grants),
-            ceiling: Ceiling::Full,
-        };
-        let facts = domain::facts_for(
+        if !domain::authz::account_may_on_repo(
+            user.id,
             &grants,
-            None,
-            repo.project_id,
-            Some(repo.id),
+            Ceiling::Full,
+            Action::ParticipateInRepo,
+            (repo.project_id, repo.id),
             repo.readable_by_anyone(),
-            false,
-        );
-        if authorize(&subject, Action::ParticipateInRepo, Some(&facts)).is_err() {
+        ) {
             return Err(bad("they cannot read this repository."));
         }
         if !ids.contains(&user.id) {

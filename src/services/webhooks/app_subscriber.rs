@@ -11,10 +11,11 @@ use super::subscriber::{
     record_health, AppTarget, BoxFuture, Endpoint, Health, Resolved, Signing, Subscriber,
 };
 use crate::crypto::MasterKey;
+use crate::domain::authz::account_may_on_repo;
 use crate::domain::connect_events::events_received;
 use crate::domain::connect_scopes::ConnectScopes;
 use crate::domain::webhooks::RetryPolicy;
-use crate::domain::{self, authorize, Action, Subject};
+use crate::domain::Action;
 use crate::services::apps::lifecycle::host_token;
 use crate::store::connect::InstallState;
 use crate::store::{DueDelivery, Store, StoreResult, SubscriberKind};
@@ -102,15 +103,15 @@ impl Subscriber for AppSubscriber {
                 return Ok(None);
             };
             let grants = self.store.grants_of_user(app.account_id).await?;
-            let subject = Subject {
-                user_id: Some(app.account_id),
-                global: domain::global_of(&grants),
-                ceiling: app.scopes.ceiling(),
-            };
-            let facts = domain::facts_for(&grants, None, project_id, Some(repo_id), false, false);
-            Ok(authorize(&subject, Action::ViewRepo, Some(&facts))
-                .err()
-                .map(|_| "The app's account can no longer read this repository.".into()))
+            let may = account_may_on_repo(
+                app.account_id,
+                &grants,
+                app.scopes.ceiling(),
+                Action::ViewRepo,
+                (project_id, repo_id),
+                false,
+            );
+            Ok((!may).then(|| "The app's account can no longer read this repository.".into()))
         })
     }
 
