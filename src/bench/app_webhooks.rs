@@ -10,8 +10,8 @@
 //!
 //! Not a test: nothing here asserts a time.
 
-use super::webhooks::{latency, start_receiver, throughput, Arrivals};
-use super::{bench_admin, BenchArgs, BenchServer};
+use super::webhooks::{latency, start_receiver, start_server, throughput, Arrivals};
+use super::{bench_admin, BenchArgs};
 use crate::domain::connect_events::{events_received, stored_event_list};
 use crate::domain::connect_scopes::{ConnectScope, ConnectScopes};
 use crate::store::connect::{InstallState, NewInstallation};
@@ -24,12 +24,7 @@ const REPOS_PER_PROJECT: usize = 100;
 const APPS: usize = 100;
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let server = BenchServer::start_with(&args, "app-webhooks", |c| {
-        c.outbound.allow_private = vec![crate::net::Cidr::parse("127.0.0.0/8").expect("a block")];
-        c.webhooks.workers = 256;
-        c.webhooks.per_endpoint_concurrency = 128;
-    })
-    .await?;
+    let server = start_server(&args, "app_webhooks").await?;
     let store = server.store.clone();
     let admin = bench_admin(&store).await?;
     let emit = server.state.emit(&admin);

@@ -54,13 +54,19 @@ fn sequence(body: &[u8]) -> Option<u64> {
     text[at..].split('"').next()?.parse().ok()
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let server = BenchServer::start_with(&args, "webhooks", |c| {
+/// A server that may deliver to loopback, with room for many attempts at once; `name` keeps
+/// its files and database apart (letters, digits and `_`).
+pub(super) async fn start_server(args: &BenchArgs, name: &str) -> anyhow::Result<BenchServer> {
+    BenchServer::start_with(args, name, |c| {
         c.outbound.allow_private = vec![crate::net::Cidr::parse("127.0.0.0/8").expect("a block")];
         c.webhooks.workers = 256;
         c.webhooks.per_endpoint_concurrency = 128;
     })
-    .await?;
+    .await
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let server = start_server(&args, "webhooks").await?;
     let store = server.store.clone();
     let admin = bench_admin(&store).await?;
     let project = store
