@@ -102,49 +102,49 @@ macro_rules! repo_in_tx {
 }
 pub(crate) use repo_in_tx;
 
-/// One statement per kind of subscriber: inserts a delivery for every subscriber of that kind
-/// each event matches, `pending` (`waiting` for an ordered subscriber: see `ordered.rs`). The
-/// ids of the events being fanned out (already marked dispatched, at the time the deliveries
-/// take as theirs) follow, then `)`.
-/// A grant `g` that lets its holder read event `e`'s repository: on it, on its project, or
-/// global admin. Two `EXISTS` use it (the account's own grants, its teams'), each off the
-/// `grants(account_id)` index.
-macro_rules! grant_reaches_event {
-    () => {
-        "((g.scope = 'repo' AND g.repo_id = e.repo_id)
-          OR (g.scope = 'project' AND g.project_id = e.project_id)
-          OR (g.scope = 'global' AND g.permission IN ('ADMIN', 'SYS_ADMIN')))"
-    };
-}
-
-pub(crate) const FAN_OUT: &[&str] = &[
-    "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at, ordered)
+/// One statement per kind of subscriber, as the text before the id list and the text after
+/// its `)`: inserts a delivery for every subscriber of that kind each event matches, `pending`
+/// (`waiting` for an ordered subscriber: see `ordered.rs`). The ids are of the events being
+/// fanned out (already marked dispatched, at the time the deliveries take as theirs).
+pub(crate) const FAN_OUT: &[(&str, &str)] = &[
+    (
+        "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at, ordered)
      SELECT e.id, 'webhook', w.id, CASE WHEN w.ordered THEN 'waiting' ELSE 'pending' END, 0,
             e.dispatched_at, e.dispatched_at, w.ordered
      FROM events e JOIN webhooks w
        ON (w.repo_id = e.repo_id OR (w.repo_id IS NULL AND w.project_id = e.project_id))
       AND (w.events = '*' OR w.events LIKE '%,' || e.event_key || ',%')
      WHERE w.active AND w.disabled_at IS NULL AND e.id IN (",
-    // Apps: enabled installations whose module receives the key (its scopes allow it) and whose
-    // account holds a grant on the repository (its own or a team's, or global admin): the
-    // candidates. `authorize()` has the last word at send time (`app_subscriber.rs`); public
-    // readability alone does not subscribe every app on the server to a repository.
-    concat!(
-        "INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at, ordered)
-     SELECT e.id, 'app', h.id, 'pending', 0, e.dispatched_at, e.dispatched_at, FALSE
-     FROM events e JOIN connect_webhooks h ON h.events LIKE '%,' || e.event_key || ',%'
-     JOIN connect_installations i ON i.id = h.installation_id AND i.state = 'enabled' AND e.id > i.events_from
+        "",
+    ),
+    // Apps: from each event to the accounts holding a grant on its repository (on it, its
+    // project, or global admin; a team's grants reach its members), to their enabled
+    // installations made before the event (`events_from`), to the modules that receive its
+    // key (what their scopes cover). Every step is an index lookup, so the cost follows the
+    // deliveries made, not events × modules. These are candidates: `authorize()` has the last
+    // word at send time (`app_subscriber.rs`); public readability alone subscribes no app.
+    (
+        "WITH batch AS (SELECT id, event_key, project_id, repo_id, dispatched_at FROM events WHERE id IN (",
+        "), reach AS (
+         SELECT b.id AS event_id, g.account_id FROM batch b
+           JOIN grants g ON g.scope = 'project' AND g.target_id = b.project_id
+         UNION SELECT b.id, g.account_id FROM batch b
+           JOIN grants g ON g.scope = 'repo' AND g.target_id = b.repo_id
+         UNION SELECT b.id, g.account_id FROM batch b
+           JOIN grants g ON g.scope = 'global' AND g.permission IN ('ADMIN', 'SYS_ADMIN')
+     ), reached AS (
+         SELECT event_id, account_id FROM reach
+         UNION SELECT r.event_id, m.user_id FROM reach r
+           JOIN team_members m ON m.team_id = r.account_id
+           JOIN accounts t ON t.id = m.team_id AND t.active
+     )
+     INSERT INTO webhook_deliveries (event_id, subscriber_kind, subscriber_id, state, attempts, next_attempt_at, created_at, ordered)
+     SELECT b.id, 'app', h.id, 'pending', 0, b.dispatched_at, b.dispatched_at, FALSE
+     FROM reached r JOIN batch b ON b.id = r.event_id
+     JOIN connect_installations i ON i.account_id = r.account_id AND i.state = 'enabled' AND b.id > i.events_from
      JOIN accounts a ON a.id = i.account_id AND a.active
-     WHERE h.disabled_at IS NULL
-       AND (EXISTS (SELECT 1 FROM grants g WHERE g.account_id = i.account_id AND ",
-        grant_reaches_event!(),
-        ")
-            OR EXISTS (SELECT 1 FROM team_members m JOIN accounts t ON t.id = m.team_id AND t.active
-                       JOIN grants g ON g.account_id = m.team_id
-                       WHERE m.user_id = i.account_id AND ",
-        grant_reaches_event!(),
-        "))
-       AND e.id IN ("
+     JOIN connect_webhooks h ON h.installation_id = i.id AND h.disabled_at IS NULL
+      AND h.events LIKE '%,' || b.event_key || ',%'",
     ),
 ];
 
@@ -175,9 +175,10 @@ macro_rules! fan_out_in_tx {
             in_list(&mut q);
             q.build().execute(&mut *$tx).await?;
             let mut ordered = std::collections::BTreeSet::new();
-            for statement in $crate::store::events::FAN_OUT {
-                let mut q = sqlx::QueryBuilder::new(*statement);
+            for (before, after) in $crate::store::events::FAN_OUT {
+                let mut q = sqlx::QueryBuilder::new(*before);
                 in_list(&mut q);
+                q.push(*after);
                 q.push(" RETURNING subscriber_kind, subscriber_id, ordered");
                 let rows: Vec<(String, i64, bool)> =
                     q.build_query_as().fetch_all(&mut *$tx).await?;
