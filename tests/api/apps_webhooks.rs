@@ -160,6 +160,44 @@ async fn events_beyond_the_scopes_or_the_reach_are_not_delivered(app: TestApp) {
     assert_eq!(history, ["repo:updated"]);
 }
 
+/// ivy reaches ELSE/shared only through her team `devs`; her personal install follows her.
+async fn a_team_grant_reaches_its_members_apps(app: TestApp) {
+    app.user("ivy").await;
+    let b = crate::oauth2::browser(&app, "ivy", "ivy-password").await;
+    development_mode(&app, &b).await;
+    app.project("ELSE", false).await;
+    app.repo("ELSE", "shared", false).await;
+    let made = app
+        .post("/rest/api/1.0/admin/groups?name=devs", &admin(), json!({}))
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let granted = app
+        .call(
+            reqwest::Method::PUT,
+            "/rest/api/1.0/projects/ELSE/repos/shared/permissions/groups?name=devs&permission=REPO_READ",
+            &admin(),
+            None,
+        )
+        .await;
+    assert_eq!(granted.status, StatusCode::NO_CONTENT, "{}", granted.text);
+    let joined = app
+        .put(
+            "/rest/junction/1.0/teams/devs/members",
+            &admin(),
+            json!({"user": "ivy"}),
+        )
+        .await;
+    assert_eq!(joined.status, StatusCode::OK, "{}", joined.text);
+    let fake = FakeApp::start(json!(["repository"])).await;
+    fake.edit(|d| d["modules"]["webhooks"] = json!([{"event": "repo:updated", "url": "/hook"}]));
+    let r = install(&app, &b, &fake, "ivy").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    describe_repository(&app, "ELSE", "shared").await;
+    let got = next_hook(&fake, 0).await;
+    assert_eq!(got.json()["data"]["repository"]["full_name"], "ELSE/shared");
+}
+
 async fn a_disabled_app_receives_nothing_until_enabled_again(app: TestApp) {
     let b = uma_with_a_repository(&app).await;
     let fake = FakeApp::start(json!(["repository"])).await;
@@ -229,5 +267,6 @@ both_backends!(
     the_developer_sees_the_deliveries_on_the_installed_app_page,
     a_subscribed_event_arrives_wrapped_and_signed_as_connect_sends_it,
     events_beyond_the_scopes_or_the_reach_are_not_delivered,
+    a_team_grant_reaches_its_members_apps,
     a_disabled_app_receives_nothing_until_enabled_again,
 );
