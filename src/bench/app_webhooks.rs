@@ -12,10 +12,10 @@
 
 use super::webhooks::{latency, start_receiver, start_server, throughput, Arrivals};
 use super::{bench_admin, BenchArgs};
-use crate::domain::connect_events::{events_received, stored_event_list};
+use crate::domain::connect_events::{events_received, WebhookModule};
 use crate::domain::connect_scopes::{ConnectScope, ConnectScopes};
 use crate::store::connect::{InstallState, NewInstallation};
-use crate::store::{AppHook, GrantTarget};
+use crate::store::GrantTarget;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,11 +54,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         projects.push(project.id);
     }
     let scopes: ConnectScopes = [ConnectScope::Repository].into_iter().collect();
-    let hooks = [AppHook {
-        module_key: "updates".into(),
+    let hooks = [WebhookModule {
+        key: "updates".into(),
         event: "repo:updated".into(),
-        events: stored_event_list(&events_received("repo:updated", scopes)),
         url: url.clone(),
+        receives: events_received("repo:updated", scopes),
     }];
     let mut installations = Vec::new();
     for i in 0..APPS {

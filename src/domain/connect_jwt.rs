@@ -16,21 +16,49 @@ pub const LEEWAY_SECONDS: i64 = 30;
 /// A `qsh` claim that binds a token to no request: a context token, only where meant.
 pub const CONTEXT_QSH: &str = "context-qsh";
 
+/// A token's `aud`: one clientKey or several.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
-pub enum Audience {
-    One(String),
-    Many(Vec<String>),
+pub enum Audience<'a> {
+    #[serde(borrow)]
+    One(Cow<'a, str>),
+    #[serde(borrow)]
+    Many(Vec<Cow<'a, str>>),
 }
 
+/// The claims, read borrowing from the decoded JSON where they need no unescaping: one
+/// request's check allocates almost nothing (issue 15's goal: a JWT read costs no more than a
+/// token read, give or take a tenth). `into_owned` keeps them past the token.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Claims {
-    pub iss: String,
-    pub sub: Option<String>,
-    pub aud: Option<Audience>,
+pub struct Claims<'a> {
+    #[serde(borrow)]
+    pub iss: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub sub: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub aud: Option<Audience<'a>>,
+    #[serde(default)]
     pub iat: Option<i64>,
     pub exp: i64,
-    pub qsh: Option<String>,
+    #[serde(borrow, default)]
+    pub qsh: Option<Cow<'a, str>>,
+}
+
+impl Claims<'_> {
+    pub fn into_owned(self) -> Claims<'static> {
+        let owned = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        Claims {
+            iss: owned(self.iss),
+            sub: self.sub.map(owned),
+            aud: self.aud.map(|a| match a {
+                Audience::One(one) => Audience::One(owned(one)),
+                Audience::Many(list) => Audience::Many(list.into_iter().map(owned).collect()),
+            }),
+            iat: self.iat,
+            exp: self.exp,
+            qsh: self.qsh.map(owned),
+        }
+    }
 }
 
 /// Why a token was refused, said so a developer can fix it.
@@ -69,51 +97,6 @@ struct Header<'a> {
     alg: Cow<'a, str>,
 }
 
-/// The claims as read, borrowing from the decoded JSON where they need no unescaping: one
-/// request's check allocates almost nothing (issue 15's goal: a JWT read costs no more than
-/// a token read, give or take a tenth).
-#[derive(Deserialize)]
-struct ClaimsRef<'a> {
-    #[serde(borrow)]
-    iss: Cow<'a, str>,
-    #[serde(borrow, default)]
-    sub: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    aud: Option<AudienceRef<'a>>,
-    #[serde(default)]
-    iat: Option<i64>,
-    exp: i64,
-    #[serde(borrow, default)]
-    qsh: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum AudienceRef<'a> {
-    #[serde(borrow)]
-    One(Cow<'a, str>),
-    #[serde(borrow)]
-    Many(Vec<Cow<'a, str>>),
-}
-
-impl ClaimsRef<'_> {
-    fn to_owned(&self) -> Claims {
-        Claims {
-            iss: self.iss.to_string(),
-            sub: self.sub.as_deref().map(str::to_string),
-            aud: self.aud.as_ref().map(|a| match a {
-                AudienceRef::One(one) => Audience::One(one.to_string()),
-                AudienceRef::Many(list) => {
-                    Audience::Many(list.iter().map(|a| a.to_string()).collect())
-                }
-            }),
-            iat: self.iat,
-            exp: self.exp,
-            qsh: self.qsh.as_deref().map(str::to_string),
-        }
-    }
-}
-
 fn parts(token: &str) -> Result<(&str, &str, &str), Refusal> {
     let mut it = token.split('.');
     match (it.next(), it.next(), it.next(), it.next()) {
@@ -130,7 +113,7 @@ fn decode_into<'s>(part: &str, scratch: &'s mut Vec<u8>) -> Option<&'s [u8]> {
     Some(scratch)
 }
 
-fn decode_claims<'s>(payload: &str, scratch: &'s mut Vec<u8>) -> Result<ClaimsRef<'s>, Refusal> {
+fn decode_claims<'s>(payload: &str, scratch: &'s mut Vec<u8>) -> Result<Claims<'s>, Refusal> {
     let bytes =
         decode_into(payload, scratch).ok_or(Refusal::Malformed("its claims are not base64url"))?;
     serde_json::from_slice(bytes)
@@ -167,7 +150,7 @@ pub struct Parsed<'t> {
     head: &'t str,
     payload: &'t str,
     signature: &'t str,
-    claims: ClaimsRef<'t>,
+    claims: Claims<'t>,
 }
 
 impl<'t> Parsed<'t> {
@@ -198,8 +181,8 @@ impl<'t> Parsed<'t> {
     pub fn client_keys(&self) -> impl Iterator<Item = &str> {
         let c = &self.claims;
         let (one, many): (Option<&str>, &[Cow<'_, str>]) = match &c.aud {
-            Some(AudienceRef::One(a)) => (Some(a), &[]),
-            Some(AudienceRef::Many(list)) => (None, list),
+            Some(Audience::One(a)) => (Some(a), &[]),
+            Some(Audience::Many(list)) => (None, list),
             None => (None, &[]),
         };
         c.sub
@@ -208,11 +191,6 @@ impl<'t> Parsed<'t> {
             .chain([&*c.iss])
             .chain(one)
             .chain(many.iter().map(|a| &**a))
-    }
-
-    /// The claims, owned.
-    pub fn claims(&self) -> Claims {
-        self.claims.to_owned()
     }
 
     /// Checks signature, time and `qsh`, in that order.
@@ -266,11 +244,11 @@ pub fn verify(
     secret: &[u8],
     now: i64,
     expected: &Expected<'_>,
-) -> Result<Claims, Refusal> {
+) -> Result<Claims<'static>, Refusal> {
     let mut scratch = Vec::new();
     let parsed = Parsed::read(token, &mut scratch)?;
     parsed.verify(&Key::new(secret), now, expected)?;
-    Ok(parsed.claims())
+    Ok(parsed.claims.into_owned())
 }
 
 /// An HS256 token of `claims` (host → app: lifecycle, webhooks, iframes).

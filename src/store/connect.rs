@@ -107,7 +107,7 @@ pub struct DescriptorUpdate<'a> {
     /// `None`: the URL it came from stays.
     pub descriptor_url: Option<&'a str>,
     pub scopes: &'a str,
-    pub hooks: &'a [super::AppHook],
+    pub hooks: &'a [crate::domain::connect_events::WebhookModule],
 }
 
 /// What installing writes.
@@ -124,7 +124,7 @@ pub struct NewInstallation<'a> {
     pub shared_secret: &'a str,
     pub installed_by: i64,
     /// Its `webhooks` modules: what it subscribes to, from now on.
-    pub hooks: &'a [super::AppHook],
+    pub hooks: &'a [crate::domain::connect_events::WebhookModule],
 }
 
 const COLUMNS: &str = "i.id, i.client_key, i.app_key, i.account_id, i.name, i.vendor, i.descriptor, \

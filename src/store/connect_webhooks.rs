@@ -5,19 +5,6 @@
 
 use super::{on_pool, Store, StoreResult};
 
-/// One `webhooks` module of an installation, as the installation's writer stores it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppHook {
-    /// The module's `key`, or `event url` when it has none (stable across updates).
-    pub module_key: String,
-    /// As the descriptor says: an event key or `*`.
-    pub event: String,
-    /// The keys it receives, stored as `,k1,k2,` (`domain::connect_events`).
-    pub events: String,
-    /// Absolute: the app's `baseUrl` joined with the module's `url`.
-    pub url: String,
-}
-
 /// A subscriber as the dispatcher needs it at send time.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AppHookTarget {
@@ -41,12 +28,13 @@ pub struct AppHookTarget {
     pub account_active: bool,
 }
 
-/// Inside an installation's write: its hooks become exactly `$hooks`. A module kept keeps its
-/// id and uuid (so its history stays) and starts healthy again: a re-install or an update is
-/// the developer's answer to a failing endpoint.
+/// Inside an installation's write: its subscribers become exactly the descriptor's `webhooks`
+/// modules `$hooks`, keyed by module key, each with the keys it receives stored as `,k1,k2,`
+/// (one `LIKE` matches). A module kept keeps its id and uuid (so its history stays) and starts
+/// healthy again: a re-install or an update is the developer's answer to a failing endpoint.
 macro_rules! sync_app_hooks_in_tx {
     ($tx:expr, $installation_id:expr, $hooks:expr) => {{
-        let hooks: &[$crate::store::AppHook] = $hooks;
+        let hooks: &[$crate::domain::connect_events::WebhookModule] = $hooks;
         for h in hooks {
             sqlx::query(
                 "INSERT INTO connect_webhooks (uuid, installation_id, module_key, event, events, url)
@@ -57,9 +45,9 @@ macro_rules! sync_app_hooks_in_tx {
             )
             .bind(crate::secret::new_uuid())
             .bind($installation_id)
-            .bind(&h.module_key)
+            .bind(&h.key)
             .bind(&h.event)
-            .bind(&h.events)
+            .bind($crate::domain::connect_events::stored_event_list(&h.receives))
             .bind(&h.url)
             .execute(&mut *$tx)
             .await?;
@@ -70,7 +58,7 @@ macro_rules! sync_app_hooks_in_tx {
             q.push(" AND module_key NOT IN (");
             let mut keys = q.separated(", ");
             for h in hooks {
-                keys.push_bind(h.module_key.clone());
+                keys.push_bind(h.key.clone());
             }
             q.push(")");
         }

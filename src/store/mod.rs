@@ -42,7 +42,7 @@ mod webhooks;
 
 pub use accounts::{Account, AccountKind, TeamMember};
 pub use audit::{AuditEntry, Audited, NewAudit};
-pub use connect_webhooks::{AppHook, AppHookTarget};
+pub use connect_webhooks::AppHookTarget;
 pub use deliveries::{
     subscriber_key, Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Outcome, Skipped,
     SubscriberKind,

@@ -125,7 +125,10 @@ async fn a_subscribed_event_arrives_wrapped_and_signed_as_connect_sends_it(app: 
     )
     .expect("the webhook's JWT verifies with the installation's secret");
     assert_eq!(claims.iss, client_key);
-    assert_eq!(claims.aud, Some(connect_jwt::Audience::One(client_key)));
+    assert_eq!(
+        claims.aud,
+        Some(connect_jwt::Audience::One(client_key.into()))
+    );
     let history = eventually("the delivery recorded", || async {
         let d = app_deliveries(&app, i.id).await;
         (d.first().map(|(_, s)| s.as_str()) == Some("succeeded")).then_some(d)

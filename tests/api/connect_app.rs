@@ -117,7 +117,7 @@ impl FakeApp {
         &self,
         app: &TestApp,
         secret: &str,
-    ) -> Result<connect_jwt::Claims, connect_jwt::Refusal> {
+    ) -> Result<connect_jwt::Claims<'static>, connect_jwt::Refusal> {
         let call = self
             .lifecycle()
             .into_iter()

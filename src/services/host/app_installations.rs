@@ -264,7 +264,7 @@ pub async fn update_self(
                 descriptor: &raw,
                 descriptor_url: url.as_deref(),
                 scopes: &scopes,
-                hooks: &super::apps::app_hooks(&d),
+                hooks: &crate::domain::connect_events::webhook_modules(&d),
             },
             Some(&audit),
         )

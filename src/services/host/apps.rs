@@ -13,7 +13,7 @@ use crate::domain::Action;
 use crate::services::apps::lifecycle::{self, Event, Parties};
 use crate::services::apps::{self, AppError};
 use crate::store::connect::{Installation, NewInstallation};
-use crate::store::{Account, AccountKind, AppHook};
+use crate::store::{Account, AccountKind};
 use serde_json::json;
 
 /// Where the descriptor comes from.
@@ -156,26 +156,12 @@ pub async fn install(
                 scopes: &scopes,
                 shared_secret: &host.master_key.encrypt(&secret),
                 installed_by: me.id,
-                hooks: &app_hooks(d),
+                hooks: &connect_events::webhook_modules(d),
             },
             Some(&audit),
         )
         .await?;
     Ok(saved)
-}
-
-/// The descriptor's `webhooks` modules as the store keeps them: what each receives is decided
-/// here, from the scopes, whenever they are written.
-pub(super) fn app_hooks(d: &Descriptor) -> Vec<AppHook> {
-    connect_events::webhook_modules(d)
-        .into_iter()
-        .map(|m| AppHook {
-            events: connect_events::stored_event_list(&m.receives),
-            module_key: m.key,
-            event: m.event,
-            url: m.url,
-        })
-        .collect()
 }
 
 /// Bitbucket's form: `ari:cloud:bitbucket::app/{<account uuid>}/<app key>`.
