@@ -221,7 +221,7 @@ pub fn validate(raw: &Value) -> Result<Descriptor, Vec<Problem>> {
         );
     }
     if let Some(modules) = obj.get("modules") {
-        connect_modules::check(&mut p, modules);
+        connect_modules::check(&mut p, modules, scopes);
     }
     if !p.0.is_empty() {
         return Err(p.0);

@@ -3,6 +3,8 @@
 //! keys unique across the app. Problems are collected, never returned at the first.
 
 use super::connect_descriptor::{kind, Problems};
+use super::connect_scopes::ConnectScopes;
+use super::connect_ui::{self, ModuleType as UiType};
 use serde_json::{Map, Value};
 
 /// One module type: its name, whether it is a single object, required and optional fields.
@@ -94,7 +96,8 @@ pub const MODULE_KEY_MAX: usize = 128;
 pub const URL_MAX: usize = 2048;
 pub const EVENT_MAX: usize = 64;
 
-pub fn check(p: &mut Problems, modules: &Value) {
+/// `scopes`: what the app asks for (conditions need some of them).
+pub fn check(p: &mut Problems, modules: &Value, scopes: ConnectScopes) {
     let Some(modules) = p.object(modules, "$.modules") else {
         return;
     };
@@ -113,12 +116,12 @@ pub fn check(p: &mut Problems, modules: &Value) {
             continue;
         };
         match (t.single, value) {
-            (true, Value::Object(m)) => module(p, t, m, &path, &mut keys),
+            (true, Value::Object(m)) => module(p, t, m, &path, &mut keys, scopes),
             (false, Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     let at = format!("{path}[{i}]");
                     if let Some(m) = p.object(item, &at) {
-                        module(p, t, m, &at, &mut keys);
+                        module(p, t, m, &at, &mut keys, scopes);
                     }
                 }
             }
@@ -142,6 +145,7 @@ fn module(
     m: &Map<String, Value>,
     path: &str,
     keys: &mut Vec<(String, String)>,
+    scopes: ConnectScopes,
 ) {
     let allowed: Vec<&str> = t
         .required
@@ -203,6 +207,14 @@ fn module(
                     "Use an event key such as \"repo:push\" or \"pullrequest:created\", or \"*\" for all.",
                 );
             }
+        }
+    }
+    if let Some(ui) = UiType::from_name(t.name) {
+        if let Some(l) = m.get("location") {
+            connect_ui::location(p, ui, l, &format!("{path}.location"));
+        }
+        if let Some(c) = m.get("conditions") {
+            connect_ui::conditions(p, c, &format!("{path}.conditions"), scopes);
         }
     }
     if m.contains_key("name") && t.name != "linkers" {

@@ -76,8 +76,9 @@ fn canonical_query(query: &str) -> String {
         .join("&")
 }
 
-/// RFC 3986: unreserved characters as they are, every other byte `%XX` in upper case.
-fn encode(s: &str) -> String {
+/// RFC 3986: unreserved characters as they are, every other byte `%XX` in upper case. Also
+/// how module URLs' context parameters are written (`domain/connect_ui.rs`).
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

@@ -9,6 +9,7 @@ pub mod connect_jwt;
 pub mod connect_modules;
 pub mod connect_qsh;
 pub mod connect_scopes;
+pub mod connect_ui;
 pub mod diff;
 pub mod git;
 pub mod names;

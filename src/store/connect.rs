@@ -356,6 +356,26 @@ impl Store {
         })
     }
 
+    /// Enabled installations whose UI a person may be shown: in their own account or a team
+    /// they belong to (whether each reaches what the page shows is the service's decision).
+    pub async fn connect_installations_seen_by(
+        &self,
+        user_id: i64,
+    ) -> StoreResult<Vec<InstallationRow>> {
+        let sql = listing(
+            "AND i.state = 'enabled'
+             AND (i.account_id = $1
+                  OR i.account_id IN (SELECT m.team_id FROM team_members m
+                                      JOIN accounts t ON t.id = m.team_id
+                                      WHERE m.user_id = $1 AND t.active))",
+        );
+        on_pool!(self, |p| {
+            let rows: Vec<InstallationRow> =
+                sqlx::query_as(&sql).bind(user_id).fetch_all(p).await?;
+            Ok(rows)
+        })
+    }
+
     /// Every live installation (administrators).
     pub async fn all_connect_installations(&self) -> StoreResult<Vec<InstallationRow>> {
         on_pool!(self, |p| {

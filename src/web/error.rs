@@ -221,6 +221,10 @@ impl From<crate::services::host::HostError> for ApiError {
                 "NO_SUCH_INSTALLATION",
                 format!("App installation {id} does not exist, or you may not manage it."),
             ),
+            Missing::AppModule(key) => ApiError::not_found(
+                "NO_SUCH_APP_PAGE",
+                format!("No installed app shows a page '{key}' to you here: the app may have been disabled or removed, or it does not reach this place."),
+            ),
             Missing::TeamMember { user, team } => ApiError::not_found(
                 "com.atlassian.bitbucket.NoSuchEntityException",
                 format!("{user} is not a member of {team}."),

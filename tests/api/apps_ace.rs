@@ -177,7 +177,60 @@ async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: Tes
     );
 }
 
+/// The repository page frames ACE's web panel; ACE's own `addon.authenticate()` accepts the
+/// frame's token (signature, expiry, the qsh of that GET) and reads the viewer from `sub`.
+async fn aces_own_middleware_accepts_the_panel_frame(app: TestApp) {
+    let Some(ace) = start_ace().await else {
+        return;
+    };
+    app.user("uma").await;
+    let b = crate::oauth2::browser(&app, "uma", "uma-password").await;
+    development_mode(&app, &b).await;
+    app.project("PRJ", false).await;
+    app.repo("PRJ", "code", false).await;
+    app.grant("/rest/api/1.0/projects/PRJ/repos/code", "uma", "REPO_WRITE")
+        .await;
+    let r = grant(&app, &b, &ace, "uma").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let client_key = client_key_of(r.headers()["location"].to_str().unwrap());
+
+    let (status, html) = crate::connect_app::page(&app, &b, "/projects/PRJ/repos/code").await;
+    assert_eq!(status, StatusCode::OK);
+    let at = html.find("-ace-panel\"").expect("ACE's panel on the page");
+    let src = html[at..]
+        .split("src=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let src = src.replace("&amp;", "&");
+    assert!(
+        src.starts_with(&format!("{}/panel?repo=PRJ%2Fcode&", ace.base)),
+        "{src}"
+    );
+    let framed = reqwest::get(&src).await.unwrap();
+    assert_eq!(framed.status(), StatusCode::OK);
+    let me = app
+        .get("/2.0/user", &crate::harness::basic("uma", "uma-password"))
+        .await;
+    assert_eq!(
+        framed.text().await.unwrap(),
+        format!(
+            "panel for PRJ/code in {client_key} as {}",
+            me.body["uuid"].as_str().unwrap()
+        )
+    );
+    // The same frame with its context tampered with: ACE refuses it (the qsh no longer holds).
+    let tampered = src.replace("repo=PRJ%2Fcode", "repo=PRJ%2Fother");
+    assert_eq!(
+        reqwest::get(&tampered).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 both_backends!(
     spawn_linkable;
     an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls,
+    aces_own_middleware_accepts_the_panel_frame,
 );

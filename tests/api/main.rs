@@ -10,6 +10,7 @@ mod apps_ace;
 mod apps_install;
 mod apps_jwt;
 mod apps_python;
+mod apps_ui;
 mod apps_webhooks;
 mod audit_atomic;
 mod auth;

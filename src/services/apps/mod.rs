@@ -2,6 +2,7 @@
 //! an app's lifecycle callbacks with the JWT Bitbucket would send. Who may install what, and
 //! what is stored, is `services/host/apps.rs`; this module only talks to the app.
 
+pub mod iframe;
 pub mod lifecycle;
 
 use crate::domain::connect_descriptor::{self, Descriptor, Problem};

@@ -15,6 +15,7 @@ pub mod app_calls;
 pub mod app_catalog;
 pub mod app_deliveries;
 pub mod app_installations;
+pub mod app_modules;
 pub mod applinks;
 pub mod apps;
 pub mod browse;
@@ -217,6 +218,8 @@ pub enum Missing {
     App(String),
     /// An app installation (by id) the person may not manage or that was removed.
     Installation(i64),
+    /// An app's page (by module key) that is not shown to this person here.
+    AppModule(String),
 }
 
 /// Why a conflicting change was refused.

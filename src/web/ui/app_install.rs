@@ -219,7 +219,8 @@ pub async fn decide(
             Ok(Redirect::to(&format!("{r}{sep}client_key={key}")).into_response())
         }
         None => Ok(crate::web::flash::see_other_saying(
-            "/account/apps",
+            &crate::services::host::app_modules::after_install(&i)
+                .unwrap_or_else(|| "/account/apps".into()),
             &format!("Installed {}.", i.name),
         )),
     }

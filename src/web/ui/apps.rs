@@ -38,6 +38,8 @@ struct AppsPage {
     rows: Vec<Row>,
     catalog: Vec<(String, String)>,
     development_mode: bool,
+    /// Pages the installed apps add (configure, settings, general pages, profile tabs).
+    pages: Vec<super::app_frames::AppLink>,
 }
 
 pub async fn page(State(state): State<AppState>, caller: Caller) -> UiResult {
@@ -83,7 +85,9 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> UiResult {
         .map(|a| (a.app_key, a.name))
         .collect();
     let development_mode = apps::development_mode(&host, &who).await.or_page(&caller)?;
+    let pages = super::app_frames::AppUi::account_links(&state, &caller).await;
     Ok(render(&AppsPage {
+        pages,
         nav: Nav::of(&caller),
         rows,
         catalog,

@@ -5,6 +5,7 @@
 
 mod account;
 mod admin;
+mod app_frames;
 mod app_install;
 mod app_webhooks;
 mod applinks;
@@ -118,6 +119,15 @@ pub fn router() -> Router<AppState> {
         )
         .route("/account/apps/{id}/{action}", post(apps::action))
         .route("/account/apps/{id}/webhooks", get(app_webhooks::page))
+        .route("/apps/{id}/{module}", get(app_frames::account_page))
+        .route(
+            "/projects/{key}/repos/{slug}/apps/{id}/{module}",
+            get(app_frames::repository_page),
+        )
+        .route(
+            "/projects/{key}/repos/{slug}/pull-requests/{number}/apps/{id}/{module}",
+            get(app_frames::pull_request_page),
+        )
         .route(
             "/account",
             get(account::profile).post(account::update_profile),

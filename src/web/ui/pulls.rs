@@ -1,11 +1,14 @@
 //! Pull request pages: creating one, the review page, and its actions (approve, merge, decline,
 //! comment). Each parses its form, calls `services::host::pulls`, renders from typed values.
 
-use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiError, UiResult};
+use super::app_frames::{render_with, AppUi};
+use super::{require_user, see_other, CsrfForm, Nav, OrPage, UiError, UiResult};
 use crate::clock::display;
+use crate::domain::connect_ui::Location;
 use crate::domain::pull_request::display_id;
 use crate::domain::pull_request::MergeStrategy;
 use crate::domain::Action;
+use crate::services::host::app_modules::Place;
 use crate::services::host::pulls::{self as host_pulls, PrRef, ReviewStatus};
 use crate::services::host::HostError;
 use crate::store::{Participant, PullRequest, Repository};
@@ -87,6 +90,8 @@ struct PullRequestPage {
     error: Option<FormError>,
     code: super::pull_code_view::PrCode,
     strategies: &'static [(&'static str, &'static str)],
+    /// What installed apps add: summary links and overview panels.
+    apps: super::app_frames::AppUi,
 }
 
 /// The merge strategies the page offers, by Data Center's ids, the default first.
@@ -135,7 +140,16 @@ async fn pull_request_page(
         .map_or("UNAPPROVED", |p| p.status.as_str())
         .to_string();
     let code = super::pull_code_view::PrCode::read(&host, &who, at).await;
-    Ok(render(&PullRequestPage {
+    let apps = AppUi::on(
+        state,
+        caller,
+        Place::PullRequest(&v),
+        &[Location::PrSummaryActions, Location::PrSummaryInfo],
+        &[Location::PrOverviewPanel],
+    )
+    .await;
+    let page = PullRequestPage {
+        apps,
         code,
         strategies: STRATEGIES,
         nav: Nav::of(caller),
@@ -148,7 +162,8 @@ async fn pull_request_page(
         my_status,
         comment,
         error,
-    }))
+    };
+    Ok(render_with(&page, &page.apps))
 }
 
 /// One field of a posted form.

@@ -1,10 +1,13 @@
 //! The repository page: its pull requests by state, and the form that creates one (which comes
 //! back here, with its mistake, when the host refuses it).
 
+use super::app_frames::{render_with, AppUi};
 use super::pulls::{PrForm, PrView};
-use super::{render, see_other, CsrfForm, Nav, OrPage, UiResult};
+use super::{see_other, CsrfForm, Nav, OrPage, UiResult};
+use crate::domain::connect_ui::Location;
 use crate::domain::pull_request::display_id;
 use crate::domain::Action;
+use crate::services::host::app_modules::Place;
 use crate::services::host::pulls::{self as host_pulls, BranchInput, NewPullRequestInput};
 use crate::store::Repository;
 use crate::web::auth::Caller;
@@ -31,6 +34,8 @@ struct RepositoryPage {
     pr_form: PrForm,
     error: Option<FormError>,
     code: super::code::RepoCode,
+    /// What installed apps add: navigation and action links, settings pages, panels.
+    apps: super::app_frames::AppUi,
 }
 
 #[derive(Deserialize)]
@@ -102,7 +107,16 @@ pub(super) async fn repository_page(
     .map(|(s, label)| (s, label, s == wanted))
     .collect();
     let code = super::code::RepoCode::read(&state.host(), &state.base_url, &repo).await;
-    Ok(render(&RepositoryPage {
+    let apps = AppUi::on(
+        state,
+        caller,
+        Place::Repository(&repo),
+        &[Location::RepoNavigation, Location::RepoActions],
+        &[Location::RepoOverviewPanel],
+    )
+    .await;
+    let page = RepositoryPage {
+        apps,
         code,
         nav: Nav::of(caller),
         repo,
@@ -114,7 +128,8 @@ pub(super) async fn repository_page(
         hook_troubles,
         pr_form,
         error,
-    }))
+    };
+    Ok(render_with(&page, &page.apps))
 }
 
 pub async fn create_pull_request(

@@ -34,6 +34,11 @@ server.listen(0, "127.0.0.1", () => {
     events.push({ event: "uninstalled", clientKey: req.body.clientKey });
     res.sendStatus(204);
   });
+  // A web panel as vendors write one: ACE's authenticate() checks the iframe's JWT (signature,
+  // expiry, qsh of this very GET) before the page renders.
+  app.get("/panel", addon.authenticate(), (req, res) =>
+    res.send(`panel for ${req.query.repo} in ${req.context.clientKey} as ${req.context.userAccountId}`)
+  );
   app.get("/done", (req, res) => res.send(`installed as ${req.query.client_key}`));
 
   app.get("/probe/events", (req, res) => res.json(events));

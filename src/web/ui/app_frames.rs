@@ -1,0 +1,248 @@
+//! Installed apps inside Junction's pages: the panels and links a page shows
+//! (`AppUi::on`), the full pages that hold one module's iframe (`/apps/{id}/{key}` and its
+//! repository and pull request forms), and the Content-Security-Policy that lets exactly those
+//! apps' origins be framed.
+
+use super::{render, Nav, OrPage, UiResult};
+use crate::domain::connect_ui::{Location, ModuleType, UiModule};
+use crate::services::host::app_modules::{self, Place, Shown, Target};
+use crate::services::host::pulls::{self as host_pulls, PrRef};
+use crate::services::host::repositories;
+use crate::web::auth::Caller;
+use crate::web::extract::Path;
+use crate::web::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+
+/// The least an app's page needs: its scripts and forms, its own origin (its cookies and
+/// storage), and new windows for links it opens. Never top navigation: the AP bridge asks the
+/// host page to move instead.
+pub const SANDBOX: &str = "allow-scripts allow-forms allow-same-origin allow-popups";
+
+/// A link an app adds to a page.
+pub struct AppLink {
+    pub installation_id: i64,
+    pub label: String,
+    pub app: String,
+    pub href: String,
+    pub external: bool,
+}
+
+/// A panel an app adds to a page.
+pub struct AppPanel {
+    pub id: String,
+    pub title: String,
+    pub app: String,
+    pub src: String,
+}
+
+/// What apps add to one page.
+#[derive(Default)]
+pub struct AppUi {
+    pub links: Vec<AppLink>,
+    pub admin_links: Vec<AppLink>,
+    pub panels: Vec<AppPanel>,
+    origins: Vec<String>,
+}
+
+impl AppUi {
+    /// The modules `caller` sees at `place`: `links_at` and `panels_at` name the locations this
+    /// page renders. A failure to read them costs the page nothing but the apps' parts.
+    pub async fn on(
+        state: &AppState,
+        caller: &Caller,
+        place: Place<'_>,
+        links_at: &[Location],
+        panels_at: &[Location],
+    ) -> Self {
+        let wanted = |m: &UiModule| match m.kind {
+            ModuleType::WebPanel => m.location.is_some_and(|l| panels_at.contains(&l)),
+            ModuleType::RepoPage | ModuleType::WebItem => {
+                m.location.is_some_and(|l| links_at.contains(&l))
+            }
+            ModuleType::AdminPage => m.location == Some(Location::RepoAdmin),
+            _ => false,
+        };
+        let shown =
+            match app_modules::shown(&state.host(), &caller.principal(), place, wanted).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "could not read the apps shown on a page");
+                    Vec::new()
+                }
+            };
+        Self::of(shown)
+    }
+
+    /// The pages apps add outside repositories (general pages, account settings pages, the
+    /// configure page, profile tabs), as links: the installed apps page lists them.
+    pub async fn account_links(state: &AppState, caller: &Caller) -> Vec<AppLink> {
+        use ModuleType::*;
+        let kinds = [ConfigurePage, AdminPage, GeneralPage, ProfileTab];
+        let wanted = |m: &UiModule| {
+            kinds.contains(&m.kind)
+                && (m.kind != ModuleType::AdminPage || m.location == Some(Location::AccountAdmin))
+        };
+        match app_modules::shown(&state.host(), &caller.principal(), Place::Account, wanted).await {
+            Ok(s) => Self::of(s).links,
+            Err(e) => {
+                tracing::warn!(error = ?e, "could not read the apps shown on a page");
+                Vec::new()
+            }
+        }
+    }
+
+    fn of(shown: Vec<Shown>) -> Self {
+        let mut ui = Self::default();
+        for s in shown {
+            if !ui.origins.contains(&s.origin) {
+                ui.origins.push(s.origin.clone());
+            }
+            let link = |href: String, external: bool| AppLink {
+                installation_id: s.installation_id,
+                label: s.name.clone(),
+                app: s.app_name.clone(),
+                href,
+                external,
+            };
+            match (&s.target, s.kind) {
+                (Target::Frame(src), _) => ui.panels.push(AppPanel {
+                    id: format!("app-panel-{}-{}", s.installation_id, s.key),
+                    title: s.name.clone(),
+                    app: s.app_name.clone(),
+                    src: src.clone(),
+                }),
+                (Target::Page(href), ModuleType::AdminPage) => {
+                    ui.admin_links.push(link(href.clone(), false))
+                }
+                (Target::Page(href), _) => ui.links.push(link(href.clone(), false)),
+                (Target::External(href), _) => ui.links.push(link(href.clone(), true)),
+            }
+        }
+        ui
+    }
+
+    /// The iframe `sandbox` every app frame gets.
+    pub fn sandbox(&self) -> &'static str {
+        SANDBOX
+    }
+}
+
+/// Renders a page holding `apps` with a policy that frames exactly their origins.
+pub fn render_with<T: Template>(page: &T, apps: &AppUi) -> Response {
+    framing(render(page), &apps.origins)
+}
+
+/// `frame-src` names the apps framed here and nothing else; everything else as every page.
+fn framing(mut page: Response, origins: &[String]) -> Response {
+    if origins.is_empty() {
+        return page;
+    }
+    let policy = format!(
+        "frame-ancestors 'none'; default-src 'self'; style-src 'self' 'unsafe-inline'; frame-src {}",
+        origins.join(" ")
+    );
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        page.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    page
+}
+
+#[derive(Template)]
+#[template(path = "app_page.html")]
+struct AppPage {
+    nav: Nav,
+    title: String,
+    app: String,
+    /// (label, href) leading back to where the page belongs.
+    crumbs: Vec<(String, String)>,
+    frame_id: String,
+    src: String,
+    sandbox: &'static str,
+}
+
+fn app_page(caller: &Caller, shown: Shown, src: String, crumbs: Vec<(String, String)>) -> Response {
+    let origins = [shown.origin.clone()];
+    let page = AppPage {
+        nav: Nav::of(caller),
+        title: shown.name,
+        app: shown.app_name,
+        crumbs,
+        frame_id: format!("app-frame-{}-{}", shown.installation_id, shown.key),
+        src,
+        sandbox: SANDBOX,
+    };
+    framing(render(&page), &origins)
+}
+
+/// `/apps/{id}/{key}`: a general page, an account settings page, a configure page, a profile
+/// tab, or where an app sends people after installing.
+pub async fn account_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, key)): Path<(i64, String)>,
+) -> UiResult {
+    let (shown, src) =
+        app_modules::page(&state.host(), &caller.principal(), Place::Account, id, &key)
+            .await
+            .or_page(&caller)?;
+    let crumbs = vec![("Apps".to_string(), "/account/apps".to_string())];
+    Ok(app_page(&caller, shown, src, crumbs))
+}
+
+/// `/projects/{key}/repos/{slug}/apps/{id}/{module}`: a repository page or item of an app.
+pub async fn repository_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, slug, id, module)): Path<(String, String, i64, String)>,
+) -> UiResult {
+    let (host, who) = (state.host(), caller.principal());
+    let repo = repositories::find(&host, &who, &key, &slug, crate::domain::Action::ViewRepo)
+        .await
+        .or_page(&caller)?;
+    let (shown, src) = app_modules::page(&host, &who, Place::Repository(&repo), id, &module)
+        .await
+        .or_page(&caller)?;
+    let crumbs = vec![
+        (
+            repo.project_name.clone(),
+            format!("/projects/{}", repo.project_key),
+        ),
+        (
+            repo.name.clone(),
+            format!("/projects/{}/repos/{}", repo.project_key, repo.slug),
+        ),
+    ];
+    Ok(app_page(&caller, shown, src, crumbs))
+}
+
+/// `/projects/{key}/repos/{slug}/pull-requests/{n}/apps/{id}/{module}`.
+pub async fn pull_request_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, slug, number, id, module)): Path<(String, String, i64, i64, String)>,
+) -> UiResult {
+    let (host, who) = (state.host(), caller.principal());
+    let at = PrRef {
+        key: &key,
+        slug: &slug,
+        number,
+    };
+    let v = host_pulls::get(&host, &who, at).await.or_page(&caller)?;
+    let (shown, src) = app_modules::page(&host, &who, Place::PullRequest(&v), id, &module)
+        .await
+        .or_page(&caller)?;
+    let r = &v.repo;
+    let repo_href = format!("/projects/{}/repos/{}", r.project_key, r.slug);
+    let crumbs = vec![
+        (r.name.clone(), repo_href.clone()),
+        (
+            format!("Pull request #{number}"),
+            format!("{repo_href}/pull-requests/{number}"),
+        ),
+    ];
+    Ok(app_page(&caller, shown, src, crumbs))
+}
