@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on SQLite and PostgreSQL, installing what it needs first:
-# a Python virtualenv (.venv) with the real clients the interop tests drive.
+# a Python virtualenv (.venv) with the real clients the interop tests drive, the Node.js
+# clients and servers in tests/node, and Debian's chromium for the browser suite.
 # PostgreSQL: $JUNCTION_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432); each test
 # creates its own database there. Unreachable PostgreSQL is a failure, unless
 # JUNCTION_TEST_SKIP_POSTGRES=1 is set (never in CI).
@@ -57,6 +58,14 @@ export JUNCTION_TEST_PYTHON="$PWD/.venv/bin/python"
 if ! cmp -s tests/node/package-lock.json tests/node/node_modules/.installed-lock 2>/dev/null; then
   (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
   cp tests/node/package-lock.json tests/node/node_modules/.installed-lock
+fi
+
+# A real browser for the browser suite: Debian's chromium (driven by playwright-core from
+# tests/node). Installed with apt when missing (as root, or through sudo).
+if ! command -v "${JUNCTION_TEST_CHROMIUM:-chromium}" >/dev/null 2>&1 && [ "${JUNCTION_TEST_SKIP_BROWSER:-}" != "1" ]; then
+  SUDO=""; [ "$(id -u)" = "0" ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then

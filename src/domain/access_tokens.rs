@@ -89,7 +89,12 @@ impl TokenPermissions {
     /// project's repositories).
     pub fn ceiling(self) -> Ceiling {
         use Capability::*;
-        let mut caps = vec![ReadPublicRepos, ReadAccount, ReadRepos];
+        let mut caps = vec![
+            ReadPublicRepos,
+            ReadAccount,
+            ReadRepos,
+            ParticipatePullRequests,
+        ];
         let repo_side: &[Capability] = match self.repo {
             TokenPermission::Read => &[],
             TokenPermission::Write => &[WriteRepos],

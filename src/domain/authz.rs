@@ -23,6 +23,10 @@ pub enum Capability {
     AdminProjects = 1 << 7,
     AdminWrite = 1 << 8,
     SystemAdmin = 1 << 9,
+    /// Taking part in pull requests (opening, commenting, approving, an author editing their
+    /// own): what Data Center lets any reader do, and a Connect app only with
+    /// `pullrequest:write`.
+    ParticipatePullRequests = 1 << 10,
 }
 
 /// What the credential allows at most.
@@ -77,7 +81,12 @@ impl TokenPermission {
     }
     pub fn ceiling(self) -> Ceiling {
         use Capability::*;
-        let read = [ReadPublicRepos, ReadAccount, ReadRepos];
+        let read = [
+            ReadPublicRepos,
+            ReadAccount,
+            ReadRepos,
+            ParticipatePullRequests,
+        ];
         match self {
             Self::Read => Ceiling::of(&read),
             Self::Write => Ceiling::of(&[&read[..], &[WriteRepos]].concat()),
@@ -255,7 +264,7 @@ pub fn authorize(
         ViewProject | ViewRepo => (true, None, ""),
         ParticipateInRepo => (
             signed_in,
-            Some(ReadRepos),
+            Some(ParticipatePullRequests),
             "You must be signed in and able to read the repository.",
         ),
         WriteRepo | MergePullRequest => (
@@ -266,7 +275,7 @@ pub fn authorize(
         // The author-or-writer rule: authors act on their own with what lets them take part.
         EditPullRequest | DeclinePullRequest if facts.author => (
             signed_in,
-            Some(ReadRepos),
+            Some(ParticipatePullRequests),
             "You must be signed in and able to read the repository.",
         ),
         EditPullRequest | DeclinePullRequest => (
@@ -276,7 +285,7 @@ pub fn authorize(
         ),
         DeleteComment if facts.author => (
             signed_in,
-            Some(ReadRepos),
+            Some(ParticipatePullRequests),
             "You must be signed in and able to read the repository.",
         ),
         DeleteComment => (

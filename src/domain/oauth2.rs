@@ -75,7 +75,7 @@ impl Scope {
         match self {
             Scope::PublicRepos => &[ReadPublicRepos, ReadAccount],
             Scope::AccountWrite => &[WriteAccount],
-            Scope::RepoRead => &[ReadRepos],
+            Scope::RepoRead => &[ReadRepos, ParticipatePullRequests],
             Scope::RepoWrite => &[WriteRepos],
             Scope::RepoAdmin => &[AdminRepos],
             Scope::ProjectAdmin => &[DeleteRepos, AdminProjects],

@@ -326,6 +326,13 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            // Removing an app ends what people granted it: installing it again asks again.
+            if state == InstallState::Uninstalled {
+                sqlx::query("DELETE FROM connect_user_grants WHERE installation_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             write_audit!(&mut *tx, now, audit);
             tx.commit().await?;
             Ok::<_, super::StoreError>(())

@@ -18,6 +18,7 @@ mod accounts;
 pub(crate) mod audit;
 mod cache;
 pub mod connect;
+pub mod connect_access;
 pub mod connect_catalog;
 mod connect_webhooks;
 mod deliveries;

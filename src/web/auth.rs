@@ -39,6 +39,21 @@ pub enum Credential {
     Connect {
         app: Arc<crate::store::connect::AppCaller>,
     },
+    /// An installed app acting for the person viewing its page (`AP.request`), which that
+    /// person granted.
+    AppForPerson {
+        installation_id: i64,
+    },
+}
+
+/// Set only by Junction itself on a request it makes for an app's page (`AP.request`, after
+/// the person's grant): never from anything a client sends.
+#[derive(Debug, Clone, Copy)]
+pub struct OnBehalf {
+    pub user_id: i64,
+    pub installation_id: i64,
+    /// The app's scopes: what the person's permissions are capped to.
+    pub ceiling: Ceiling,
 }
 
 #[derive(Debug, Clone)]
@@ -164,7 +179,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         context_allowed: false,
     };
     let cloud = crate::web::cloud::is_cloud_path(req.uri().path());
-    let mut caller = match resolve(&state, req.headers(), &signed, ip, changing_password).await {
+    let resolved = match req.extensions().get::<OnBehalf>().copied() {
+        Some(on) => for_app_on_behalf(&state, on, ip).await,
+        None => resolve(&state, req.headers(), &signed, ip, changing_password).await,
+    };
+    let mut caller = match resolved {
         Ok(c) => c,
         Err(e) if cloud => return crate::web::cloud::CloudError(e).into_response(),
         Err(e) => return e.into_response(),
@@ -398,6 +417,20 @@ async fn for_app(
     let ceiling = app.ceiling;
     let account = app.account.clone();
     for_user(state, account, ceiling, Credential::Connect { app }, ip).await
+}
+
+/// The person an app acts for, with the app's scopes as ceiling.
+async fn for_app_on_behalf(state: &AppState, on: OnBehalf, ip: String) -> Result<Caller, ApiError> {
+    let account = state
+        .store
+        .account_by_id(on.user_id)
+        .await?
+        .filter(|a| a.active)
+        .ok_or_else(invalid_credentials)?;
+    let credential = Credential::AppForPerson {
+        installation_id: on.installation_id,
+    };
+    for_user(state, account, on.ceiling, credential, ip).await
 }
 
 async fn for_user(

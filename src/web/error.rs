@@ -324,11 +324,13 @@ pub fn app_status(a: &crate::services::apps::AppError) -> StatusCode {
         A::Fetch { .. } | A::FetchStatus { .. } | A::NotJson { .. } | A::Callback { .. } => {
             StatusCode::BAD_GATEWAY
         }
-        A::DevelopmentModeOff => StatusCode::FORBIDDEN,
+        A::DevelopmentModeOff | A::AccessNotGranted { .. } => StatusCode::FORBIDDEN,
         A::ScopesChanged => StatusCode::CONFLICT,
-        A::Invalid(_) | A::RedirectOutsideApp { .. } | A::ScopesGrew(_) | A::ScopesEmpty => {
-            StatusCode::BAD_REQUEST
-        }
+        A::Invalid(_)
+        | A::RedirectOutsideApp { .. }
+        | A::ScopesGrew(_)
+        | A::ScopesEmpty
+        | A::RequestOutsideApi(_) => StatusCode::BAD_REQUEST,
     }
 }
 

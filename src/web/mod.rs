@@ -60,6 +60,26 @@ pub fn router(state: AppState, metrics: SharedMetrics) -> Router {
         .layer(middleware::from_fn_with_state(metrics, observe))
 }
 
+/// The REST surfaces alone (Data Center and Cloud `/2.0`) behind authentication: where
+/// `AP.request` sends an app's call for a person (`web/ui/app_request.rs`), so it passes the
+/// same authentication and `authorize()` as any request. Built once, stateless until used.
+pub fn api_router(state: &AppState) -> Router {
+    static API: std::sync::OnceLock<Router<AppState>> = std::sync::OnceLock::new();
+    API.get_or_init(|| {
+        Router::new()
+            .merge(rest::router())
+            .merge(cloud::router())
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
+    })
+    .clone()
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::authenticate,
+    ))
+    .with_state(state.clone())
+}
+
 /// A route that exists, asked with a method it does not take: the same JSON error shape.
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> error::ApiError {
     error::ApiError::new(

@@ -15,7 +15,8 @@ use serde_json::{json, Value};
 const KEY: &str = "junction-ace-interop";
 
 /// ACE from tests/node, with its own PostgreSQL database as a vendor would give it.
-async fn start_ace() -> Option<AppProcess> {
+/// `app`: the Junction the app's pages load their AP script from.
+pub async fn start_ace(app: &TestApp) -> Option<AppProcess> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node");
     if !std::path::Path::new(dir)
         .join("node_modules/atlassian-connect-express")
@@ -38,7 +39,11 @@ async fn start_ace() -> Option<AppProcess> {
     cmd.arg("app.js")
         .current_dir(format!("{dir}/ace_app"))
         .env("DB_URL", format!("{}/{name}", postgres_server()))
-        .env("NODE_ENV", "development");
+        .env("NODE_ENV", "development")
+        .env(
+            "AC_HOST_SCRIPT_URL",
+            format!("{}/atlassian-connect/all.js", app.base),
+        );
     Some(AppProcess::start(cmd).await)
 }
 
@@ -55,7 +60,7 @@ pub async fn grant(
 }
 
 async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: TestApp) {
-    let Some(ace) = start_ace().await else {
+    let Some(ace) = start_ace(&app).await else {
         return;
     };
     app.user("uma").await;
@@ -180,7 +185,7 @@ async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: Tes
 /// The repository page frames ACE's web panel; ACE's own `addon.authenticate()` accepts the
 /// frame's token (signature, expiry, the qsh of that GET) and reads the viewer from `sub`.
 async fn aces_own_middleware_accepts_the_panel_frame(app: TestApp) {
-    let Some(ace) = start_ace().await else {
+    let Some(ace) = start_ace(&app).await else {
         return;
     };
     app.user("uma").await;
@@ -214,12 +219,19 @@ async fn aces_own_middleware_accepts_the_panel_frame(app: TestApp) {
     let me = app
         .get("/2.0/user", &crate::harness::basic("uma", "uma-password"))
         .await;
-    assert_eq!(
-        framed.text().await.unwrap(),
-        format!(
-            "panel for PRJ/code in {client_key} as {}",
-            me.body["uuid"].as_str().unwrap()
-        )
+    let text = framed.text().await.unwrap();
+    let greeting = format!(
+        "<p id=\"greeting\">panel for PRJ/code in {client_key} as {}</p>",
+        me.body["uuid"].as_str().unwrap()
+    );
+    assert!(text.contains(&greeting), "{text}");
+    // The page loads Junction's AP script, as AC_HOST_SCRIPT_URL tells ACE.
+    assert!(
+        text.contains(&format!(
+            "<script src=\"{}/atlassian-connect/all.js\">",
+            app.base
+        )),
+        "{text}"
     );
     // The same frame with its context tampered with: ACE refuses it (the qsh no longer holds).
     let tampered = src.replace("repo=PRJ%2Fcode", "repo=PRJ%2Fother");

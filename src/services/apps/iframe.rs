@@ -39,10 +39,14 @@ pub fn under_base(app_base_url: &str, url: &str) -> bool {
             .is_some_and(|rest| rest.starts_with(['/', '?', '#']))
 }
 
+/// The channel name a module's frame and the host page agree on (`xdm_c`).
+pub fn channel(app_key: &str, module_key: &str) -> String {
+    format!("{app_key}__{module_key}")
+}
+
 impl Frame<'_> {
-    /// The channel name the frame and the host page agree on.
     pub fn channel(&self) -> String {
-        format!("{}__{}", self.app_key, self.module_key)
+        channel(self.app_key, self.module_key)
     }
 
     /// `url`: the module's URL resolved against `baseUrl`, context parameters written.

@@ -39,6 +39,10 @@ pub enum AppError {
     ScopesGrew(String),
     #[error("An update may not leave an app with no scopes; uninstall it instead.")]
     ScopesEmpty,
+    #[error("{app} may not act for you yet: grant it access first. Junction asks the first time an app acts for you, and again if its scopes grow.")]
+    AccessNotGranted { app: String, installation_id: i64 },
+    #[error("AP.request reaches Junction's REST API only (paths under /2.0/ or /rest/), not {0}.")]
+    RequestOutsideApi(String),
     #[error("The app's {event} callback at {url} failed: {reason}. Nothing was changed.")]
     Callback {
         event: &'static str,
@@ -60,6 +64,8 @@ impl AppError {
             Self::ScopesChanged => "SCOPES_CHANGED",
             Self::ScopesGrew(_) => "SCOPES_GREW",
             Self::ScopesEmpty => "SCOPES_EMPTY",
+            Self::AccessNotGranted { .. } => "APP_ACCESS_NOT_GRANTED",
+            Self::RequestOutsideApi(_) => "APP_REQUEST_OUTSIDE_API",
         }
     }
 

@@ -13,7 +13,7 @@ use crate::domain::authz::account_may_on_repo;
 use crate::domain::connect_descriptor::resolve;
 use crate::domain::connect_scopes::ConnectScopes;
 use crate::domain::connect_ui::{
-    substitute, ui_modules, Location, ModuleType, RepoFacts, UiModule, ViewFacts,
+    scope_for_context, substitute, ui_modules, Location, ModuleType, RepoFacts, UiModule, ViewFacts,
 };
 use crate::domain::Action;
 use crate::services::apps::iframe::{under_base, Frame};
@@ -50,7 +50,8 @@ impl<'a> Place<'a> {
                 "/projects/{}/repos/{}/pull-requests/{}/apps/{installation_id}/{key}",
                 v.repo.project_key, v.repo.slug, v.pr.number
             ),
-            Self::Account => format!("/apps/{installation_id}/{key}"),
+            // Under `pages/`: `/apps/{id}/grant` and the like are Junction's own.
+            Self::Account => format!("/apps/{installation_id}/pages/{key}"),
         }
     }
 }
@@ -76,8 +77,15 @@ pub struct Shown {
     pub kind: ModuleType,
     pub location: Option<Location>,
     pub target: Target,
-    /// The app's origin (scheme, host, port), which the page's `frame-src` must allow.
+    /// The app's origin (scheme, host, port), which the page's `frame-src` must allow and the
+    /// only origin the page believes the frame's messages from.
     pub origin: String,
+    pub app_key: String,
+    /// Where this place's module pages are (`…/apps/{id}/`): AP's dialogs and navigation.
+    pub page_base: String,
+    /// For frames: the context `AP.context.getContext()` answers (the objects the app's scopes
+    /// allow), as JSON; empty otherwise.
+    pub context: String,
 }
 
 /// An installation that reaches this place, with its modules and what the viewer may do.
@@ -137,7 +145,15 @@ pub async fn page(
     let mut shown = show(host, viewer, place, &r, m)?;
     let src = frame_src(host, viewer, place, &r, m)?;
     shown.target = Target::Frame(src.clone());
+    shown.context = allowed_context(host, viewer, place, &r).to_string();
     Ok((shown, src))
+}
+
+impl Shown {
+    /// `xdm_c` of its frame.
+    pub fn channel(&self) -> String {
+        crate::services::apps::iframe::channel(&self.app_key, &self.key)
+    }
 }
 
 /// Where a person goes after installing `i`: its `postInstallRedirect` page, if it has one.
@@ -250,8 +266,12 @@ fn show(
     m: &UiModule,
 ) -> HostResult<Shown> {
     let i = &r.installation;
+    let mut context = String::new();
     let target = match m.kind {
-        ModuleType::WebPanel => Target::Frame(frame_src(host, viewer, place, r, m)?),
+        ModuleType::WebPanel => {
+            context = allowed_context(host, viewer, place, r).to_string();
+            Target::Frame(frame_src(host, viewer, place, r, m)?)
+        }
         ModuleType::WebItem => {
             let url = module_url(host, viewer, place, r, m);
             if under_base(&i.base_url, &url) {
@@ -271,6 +291,9 @@ fn show(
         location: m.location,
         target,
         origin: origin(&i.base_url),
+        app_key: i.app_key.clone(),
+        page_base: place.page(i.id, ""),
+        context,
     })
 }
 
@@ -335,6 +358,47 @@ fn context(host: &Host<'_>, viewer: &Account, place: Place<'_>, r: &Reaching) ->
         c["pullrequest"] = payloads.pull_request(&v.repo, &v.pr, &v.participants, None);
     }
     c
+}
+
+/// The context objects the app's scopes allow, for `AP.context.getContext()`.
+fn allowed_context(host: &Host<'_>, viewer: &Account, place: Place<'_>, r: &Reaching) -> Value {
+    let scopes = r.scopes.expanded();
+    match context(host, viewer, place, r) {
+        Value::Object(all) => all
+            .into_iter()
+            .filter(|(k, _)| scope_for_context(k).is_some_and(|s| scopes.contains(s)))
+            .collect(),
+        other => other,
+    }
+}
+
+/// A context token for the app's page to call its own backend (`AP.context.getToken()`):
+/// `qsh` is `context-qsh`, `sub` the viewer; only for installations the viewer is shown.
+pub async fn context_token(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    installation_id: i64,
+) -> HostResult<String> {
+    let viewer = who.user()?;
+    let i = host
+        .store
+        .connect_installations_seen_by(viewer.id)
+        .await?
+        .into_iter()
+        .map(|r| r.installation)
+        .find(|i| i.id == installation_id)
+        .ok_or(HostError::NotFound(Missing::Installation(installation_id)))?;
+    let secret = super::apps::decrypt(host, &i)?;
+    let now = super::apps::now_s(host);
+    let claims = json!({
+        "iss": i.client_key,
+        "aud": i.client_key,
+        "sub": host.webhooks.payloads().uuid("account", viewer.id),
+        "iat": now,
+        "exp": now + crate::services::apps::iframe::FRAME_TOKEN_SECONDS,
+        "qsh": crate::domain::connect_jwt::CONTEXT_QSH,
+    });
+    Ok(crate::domain::connect_jwt::sign(&claims, secret.as_bytes()))
 }
 
 /// `scheme://host[:port]` of a URL (what CSP `frame-src` names).

@@ -11,6 +11,7 @@
 
 pub mod access_tokens;
 pub mod accounts;
+pub mod app_access;
 pub mod app_calls;
 pub mod app_catalog;
 pub mod app_deliveries;

@@ -9,12 +9,16 @@ use crate::services::host::app_modules::{self, Place, Shown, Target};
 use crate::services::host::pulls::{self as host_pulls, PrRef};
 use crate::services::host::repositories;
 use crate::web::auth::Caller;
-use crate::web::extract::Path;
+use crate::web::extract::{Path, Query};
+use crate::web::page::CsrfForm;
 use crate::web::state::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
 
 /// The least an app's page needs: its scripts and forms, its own origin (its cookies and
 /// storage), and new windows for links it opens. Never top navigation: the AP bridge asks the
@@ -30,12 +34,37 @@ pub struct AppLink {
     pub external: bool,
 }
 
-/// A panel an app adds to a page.
-pub struct AppPanel {
+/// One app iframe on a page, with what the host script (`static/ap-host.js`) needs to answer
+/// it: the only origin its messages are believed from, its channel, its installation, where
+/// its app's other pages are at this place, and its context.
+pub struct FrameView {
     pub id: String,
     pub title: String,
     pub app: String,
     pub src: String,
+    pub origin: String,
+    pub channel: String,
+    pub installation_id: i64,
+    pub app_key: String,
+    pub page_base: String,
+    pub context: String,
+}
+
+impl FrameView {
+    fn of(s: &Shown, id: String, src: String) -> Self {
+        Self {
+            id,
+            title: s.name.clone(),
+            app: s.app_name.clone(),
+            src,
+            origin: s.origin.clone(),
+            channel: s.channel(),
+            installation_id: s.installation_id,
+            app_key: s.app_key.clone(),
+            page_base: s.page_base.clone(),
+            context: s.context.clone(),
+        }
+    }
 }
 
 /// What apps add to one page.
@@ -43,7 +72,7 @@ pub struct AppPanel {
 pub struct AppUi {
     pub links: Vec<AppLink>,
     pub admin_links: Vec<AppLink>,
-    pub panels: Vec<AppPanel>,
+    pub panels: Vec<FrameView>,
     origins: Vec<String>,
 }
 
@@ -108,12 +137,10 @@ impl AppUi {
                 external,
             };
             match (&s.target, s.kind) {
-                (Target::Frame(src), _) => ui.panels.push(AppPanel {
-                    id: format!("app-panel-{}-{}", s.installation_id, s.key),
-                    title: s.name.clone(),
-                    app: s.app_name.clone(),
-                    src: src.clone(),
-                }),
+                (Target::Frame(src), _) => {
+                    let id = format!("app-panel-{}-{}", s.installation_id, s.key);
+                    ui.panels.push(FrameView::of(&s, id, src.clone()))
+                }
                 (Target::Page(href), ModuleType::AdminPage) => {
                     ui.admin_links.push(link(href.clone(), false))
                 }
@@ -155,42 +182,59 @@ fn framing(mut page: Response, origins: &[String]) -> Response {
 #[template(path = "app_page.html")]
 struct AppPage {
     nav: Nav,
-    title: String,
-    app: String,
     /// (label, href) leading back to where the page belongs.
     crumbs: Vec<(String, String)>,
-    frame_id: String,
-    src: String,
+    /// The module's frame (`f`: the name `app_frame.html` reads).
+    f: FrameView,
     sandbox: &'static str,
 }
 
-fn app_page(caller: &Caller, shown: Shown, src: String, crumbs: Vec<(String, String)>) -> Response {
+#[derive(Deserialize)]
+pub struct PageQuery {
+    /// `src`: the frame as JSON (AP.dialog opens a module with it), not the page.
+    #[serde(rename = "as")]
+    answer: Option<String>,
+}
+
+fn app_page(
+    caller: &Caller,
+    (shown, src): (Shown, String),
+    crumbs: Vec<(String, String)>,
+    q: &PageQuery,
+) -> Response {
     let origins = [shown.origin.clone()];
+    let id = format!("app-frame-{}-{}", shown.installation_id, shown.key);
+    let frame = FrameView::of(&shown, id, src);
+    if q.answer.as_deref() == Some("src") {
+        return Json(json!({
+            "src": frame.src, "title": frame.title, "app": frame.app, "origin": frame.origin,
+            "channel": frame.channel, "installation": frame.installation_id,
+            "appKey": frame.app_key, "pageBase": frame.page_base, "context": frame.context,
+        }))
+        .into_response();
+    }
     let page = AppPage {
         nav: Nav::of(caller),
-        title: shown.name,
-        app: shown.app_name,
         crumbs,
-        frame_id: format!("app-frame-{}-{}", shown.installation_id, shown.key),
-        src,
+        f: frame,
         sandbox: SANDBOX,
     };
     framing(render(&page), &origins)
 }
 
-/// `/apps/{id}/{key}`: a general page, an account settings page, a configure page, a profile
+/// `/apps/{id}/pages/{key}`: a general page, an account settings page, a configure page, a profile
 /// tab, or where an app sends people after installing.
 pub async fn account_page(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, key)): Path<(i64, String)>,
+    Query(q): Query<PageQuery>,
 ) -> UiResult {
-    let (shown, src) =
-        app_modules::page(&state.host(), &caller.principal(), Place::Account, id, &key)
-            .await
-            .or_page(&caller)?;
+    let shown = app_modules::page(&state.host(), &caller.principal(), Place::Account, id, &key)
+        .await
+        .or_page(&caller)?;
     let crumbs = vec![("Apps".to_string(), "/account/apps".to_string())];
-    Ok(app_page(&caller, shown, src, crumbs))
+    Ok(app_page(&caller, shown, crumbs, &q))
 }
 
 /// `/projects/{key}/repos/{slug}/apps/{id}/{module}`: a repository page or item of an app.
@@ -198,12 +242,13 @@ pub async fn repository_page(
     State(state): State<AppState>,
     caller: Caller,
     Path((key, slug, id, module)): Path<(String, String, i64, String)>,
+    Query(q): Query<PageQuery>,
 ) -> UiResult {
     let (host, who) = (state.host(), caller.principal());
     let repo = repositories::find(&host, &who, &key, &slug, crate::domain::Action::ViewRepo)
         .await
         .or_page(&caller)?;
-    let (shown, src) = app_modules::page(&host, &who, Place::Repository(&repo), id, &module)
+    let shown = app_modules::page(&host, &who, Place::Repository(&repo), id, &module)
         .await
         .or_page(&caller)?;
     let crumbs = vec![
@@ -216,7 +261,7 @@ pub async fn repository_page(
             format!("/projects/{}/repos/{}", repo.project_key, repo.slug),
         ),
     ];
-    Ok(app_page(&caller, shown, src, crumbs))
+    Ok(app_page(&caller, shown, crumbs, &q))
 }
 
 /// `/projects/{key}/repos/{slug}/pull-requests/{n}/apps/{id}/{module}`.
@@ -224,6 +269,7 @@ pub async fn pull_request_page(
     State(state): State<AppState>,
     caller: Caller,
     Path((key, slug, number, id, module)): Path<(String, String, i64, i64, String)>,
+    Query(q): Query<PageQuery>,
 ) -> UiResult {
     let (host, who) = (state.host(), caller.principal());
     let at = PrRef {
@@ -232,7 +278,7 @@ pub async fn pull_request_page(
         number,
     };
     let v = host_pulls::get(&host, &who, at).await.or_page(&caller)?;
-    let (shown, src) = app_modules::page(&host, &who, Place::PullRequest(&v), id, &module)
+    let shown = app_modules::page(&host, &who, Place::PullRequest(&v), id, &module)
         .await
         .or_page(&caller)?;
     let r = &v.repo;
@@ -244,5 +290,50 @@ pub async fn pull_request_page(
             format!("{repo_href}/pull-requests/{number}"),
         ),
     ];
-    Ok(app_page(&caller, shown, src, crumbs))
+    Ok(app_page(&caller, shown, crumbs, &q))
+}
+
+/// `POST /apps/{id}/context-token` (the host script, for `AP.context.getToken()`): a fresh
+/// context token for the viewer and this installation.
+pub async fn context_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, crate::web::error::ApiError> {
+    let token = app_modules::context_token(&state.host(), &caller.principal(), id).await?;
+    Ok(Json(json!({ "token": token })).into_response())
+}
+
+fn script(body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The AP script apps load in their frames (Bitbucket's path; ACE's `all-debug.js` too).
+pub async fn iframe_script() -> Response {
+    script(include_str!("../../../static/ap-iframe.js"))
+}
+
+/// The host side of AP, on Junction's pages that frame apps.
+pub async fn host_script() -> Response {
+    script(include_str!("../../../static/ap-host.js"))
+}
+
+/// The CSS kit app pages load to look like Junction.
+pub async fn style_kit() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../../static/ap-kit.css"),
+    )
+        .into_response()
 }

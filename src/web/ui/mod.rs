@@ -5,8 +5,10 @@
 
 mod account;
 mod admin;
+mod app_access;
 mod app_frames;
 mod app_install;
+mod app_request;
 mod app_webhooks;
 mod applinks;
 mod apps;
@@ -119,7 +121,25 @@ pub fn router() -> Router<AppState> {
         )
         .route("/account/apps/{id}/{action}", post(apps::action))
         .route("/account/apps/{id}/webhooks", get(app_webhooks::page))
-        .route("/apps/{id}/{module}", get(app_frames::account_page))
+        .route("/apps/{id}/pages/{module}", get(app_frames::account_page))
+        .route("/apps/{id}/context-token", post(app_frames::context_token))
+        .route("/apps/{id}/request", post(app_request::request))
+        .route(
+            "/apps/{id}/grant",
+            get(app_access::page).post(app_access::decide),
+        )
+        .route("/account/app-authorizations", get(app_access::list))
+        .route(
+            "/account/app-authorizations/{id}/revoke",
+            post(app_access::revoke),
+        )
+        .route("/atlassian-connect/all.js", get(app_frames::iframe_script))
+        .route(
+            "/atlassian-connect/all-debug.js",
+            get(app_frames::iframe_script),
+        )
+        .route("/atlassian-connect/all.css", get(app_frames::style_kit))
+        .route("/static/ap-host.js", get(app_frames::host_script))
         .route(
             "/projects/{key}/repos/{slug}/apps/{id}/{module}",
             get(app_frames::repository_page),

@@ -34,10 +34,36 @@ server.listen(0, "127.0.0.1", () => {
     events.push({ event: "uninstalled", clientKey: req.body.clientKey });
     res.sendStatus(204);
   });
-  // A web panel as vendors write one: ACE's authenticate() checks the iframe's JWT (signature,
-  // expiry, qsh of this very GET) before the page renders.
+  // A web panel and a repository page as vendors write them: ACE's authenticate() checks the
+  // iframe's JWT (signature, expiry, qsh of this very GET) before the page renders, and the page
+  // loads the host's AP script from hostScriptUrl (AC_HOST_SCRIPT_URL: Junction's).
+  const page = (req, res, extra) =>
+    res.send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>ACE</title>
+<script src="${res.locals.hostScriptUrl}"></script></head><body>
+<p id="greeting">panel for ${req.query.repo} in ${req.context.clientKey} as ${req.context.userAccountId}</p>
+<button id="load">Load repository</button> <button id="go">Open the ACE page</button>
+<button id="flag">Flag</button> <button id="stranger">Stranger</button>
+<pre id="result"></pre>${extra}
+<script>
+document.getElementById("load").onclick = () => AP.request("/2.0/repositories/prj/code")
+  .then(r => { document.getElementById("result").textContent = "repo " + JSON.parse(r.body).full_name; },
+        e => { document.getElementById("result").textContent = "refused " + (e.xhr ? e.xhr.status : e.message); });
+document.getElementById("go").onclick = () => AP.navigator.go("addonmodule", { moduleKey: "ace-page" });
+document.getElementById("flag").onclick = () => AP.flag.create({ title: "Saved", body: "<b>not html</b>", type: "success" });
+// A frame of another origin inside the app's page posts to Junction's page as if it were the app.
+document.getElementById("stranger").onclick = () => {
+  const f = document.createElement("iframe");
+  f.src = location.origin.replace("127.0.0.1", "localhost") + "/stranger?c=" + encodeURIComponent(new URLSearchParams(location.search).get("xdm_c"));
+  document.body.append(f);
+};
+</script></body></html>`);
   app.get("/panel", addon.authenticate(), (req, res) =>
-    res.send(`panel for ${req.query.repo} in ${req.context.clientKey} as ${req.context.userAccountId}`)
+    page(req, res, `<script>window.addEventListener("load", () => AP.resize("100%", "321px"));</script>`)
+  );
+  app.get("/page", addon.authenticate(), (req, res) => page(req, res, ""));
+  app.get("/stranger", (req, res) =>
+    res.send(`<script>window.parent.parent.postMessage({ junctionAp: 1, channel: ${JSON.stringify(String(req.query.c || ""))},
+      method: "resize", args: [null, "777px"] }, "*");</script>`)
   );
   app.get("/done", (req, res) => res.send(`installed as ${req.query.client_key}`));
 
