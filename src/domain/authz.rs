@@ -145,6 +145,15 @@ pub enum Action {
     DeclinePullRequest,
     /// Delete a comment on a pull request: its author, or a repository administrator.
     DeleteComment,
+    /// Post a build status or a Code Insights report for a commit: anyone signed in who reads
+    /// the repository (Cloud asks only `repository`, Data Center `REPO_READ`).
+    PostCommitStatus,
+    /// Replace a build status or report someone posted: whoever posted it (`facts.author`), or
+    /// a repository administrator.
+    ReplaceCommitStatus,
+    /// Post or read build statuses through Data Center's legacy API, which names a commit but no
+    /// repository: anyone signed in whose credential reads repositories.
+    LegacyBuildStatus,
     ViewUsers,
     /// Read one's own account (`/2.0/user`): the account a credential acts as.
     ViewOwnAccount,
@@ -238,6 +247,8 @@ pub fn authorize(
             | EditPullRequest
             | DeclinePullRequest
             | DeleteComment
+            | PostCommitStatus
+            | ReplaceCommitStatus
     );
     if is_project || is_repo {
         let sees = facts.public || facts.level >= Level::Read || (is_project && facts.inner_access);
@@ -292,6 +303,26 @@ pub fn authorize(
             facts.level >= Level::Admin,
             Some(AdminRepos),
             "Only the comment's author or a repository administrator can delete it.",
+        ),
+        PostCommitStatus => (
+            signed_in,
+            Some(ReadRepos),
+            "You must be signed in and able to read the repository.",
+        ),
+        LegacyBuildStatus => (
+            signed_in,
+            Some(ReadRepos),
+            "You must be signed in with a credential that reads repositories.",
+        ),
+        ReplaceCommitStatus if facts.author => (
+            signed_in,
+            Some(ReadRepos),
+            "You must be signed in and able to read the repository.",
+        ),
+        ReplaceCommitStatus => (
+            facts.level >= Level::Admin,
+            Some(AdminRepos),
+            "Only whoever posted this status, or a repository administrator, may replace it.",
         ),
         AdminRepo => (
             facts.level >= Level::Admin,

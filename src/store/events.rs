@@ -28,6 +28,8 @@ pub struct EventFacts<'a> {
     pub participant: Option<&'a Participant>,
     /// For `repo:push`: the refs that moved, with their commits.
     pub push: Option<&'a [crate::domain::git::PushedRef]>,
+    /// For `repo:commit_status_created` / `_updated`: the status as it is now.
+    pub commit_status: Option<&'a super::commit_statuses::CommitStatus>,
 }
 
 impl<'a> EventFacts<'a> {
@@ -43,6 +45,7 @@ impl<'a> EventFacts<'a> {
             comment: None,
             participant: None,
             push: None,
+            commit_status: None,
         }
     }
 }

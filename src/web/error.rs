@@ -221,6 +221,10 @@ impl From<crate::services::host::HostError> for ApiError {
                 "NO_SUCH_INSTALLATION",
                 format!("App installation {id} does not exist, or you may not manage it."),
             ),
+            Missing::CommitStatus(key) => ApiError::not_found(
+                "NO_SUCH_COMMIT_STATUS",
+                format!("The commit has no build status with the key {key}."),
+            ),
             Missing::AppModule(key) => ApiError::not_found(
                 "NO_SUCH_APP_PAGE",
                 format!("No installed app shows a page '{key}' to you here: the app may have been disabled or removed, or it does not reach this place."),

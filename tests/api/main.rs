@@ -17,6 +17,7 @@ mod audit_atomic;
 mod auth;
 mod browse;
 mod browser;
+mod build_statuses;
 mod cli;
 mod cloud_api;
 mod connect_app;

@@ -20,6 +20,7 @@ pub mod app_modules;
 pub mod applinks;
 pub mod apps;
 pub mod browse;
+pub mod commit_statuses;
 pub mod link_connections;
 pub mod oauth_clients;
 pub mod permissions;
@@ -221,6 +222,8 @@ pub enum Missing {
     Installation(i64),
     /// An app's page (by module key) that is not shown to this person here.
     AppModule(String),
+    /// A build status (by key) the commit does not have.
+    CommitStatus(String),
 }
 
 /// Why a conflicting change was refused.

@@ -155,6 +155,38 @@ impl CloudPayloads {
         })
     }
 
+    /// A build status in Cloud's shape (events and `/2.0` alike).
+    pub fn commit_status(
+        &self,
+        r: &Repository,
+        s: &crate::store::commit_statuses::CommitStatus,
+    ) -> Value {
+        let commit = format!(
+            "/2.0/repositories/{}/{}/commit/{}",
+            r.project_key.to_ascii_lowercase(),
+            r.slug,
+            s.commit_id
+        );
+        let key: String = url::form_urlencoded::byte_serialize(s.status_key.as_bytes()).collect();
+        json!({
+            "type": "build",
+            "uuid": self.uuid("commit_status", s.id),
+            "key": s.status_key,
+            "state": s.state.0.cloud(),
+            "name": s.name.as_deref().unwrap_or(&s.status_key),
+            "url": s.url,
+            "description": s.description.as_deref().unwrap_or(""),
+            "refname": s.refname,
+            "created_on": iso8601(s.created_at),
+            "updated_on": iso8601(s.updated_at),
+            "commit": { "type": "commit", "hash": s.commit_id, "links": { "self": self.href(commit.clone()) } },
+            "links": {
+                "self": self.href(format!("{commit}/statuses/build/{key}")),
+                "commit": self.href(commit),
+            },
+        })
+    }
+
     pub fn participant(&self, p: &Participant, at: Option<i64>) -> Value {
         json!({
             "type": "participant",
@@ -223,6 +255,9 @@ impl RenderEvent for CloudPayloads {
         body.insert("repository".into(), self.repository(f.repo));
         if let Some(before) = f.previous_repo {
             body.insert("changes".into(), Self::changes(before, f.repo));
+        }
+        if let Some(status) = f.commit_status {
+            body.insert("commit_status".into(), self.commit_status(f.repo, status));
         }
         if let Some(pushed) = f.push {
             body.insert("push".into(), self.push(f.repo, pushed));

@@ -15,6 +15,7 @@ mod pull_updates;
 mod pullrequests;
 mod repositories;
 pub mod repr;
+mod statuses;
 
 pub use error::{is_cloud_path, CloudError, CloudResult};
 
@@ -65,6 +66,18 @@ pub fn router() -> Router<AppState> {
         .route(
             &format!("{repo}/commit/{{revision}}"),
             get(code::one_commit),
+        )
+        .route(
+            &format!("{repo}/commit/{{node}}/statuses"),
+            get(statuses::list),
+        )
+        .route(
+            &format!("{repo}/commit/{{node}}/statuses/build"),
+            axum::routing::post(statuses::create),
+        )
+        .route(
+            &format!("{repo}/commit/{{node}}/statuses/build/{{key}}"),
+            get(statuses::get).put(statuses::update),
         )
         .route(&format!("{repo}/src/{{commit}}/"), get(code::src))
         .route(&format!("{repo}/src/{{commit}}/{{*path}}"), get(code::src))

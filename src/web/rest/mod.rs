@@ -4,6 +4,7 @@
 pub mod apps;
 pub mod audit;
 pub mod browse;
+pub mod builds;
 pub mod git_repr;
 pub mod me;
 pub mod permissions;
@@ -64,6 +65,14 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{repo}/tags"), get(browse::tags))
         .route(&format!("{repo}/commits"), get(browse::commits))
         .route(&format!("{repo}/commits/{{commit}}"), get(browse::commit))
+        .route(
+            &format!("{repo}/commits/{{commit}}/builds"),
+            get(builds::get).post(builds::post),
+        )
+        .route(
+            "/rest/build-status/1.0/commits/{commit}",
+            get(builds::get_legacy).post(builds::post_legacy),
+        )
         .route(&format!("{repo}/browse"), get(browse::browse_root))
         .route(
             &format!("{repo}/browse/{{*path}}"),

@@ -92,6 +92,39 @@ struct PullRequestPage {
     strategies: &'static [(&'static str, &'static str)],
     /// What installed apps add: summary links and overview panels.
     apps: super::app_frames::AppUi,
+    /// The build statuses of the source commit, newest first.
+    builds: Vec<BuildView>,
+}
+
+/// A build status as the pull request page shows it.
+pub struct BuildView {
+    /// `SUCCESSFUL`, `FAILED`, `INPROGRESS` or `STOPPED` (the badge's class).
+    pub state: &'static str,
+    pub label: &'static str,
+    pub name: String,
+    pub url: String,
+    pub description: String,
+    pub when: String,
+}
+
+impl BuildView {
+    fn of(s: &crate::store::commit_statuses::CommitStatus) -> Self {
+        use crate::domain::build_status::BuildState::*;
+        let state = s.state.0.cloud();
+        Self {
+            state,
+            label: match s.state.0 {
+                Successful => "Passed",
+                Failed => "Failed",
+                InProgress => "In progress",
+                Stopped | Unknown => "Stopped",
+            },
+            name: s.name.clone().unwrap_or_else(|| s.status_key.clone()),
+            url: s.url.clone(),
+            description: s.description.clone().unwrap_or_default(),
+            when: display(s.updated_at),
+        }
+    }
 }
 
 /// The merge strategies the page offers, by Data Center's ids, the default first.
@@ -148,7 +181,14 @@ async fn pull_request_page(
         &[Location::PrOverviewPanel],
     )
     .await;
+    let builds = crate::services::host::commit_statuses::of_pull_request(&host, &v)
+        .await
+        .or_page(caller)?
+        .iter()
+        .map(BuildView::of)
+        .collect();
     let page = PullRequestPage {
+        builds,
         apps,
         code,
         strategies: STRATEGIES,
