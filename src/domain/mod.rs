@@ -4,6 +4,7 @@ pub mod access_tokens;
 pub mod applinks;
 pub mod authz;
 pub mod build_status;
+pub mod code_insights;
 pub mod connect_descriptor;
 pub mod connect_events;
 pub mod connect_jwt;

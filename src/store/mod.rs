@@ -17,6 +17,7 @@ use std::time::Duration;
 mod accounts;
 pub(crate) mod audit;
 mod cache;
+pub mod code_insights;
 pub mod commit_statuses;
 pub mod connect;
 pub mod connect_access;

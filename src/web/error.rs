@@ -225,6 +225,10 @@ impl From<crate::services::host::HostError> for ApiError {
                 "NO_SUCH_COMMIT_STATUS",
                 format!("The commit has no build status with the key {key}."),
             ),
+            Missing::Report(key) => ApiError::not_found(
+                "com.atlassian.bitbucket.codeinsights.NoSuchReportException",
+                format!("The commit has no report with the key {key}."),
+            ),
             Missing::AppModule(key) => ApiError::not_found(
                 "NO_SUCH_APP_PAGE",
                 format!("No installed app shows a page '{key}' to you here: the app may have been disabled or removed, or it does not reach this place."),

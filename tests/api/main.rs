@@ -20,6 +20,7 @@ mod browser;
 mod build_statuses;
 mod cli;
 mod cloud_api;
+mod code_insights;
 mod connect_app;
 mod credentials;
 mod git;

@@ -20,6 +20,7 @@ pub mod app_modules;
 pub mod applinks;
 pub mod apps;
 pub mod browse;
+pub mod code_insights;
 pub mod commit_statuses;
 pub mod link_connections;
 pub mod oauth_clients;
@@ -224,6 +225,8 @@ pub enum Missing {
     AppModule(String),
     /// A build status (by key) the commit does not have.
     CommitStatus(String),
+    /// A Code Insights report (by key) the commit does not have.
+    Report(String),
 }
 
 /// Why a conflicting change was refused.

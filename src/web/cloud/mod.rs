@@ -13,6 +13,7 @@ mod jwt_grant;
 pub mod paths;
 mod pull_updates;
 mod pullrequests;
+mod reports;
 mod repositories;
 pub mod repr;
 mod statuses;
@@ -78,6 +79,18 @@ pub fn router() -> Router<AppState> {
         .route(
             &format!("{repo}/commit/{{node}}/statuses/build/{{key}}"),
             get(statuses::get).put(statuses::update),
+        )
+        .route(
+            &format!("{repo}/commit/{{node}}/reports"),
+            get(reports::list),
+        )
+        .route(
+            &format!("{repo}/commit/{{node}}/reports/{{report}}"),
+            get(reports::get).put(reports::put).delete(reports::delete),
+        )
+        .route(
+            &format!("{repo}/commit/{{node}}/reports/{{report}}/annotations"),
+            get(reports::annotations).post(reports::annotate),
         )
         .route(&format!("{repo}/src/{{commit}}/"), get(code::src))
         .route(&format!("{repo}/src/{{commit}}/{{*path}}"), get(code::src))

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod browse;
 pub mod builds;
 pub mod git_repr;
+pub mod insights;
 pub mod me;
 pub mod permissions;
 pub mod projects;
@@ -29,6 +30,7 @@ use axum::Router;
 pub fn router() -> Router<AppState> {
     let repo = "/rest/api/1.0/projects/{key}/repos/{slug}";
     let pr = "/rest/api/1.0/projects/{key}/repos/{slug}/pull-requests/{id}";
+    let insights = "/rest/insights/1.0/projects/{key}/repos/{slug}/commits/{commit}";
     Router::new()
         .route(
             "/rest/apps/latest/descriptor/validate",
@@ -68,6 +70,17 @@ pub fn router() -> Router<AppState> {
         .route(
             &format!("{repo}/commits/{{commit}}/builds"),
             get(builds::get).post(builds::post),
+        )
+        .route(&format!("{insights}/reports"), get(insights::list))
+        .route(
+            &format!("{insights}/reports/{{report}}"),
+            get(insights::get)
+                .put(insights::put)
+                .delete(insights::delete),
+        )
+        .route(
+            &format!("{insights}/reports/{{report}}/annotations"),
+            get(insights::annotations).post(insights::annotate),
         )
         .route(
             "/rest/build-status/1.0/commits/{commit}",

@@ -94,6 +94,18 @@ struct PullRequestPage {
     apps: super::app_frames::AppUi,
     /// The build statuses of the source commit, newest first.
     builds: Vec<BuildView>,
+    /// Its Code Insights reports, newest first.
+    reports: Vec<ReportView>,
+}
+
+/// A Code Insights report as the pull request page shows it.
+pub struct ReportView {
+    pub title: String,
+    /// `PASSED`, `FAILED`, `PENDING` or empty.
+    pub result: String,
+    pub reporter: String,
+    pub link: Option<String>,
+    pub annotations: i64,
 }
 
 /// A build status as the pull request page shows it.
@@ -187,7 +199,20 @@ async fn pull_request_page(
         .iter()
         .map(BuildView::of)
         .collect();
+    let reports = crate::services::host::code_insights::of_pull_request(&host, &v)
+        .await
+        .or_page(caller)?
+        .into_iter()
+        .map(|(r, annotations)| ReportView {
+            title: r.title,
+            result: r.result.unwrap_or_default(),
+            reporter: r.reporter.unwrap_or_default(),
+            link: r.link,
+            annotations,
+        })
+        .collect();
     let page = PullRequestPage {
+        reports,
         builds,
         apps,
         code,
