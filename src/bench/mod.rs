@@ -5,6 +5,7 @@
 //! It also starts the real binary to measure time-to-ready and idle memory.
 //! Not a test: nothing here asserts a time.
 
+pub mod app_ui;
 pub mod app_webhooks;
 pub mod applinks;
 pub mod apps;
@@ -42,7 +43,9 @@ pub struct BenchArgs {
     /// person's sign-in latency under a flood of bad sign-ins) or "listing" (lists and
     /// repository creation at 100 to 20,000 repositories) or "git" (clone and push next to
     /// git's own http-backend, and Junction's memory as the repository grows) or "apps" (JWT
-    /// verification, JWT reads next to token reads, installing into 100 accounts).
+    /// verification, JWT reads next to token reads, installing into 100 accounts) or
+    /// "app-webhooks" (app webhook fan-out next to repository webhooks) or "app-ui" (the
+    /// repository page with 5 app panels next to none).
     #[arg(long, default_value = "host")]
     pub suite: String,
     /// Database connections in the server's pool.
@@ -145,8 +148,9 @@ async fn suite(args: BenchArgs) -> anyhow::Result<()> {
         "git" => git::run(args).await,
         "apps" => apps::run(args).await,
         "app-webhooks" => app_webhooks::run(args).await,
+        "app-ui" => app_ui::run(args).await,
         other => anyhow::bail!(
-            "unknown suite {other:?}; use host, listing, oauth2, applinks, webhooks, sign-in, git, apps or app-webhooks"
+            "unknown suite {other:?}; use host, listing, oauth2, applinks, webhooks, sign-in, git, apps, app-webhooks or app-ui"
         ),
     }
 }

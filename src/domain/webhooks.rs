@@ -11,6 +11,8 @@ pub const EVENT_KEYS: &[&str] = &[
     "repo:created",
     "repo:updated",
     "repo:deleted",
+    "repo:commit_status_created",
+    "repo:commit_status_updated",
     "pullrequest:created",
     "pullrequest:updated",
     "pullrequest:approved",

@@ -97,12 +97,40 @@ impl Store {
         limit: i64,
         action: Option<&str>,
     ) -> StoreResult<Vec<AuditEntry>> {
+        let filter = AuditFilter {
+            action,
+            ..Default::default()
+        };
+        self.audit_search(&filter, start, limit).await
+    }
+
+    /// Like `audit_entries`, narrowed by `filter`.
+    pub async fn audit_search(
+        &self,
+        f: &AuditFilter<'_>,
+        start: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditEntry>> {
         on_pool!(self, |p| {
             let v: Vec<AuditEntry> = sqlx::query_as(
                 "SELECT id, at, actor_id, actor_name, action, target, details, source_ip FROM audit_log
-                 WHERE ($1 IS NULL OR action = $1) ORDER BY id DESC LIMIT $2 OFFSET $3")
-                .bind(action).bind(limit + 1).bind(start).fetch_all(p).await?;
+                 WHERE ($1 IS NULL OR action = $1 OR action LIKE $1 || '.%')
+                   AND ($2 IS NULL OR actor_name = $2)
+                   AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4)
+                 ORDER BY id DESC LIMIT $5 OFFSET $6")
+                .bind(f.action).bind(f.actor).bind(f.from).bind(f.until)
+                .bind(limit + 1).bind(start).fetch_all(p).await?;
             Ok(v)
         })
     }
+}
+
+/// Which audit entries to list: an action (or its family: `app` finds `app.installed`), who
+/// acted (by name), from and until (milliseconds).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditFilter<'a> {
+    pub action: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub from: Option<i64>,
+    pub until: Option<i64>,
 }

@@ -44,7 +44,7 @@ mod visible;
 mod webhooks;
 
 pub use accounts::{Account, AccountKind, TeamMember};
-pub use audit::{AuditEntry, Audited, NewAudit};
+pub use audit::{AuditEntry, AuditFilter, Audited, NewAudit};
 pub use connect_webhooks::AppHookTarget;
 pub use deliveries::{
     subscriber_key, Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Outcome, Skipped,

@@ -149,6 +149,13 @@ async fn created_with_a_secret_shown_once(
     assert!(d.body.contains("Attempt 1: 200"), "{}", d.body);
     assert!(d.body.contains("x-hub-signature"));
     assert!(d.body.contains("from the pages"), "the body sent is shown");
+    // The outcome comes first; the payload follows, folded away.
+    let attempt = d.body.find("Attempt 1: 200").unwrap();
+    let payload = d
+        .body
+        .find(r#"<details id="payload">"#)
+        .expect("the payload, folded");
+    assert!(attempt < payload);
     (id, hook_page)
 }
 

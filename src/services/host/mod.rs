@@ -19,6 +19,7 @@ pub mod app_installations;
 pub mod app_modules;
 pub mod applinks;
 pub mod apps;
+pub mod audit_log;
 pub mod browse;
 pub mod code_insights;
 pub mod commit_statuses;

@@ -30,18 +30,28 @@ pub fn parse_state(raw: &str) -> HostResult<DeliveryState> {
 
 /// `since` as Unix milliseconds or an ISO 8601 / RFC 3339 time.
 pub fn parse_since(text: &str) -> HostResult<i64> {
+    parse_time("since", text)
+}
+
+/// A time given as Unix milliseconds, ISO 8601 (`2026-12-04T10:00:00Z`), or what a browser's
+/// `datetime-local` sends (`2026-12-04T10:00`, no zone or seconds: read as UTC).
+pub fn parse_time(field: &'static str, text: &str) -> HostResult<i64> {
     let t = text.trim();
     if let Ok(ms) = t.parse::<i64>() {
         return Ok(ms);
     }
-    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-        .map(|d| (d.unix_timestamp_nanos() / 1_000_000) as i64)
-        .map_err(|_| {
-            HostError::invalid(
-                "since",
-                format!("'{t}' is not a time: give Unix milliseconds or an ISO 8601 time like 2026-12-04T10:00:00Z."),
-            )
-        })
+    let local = (t.len() == 16 && t.as_bytes().get(10) == Some(&b'T')).then(|| format!("{t}:00Z"));
+    time::OffsetDateTime::parse(
+        local.as_deref().unwrap_or(t),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map(|d| (d.unix_timestamp_nanos() / 1_000_000) as i64)
+    .map_err(|_| {
+        HostError::invalid(
+            field,
+            format!("'{t}' is not a time: give Unix milliseconds or an ISO 8601 time like 2026-12-04T10:00:00Z."),
+        )
+    })
 }
 
 /// Which deliveries of a hook to list.

@@ -4,6 +4,7 @@
 use super::{render, require_user, see_other, CsrfForm, Nav, OrPage, UiError, UiResult};
 use crate::clock::display;
 use crate::domain::{Action, GlobalPermission};
+use crate::services::host::audit_log::{self, AuditQuery};
 use crate::services::host::permissions::{self as host_permissions, TargetRef};
 use crate::services::host::teams as host_teams;
 use crate::services::host::users::{self as host_users, Audience, NewUser};
@@ -386,34 +387,76 @@ pub async fn set_permission(
 struct AuditPage {
     nav: Nav,
     entries: Vec<(String, AuditEntry)>,
-    next_start: Option<i64>,
-    prev_start: Option<i64>,
+    /// Links (query strings) to the next and previous pages, filters kept.
+    next: Option<String>,
+    prev: Option<String>,
+    filters: AuditQuery,
+    /// Why the filters could not be used (a time that is none).
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditParams {
+    start: Option<i64>,
+    action: Option<String>,
+    actor: Option<String>,
+    from: Option<String>,
+    until: Option<String>,
+}
+
+impl AuditParams {
+    /// The query string of these filters at `start`, for the paging links.
+    fn at(&self, start: i64) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("action", &self.action),
+            ("actor", &self.actor),
+            ("from", &self.from),
+            ("until", &self.until),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("start", &start.to_string());
+        format!("?{}", q.finish())
+    }
 }
 
 pub async fn audit(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<PageParams>,
+    Query(q): Query<AuditParams>,
 ) -> UiResult {
     admin_only(&caller, "/admin/audit")?;
     let req = PageParams {
         start: q.start,
-        limit: q.limit.or(Some(50)),
+        limit: Some(50),
     }
     .request()
     .or_page(&caller)?;
-    let rows = state
-        .store
-        .audit_entries(req.start, req.limit, None)
-        .await
-        .map_err(crate::web::error::ApiError::from)
-        .or_page(&caller)?;
+    let query = AuditQuery {
+        action: q.action.clone(),
+        actor: q.actor.clone(),
+        from: q.from.clone(),
+        until: q.until.clone(),
+    };
+    let (rows, error) =
+        match audit_log::search(&state.host(), &caller.principal(), &query, req).await {
+            Ok(rows) => (rows, None),
+            Err(e) => (
+                Vec::new(),
+                Some(crate::web::error::ApiError::from(e).message),
+            ),
+        };
     let page = crate::web::paging::paged(req, rows);
     Ok(render(&AuditPage {
         nav: Nav::of(&caller),
-        next_start: page.next_start(),
-        prev_start: page.prev_start(),
+        next: page.next_start().map(|n| q.at(n)),
+        prev: page.prev_start().map(|p| q.at(p)),
         entries: page.rows.into_iter().map(|e| (display(e.at), e)).collect(),
+        filters: query,
+        error,
     }))
 }
 

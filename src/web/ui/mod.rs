@@ -12,6 +12,7 @@ mod app_request;
 mod app_webhooks;
 mod applinks;
 mod apps;
+mod assets;
 mod code;
 mod connections;
 mod host;
@@ -140,6 +141,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/atlassian-connect/all.css", get(app_frames::style_kit))
         .route("/static/ap-host.js", get(app_frames::host_script))
+        .route("/static/nav.js", get(assets::nav_script))
+        .route("/static/favicon.svg", get(assets::favicon))
+        .route("/favicon.ico", get(assets::favicon))
         .route(
             "/projects/{key}/repos/{slug}/apps/{id}/{module}",
             get(app_frames::repository_page),

@@ -417,12 +417,6 @@ pub async fn action(
                 .find(|(k, _)| k == "since")
                 .map(|(_, v)| v.trim().to_string())
                 .unwrap_or_default();
-            // A browser's datetime-local has no zone or seconds: read it as UTC.
-            let since = if since.len() == 16 && since.as_bytes().get(10) == Some(&b'T') {
-                format!("{since}:00Z")
-            } else {
-                since
-            };
             match parse_since(&since) {
                 Ok(t) => host_deliveries::redeliver_failed(&host, &who, at, hook_id, t)
                     .await

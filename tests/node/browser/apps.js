@@ -4,7 +4,8 @@
 // and screenshots at desktop and phone sizes. Prints one JSON object of what it saw; the Rust
 // test (tests/api/browser.rs) judges it.
 //
-// Usage: node apps.js '{"base": …, "user": …, "password": …, "chromium": …, "artifacts": …}'
+// Usage: node apps.js '{"base": …, "user": …, "password": …, "admin": [user, password],
+//   "chromium": …, "artifacts": …, "tour": [[name, path, "uma" | "admin" | "nobody"], …]}'
 const fs = require("fs");
 const path = require("path");
 const { chromium } = require("playwright-core");
@@ -14,12 +15,14 @@ const seen = { warnings: [], axe: {}, screenshots: [] };
 let current = null; // the page in use, to say where a failure happened
 const SIZES = [["desktop", 1280, 900], ["phone", 390, 844]];
 
-async function signIn(context) {
+async function signIn(context, who) {
+  const [user, password] = who || [cfg.user, cfg.password];
   const page = await context.newPage();
   page.on("console", m => { if (m.type() === "warning") seen.warnings.push(m.text()); });
   await page.goto(`${cfg.base}/login`);
-  await page.fill("#username", cfg.user);
-  await page.fill("#password", cfg.password);
+  if (user === null) return page;
+  await page.fill("#username", user);
+  await page.fill("#password", password);
   await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
   return page;
 }
@@ -100,12 +103,19 @@ async function main() {
     seen.pageGreeting = await page.frameLocator("iframe.app-frame").locator("#greeting").textContent();
     await shoot(page, "app-repository-page");
 
-    // axe-core on the pages a person sees around apps (its own context: axe is injected, which
-    // Junction's Content-Security-Policy would rightly refuse).
-    const audit = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
-    const auditPage = await signIn(audit);
-    for (const [name, url] of cfg.axePages) {
+    // Every page, as whoever sees it: a screenshot at each size, and axe-core (in contexts of
+    // their own: axe is injected, which Junction's Content-Security-Policy would rightly refuse).
+    const people = { uma: [cfg.user, cfg.password], admin: cfg.admin, nobody: [null, null] };
+    const audits = {};
+    for (const [who, credentials] of Object.entries(people)) {
+      const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+      audits[who] = await signIn(context, credentials);
+    }
+    for (const [name, url, who] of cfg.tour) {
+      const auditPage = audits[who];
+      current = auditPage;
       await auditPage.goto(`${cfg.base}${url}`);
+      await shoot(auditPage, `page-${name}`);
       await auditPage.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
       const result = await auditPage.evaluate(() => axe.run(document, { resultTypes: ["violations"] }));
       seen.axe[name] = result.violations
