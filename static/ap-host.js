@@ -77,7 +77,14 @@
         f._customData = o.customData === undefined ? null : o.customData;
         f._opener = opener;
         f.src = d.src;
-        dialog.append(f);
+        var bar = document.createElement('div');
+        bar.className = 'app-dialog-bar';
+        var title = document.createElement('strong'); title.textContent = d.title;
+        var close = document.createElement('button');
+        close.type = 'button'; close.className = 'secondary'; close.textContent = 'Close';
+        close.addEventListener('click', function () { dialog.close(); });
+        bar.append(title, close);
+        dialog.append(bar, f);
         document.body.append(dialog);
         dialog.addEventListener('close', function () { dialog.remove(); });
         dialog.showModal();

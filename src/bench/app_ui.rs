@@ -6,7 +6,7 @@
 //! token (pages accept it) so no password hashing is measured. Not a test: nothing here
 //! asserts a time.
 
-use super::{bench_admin, load, BenchArgs, BenchServer};
+use super::{bench_repository, load, BenchArgs, BenchServer};
 use crate::domain::connect_events::WebhookModule;
 use crate::secret::{new_token, token_hash, TokenKind};
 use crate::store::connect::NewInstallation;
@@ -61,22 +61,7 @@ async fn person(server: &BenchServer, name: &str, project: i64) -> anyhow::Resul
 
 async fn measure(server: &BenchServer, args: &BenchArgs) -> anyhow::Result<()> {
     let store = &server.store;
-    let admin = bench_admin(store).await?;
-    let project = store
-        .create_project("BENCH", "Bench", "", false, None)
-        .await?;
-    store
-        .create_repository(
-            project.id,
-            "bench-repo",
-            "bench-repo",
-            "",
-            false,
-            "refs/heads/main",
-            &server.state.emit(&admin),
-            None,
-        )
-        .await?;
+    let project = bench_repository(server).await?;
     let (with_id, with_apps) = person(server, "with-apps", project.id).await?;
     let (_, without) = person(server, "without-apps", project.id).await?;
     for i in 0..APPS {

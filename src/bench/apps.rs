@@ -9,7 +9,7 @@
 //!
 //! Not a test: nothing here asserts a time.
 
-use super::{bench_admin, load, BenchArgs, BenchServer};
+use super::{bench_repository, load, BenchArgs, BenchServer};
 use crate::domain::connect_jwt::{self, Expected};
 use crate::domain::connect_qsh::{canonical_request, qsh};
 use crate::domain::{global_of, Ceiling, Subject};
@@ -214,22 +214,7 @@ async fn jwt_reads(
     app: &(String, String),
 ) -> anyhow::Result<()> {
     let store = &server.store;
-    let admin = bench_admin(store).await?;
-    let project = store
-        .create_project("BENCH", "Bench", "", false, None)
-        .await?;
-    store
-        .create_repository(
-            project.id,
-            "bench-repo",
-            "bench-repo",
-            "",
-            false,
-            "refs/heads/main",
-            &server.state.emit(&admin),
-            None,
-        )
-        .await?;
+    let project = bench_repository(server).await?;
     let dev = store
         .find_account("dev0")
         .await?

@@ -158,21 +158,7 @@ async fn suite(args: BenchArgs) -> anyhow::Result<()> {
 async fn host(args: BenchArgs) -> anyhow::Result<()> {
     let server = BenchServer::start(&args).await?;
     let (addr, store, dir) = (server.addr, server.store.clone(), server.dir.clone());
-    let project = store
-        .create_project("BENCH", "Bench", "", false, None)
-        .await?;
-    store
-        .create_repository(
-            project.id,
-            "bench-repo",
-            "bench-repo",
-            "",
-            false,
-            "refs/heads/main",
-            &server.state.emit(&bench_admin(&store).await?),
-            None,
-        )
-        .await?;
+    bench_repository(&server).await?;
     let admin = store
         .find_account("admin")
         .await?
@@ -307,6 +293,28 @@ async fn start_binary(
 }
 
 /// The bootstrap administrator: the actor of changes the benchmarks make directly.
+/// Project BENCH with an empty repository `bench-repo`, made by the bench administrator.
+pub async fn bench_repository(server: &BenchServer) -> anyhow::Result<crate::store::Project> {
+    let store = &server.store;
+    let admin = bench_admin(store).await?;
+    let project = store
+        .create_project("BENCH", "Bench", "", false, None)
+        .await?;
+    store
+        .create_repository(
+            project.id,
+            "bench-repo",
+            "bench-repo",
+            "",
+            false,
+            "refs/heads/main",
+            &server.state.emit(&admin),
+            None,
+        )
+        .await?;
+    Ok(project)
+}
+
 pub async fn bench_admin(store: &crate::store::Store) -> anyhow::Result<crate::store::Account> {
     store
         .find_account("admin")

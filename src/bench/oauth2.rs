@@ -56,21 +56,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let duration = Duration::from_secs(args.seconds);
 
     // A repository, a user who may read it, a service account, and a client for refresh chains.
-    let project = store
-        .create_project("BENCH", "Bench", "", false, None)
-        .await?;
-    store
-        .create_repository(
-            project.id,
-            "bench-repo",
-            "bench-repo",
-            "",
-            false,
-            "refs/heads/main",
-            &server.state.emit(&super::bench_admin(&store).await?),
-            None,
-        )
-        .await?;
+    let project = super::bench_repository(&server).await?;
     let user = store
         .create_user(
             "bench-user",

@@ -47,6 +47,18 @@ pub async fn start_ace(app: &TestApp) -> Option<AppProcess> {
     Some(AppProcess::start(cmd).await)
 }
 
+/// uma, in development mode, may write PRJ/code; her browser.
+pub async fn uma_on_prj_code(app: &TestApp) -> reqwest::Client {
+    app.user("uma").await;
+    let b = crate::oauth2::browser(app, "uma", "uma-password").await;
+    development_mode(app, &b).await;
+    app.project("PRJ", false).await;
+    app.repo("PRJ", "code", false).await;
+    app.grant("/rest/api/1.0/projects/PRJ/repos/code", "uma", "REPO_WRITE")
+        .await;
+    b
+}
+
 /// The person opens the install link for the app and grants, into `account`.
 pub async fn grant(
     app: &TestApp,
@@ -63,13 +75,7 @@ async fn an_unmodified_ace_app_installs_calls_reinstalls_and_uninstalls(app: Tes
     let Some(ace) = start_ace(&app).await else {
         return;
     };
-    app.user("uma").await;
-    let b = crate::oauth2::browser(&app, "uma", "uma-password").await;
-    development_mode(&app, &b).await;
-    app.project("PRJ", false).await;
-    app.repo("PRJ", "code", false).await;
-    app.grant("/rest/api/1.0/projects/PRJ/repos/code", "uma", "REPO_WRITE")
-        .await;
+    let b = uma_on_prj_code(&app).await;
     app.branches("PRJ", "code", &["main", "feature"]).await;
     let pr = app
         .post(
@@ -188,13 +194,7 @@ async fn aces_own_middleware_accepts_the_panel_frame(app: TestApp) {
     let Some(ace) = start_ace(&app).await else {
         return;
     };
-    app.user("uma").await;
-    let b = crate::oauth2::browser(&app, "uma", "uma-password").await;
-    development_mode(&app, &b).await;
-    app.project("PRJ", false).await;
-    app.repo("PRJ", "code", false).await;
-    app.grant("/rest/api/1.0/projects/PRJ/repos/code", "uma", "REPO_WRITE")
-        .await;
+    let b = uma_on_prj_code(&app).await;
     let r = grant(&app, &b, &ace, "uma").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let client_key = client_key_of(r.headers()["location"].to_str().unwrap());

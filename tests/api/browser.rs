@@ -5,9 +5,9 @@
 //! stranger's message ignored; axe-core finds nothing serious on the pages around apps.
 //! Screenshots at 1280×900 and 390×844 land in target/browser-artifacts/.
 
-use crate::apps_ace::{grant, start_ace};
+use crate::apps_ace::{grant, start_ace, uma_on_prj_code};
 use crate::both_backends;
-use crate::connect_app::{client_key_of, development_mode, install_link, installation_of};
+use crate::connect_app::{client_key_of, install_link, installation_of};
 use crate::harness::TestApp;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -91,13 +91,7 @@ async fn a_person_uses_an_ace_app_in_a_real_browser(app: TestApp) {
     let Some(ace) = start_ace(&app).await else {
         return;
     };
-    app.user("uma").await;
-    let b = crate::oauth2::browser(&app, "uma", "uma-password").await;
-    development_mode(&app, &b).await;
-    app.project("PRJ", false).await;
-    app.repo("PRJ", "code", false).await;
-    app.grant("/rest/api/1.0/projects/PRJ/repos/code", "uma", "REPO_WRITE")
-        .await;
+    let b = uma_on_prj_code(&app).await;
     app.branches("PRJ", "code", &["main", "feature"]).await;
     let pr = app
         .post(
@@ -158,6 +152,14 @@ async fn a_person_uses_an_ace_app_in_a_real_browser(app: TestApp) {
     assert_eq!(seen["heightAfterStranger"], "321px");
     assert_eq!(seen["flag"], "×\nSaved\n<b>not html</b>");
     assert_eq!(seen["flagHasMarkup"], false);
+    assert_eq!(seen["context"], "context PRJ/code");
+    assert_eq!(seen["token"], format!("verified {uma}"));
+    assert_eq!(seen["cookie"], "cookie v1");
+    assert_eq!(
+        seen["dialogGreeting"],
+        format!("panel for PRJ/code in {client_key} as {uma}")
+    );
+    assert_eq!(seen["dialogClosed"], r#"closed {"done":true}"#);
     assert_eq!(seen["beforeGrant"], "refused 403");
     assert_eq!(
         seen["grantPage"],

@@ -12,7 +12,7 @@ const CLOUD: &str = "/2.0/repositories/prj/code/commit";
 const DC: &str = "/rest/api/1.0/projects/PRJ/repos/code/commits";
 
 /// PRJ/code with `main` and `feature`, uma may write it; the head commit of `feature`.
-async fn repository(app: &TestApp) -> (Auth, String) {
+pub async fn repository(app: &TestApp) -> (Auth, String) {
     let uma = app.user("uma").await;
     app.project("PRJ", false).await;
     app.repo("PRJ", "code", false).await;
@@ -29,6 +29,35 @@ async fn repository(app: &TestApp) -> (Auth, String) {
     (uma, r.body["id"].as_str().unwrap().to_string())
 }
 
+/// Runs a Python client `script` as uma against `repository()`'s commit; what it printed.
+pub async fn python_as_uma(app: &TestApp, script: &str) -> Option<Value> {
+    let python = crate::interop::python()?;
+    let (_, commit) = repository(app).await;
+    let out = crate::interop::run_client(
+        &python,
+        script,
+        &[
+            ("JUNCTION_URL", &app.base),
+            ("USERNAME", "uma"),
+            ("PASSWORD", "uma-password"),
+            ("COMMIT", &commit),
+        ],
+    )
+    .await;
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// `POST …/commit/{node}/statuses/build` as `who`.
+async fn post_cloud(
+    app: &TestApp,
+    who: &Auth,
+    node: &str,
+    body: Value,
+) -> crate::harness::Response {
+    app.post(&format!("{CLOUD}/{node}/statuses/build"), who, body)
+        .await
+}
+
 fn status(key: &str, state: &str) -> Value {
     json!({"key": key, "state": state, "name": "CI build", "url": "https://ci.example.com/builds/7",
            "description": "7 tests", "refname": "feature"})
@@ -36,13 +65,7 @@ fn status(key: &str, state: &str) -> Value {
 
 async fn a_cloud_status_is_posted_read_listed_and_replaced(app: TestApp) {
     let (uma, commit) = repository(&app).await;
-    let r = app
-        .post(
-            &format!("{CLOUD}/{commit}/statuses/build"),
-            &uma,
-            status("ci", "INPROGRESS"),
-        )
-        .await;
+    let r = post_cloud(&app, &uma, &commit, status("ci", "INPROGRESS")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.body["type"], "build");
     assert_eq!(r.body["key"], "ci");
@@ -55,13 +78,7 @@ async fn a_cloud_status_is_posted_read_listed_and_replaced(app: TestApp) {
     );
     // By an abbreviated id too; the same key replaces it.
     let short = &commit[..10];
-    let r = app
-        .post(
-            &format!("{CLOUD}/{short}/statuses/build"),
-            &uma,
-            status("ci", "SUCCESSFUL"),
-        )
-        .await;
+    let r = post_cloud(&app, &uma, &short, status("ci", "SUCCESSFUL")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let one = app
         .get(&format!("{CLOUD}/{commit}/statuses/build/ci"), &uma)
@@ -141,52 +158,22 @@ async fn data_center_builds_and_the_legacy_api(app: TestApp) {
 
 async fn who_may_post_and_replace_a_status(app: TestApp) {
     let (uma, commit) = repository(&app).await;
-    let r = app
-        .post(
-            &format!("{CLOUD}/{commit}/statuses/build"),
-            &uma,
-            status("ci", "INPROGRESS"),
-        )
-        .await;
+    let r = post_cloud(&app, &uma, &commit, status("ci", "INPROGRESS")).await;
     assert_eq!(r.status, StatusCode::CREATED);
     // A reader may post statuses of their own, not replace uma's.
     let ivy = app.user("ivy").await;
     app.grant("/rest/api/1.0/projects/PRJ/repos/code", "ivy", "REPO_READ")
         .await;
-    let r = app
-        .post(
-            &format!("{CLOUD}/{commit}/statuses/build"),
-            &ivy,
-            status("ivy-ci", "SUCCESSFUL"),
-        )
-        .await;
+    let r = post_cloud(&app, &ivy, &commit, status("ivy-ci", "SUCCESSFUL")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let r = app
-        .post(
-            &format!("{CLOUD}/{commit}/statuses/build"),
-            &ivy,
-            status("ci", "FAILED"),
-        )
-        .await;
+    let r = post_cloud(&app, &ivy, &commit, status("ci", "FAILED")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
     // A repository administrator may.
-    let r = app
-        .post(
-            &format!("{CLOUD}/{commit}/statuses/build"),
-            &admin(),
-            status("ci", "FAILED"),
-        )
-        .await;
+    let r = post_cloud(&app, &admin(), &commit, status("ci", "FAILED")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     // Someone who cannot read the repository is told it does not exist; nobody signed in, to sign in.
     let out = app.user("out").await;
-    let r = app
-        .post(
-            &format!("{CLOUD}/{commit}/statuses/build"),
-            &out,
-            status("x", "FAILED"),
-        )
-        .await;
+    let r = post_cloud(&app, &out, &commit, status("x", "FAILED")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = app
         .post(
@@ -250,13 +237,7 @@ async fn the_pull_request_page_shows_its_source_builds(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let r = app
-        .post(
-            &format!("{CLOUD}/{commit}/statuses/build"),
-            &uma,
-            status("ci", "SUCCESSFUL"),
-        )
-        .await;
+    let r = post_cloud(&app, &uma, &commit, status("ci", "SUCCESSFUL")).await;
     assert_eq!(r.status, StatusCode::CREATED);
     let b = crate::oauth2::browser(&app, "uma", "uma-password").await;
     let (status, html) =
@@ -270,22 +251,9 @@ async fn the_pull_request_page_shows_its_source_builds(app: TestApp) {
 }
 
 async fn atlassian_python_api_posts_and_reads_builds(app: TestApp) {
-    let Some(python) = crate::interop::python() else {
+    let Some(seen) = python_as_uma(&app, "python/bitbucket_builds.py").await else {
         return;
     };
-    let (_, commit) = repository(&app).await;
-    let out = crate::interop::run_client(
-        &python,
-        "python/bitbucket_builds.py",
-        &[
-            ("JUNCTION_URL", &app.base),
-            ("USERNAME", "uma"),
-            ("PASSWORD", "uma-password"),
-            ("COMMIT", &commit),
-        ],
-    )
-    .await;
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(seen["added"], "INPROGRESS");
     assert_eq!(seen["successful"], true);
     assert_eq!(seen["description"], "done");

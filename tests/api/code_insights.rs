@@ -4,29 +4,13 @@
 //! within limits, the build statuses' rules for who may change one, and the pull request page.
 
 use crate::both_backends;
+use crate::build_statuses::{python_as_uma, repository};
 use crate::harness::{Auth, TestApp};
 use reqwest::Method;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const CLOUD: &str = "/2.0/repositories/prj/code/commit";
-
-/// PRJ/code with `main` and `feature`, uma may write it; the head commit of `feature`.
-async fn repository(app: &TestApp) -> (Auth, String) {
-    let uma = app.user("uma").await;
-    app.project("PRJ", false).await;
-    app.repo("PRJ", "code", false).await;
-    app.branches("PRJ", "code", &["main", "feature"]).await;
-    app.grant("/rest/api/1.0/projects/PRJ/repos/code", "uma", "REPO_WRITE")
-        .await;
-    let r = app
-        .get(
-            "/rest/api/1.0/projects/PRJ/repos/code/commits/feature",
-            &uma,
-        )
-        .await;
-    (uma, r.body["id"].as_str().unwrap().to_string())
-}
 
 fn report() -> Value {
     json!({"title": "Security scan", "details": "2 findings", "report_type": "SECURITY",
@@ -124,22 +108,9 @@ async fn reports_are_refused_with_the_field_at_fault(app: TestApp) {
 }
 
 async fn atlassian_python_api_reports_through_data_center_insights(app: TestApp) {
-    let Some(python) = crate::interop::python() else {
+    let Some(seen) = python_as_uma(&app, "python/bitbucket_insights.py").await else {
         return;
     };
-    let (_, commit) = repository(&app).await;
-    let out = crate::interop::run_client(
-        &python,
-        "python/bitbucket_insights.py",
-        &[
-            ("JUNCTION_URL", &app.base),
-            ("USERNAME", "uma"),
-            ("PASSWORD", "uma-password"),
-            ("COMMIT", &commit),
-        ],
-    )
-    .await;
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         seen["created"],
         json!(["lint", "FAIL", [{"title": "Findings", "type": "NUMBER", "value": 2}]])

@@ -1,7 +1,6 @@
 //! Bitbucket Cloud's Code Insights: `…/commit/{node}/reports[/{report}[/annotations]]`, over
 //! the same host operations as Data Center's `/rest/insights/1.0`.
 
-use super::paths::RepoPath;
 use super::{CloudPage, CloudResult, PageQuery};
 use crate::clock::iso8601;
 use crate::domain::code_insights::{AnnotationInput, ReportInput};
@@ -32,18 +31,20 @@ pub struct ReportPath {
     report: String,
 }
 
-async fn names(
-    state: &AppState,
-    caller: &Caller,
-    ws: &str,
-    slug: &str,
-) -> CloudResult<(String, String)> {
-    RepoPath {
-        workspace: ws.to_string(),
-        repo_slug: slug.to_string(),
+impl ReportPath {
+    async fn names(&self, state: &AppState, caller: &Caller) -> CloudResult<(String, String)> {
+        super::paths::names(state, caller, &self.workspace, &self.repo_slug).await
     }
-    .names(state, caller)
-    .await
+
+    /// The report, in the repository `names` resolved.
+    fn at<'a>(&'a self, names: &'a (String, String)) -> ReportAt<'a> {
+        ReportAt {
+            key: &names.0,
+            slug: &names.1,
+            commit: &self.node,
+            report: &self.report,
+        }
+    }
 }
 
 fn report_json(state: &AppState, r: &Report) -> Value {
@@ -93,7 +94,7 @@ pub async fn list(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let (key, slug) = names(&state, &caller, &p.workspace, &p.repo_slug).await?;
+    let (key, slug) = super::paths::names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let at = ReportAt {
         key: &key,
         slug: &slug,
@@ -110,13 +111,8 @@ pub async fn get(
     caller: Caller,
     Path(p): Path<ReportPath>,
 ) -> CloudResult<Json<Value>> {
-    let (key, slug) = names(&state, &caller, &p.workspace, &p.repo_slug).await?;
-    let at = ReportAt {
-        key: &key,
-        slug: &slug,
-        commit: &p.node,
-        report: &p.report,
-    };
+    let names = p.names(&state, &caller).await?;
+    let at = p.at(&names);
     let (_, r) = insights::get(&state.host(), &caller.principal(), at).await?;
     Ok(Json(report_json(&state, &r)))
 }
@@ -127,13 +123,8 @@ pub async fn put(
     Path(p): Path<ReportPath>,
     JsonBody(b): JsonBody<ReportInput>,
 ) -> CloudResult<Json<Value>> {
-    let (key, slug) = names(&state, &caller, &p.workspace, &p.repo_slug).await?;
-    let at = ReportAt {
-        key: &key,
-        slug: &slug,
-        commit: &p.node,
-        report: &p.report,
-    };
+    let names = p.names(&state, &caller).await?;
+    let at = p.at(&names);
     let (_, r) = insights::put(&state.host(), &caller.principal(), at, b).await?;
     Ok(Json(report_json(&state, &r)))
 }
@@ -143,13 +134,8 @@ pub async fn delete(
     caller: Caller,
     Path(p): Path<ReportPath>,
 ) -> CloudResult<StatusCode> {
-    let (key, slug) = names(&state, &caller, &p.workspace, &p.repo_slug).await?;
-    let at = ReportAt {
-        key: &key,
-        slug: &slug,
-        commit: &p.node,
-        report: &p.report,
-    };
+    let names = p.names(&state, &caller).await?;
+    let at = p.at(&names);
     insights::delete(&state.host(), &caller.principal(), at).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -161,13 +147,8 @@ pub async fn annotate(
     Path(p): Path<ReportPath>,
     JsonBody(batch): JsonBody<Vec<AnnotationInput>>,
 ) -> CloudResult<Json<Value>> {
-    let (key, slug) = names(&state, &caller, &p.workspace, &p.repo_slug).await?;
-    let at = ReportAt {
-        key: &key,
-        slug: &slug,
-        commit: &p.node,
-        report: &p.report,
-    };
+    let names = p.names(&state, &caller).await?;
+    let at = p.at(&names);
     let (host, who) = (state.host(), caller.principal());
     let added = insights::annotate(&host, &who, at, batch).await?;
     let (_, _, all) = insights::annotations(&host, &who, at).await?;
@@ -186,13 +167,8 @@ pub async fn annotations(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let (key, slug) = names(&state, &caller, &p.workspace, &p.repo_slug).await?;
-    let at = ReportAt {
-        key: &key,
-        slug: &slug,
-        commit: &p.node,
-        report: &p.report,
-    };
+    let names = p.names(&state, &caller).await?;
+    let at = p.at(&names);
     let (_, _, all) = insights::annotations(&state.host(), &caller.principal(), at).await?;
     let values = all.iter().map(|a| annotation_json(&state, a)).collect();
     Ok(Json(page.slice(&state.base_url, &uri, values)))

@@ -19,6 +19,16 @@ use serde_json::{json, Value};
 type CommitPath = (String, String, String);
 type ReportPath = (String, String, String, String);
 
+/// The report a path names.
+fn at((key, slug, commit, report): &ReportPath) -> ReportAt<'_> {
+    ReportAt {
+        key,
+        slug,
+        commit,
+        report,
+    }
+}
+
 fn report_json(r: &Report) -> Value {
     json!({
         "key": r.report_key,
@@ -66,14 +76,9 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path((key, slug, commit, report)): Path<ReportPath>,
+    Path(p): Path<ReportPath>,
 ) -> ApiResult<Json<Value>> {
-    let at = ReportAt {
-        key: &key,
-        slug: &slug,
-        commit: &commit,
-        report: &report,
-    };
+    let at = at(&p);
     let (_, r) = insights::get(&state.host(), &caller.principal(), at).await?;
     Ok(Json(report_json(&r)))
 }
@@ -81,15 +86,10 @@ pub async fn get(
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
-    Path((key, slug, commit, report)): Path<ReportPath>,
+    Path(p): Path<ReportPath>,
     JsonBody(b): JsonBody<ReportInput>,
 ) -> ApiResult<Json<Value>> {
-    let at = ReportAt {
-        key: &key,
-        slug: &slug,
-        commit: &commit,
-        report: &report,
-    };
+    let at = at(&p);
     let (_, r) = insights::put(&state.host(), &caller.principal(), at, b).await?;
     Ok(Json(report_json(&r)))
 }
@@ -97,14 +97,9 @@ pub async fn put(
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
-    Path((key, slug, commit, report)): Path<ReportPath>,
+    Path(p): Path<ReportPath>,
 ) -> ApiResult<StatusCode> {
-    let at = ReportAt {
-        key: &key,
-        slug: &slug,
-        commit: &commit,
-        report: &report,
-    };
+    let at = at(&p);
     insights::delete(&state.host(), &caller.principal(), at).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -118,15 +113,10 @@ pub struct Batch {
 pub async fn annotate(
     State(state): State<AppState>,
     caller: Caller,
-    Path((key, slug, commit, report)): Path<ReportPath>,
+    Path(p): Path<ReportPath>,
     JsonBody(b): JsonBody<Batch>,
 ) -> ApiResult<StatusCode> {
-    let at = ReportAt {
-        key: &key,
-        slug: &slug,
-        commit: &commit,
-        report: &report,
-    };
+    let at = at(&p);
     insights::annotate(&state.host(), &caller.principal(), at, b.annotations).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -134,14 +124,9 @@ pub async fn annotate(
 pub async fn annotations(
     State(state): State<AppState>,
     caller: Caller,
-    Path((key, slug, commit, report)): Path<ReportPath>,
+    Path(p): Path<ReportPath>,
 ) -> ApiResult<Json<Value>> {
-    let at = ReportAt {
-        key: &key,
-        slug: &slug,
-        commit: &commit,
-        report: &report,
-    };
+    let at = at(&p);
     let (_, r, all) = insights::annotations(&state.host(), &caller.principal(), at).await?;
     let values: Vec<Value> = all.iter().map(|a| annotation_json(&r, a)).collect();
     Ok(Json(

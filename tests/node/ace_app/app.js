@@ -43,12 +43,26 @@ server.listen(0, "127.0.0.1", () => {
 <p id="greeting">panel for ${req.query.repo} in ${req.context.clientKey} as ${req.context.userAccountId}</p>
 <button id="load">Load repository</button> <button id="go">Open the ACE page</button>
 <button id="flag">Flag</button> <button id="stranger">Stranger</button>
+<button id="context">Context</button> <button id="token">Token</button> <button id="cookie">Cookie</button>
+<button id="dialog">Dialog</button> <button id="close">Close</button>
 <pre id="result"></pre>${extra}
 <script>
 document.getElementById("load").onclick = () => AP.request("/2.0/repositories/prj/code")
   .then(r => { document.getElementById("result").textContent = "repo " + JSON.parse(r.body).full_name; },
         e => { document.getElementById("result").textContent = "refused " + (e.xhr ? e.xhr.status : e.message); });
 document.getElementById("go").onclick = () => AP.navigator.go("addonmodule", { moduleKey: "ace-page" });
+const say = text => { document.getElementById("result").textContent = text; };
+document.getElementById("context").onclick = () => AP.context.getContext(c => say("context " + c.repository.full_name));
+// A fresh context token, checked by ACE's own checkValidToken() on the app's backend.
+document.getElementById("token").onclick = () => AP.context.getToken(t =>
+  fetch("/verify", { headers: { Authorization: "JWT " + t } }).then(r => r.text()).then(say));
+document.getElementById("cookie").onclick = () => {
+  AP.cookie.save("flavour", "v1", 1);
+  AP.cookie.read("flavour", v => say("cookie " + v));
+};
+document.getElementById("dialog").onclick = () => AP.dialog.create({ key: "ace-page", height: "300px" });
+document.getElementById("close").onclick = () => AP.dialog.close({ done: true });
+AP.events.on("dialog.close", d => say("closed " + JSON.stringify(d)));
 document.getElementById("flag").onclick = () => AP.flag.create({ title: "Saved", body: "<b>not html</b>", type: "success" });
 // A frame of another origin inside the app's page posts to Junction's page as if it were the app.
 document.getElementById("stranger").onclick = () => {
@@ -61,6 +75,7 @@ document.getElementById("stranger").onclick = () => {
     page(req, res, `<script>window.addEventListener("load", () => AP.resize("100%", "321px"));</script>`)
   );
   app.get("/page", addon.authenticate(), (req, res) => page(req, res, ""));
+  app.get("/verify", addon.checkValidToken(), (req, res) => res.send(`verified ${req.context.userAccountId}`));
   app.get("/stranger", (req, res) =>
     res.send(`<script>window.parent.parent.postMessage({ junctionAp: 1, channel: ${JSON.stringify(String(req.query.c || ""))},
       method: "resize", args: [null, "777px"] }, "*");</script>`)

@@ -29,12 +29,14 @@ async function signIn(context, who) {
 
 const panel = page => page.frameLocator(".app-panel iframe");
 
-async function loadResult(page, frame) {
+async function clickResult(frame, button) {
   await frame.locator("#result").evaluate(el => { el.textContent = ""; });
-  await frame.locator("#load").click();
+  await frame.locator(button).click();
   await frame.locator("#result").filter({ hasText: /\S/ }).waitFor();
   return frame.locator("#result").textContent();
 }
+
+const loadResult = (page, frame) => clickResult(frame, "#load");
 
 async function shoot(page, name) {
   for (const [size, width, height] of SIZES) {
@@ -73,6 +75,21 @@ async function main() {
     await page.locator(".app-flag").waitFor();
     seen.flag = await page.locator(".app-flag").innerText();
     seen.flagHasMarkup = (await page.locator(".app-flag b").count()) > 0;
+
+    // AP.context, a context token ACE's checkValidToken() accepts, AP.cookie.
+    seen.context = await clickResult(panel(page), "#context");
+    seen.token = await clickResult(panel(page), "#token");
+    seen.cookie = await clickResult(panel(page), "#cookie");
+
+    // AP.dialog: a module of the same app in a modal; closing it tells the opener.
+    await panel(page).locator("#dialog").click();
+    const dialogFrame = page.frameLocator("dialog.app-dialog iframe");
+    seen.dialogGreeting = await dialogFrame.locator("#greeting").textContent();
+    await shoot(page, "app-dialog");
+    await dialogFrame.locator("#close").click();
+    await page.locator("dialog.app-dialog").waitFor({ state: "detached" });
+    await panel(page).locator("#result").filter({ hasText: /closed/ }).waitFor();
+    seen.dialogClosed = await panel(page).locator("#result").textContent();
 
     // AP.request before the person granted access: refused, and the host asks them.
     seen.beforeGrant = await loadResult(page, panel(page));
