@@ -78,7 +78,7 @@ async fn a_cloud_status_is_posted_read_listed_and_replaced(app: TestApp) {
     );
     // By an abbreviated id too; the same key replaces it.
     let short = &commit[..10];
-    let r = post_cloud(&app, &uma, &short, status("ci", "SUCCESSFUL")).await;
+    let r = post_cloud(&app, &uma, short, status("ci", "SUCCESSFUL")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let one = app
         .get(&format!("{CLOUD}/{commit}/statuses/build/ci"), &uma)
