@@ -83,7 +83,7 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
     }
 }
 
-pub struct Cache<T, G, R, C, O, A, L, K, P, I> {
+pub struct Cache<T, G, R, C, O, A, L, K, P, I, S> {
     generation: AtomicU64,
     /// Bumped when repositories may have changed (events were written): list pages only.
     lists: AtomicU64,
@@ -111,6 +111,9 @@ pub struct Cache<T, G, R, C, O, A, L, K, P, I> {
     /// The installation an app's exchanged access token acts as, with the token's expiry
     /// (checked on every use), by token hash.
     pub app_tokens: Map<String, (I, i64)>,
+    /// The enabled installations a person is shown (their own and their teams'), by user id:
+    /// every page that can show an app asks.
+    pub seen_installations: Map<i64, S>,
 }
 
 impl<
@@ -124,7 +127,8 @@ impl<
         K: Clone,
         P: Clone,
         I: Clone,
-    > Cache<T, G, R, C, O, A, L, K, P, I>
+        S: Clone,
+    > Cache<T, G, R, C, O, A, L, K, P, I, S>
 {
     pub fn new() -> Self {
         Self {
@@ -144,6 +148,7 @@ impl<
             repo_pages: Map::bounded(2_000),
             installations: Map::new(),
             app_tokens: Map::new(),
+            seen_installations: Map::new(),
         }
     }
 

@@ -368,19 +368,21 @@ impl Store {
     pub async fn connect_installations_seen_by(
         &self,
         user_id: i64,
-    ) -> StoreResult<Vec<InstallationRow>> {
-        let sql = listing(
-            "AND i.state = 'enabled'
-             AND (i.account_id = $1
-                  OR i.account_id IN (SELECT m.team_id FROM team_members m
-                                      JOIN accounts t ON t.id = m.team_id
-                                      WHERE m.user_id = $1 AND t.active))",
-        );
-        on_pool!(self, |p| {
-            let rows: Vec<InstallationRow> =
-                sqlx::query_as(&sql).bind(user_id).fetch_all(p).await?;
-            Ok(rows)
+    ) -> StoreResult<std::sync::Arc<Vec<InstallationRow>>> {
+        self.read_through(&self.cache.seen_installations, &user_id, || async {
+            let sql = listing(
+                "AND i.state = 'enabled'
+                 AND (i.account_id = $1
+                      OR i.account_id IN (SELECT m.team_id FROM team_members m
+                                          JOIN accounts t ON t.id = m.team_id
+                                          WHERE m.user_id = $1 AND t.active))",
+            );
+            let rows: Vec<InstallationRow> = on_pool!(self, |p| {
+                sqlx::query_as(&sql).bind(user_id).fetch_all(p).await?
+            });
+            Ok(std::sync::Arc::new(rows))
         })
+        .await
     }
 
     /// Every live installation (administrators).

@@ -125,6 +125,7 @@ type AuthCache = cache::Cache<
     Option<LinkToken>,
     Vec<Repository>,
     Option<std::sync::Arc<connect::AppCaller>>,
+    std::sync::Arc<Vec<connect::InstallationRow>>,
 >;
 
 /// Runs `$body` with `$p` bound to the concrete pool; the body is compiled once per backend.

@@ -305,6 +305,44 @@ async fn a_module_in_an_unknown_location_is_refused_at_install(app: TestApp) {
     );
 }
 
+async fn a_profile_tab_shows_on_a_persons_profile_about_them(app: TestApp) {
+    let fake = FakeApp::start(json!(["account"])).await;
+    let modules = json!({"profileTabs": [{"key": "stats", "name": {"value": "Stats"},
+                                          "url": "/stats?who={target_user.uuid}&me={user.uuid}"}]});
+    let b = uma_with_app(&app, &fake, modules).await;
+    app.user("ivy").await;
+    let (status, html) = page(&app, &b, "/users/ivy").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let at = html.find("id=\"profile-tabs\"").expect("the app's tab");
+    let href = html[at..]
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        href.starts_with("/users/ivy/apps/") && href.ends_with("/stats"),
+        "{href}"
+    );
+    let (status, html) = page(&app, &b, &href).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (ivy, uma) = (uuid_of(&app, "ivy").await, uuid_of(&app, "uma").await);
+    let expected = format!(
+        "{}/stats?who={}&amp;me={}&amp;xdm_e=",
+        fake.base,
+        connect_qsh::encode(&ivy),
+        connect_qsh::encode(&uma)
+    );
+    assert!(html.contains(&expected), "{html}");
+    // Nobody's profile names someone who does not exist.
+    assert_eq!(
+        page(&app, &b, "/users/nobody").await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
 both_backends!(
     spawn_linkable;
     a_panel_is_a_signed_frame_with_the_context_its_scopes_allow,
@@ -315,4 +353,5 @@ both_backends!(
     the_pull_request_panel_gets_the_pull_request,
     after_installing_the_person_lands_on_the_apps_own_page,
     a_module_in_an_unknown_location_is_refused_at_install,
+    a_profile_tab_shows_on_a_persons_profile_about_them,
 );

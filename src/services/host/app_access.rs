@@ -30,9 +30,9 @@ async fn seen(host: &Host<'_>, who: &Principal<'_>, id: i64) -> HostResult<(Inst
     host.store
         .connect_installations_seen_by(me.id)
         .await?
-        .into_iter()
+        .iter()
         .find(|r| r.installation.id == id)
-        .map(|r| (r.installation, r.account_slug))
+        .map(|r| (r.installation.clone(), r.account_slug.clone()))
         .ok_or(HostError::NotFound(Missing::Installation(id)))
 }
 

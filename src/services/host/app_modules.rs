@@ -13,7 +13,8 @@ use crate::domain::authz::account_may_on_repo;
 use crate::domain::connect_descriptor::resolve;
 use crate::domain::connect_scopes::ConnectScopes;
 use crate::domain::connect_ui::{
-    scope_for_context, substitute, ui_modules, Location, ModuleType, RepoFacts, UiModule, ViewFacts,
+    scope_for_context, substitute, ui_modules, Condition, Location, ModuleType, RepoFacts,
+    UiModule, ViewFacts,
 };
 use crate::domain::Action;
 use crate::services::apps::iframe::{under_base, Frame};
@@ -28,6 +29,8 @@ pub enum Place<'a> {
     PullRequest(&'a PullRequestView),
     /// A page about no resource: general pages, account settings, configure, after install.
     Account,
+    /// A person's profile (`target_user`): profile tabs.
+    Profile(&'a Account),
 }
 
 impl<'a> Place<'a> {
@@ -35,7 +38,7 @@ impl<'a> Place<'a> {
         match self {
             Self::Repository(r) => Some(r),
             Self::PullRequest(v) => Some(&v.repo),
-            Self::Account => None,
+            Self::Account | Self::Profile(_) => None,
         }
     }
 
@@ -52,6 +55,7 @@ impl<'a> Place<'a> {
             ),
             // Under `pages/`: `/apps/{id}/grant` and the like are Junction's own.
             Self::Account => format!("/apps/{installation_id}/pages/{key}"),
+            Self::Profile(a) => format!("/users/{}/apps/{installation_id}/{key}", a.slug),
         }
     }
 }
@@ -167,7 +171,8 @@ pub fn after_install(i: &Installation) -> Option<String> {
 fn has_page(m: &UiModule, place: Place<'_>) -> bool {
     use ModuleType::*;
     match (place, m.kind) {
-        (Place::Account, GeneralPage | ConfigurePage | PostInstallRedirect | ProfileTab) => true,
+        (Place::Account, GeneralPage | ConfigurePage | PostInstallRedirect) => true,
+        (Place::Profile(_), ProfileTab) => true,
         (Place::Account, AdminPage) => m.location == Some(Location::AccountAdmin),
         (Place::Repository(_), RepoPage) => true,
         (Place::Repository(_), AdminPage) => m.location == Some(Location::RepoAdmin),
@@ -181,6 +186,19 @@ fn has_page(m: &UiModule, place: Place<'_>) -> bool {
         ),
         _ => false,
     }
+}
+
+/// Whether judging `m` needs to know if the viewer administers the installation's account.
+fn needs_account_admin(m: &UiModule) -> bool {
+    fn asks(c: &Condition) -> bool {
+        match c {
+            Condition::AccountAdmin { .. } => true,
+            Condition::All(list) | Condition::Any(list) => list.iter().any(asks),
+            _ => false,
+        }
+    }
+    matches!(m.kind, ModuleType::ConfigurePage | ModuleType::AdminPage)
+        || m.conditions.iter().any(asks)
 }
 
 /// Conditions, and settings pages kept for who administers what they configure: the
@@ -204,26 +222,20 @@ async fn reaching(
     if installations.is_empty() {
         return Ok(Vec::new());
     }
-    let administered: Vec<i64> = host
-        .store
-        .teams_administered_by(viewer.id)
-        .await?
-        .iter()
-        .map(|t| t.id)
-        .chain([viewer.id])
-        .collect();
+    // Only settings pages and account conditions ask; most pages need no query for it.
+    let mut administered: Option<Vec<i64>> = None;
     let repo = place.repository().map(|r| RepoFacts {
         read: who.can_repo(r, Action::ViewRepo),
         write: who.can_repo(r, Action::WriteRepo),
         admin: who.can_repo(r, Action::AdminRepo),
     });
     let mut out = Vec::with_capacity(installations.len());
-    for InstallationRow {
-        installation,
-        account_slug,
-        ..
-    } in installations
-    {
+    for row in installations.iter() {
+        let InstallationRow {
+            installation,
+            account_slug,
+            ..
+        } = row;
         let scopes = ConnectScopes::from_text(&installation.scopes);
         if let Some(r) = place.repository() {
             let grants = host.store.grants_of_user(installation.account_id).await?;
@@ -242,16 +254,28 @@ async fn reaching(
         let Ok(raw) = serde_json::from_str::<Value>(&installation.descriptor) else {
             continue;
         };
+        let modules = ui_modules(&raw, scopes);
+        let account_admin = if modules.iter().any(needs_account_admin) {
+            if administered.is_none() {
+                let teams = host.store.teams_administered_by(viewer.id).await?;
+                administered = Some(teams.iter().map(|t| t.id).chain([viewer.id]).collect());
+            }
+            administered
+                .as_ref()
+                .is_some_and(|a| a.contains(&installation.account_id))
+        } else {
+            false
+        };
         let facts = ViewFacts {
             signed_in: true,
             repo,
-            account_admin: administered.contains(&installation.account_id),
+            account_admin,
         };
         out.push(Reaching {
-            account_slug,
-            modules: ui_modules(&raw, scopes),
+            account_slug: account_slug.clone(),
+            modules,
             scopes,
-            installation,
+            installation: installation.clone(),
             facts,
         });
     }
@@ -346,6 +370,9 @@ fn context(host: &Host<'_>, viewer: &Account, place: Place<'_>, r: &Reaching) ->
                 json!({ "name": crate::domain::pull_request::display_id(&r.default_branch) });
             c["repository"] = repo;
         }
+        Place::Profile(target) => {
+            c["target_user"] = payloads.user(target);
+        }
         Place::Account => {
             c["workspace"] = json!({
                 "type": "workspace",
@@ -384,8 +411,8 @@ pub async fn context_token(
         .store
         .connect_installations_seen_by(viewer.id)
         .await?
-        .into_iter()
-        .map(|r| r.installation)
+        .iter()
+        .map(|r| r.installation.clone())
         .find(|i| i.id == installation_id)
         .ok_or(HostError::NotFound(Missing::Installation(installation_id)))?;
     let secret = super::apps::decrypt(host, &i)?;

@@ -106,15 +106,32 @@ impl AppUi {
     }
 
     /// The pages apps add outside repositories (general pages, account settings pages, the
-    /// configure page, profile tabs), as links: the installed apps page lists them.
+    /// configure page), as links: the installed apps page lists them.
     pub async fn account_links(state: &AppState, caller: &Caller) -> Vec<AppLink> {
         use ModuleType::*;
-        let kinds = [ConfigurePage, AdminPage, GeneralPage, ProfileTab];
+        let kinds = [ConfigurePage, AdminPage, GeneralPage];
         let wanted = |m: &UiModule| {
             kinds.contains(&m.kind)
                 && (m.kind != ModuleType::AdminPage || m.location == Some(Location::AccountAdmin))
         };
         match app_modules::shown(&state.host(), &caller.principal(), Place::Account, wanted).await {
+            Ok(s) => Self::of(s).links,
+            Err(e) => {
+                tracing::warn!(error = ?e, "could not read the apps shown on a page");
+                Vec::new()
+            }
+        }
+    }
+
+    /// The profile tabs apps add to `target`'s profile, as links.
+    pub async fn profile_tabs(
+        state: &AppState,
+        caller: &Caller,
+        target: &crate::store::Account,
+    ) -> Vec<AppLink> {
+        let wanted = |m: &UiModule| m.kind == ModuleType::ProfileTab;
+        let place = Place::Profile(target);
+        match app_modules::shown(&state.host(), &caller.principal(), place, wanted).await {
             Ok(s) => Self::of(s).links,
             Err(e) => {
                 tracing::warn!(error = ?e, "could not read the apps shown on a page");
@@ -336,4 +353,25 @@ pub async fn style_kit() -> Response {
         include_str!("../../../static/ap-kit.css"),
     )
         .into_response()
+}
+
+/// `/users/{slug}/apps/{id}/{module}`: a profile tab of an app, about that person.
+pub async fn profile_tab(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, id, module)): Path<(String, i64, String)>,
+    Query(q): Query<PageQuery>,
+) -> UiResult {
+    let (host, who) = (state.host(), caller.principal());
+    let target = crate::services::host::users::get(&host, &who, &slug)
+        .await
+        .or_page(&caller)?;
+    let shown = app_modules::page(&host, &who, Place::Profile(&target), id, &module)
+        .await
+        .or_page(&caller)?;
+    let crumbs = vec![(
+        target.display_name.clone(),
+        format!("/users/{}", target.slug),
+    )];
+    Ok(app_page(&caller, shown, crumbs, &q))
 }

@@ -19,6 +19,7 @@ mod host;
 mod link_rows;
 mod links;
 mod pairing;
+mod people;
 mod pull_code_view;
 mod pulls;
 mod repository;
@@ -123,6 +124,11 @@ pub fn router() -> Router<AppState> {
         .route("/account/apps/{id}/{action}", post(apps::action))
         .route("/account/apps/{id}/webhooks", get(app_webhooks::page))
         .route("/apps/{id}/pages/{module}", get(app_frames::account_page))
+        .route("/users/{slug}", get(people::profile))
+        .route(
+            "/users/{slug}/apps/{id}/{module}",
+            get(app_frames::profile_tab),
+        )
         .route("/apps/{id}/context-token", post(app_frames::context_token))
         .route("/apps/{id}/request", post(app_request::request))
         .route(
