@@ -189,7 +189,7 @@ mod tests {
 
     #[test]
     fn entries_expire_by_generation_and_time() {
-        let c: Cache<String, (), (), (), (), (), (), (), (), ()> = Cache::new();
+        let c: Cache<String, (), (), (), (), (), (), (), (), (), ()> = Cache::new();
         let g = c.generation();
         c.tokens.put("k".into(), "v".into(), g, 1000);
         assert_eq!(c.tokens.get("k", c.generation(), 1000), Some("v".into()));
