@@ -172,10 +172,48 @@ async fn a_request_without_the_sessions_csrf_token_is_refused(app: TestApp) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+async fn an_apps_oauth_consumer_is_listed_with_its_authorization(app: TestApp) {
+    app.user("uma").await;
+    let b = crate::oauth2::browser(&app, "uma", "uma-password").await;
+    development_mode(&app, &b).await;
+    let client = crate::oauth2::client(&app, "REPO_READ", true).await;
+    let client_id = client["clientId"].as_str().unwrap().to_string();
+    let fake = FakeApp::start(json!(["repository"])).await;
+    fake.edit(|d| d["modules"]["oauthConsumer"] = json!({"clientId": client_id}));
+    assert_eq!(
+        install(&app, &b, &fake, "uma").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, html) = page(&app, &b, "/account/app-authorizations").await;
+    assert!(html.contains("id=\"no-authorizations\""), "{html}");
+    // The app's OAuth consumer asks, on Junction's consent page; uma allows it.
+    let got = crate::oauth2::authorize(&app, &b, &client_id, "REPO_READ").await;
+    let token = crate::oauth2::exchange(&app, &client, &got["code"]).await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.text);
+    let (_, html) = page(&app, &b, "/account/app-authorizations").await;
+    let row = format!("id=\"oauth-authorization-{client_id}\"");
+    assert!(
+        html.contains(&row) && html.contains("<strong>Reviewer</strong>"),
+        "{html}"
+    );
+    let r = post_form(
+        &app,
+        &b,
+        "/account/app-authorizations",
+        &format!("/account/authorized-applications/{client_id}/revoke"),
+        &[("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&app, &b, "/account/app-authorizations").await;
+    assert!(!html.contains(&row), "{html}");
+}
+
 both_backends!(
     spawn_linkable;
     an_app_acts_for_a_person_only_after_they_grant_it,
     the_app_acts_within_its_scopes_and_the_persons_permissions,
     revoking_takes_effect_on_the_next_call,
     a_request_without_the_sessions_csrf_token_is_refused,
+    an_apps_oauth_consumer_is_listed_with_its_authorization,
 );

@@ -91,6 +91,36 @@ pub async fn list(host: &Host<'_>, who: &Principal<'_>) -> HostResult<Vec<AppAcc
     Ok(host.store.app_accesses_of(who.user()?.id).await?)
 }
 
+/// The person's OAuth authorizations of clients that installed apps they are shown name as
+/// their `oauthConsumer` — the consent an app acting through OAuth got on Junction's OAuth
+/// consent page — with the app's name, for Account → App authorizations.
+pub async fn through_oauth(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+) -> HostResult<Vec<(String, crate::store::AuthorizedApp)>> {
+    let me = who.user()?;
+    let seen = host.store.connect_installations_seen_by(me.id).await?;
+    let consumers: Vec<(String, String)> = seen
+        .iter()
+        .filter_map(|r| {
+            let raw: serde_json::Value = serde_json::from_str(&r.installation.descriptor).ok()?;
+            let id = raw.pointer("/modules/oauthConsumer/clientId")?.as_str()?;
+            Some((id.to_string(), r.installation.name.clone()))
+        })
+        .collect();
+    if consumers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let authorized = host.store.authorized_apps(me.id).await?;
+    Ok(authorized
+        .into_iter()
+        .filter_map(|a| {
+            let (_, app) = consumers.iter().find(|(id, _)| *id == a.client_id)?;
+            Some((app.clone(), a))
+        })
+        .collect())
+}
+
 /// The app acting for `who`: allowed only once they granted its current scopes. The answer is
 /// the ceiling its calls carry: the app's scopes (the person's own grants still apply).
 pub async fn acting_for(

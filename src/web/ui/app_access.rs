@@ -94,11 +94,21 @@ pub struct Row {
     pub granted_at: String,
 }
 
+/// An app's OAuth consumer the person authorized (revoked like any OAuth application).
+pub struct OAuthRow {
+    pub app: String,
+    pub client_id: String,
+    pub client_name: String,
+    pub scopes: Vec<&'static str>,
+    pub granted_at: String,
+}
+
 #[derive(Template)]
 #[template(path = "account_app_authorizations.html")]
 struct AuthorizationsPage {
     nav: Nav,
     rows: Vec<Row>,
+    oauth: Vec<OAuthRow>,
 }
 
 /// Account → App authorizations.
@@ -116,9 +126,24 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> UiResult {
             granted_at: display(a.granted_at),
         })
         .collect();
+    let oauth = app_access::through_oauth(&state.host(), &caller.principal())
+        .await
+        .or_page(&caller)?
+        .into_iter()
+        .map(|(app, a)| OAuthRow {
+            app,
+            scopes: crate::domain::oauth2::ScopeSet::parse(&a.scope)
+                .map(|s| s.expanded().into_iter().map(|x| x.describe()).collect())
+                .unwrap_or_default(),
+            client_id: a.client_id,
+            client_name: a.name,
+            granted_at: display(a.granted_at),
+        })
+        .collect();
     Ok(render(&AuthorizationsPage {
         nav: Nav::of(&caller),
         rows,
+        oauth,
     }))
 }
 
