@@ -96,6 +96,8 @@ pub struct Shown {
 struct Reaching {
     installation: Installation,
     account_slug: String,
+    /// The context objects at this place, worked out once for all the installation's modules.
+    context: std::cell::OnceCell<Value>,
     scopes: ConnectScopes,
     modules: Vec<UiModule>,
     facts: ViewFacts,
@@ -272,6 +274,7 @@ async fn reaching(
             account_admin,
         };
         out.push(Reaching {
+            context: std::cell::OnceCell::new(),
             account_slug: account_slug.clone(),
             modules,
             scopes,
@@ -330,7 +333,7 @@ fn module_url(
     r: &Reaching,
     m: &UiModule,
 ) -> String {
-    let written = substitute(&m.url, r.scopes, &context(host, viewer, place, r));
+    let written = substitute(&m.url, r.scopes, r.context(host, viewer, place));
     resolve(&r.installation.base_url, &written).unwrap_or(written)
 }
 
@@ -390,12 +393,20 @@ fn context(host: &Host<'_>, viewer: &Account, place: Place<'_>, r: &Reaching) ->
 /// The context objects the app's scopes allow, for `AP.context.getContext()`.
 fn allowed_context(host: &Host<'_>, viewer: &Account, place: Place<'_>, r: &Reaching) -> Value {
     let scopes = r.scopes.expanded();
-    match context(host, viewer, place, r) {
+    match r.context(host, viewer, place) {
         Value::Object(all) => all
-            .into_iter()
+            .iter()
             .filter(|(k, _)| scope_for_context(k).is_some_and(|s| scopes.contains(s)))
+            .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
-        other => other,
+        other => other.clone(),
+    }
+}
+
+impl Reaching {
+    fn context(&self, host: &Host<'_>, viewer: &Account, place: Place<'_>) -> &Value {
+        self.context
+            .get_or_init(|| context(host, viewer, place, self))
     }
 }
 
