@@ -343,6 +343,68 @@ async fn a_profile_tab_shows_on_a_persons_profile_about_them(app: TestApp) {
     );
 }
 
+async fn a_team_install_shows_to_its_members_on_the_teams_repositories(app: TestApp) {
+    for (name, key) in [("lee", "TEAM"), ("max", "MINE")] {
+        app.user(name).await;
+        app.project(key, false).await;
+    }
+    app.repo("TEAM", "shared", false).await;
+    app.repo("MINE", "own", false).await;
+    let made = app
+        .post(
+            "/rest/api/1.0/admin/groups?name=devs",
+            &crate::harness::admin(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    for (who, role) in [("lee", "admin"), ("max", "member")] {
+        let r = app
+            .put(
+                "/rest/junction/1.0/teams/devs/members",
+                &crate::harness::admin(),
+                json!({"user": who, "role": role}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let granted = app
+        .call(
+            reqwest::Method::PUT,
+            "/rest/api/1.0/projects/TEAM/permissions/groups?name=devs&permission=PROJECT_READ",
+            &crate::harness::admin(),
+            None,
+        )
+        .await;
+    assert_eq!(granted.status, StatusCode::NO_CONTENT, "{}", granted.text);
+    app.grant("/rest/api/1.0/projects/MINE", "max", "PROJECT_WRITE")
+        .await;
+    let lee = crate::oauth2::browser(&app, "lee", "lee-password").await;
+    development_mode(&app, &lee).await;
+    let fake = FakeApp::start(json!(["repository"])).await;
+    fake.edit(|d| {
+        d["modules"]["webPanels"] = panel(
+            "/panel",
+            "org.bitbucket.repository.overview.informationPanel",
+        );
+        d["modules"]["generalPages"] =
+            json!([{"key": "home", "name": {"value": "Team home"}, "url": "/home"}]);
+    });
+    let r = install(&app, &lee, &fake, "devs").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // max, a member, sees it on the team's repository, not on his own, and its general page.
+    let max = crate::oauth2::browser(&app, "max", "max-password").await;
+    let (_, html) = page(&app, &max, "/projects/TEAM/repos/shared").await;
+    assert!(html.contains("app-panel-"), "{html}");
+    let (_, html) = page(&app, &max, "/projects/MINE/repos/own").await;
+    assert!(!html.contains("app-panel-"), "{html}");
+    let (_, html) = page(&app, &max, "/").await;
+    assert!(
+        html.contains("id=\"app-pages\"") && html.contains(">Team home</a>"),
+        "{html}"
+    );
+}
+
 both_backends!(
     spawn_linkable;
     a_panel_is_a_signed_frame_with_the_context_its_scopes_allow,
@@ -354,4 +416,5 @@ both_backends!(
     after_installing_the_person_lands_on_the_apps_own_page,
     a_module_in_an_unknown_location_is_refused_at_install,
     a_profile_tab_shows_on_a_persons_profile_about_them,
+    a_team_install_shows_to_its_members_on_the_teams_repositories,
 );

@@ -105,11 +105,13 @@ impl AppUi {
         Self::of(shown)
     }
 
-    /// The pages apps add outside repositories (general pages, account settings pages, the
-    /// configure page), as links: the installed apps page lists them.
-    pub async fn account_links(state: &AppState, caller: &Caller) -> Vec<AppLink> {
-        use ModuleType::*;
-        let kinds = [ConfigurePage, AdminPage, GeneralPage];
+    /// The pages of `kinds` apps add outside repositories, as links: the installed apps page
+    /// lists configure, settings and general pages; the dashboard, general pages.
+    pub async fn account_links(
+        state: &AppState,
+        caller: &Caller,
+        kinds: &[ModuleType],
+    ) -> Vec<AppLink> {
         let wanted = |m: &UiModule| {
             kinds.contains(&m.kind)
                 && (m.kind != ModuleType::AdminPage || m.location == Some(Location::AccountAdmin))

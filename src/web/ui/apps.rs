@@ -85,7 +85,11 @@ pub async fn page(State(state): State<AppState>, caller: Caller) -> UiResult {
         .map(|a| (a.app_key, a.name))
         .collect();
     let development_mode = apps::development_mode(&host, &who).await.or_page(&caller)?;
-    let pages = super::app_frames::AppUi::account_links(&state, &caller).await;
+    let pages = {
+        use crate::domain::connect_ui::ModuleType::*;
+        let kinds = [ConfigurePage, AdminPage, GeneralPage];
+        super::app_frames::AppUi::account_links(&state, &caller, &kinds).await
+    };
     Ok(render(&AppsPage {
         pages,
         nav: Nav::of(&caller),

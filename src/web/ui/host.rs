@@ -45,6 +45,8 @@ fn pager<T>(page: &Paged<T>, param: &'static str) -> Pager {
 #[template(path = "dashboard.html")]
 struct Dashboard {
     nav: Nav,
+    /// General pages of the apps the person is shown.
+    app_pages: Vec<super::app_frames::AppLink>,
     projects: Vec<Project>,
     projects_pager: Pager,
     repos: Vec<Repository>,
@@ -88,7 +90,10 @@ async fn dashboard_page(
         .or_page(caller)?;
     let repos = paged(rr, repos);
     let can_create = caller.check(Action::CreateProject).is_ok();
+    let general = [crate::domain::connect_ui::ModuleType::GeneralPage];
+    let app_pages = super::app_frames::AppUi::account_links(state, caller, &general).await;
     Ok(render(&Dashboard {
+        app_pages,
         nav: Nav::of(caller),
         projects_pager: pager(&projects, "projects"),
         projects: projects.rows,
