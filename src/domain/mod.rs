@@ -15,6 +15,7 @@ pub mod connect_ui;
 pub mod diff;
 pub mod git;
 pub mod names;
+pub mod oauth1;
 pub mod oauth2;
 pub mod permission;
 pub mod pull_request;

@@ -36,6 +36,7 @@ mod hardening;
 mod health;
 mod interop;
 mod last_admin;
+mod oauth1_interop;
 mod oauth2;
 mod oauth2_issuance;
 mod pages;
