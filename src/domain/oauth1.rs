@@ -1,6 +1,7 @@
 //! OAuth 1.0a signatures (RFC 5849 §3.4), as application links, Jenkins and Atlassian products
 //! sign requests: the signature base string — method, base string URI, normalized parameters —
-//! exactly as the RFC builds it, and `HMAC-SHA1` over it. Verification compares in constant
+//! exactly as the RFC builds it, `HMAC-SHA1` over it, and `RSA-SHA1` with a consumer's public
+//! key. Verification compares in constant
 //! time and, when it fails, hands back the base string Junction computed, so a consumer's
 //! administrator can compare it with theirs (`signature_invalid`).
 
@@ -72,6 +73,39 @@ pub fn hmac_sha1_verifies(
     signature: &str,
 ) -> bool {
     crate::secret::constant_time_eq(&hmac_sha1(base, consumer_secret, token_secret), signature)
+}
+
+/// A consumer's RSA public key, as Atlassian products hand it over (`consumer-info`'s
+/// `publicKey`: base64 DER of an X.509 SubjectPublicKeyInfo) or as PEM.
+pub fn rsa_public_key(text: &str) -> Result<rsa::RsaPublicKey, String> {
+    use rsa::pkcs8::{DecodePublicKey, Document};
+    let text = text.trim();
+    if text.starts_with("-----BEGIN") {
+        return rsa::RsaPublicKey::from_public_key_pem(text)
+            .map_err(|e| format!("The public key is not an RSA public key in PEM: {e}."));
+    }
+    let der: String = text.split_whitespace().collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(der)
+        .map_err(|_| "The public key is neither PEM nor base64.".to_string())?;
+    let doc = Document::try_from(der.as_slice())
+        .map_err(|e| format!("The public key is not DER: {e}."))?;
+    rsa::RsaPublicKey::from_public_key_der(doc.as_bytes())
+        .map_err(|e| format!("The public key is not an RSA public key: {e}."))
+}
+
+/// §3.4.3: whether `signature` (base64) is the RSASSA-PKCS1-v1_5 SHA-1 signature of `base`.
+pub fn rsa_sha1_verifies(base: &str, key: &rsa::RsaPublicKey, signature: &str) -> bool {
+    use rsa::signature::Verifier;
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else {
+        return false;
+    };
+    let Ok(sig) = rsa::pkcs1v15::Signature::try_from(bytes.as_slice()) else {
+        return false;
+    };
+    rsa::pkcs1v15::VerifyingKey::<Sha1>::new(key.clone())
+        .verify(base.as_bytes(), &sig)
+        .is_ok()
 }
 
 /// The parameters of an `Authorization: OAuth …` header (§3.5.1), decoded, `realm` left out.
@@ -197,6 +231,22 @@ mod tests {
             "wrong",
             "tR3+Ty81lMeYAr/Fid0kMTYa/WM="
         ));
+    }
+
+    #[test]
+    fn a_public_key_that_is_none_says_so() {
+        assert_eq!(
+            rsa_public_key("not a key!").unwrap_err(),
+            "The public key is neither PEM nor base64."
+        );
+        assert!(rsa_public_key("AAAA")
+            .unwrap_err()
+            .starts_with("The public key is not"));
+        assert!(
+            rsa_public_key("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")
+                .unwrap_err()
+                .contains("PEM")
+        );
     }
 
     #[test]

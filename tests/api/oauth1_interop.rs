@@ -1,10 +1,12 @@
-//! Junction's OAuth 1.0a signature base string and HMAC-SHA1 (RFC 5849) against oauthlib's own
+//! Junction's OAuth 1.0a signature base string, HMAC-SHA1 and RSA-SHA1 (RFC 5849) against oauthlib's own
 //! `Client` on generated requests: paths with escapes, repeated and empty query parameters,
 //! reserved and non-ASCII characters, form bodies, default and other ports. One Python run
-//! signs a few hundred; every one must verify here, and none with a wrong secret.
+//! signs a few hundred with HMAC-SHA1 and RSA-SHA1; every one must verify here, and none with
+//! a wrong secret or an altered base string.
 
 use junction::domain::oauth1::{
-    authorization_parameters, base_string, base_string_uri, hmac_sha1_verifies,
+    authorization_parameters, base_string, base_string_uri, hmac_sha1_verifies, rsa_public_key,
+    rsa_sha1_verifies,
 };
 use serde_json::Value;
 
@@ -23,9 +25,11 @@ async fn oauthlib_signatures_verify() {
         return;
     };
     let out = crate::interop::run_client(&python, "python/oauth1_sign.py", &[]).await;
-    let signed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(signed.len(), 300);
-    for s in &signed {
+    let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let public_key = rsa_public_key(all["public_key"].as_str().unwrap()).unwrap();
+    let signed = all["requests"].as_array().unwrap();
+    assert_eq!(signed.len(), 360);
+    for s in signed {
         let text = |k: &str| s[k].as_str().unwrap().to_string();
         let url = url::Url::parse(&text("url")).unwrap();
         let params = collected(&url, &text("body"), &text("authorization"));
@@ -44,6 +48,23 @@ async fn oauthlib_signatures_verify() {
             .unwrap();
         let uri = base_string_uri(url.scheme(), url.host_str().unwrap(), url.port(), path);
         let base = base_string(&text("method"), &uri, &params);
+        let method = params
+            .iter()
+            .find(|(k, _)| k == "oauth_signature_method")
+            .map(|(_, v)| v.as_str())
+            .unwrap();
+        if method == "RSA-SHA1" {
+            assert!(
+                rsa_sha1_verifies(&base, &public_key, &signature),
+                "{s}\nbase string: {base}"
+            );
+            assert!(!rsa_sha1_verifies(
+                &format!("{base}x"),
+                &public_key,
+                &signature
+            ));
+            continue;
+        }
         assert!(
             hmac_sha1_verifies(&base, &text("secret"), &text("token_secret"), &signature),
             "{s}\nbase string: {base}"
