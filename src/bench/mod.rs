@@ -13,6 +13,7 @@ pub mod cgi;
 pub mod git;
 pub mod listing;
 pub mod load;
+pub mod oauth1;
 pub mod oauth2;
 pub mod sign_in;
 pub mod webhooks;
@@ -45,7 +46,8 @@ pub struct BenchArgs {
     /// git's own http-backend, and Junction's memory as the repository grows) or "apps" (JWT
     /// verification, JWT reads next to token reads, installing into 100 accounts) or
     /// "app-webhooks" (app webhook fan-out next to repository webhooks) or "app-ui" (the
-    /// repository page with 5 app panels next to none).
+    /// repository page with 5 app panels next to none) or "oauth1" (OAuth 1.0a signature
+    /// verification per request).
     #[arg(long, default_value = "host")]
     pub suite: String,
     /// Database connections in the server's pool.
@@ -149,8 +151,9 @@ async fn suite(args: BenchArgs) -> anyhow::Result<()> {
         "apps" => apps::run(args).await,
         "app-webhooks" => app_webhooks::run(args).await,
         "app-ui" => app_ui::run(args).await,
+        "oauth1" => oauth1::run(args).await,
         other => anyhow::bail!(
-            "unknown suite {other:?}; use host, listing, oauth2, applinks, webhooks, sign-in, git, apps, app-webhooks or app-ui"
+            "unknown suite {other:?}; use host, listing, oauth1, oauth2, applinks, webhooks, sign-in, git, apps, app-webhooks or app-ui"
         ),
     }
 }
