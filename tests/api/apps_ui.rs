@@ -51,6 +51,15 @@ fn frame_src(html: &str, id: &str) -> Option<String> {
     Some(raw.replace("&amp;", "&").replace("&#x3D;", "="))
 }
 
+/// The first link inside the element with this id.
+fn first_link_in(html: &str, id: &str) -> String {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} on the page: {html}"));
+    let after = html[at..].split("href=\"").nth(1).expect("a link");
+    after.split('"').next().unwrap().to_string()
+}
+
 fn panel_id(html: &str) -> String {
     let at = html.find("id=\"app-panel-").expect("an app panel");
     html[at + 4..].split('"').next().unwrap().to_string()
@@ -189,15 +198,7 @@ async fn a_repository_page_is_linked_and_framed_on_its_own_page(app: TestApp) {
     let modules = json!({"repoPages": [{"key": "report", "name": {"value": "Report"}, "url": "/report?r={repository.full_name}"}]});
     let b = uma_with_app(&app, &fake, modules).await;
     let (_, html) = page(&app, &b, "/projects/PRJ/repos/code").await;
-    let at = html.find("id=\"app-links\"").expect("the apps' links");
-    let href = html[at..]
-        .split("href=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let href = first_link_in(&html, "app-links");
     assert!(
         href.starts_with("/projects/PRJ/repos/code/apps/") && href.ends_with("/report"),
         "{href}"
@@ -313,15 +314,7 @@ async fn a_profile_tab_shows_on_a_persons_profile_about_them(app: TestApp) {
     app.user("ivy").await;
     let (status, html) = page(&app, &b, "/users/ivy").await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    let at = html.find("id=\"profile-tabs\"").expect("the app's tab");
-    let href = html[at..]
-        .split("href=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let href = first_link_in(&html, "profile-tabs");
     assert!(
         href.starts_with("/users/ivy/apps/") && href.ends_with("/stats"),
         "{href}"
