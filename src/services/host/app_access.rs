@@ -24,8 +24,13 @@ pub struct AccessAsk {
     pub granted: bool,
 }
 
-/// The installation, if `who` is shown it (enabled, in their account or one of their teams).
-async fn seen(host: &Host<'_>, who: &Principal<'_>, id: i64) -> HostResult<(Installation, String)> {
+/// The installation, if `who` is shown it (enabled, in their account or one of their teams),
+/// and the slug of the account it is installed in.
+pub async fn seen(
+    host: &Host<'_>,
+    who: &Principal<'_>,
+    id: i64,
+) -> HostResult<(Installation, String)> {
     let me = who.user()?;
     host.store
         .connect_installations_seen_by(me.id)

@@ -121,21 +121,21 @@ pub async fn shown(
             .iter()
             .filter(|m| wanted(m) && visible(m, &r.facts))
         {
-            out.push(show(host, viewer, place, &r, m)?);
+            out.push(show(host, viewer, place, &r, m, false)?);
         }
     }
     Ok(out)
 }
 
-/// One module's full page (`/apps/{id}/{key}` and its repository and pull request forms):
-/// not found unless `who` sees it here.
+/// One module's full page (`/apps/{id}/{key}` and its repository and pull request forms), its
+/// target the frame: not found unless `who` sees it here.
 pub async fn page(
     host: &Host<'_>,
     who: &Principal<'_>,
     place: Place<'_>,
     installation_id: i64,
     key: &str,
-) -> HostResult<(Shown, String)> {
+) -> HostResult<Shown> {
     let viewer = who.user()?;
     let missing = || HostError::NotFound(Missing::AppModule(key.to_string()));
     let r = reaching(host, who, viewer, place)
@@ -148,11 +148,7 @@ pub async fn page(
         .iter()
         .find(|m| m.key == key && visible(m, &r.facts) && has_page(m, place))
         .ok_or_else(missing)?;
-    let mut shown = show(host, viewer, place, &r, m)?;
-    let src = frame_src(host, viewer, place, &r, m)?;
-    shown.target = Target::Frame(src.clone());
-    shown.context = allowed_context(host, viewer, place, &r).to_string();
-    Ok((shown, src))
+    show(host, viewer, place, &r, m, true)
 }
 
 impl Shown {
@@ -285,17 +281,20 @@ async fn reaching(
     Ok(out)
 }
 
+/// What `m` shows as here: a panel (or, `framed`, a module's own page) as its frame, with the
+/// context AP answers; items and pages as links.
 fn show(
     host: &Host<'_>,
     viewer: &Account,
     place: Place<'_>,
     r: &Reaching,
     m: &UiModule,
+    framed: bool,
 ) -> HostResult<Shown> {
     let i = &r.installation;
     let mut context = String::new();
     let target = match m.kind {
-        ModuleType::WebPanel => {
+        _ if framed || m.kind == ModuleType::WebPanel => {
             context = allowed_context(host, viewer, place, r).to_string();
             Target::Frame(frame_src(host, viewer, place, r, m)?)
         }
@@ -418,14 +417,7 @@ pub async fn context_token(
     installation_id: i64,
 ) -> HostResult<String> {
     let viewer = who.user()?;
-    let i = host
-        .store
-        .connect_installations_seen_by(viewer.id)
-        .await?
-        .iter()
-        .map(|r| r.installation.clone())
-        .find(|i| i.id == installation_id)
-        .ok_or(HostError::NotFound(Missing::Installation(installation_id)))?;
+    let (i, _) = super::app_access::seen(host, who, installation_id).await?;
     let secret = super::apps::decrypt(host, &i)?;
     let now = super::apps::now_s(host);
     let claims = json!({

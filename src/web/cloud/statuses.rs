@@ -2,7 +2,7 @@
 //! `…/commit/{node}/statuses/build[/{key}]` (post, read, replace), over the same host
 //! operations as Data Center's builds.
 
-use super::paths::RepoPath;
+use super::paths::names;
 use super::{CloudPage, CloudResult, PageQuery};
 use crate::domain::build_status::StatusInput;
 use crate::services::host::commit_statuses as statuses;
@@ -55,13 +55,6 @@ impl StatusBody {
     }
 }
 
-fn repo_path(workspace: &str, repo_slug: &str) -> RepoPath {
-    RepoPath {
-        workspace: workspace.to_string(),
-        repo_slug: repo_slug.to_string(),
-    }
-}
-
 /// `POST …/statuses/build`: 201 with the status (created or replaced).
 pub async fn create(
     State(state): State<AppState>,
@@ -69,9 +62,7 @@ pub async fn create(
     Path(p): Path<CommitPath>,
     JsonBody(b): JsonBody<StatusBody>,
 ) -> CloudResult<Response> {
-    let names = repo_path(&p.workspace, &p.repo_slug)
-        .names(&state, &caller)
-        .await?;
+    let names = names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let host = state.host();
     let (repo, s, _) = statuses::post(
         &host,
@@ -92,9 +83,7 @@ pub async fn update(
     Path(p): Path<StatusPath>,
     JsonBody(b): JsonBody<StatusBody>,
 ) -> CloudResult<Json<Value>> {
-    let names = repo_path(&p.workspace, &p.repo_slug)
-        .names(&state, &caller)
-        .await?;
+    let names = names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let host = state.host();
     let (repo, s, _) = statuses::post(
         &host,
@@ -112,9 +101,7 @@ pub async fn get(
     caller: Caller,
     Path(p): Path<StatusPath>,
 ) -> CloudResult<Json<Value>> {
-    let names = repo_path(&p.workspace, &p.repo_slug)
-        .names(&state, &caller)
-        .await?;
+    let names = names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let host = state.host();
     let (repo, s) = statuses::get(
         &host,
@@ -136,9 +123,7 @@ pub async fn list(
     Query(q): Query<PageQuery>,
 ) -> CloudResult<Json<Value>> {
     let page = CloudPage::parse(&q)?;
-    let names = repo_path(&p.workspace, &p.repo_slug)
-        .names(&state, &caller)
-        .await?;
+    let names = names(&state, &caller, &p.workspace, &p.repo_slug).await?;
     let host = state.host();
     let (repo, all) =
         statuses::list(&host, &caller.principal(), (&names.0, &names.1), &p.node).await?;

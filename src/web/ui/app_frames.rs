@@ -94,15 +94,24 @@ impl AppUi {
             ModuleType::AdminPage => m.location == Some(Location::RepoAdmin),
             _ => false,
         };
-        let shown =
-            match app_modules::shown(&state.host(), &caller.principal(), place, wanted).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = ?e, "could not read the apps shown on a page");
-                    Vec::new()
-                }
-            };
-        Self::of(shown)
+        Self::read(state, caller, place, wanted).await
+    }
+
+    /// What apps add at `place`, picked by `wanted`. A failure to read them costs the page
+    /// nothing but the apps' parts.
+    async fn read(
+        state: &AppState,
+        caller: &Caller,
+        place: Place<'_>,
+        wanted: impl Fn(&UiModule) -> bool,
+    ) -> Self {
+        match app_modules::shown(&state.host(), &caller.principal(), place, wanted).await {
+            Ok(shown) => Self::of(shown),
+            Err(e) => {
+                tracing::warn!(error = ?e, "could not read the apps shown on a page");
+                Self::default()
+            }
+        }
     }
 
     /// The pages of `kinds` apps add outside repositories, as links: the installed apps page
@@ -116,13 +125,9 @@ impl AppUi {
             kinds.contains(&m.kind)
                 && (m.kind != ModuleType::AdminPage || m.location == Some(Location::AccountAdmin))
         };
-        match app_modules::shown(&state.host(), &caller.principal(), Place::Account, wanted).await {
-            Ok(s) => Self::of(s).links,
-            Err(e) => {
-                tracing::warn!(error = ?e, "could not read the apps shown on a page");
-                Vec::new()
-            }
-        }
+        Self::read(state, caller, Place::Account, wanted)
+            .await
+            .links
     }
 
     /// The profile tabs apps add to `target`'s profile, as links.
@@ -132,14 +137,9 @@ impl AppUi {
         target: &crate::store::Account,
     ) -> Vec<AppLink> {
         let wanted = |m: &UiModule| m.kind == ModuleType::ProfileTab;
-        let place = Place::Profile(target);
-        match app_modules::shown(&state.host(), &caller.principal(), place, wanted).await {
-            Ok(s) => Self::of(s).links,
-            Err(e) => {
-                tracing::warn!(error = ?e, "could not read the apps shown on a page");
-                Vec::new()
-            }
-        }
+        Self::read(state, caller, Place::Profile(target), wanted)
+            .await
+            .links
     }
 
     fn of(shown: Vec<Shown>) -> Self {
@@ -217,11 +217,15 @@ pub struct PageQuery {
 
 fn app_page(
     caller: &Caller,
-    (shown, src): (Shown, String),
+    shown: Shown,
     crumbs: Vec<(String, String)>,
     q: &PageQuery,
 ) -> Response {
     let origins = [shown.origin.clone()];
+    let src = match &shown.target {
+        Target::Frame(src) => src.clone(),
+        Target::Page(href) | Target::External(href) => href.clone(),
+    };
     let id = format!("app-frame-{}-{}", shown.installation_id, shown.key);
     let frame = FrameView::of(&shown, id, src);
     if q.answer.as_deref() == Some("src") {
